@@ -1,0 +1,138 @@
+/**
+ * The composition root: config → database (migrated) → event bus → models → services → schema →
+ * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
+ */
+import { readFileSync } from 'node:fs';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { migrateDeploy, migrationStatus } from './db/migrate/index.ts';
+import { captureRoutes } from './capture/http.ts';
+import { CaptureService } from './capture/service.ts';
+import { CaptureWriter } from './capture/writer.ts';
+import { DebugHook } from './debugger/hook.ts';
+import { EndpointService } from './endpoints/service.ts';
+import { InferenceService } from './inference/service.ts';
+import { ModelRegistry } from './models/registry.ts';
+import { EndpointStore } from './endpoints/store.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { ModelCatalog } from './models/catalog.ts';
+import { createEventBus, type EventBus } from './pubsub/bus.ts';
+import type { EventMap } from './pubsub/events.ts';
+import { buildSchema } from './schema/index.ts';
+import { createServer, type VigilServer } from './server/app.ts';
+import { healthRoutes } from './server/health.ts';
+import type { Services } from './services.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface App {
+  config: Config;
+  logger: Logger;
+  services: Services;
+  database: Database;
+  server: VigilServer;
+  /** starts listening; resolves to the bound port */
+  listen(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
+  const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
+  if (applied.length) logger.info('applied migrations', { applied });
+  const database = openDatabase(config.databaseUrl);
+  if (database.provider === 'sqlite') await tuneSqlite(database);
+
+  const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
+  const models = new ModelCatalog(config.modelDir);
+  const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'));
+
+  const endpoints = new EndpointService({
+    store: new EndpointStore(database.prisma),
+    pubsub: bus.pubsub,
+    logger: logger.child('endpoints'),
+    defaultModel: config.defaultModel,
+    prepareModel: (model) => runtimes.prepare(model),
+  });
+  endpoints.start();
+  // The default model loads at start: the first request does not pay for it, and /readyz reports it.
+  if (models.has(config.defaultModel)) await runtimes.prepare(config.defaultModel);
+  const captures = new CaptureService({ prisma: database.prisma, endpoints, labels: (model) => models.get(model)?.labels });
+  const writer = new CaptureWriter(database.prisma, logger.child('capture'));
+  const inference = new InferenceService({
+    endpoints,
+    models: runtimes,
+    writer,
+    hook: new DebugHook(database.prisma),
+    pubsub: bus.pubsub,
+    limits: { maxPixels: config.maxImagePixels },
+    batch: config.batch,
+  });
+
+  const services: Services = {
+    endpoints,
+    captures,
+    inference,
+    models,
+    runtimes,
+    pubsub: bus.pubsub,
+    info: {
+      version: VERSION,
+      databaseProvider: database.provider,
+      eventBus: bus.kind,
+      instanceId: config.instanceId,
+    },
+  };
+
+  const server = createServer({
+    schema: buildSchema(),
+    context: () => ({ services }),
+    routes: [
+      ...captureRoutes(captures),
+      ...healthRoutes([
+      { name: 'database', check: async () => ({ ok: await database.ping() }) },
+      {
+        name: 'migrations',
+        check: async () => {
+          const { pending } = await migrationStatus(config.databaseUrl);
+          return { ok: pending.length === 0, detail: pending.length ? `pending: ${pending.join(', ')}` : undefined };
+        },
+      },
+      {
+        name: 'models',
+        check: async () => {
+          const loaded = await runtimes.loaded();
+          return { ok: loaded.length > 0, detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded' };
+        },
+      },
+    ]),
+    ],
+    logger: logger.child('http'),
+    development: config.development,
+    maxBodyBytes: config.maxBodyBytes,
+    maxQueryDepth: config.maxQueryDepth,
+    maxQueryCost: config.maxQueryCost,
+  });
+
+  return {
+    config,
+    logger,
+    services,
+    database,
+    server,
+    listen: () => server.listen(config.port, config.host),
+    async close() {
+      endpoints.stop();
+      await server.close();
+      await writer.idle();
+      await runtimes.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+}
+
+/** WAL lets readers run beside the writer; NORMAL sync keeps committed data across a process kill. */
+async function tuneSqlite(database: Database): Promise<void> {
+  await database.prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await database.prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+}

@@ -1,0 +1,113 @@
+/**
+ * GraphQL types and queries of captured requests.
+ *
+ * `captures` returns `CaptureConnection | ValidationError | NotFoundError | ConflictError` (a result
+ * union: the errors plugin's directResult puts the connection itself in the union), so a client selects
+ *
+ *   captures(endpoint: "x", first: 50, after: $cursor, filter: {...}) {
+ *     __typename
+ *     ... on CaptureConnection { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } }
+ *     ... on VigilError { code message }
+ *   }
+ */
+import { builder } from '../schema/builder.ts';
+import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
+import type { CaptureFilter } from './queries.ts';
+import { parseOutput, type CaptureEdge, type CapturePage, type CaptureView, type ClassScore } from './service.ts';
+
+export type { ClassScore } from './service.ts';
+
+/** A class and its softmax probability; shared with predictions. */
+export const ClassScoreRef = builder.objectRef<ClassScore>('ClassScore').implement({
+  description: 'A class the model scored, with its name and probability',
+  fields: (t) => ({
+    classId: t.exposeInt('classId'),
+    label: t.exposeString('label'),
+    probability: t.exposeFloat('probability', { description: 'softmax probability, 0–1' }),
+  }),
+});
+
+export const CaptureRef = builder.objectRef<CaptureView>('Capture').implement({
+  description: 'A sampled request and the prediction served for it',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    eventId: t.exposeString('eventId'),
+    endpoint: t.string({ description: "the endpoint's name", resolve: (c) => c.endpointName }),
+    inferenceTime: t.field({ type: 'DateTime', resolve: (c) => c.inferenceTime }),
+    modelVersion: t.exposeString('modelVersion'),
+    predictedClass: t.exposeInt('predictedClass', { nullable: true }),
+    label: t.string({
+      nullable: true,
+      description: "the predicted class's name (null when the output was not captured)",
+      resolve: (c, _args, { services }) => services.captures.predictedLabel(c),
+    }),
+    confidence: t.exposeFloat('confidence', { nullable: true }),
+    top: t.field({
+      type: [ClassScoreRef],
+      description: 'the three best classes, best first (empty when the output was not captured)',
+      resolve: (c, _args, { services }) => services.captures.top(c),
+    }),
+    output: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'the captured response, parsed (null when not captured or unreadable)',
+      resolve: (c) => parseOutput(c.output),
+    }),
+    outputText: t.exposeString('output', { nullable: true, description: 'the captured response as stored' }),
+    inputContentType: t.exposeString('inputContentType', { nullable: true }),
+    inputDataUrl: t.string({
+      nullable: true,
+      description: 'the captured request body as a data: URL (null when the input was not captured)',
+      resolve: (c) => (c.inputData ? `data:${c.inputContentType ?? UNKNOWN_CONTENT_TYPE};base64,${base64(c.inputData)}` : null),
+    }),
+    inputBytes: t.int({ nullable: true, resolve: (c) => c.inputData?.byteLength ?? null }),
+  }),
+});
+
+const CaptureEdgeRef = builder.objectRef<CaptureEdge>('CaptureEdge').implement({
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    node: t.field({ type: CaptureRef, resolve: (e) => e.node }),
+  }),
+});
+
+export const CaptureConnectionRef = builder.objectRef<CapturePage>('CaptureConnection').implement({
+  description: "A page of an endpoint's captures, newest first",
+  fields: (t) => ({
+    edges: t.field({ type: [CaptureEdgeRef], resolve: (p) => p.edges }),
+    pageInfo: t.field({ type: builder.pageInfoRef(), resolve: (p) => p.pageInfo }),
+    totalCount: t.int({ description: 'captures that pass the filter, on all pages', resolve: (p) => p.totalCount() }),
+  }),
+});
+
+const CaptureFilterInput = builder.inputType('CaptureFilter', {
+  fields: (t) => ({
+    from: t.field({ type: 'DateTime', description: 'inferenceTime ≥ from' }),
+    to: t.field({ type: 'DateTime', description: 'inferenceTime < to' }),
+    predictedClass: t.int(),
+    minConfidence: t.float({ description: 'confidence ≥ minConfidence (0–1)' }),
+    maxConfidence: t.float({ description: 'confidence ≤ maxConfidence (0–1)' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  captures: t.field({
+    type: CaptureConnectionRef,
+    description: "An endpoint's captures, newest first (first: 1–500, default 50)",
+    errors: {},
+    args: {
+      endpoint: t.arg.string({ required: true }),
+      first: t.arg.int(),
+      after: t.arg.string({ description: 'endCursor of the previous page' }),
+      filter: t.arg({ type: CaptureFilterInput }),
+    },
+    resolve: (_root, { endpoint, first, after, filter }, { services }) =>
+      services.captures.list(endpoint, { first, after, filter: filter as CaptureFilter | null | undefined }),
+  }),
+  capture: t.field({
+    type: CaptureRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, { services }) => services.captures.get(String(id)),
+  }),
+}));

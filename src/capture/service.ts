@@ -1,0 +1,179 @@
+/**
+ * Reading captures back: a filtered, newest-first listing with keyset pagination (for GraphQL), single
+ * captures, and the oldest-first JSON Lines export in SageMaker's data-capture format (for downloads
+ * and the CLI), streamed page by page so that no window is ever loaded whole.
+ */
+import type { Db } from '../db/client.ts';
+import type { EndpointService } from '../endpoints/service.ts';
+import type { Endpoint } from '../endpoints/types.ts';
+import { NotFoundError } from '../errors.ts';
+import { captureLine } from './export.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  validateFilter,
+  validateRange,
+  type CaptureFilter,
+  type Cursor,
+  type PageArgs,
+  type TimeRange,
+} from './queries.ts';
+import { CaptureStore } from './store.ts';
+import type { CaptureRecord, CapturedOutput } from './types.ts';
+
+/** A capture with the endpoint it belongs to (what GraphQL serves). */
+export interface CaptureView extends CaptureRecord {
+  endpointName: string;
+  /** the endpoint's model, whose labels name the classes */
+  model: string;
+}
+
+export interface ClassScore {
+  classId: number;
+  label: string;
+  probability: number;
+}
+
+export interface CaptureEdge {
+  cursor: string;
+  node: CaptureView;
+}
+
+export interface CapturePage {
+  edges: CaptureEdge[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** the number of captures that pass the filter; counted only when asked for */
+  totalCount(): Promise<number>;
+}
+
+export interface CaptureServiceDeps {
+  prisma: Db;
+  endpoints: Pick<EndpointService, 'get'>;
+  /** class names of a model, in class order (undefined for an unknown model) */
+  labels?: (model: string) => readonly string[] | undefined;
+  /** rows read per query by the export (default 500) */
+  exportPageSize?: number;
+}
+
+const LABEL_CACHE_MS = 5000;
+
+export class CaptureService {
+  readonly #store: CaptureStore;
+  readonly #exportPageSize: number;
+  readonly #labelCache = new Map<string, { labels: readonly string[] | undefined; at: number }>();
+
+  constructor(private readonly deps: CaptureServiceDeps) {
+    this.#store = new CaptureStore(deps.prisma);
+    this.#exportPageSize = deps.exportPageSize ?? 500;
+  }
+
+  /** A page of an endpoint's captures, newest first. */
+  async list(endpointName: string, args: PageArgs = {}): Promise<CapturePage> {
+    const take = pageSize(args.first);
+    const filter: CaptureFilter = args.filter ?? {};
+    validateFilter(filter);
+    const after = args.after ? decodeCursor(args.after) : undefined;
+    const endpoint = await this.#endpoint(endpointName);
+
+    const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'desc', take: take + 1 });
+    const edges = rows.slice(0, take).map((record) => ({ cursor: encodeCursor(record), node: this.#view(record, endpoint) }));
+    let total: Promise<number> | undefined;
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: rows.length > take,
+        hasPreviousPage: after !== undefined,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: () => (total ??= this.#store.count(endpoint.id, filter)),
+    };
+  }
+
+  async get(id: string): Promise<CaptureView | null> {
+    const found = await this.#store.find(id);
+    return found && { ...found.record, endpointName: found.endpoint.name, model: found.endpoint.model };
+  }
+
+  /**
+   * An endpoint's captures in [from, to), oldest first, as SageMaker data-capture JSON Lines (without
+   * newlines). Validation and the endpoint lookup run on the first `next()`: NotFoundError for an
+   * unknown endpoint, ValidationError for a bad range.
+   */
+  async *exportJsonLines(endpointName: string, range: TimeRange = {}): AsyncGenerator<string, void, undefined> {
+    validateRange(range);
+    const endpoint = await this.#endpoint(endpointName);
+    const filter: CaptureFilter = { from: range.from, to: range.to };
+    let after: Cursor | undefined;
+    for (;;) {
+      const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'asc', take: this.#exportPageSize });
+      for (const record of rows) yield captureLine(record);
+      const last = rows.at(-1);
+      if (!last || rows.length < this.#exportPageSize) return;
+      after = { time: last.inferenceTime.getTime(), id: last.id };
+    }
+  }
+
+  /** the class's name in the model's labels, null when the model or class is unknown */
+  label(model: string, classId: number): string | null {
+    return this.#labels(model)?.[classId] ?? null;
+  }
+
+  /** the predicted class and the runners-up stored with the capture, best first (up to 3) */
+  top(capture: CaptureView): ClassScore[] {
+    const pairs: [number | null, number | null][] = [
+      [capture.predictedClass, capture.confidence],
+      [capture.top2Class, capture.top2Score],
+      [capture.top3Class, capture.top3Score],
+    ];
+    return pairs.flatMap(([classId, probability]) =>
+      classId === null || probability === null
+        ? []
+        : [{ classId, probability, label: this.#classLabel(capture, classId) ?? `class ${classId}` }],
+    );
+  }
+
+  /** the predicted class's label: from the model's labels, else as the output recorded it */
+  predictedLabel(capture: CaptureView): string | null {
+    return capture.predictedClass === null ? null : this.#classLabel(capture, capture.predictedClass);
+  }
+
+  /** from the model's labels, else the label the output recorded when it names that class */
+  #classLabel(capture: CaptureView, classId: number): string | null {
+    const known = this.label(capture.model, classId);
+    if (known !== null) return known;
+    const output = parseOutput(capture.output);
+    return output?.predictedClass === classId && typeof output.label === 'string' ? output.label : null;
+  }
+
+  /** looked up at most once a few seconds per model (a catalog miss rescans the model folder) */
+  #labels(model: string): readonly string[] | undefined {
+    const cached = this.#labelCache.get(model);
+    if (cached && Date.now() - cached.at < LABEL_CACHE_MS) return cached.labels;
+    const labels = this.deps.labels?.(model);
+    this.#labelCache.set(model, { labels, at: Date.now() });
+    return labels;
+  }
+
+  async #endpoint(name: string): Promise<Endpoint> {
+    const endpoint = await this.deps.endpoints.get(name);
+    if (!endpoint) throw new NotFoundError('Endpoint', name);
+    return endpoint;
+  }
+
+  #view(record: CaptureRecord, endpoint: Endpoint): CaptureView {
+    return { ...record, endpointName: endpoint.name, model: endpoint.model };
+  }
+}
+
+/** the stored output text, parsed; null when absent or unreadable */
+export function parseOutput(text: string | null): Partial<CapturedOutput> | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Partial<CapturedOutput>) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,57 @@
+/** Prisma access for captures: keyset pages, counts and single rows, as CaptureRecords. */
+import type { Db } from '../db/client.ts';
+import type { Capture as CaptureRow, Prisma } from '../generated/sqlite/client.ts';
+import { afterCursor, filterWhere, keysetOrder, type CaptureFilter, type Cursor } from './queries.ts';
+import type { CaptureRecord } from './types.ts';
+
+export function toRecord(row: CaptureRow): CaptureRecord {
+  return {
+    id: row.id,
+    endpointId: row.endpointId,
+    eventId: row.eventId,
+    inferenceTime: row.inferenceTime,
+    modelVersion: row.modelVersion,
+    inputData: row.inputData,
+    inputContentType: row.inputContentType,
+    output: row.output,
+    predictedClass: row.predictedClass,
+    confidence: row.confidence,
+    top2Class: row.top2Class,
+    top2Score: row.top2Score,
+    top3Class: row.top3Class,
+    top3Score: row.top3Score,
+  };
+}
+
+export interface PageQuery {
+  endpointId: string;
+  filter?: CaptureFilter;
+  after?: Cursor;
+  direction: 'asc' | 'desc';
+  take: number;
+}
+
+export class CaptureStore {
+  constructor(private readonly prisma: Db) {}
+
+  /** up to `take` rows following `after` in keyset order */
+  async page(query: PageQuery): Promise<CaptureRecord[]> {
+    const base = filterWhere(query.endpointId, query.filter);
+    const where: Prisma.CaptureWhereInput = query.after ? { AND: [base, afterCursor(query.after, query.direction)] } : base;
+    const rows = await this.prisma.capture.findMany({ where, orderBy: keysetOrder(query.direction), take: query.take });
+    return rows.map(toRecord);
+  }
+
+  count(endpointId: string, filter?: CaptureFilter): Promise<number> {
+    return this.prisma.capture.count({ where: filterWhere(endpointId, filter) });
+  }
+
+  /** the capture and the name and model of its endpoint */
+  async find(id: string): Promise<{ record: CaptureRecord; endpoint: { name: string; model: string } } | null> {
+    const row = await this.prisma.capture.findUnique({
+      where: { id },
+      include: { endpoint: { select: { name: true, model: true } } },
+    });
+    return row && { record: toRecord(row), endpoint: row.endpoint };
+  }
+}

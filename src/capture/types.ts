@@ -1,0 +1,29 @@
+/** A captured request and its prediction, as the capture domain stores and serves it. */
+
+export interface CaptureRecord {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  inferenceTime: Date;
+  modelVersion: string;
+  /** the request payload as received (when the capture mode includes the input) */
+  inputData: Uint8Array | null;
+  inputContentType: string | null;
+  /** JSON text of the response (when the capture mode includes the output) */
+  output: string | null;
+  predictedClass: number | null;
+  confidence: number | null;
+  top2Class: number | null;
+  top2Score: number | null;
+  top3Class: number | null;
+  top3Score: number | null;
+}
+
+/** The response body a capture stores as its output, and the JSON Lines export re-emits. */
+export interface CapturedOutput {
+  predictedClass: number;
+  label: string;
+  confidence: number;
+  /** softmax over all classes, in class order */
+  probabilities: number[];
+}

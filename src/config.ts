@@ -1,0 +1,95 @@
+/**
+ * Environment variables, parsed and validated once at start. Every setting has a documented default
+ * (README "Configuration"); a bad value stops the process with a message naming the variable.
+ */
+import path from 'node:path';
+
+export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  modelDir: string;
+  defaultModel: string;
+  inferenceDevice: InferenceDevice;
+  logLevel: LogLevel;
+  /** GraphiQL and unmasked error messages */
+  development: boolean;
+  maxBodyBytes: number;
+  maxQueryDepth: number;
+  maxQueryCost: number;
+  batch: { maxSize: number; maxWaitMs: number };
+  /** image decode guard: width × height above this is rejected before decoding */
+  maxImagePixels: number;
+  schedulerIntervalMs: number;
+  /** identifies this process in scheduler leases */
+  instanceId: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${key}=${raw}: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+function databaseUrl(env: Env): string {
+  const raw = env.DATABASE_URL?.trim() || 'file:./data/vigil.db';
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(raw)) {
+    throw new ConfigError(`DATABASE_URL=${raw}: expected file:<path> (SQLite) or postgresql://… (PostgreSQL)`);
+  }
+  return raw;
+}
+
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL?.trim();
+  if (!raw) return undefined;
+  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError(`REDIS_URL=${raw}: expected redis://host:port`);
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const development = env.NODE_ENV !== 'production';
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    databaseUrl: databaseUrl(env),
+    redisUrl: redisUrl(env),
+    modelDir: path.resolve(env.MODEL_DIR?.trim() || 'models'),
+    defaultModel: env.DEFAULT_MODEL?.trim() || 'gtsrb-resnet18',
+    inferenceDevice: oneOf(env, 'INFERENCE_DEVICE', ['auto', 'cpu', 'cuda', 'webgpu'] as const, 'auto'),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    development,
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+    maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 100, 10_000_000),
+    batch: {
+      maxSize: integer(env, 'BATCH_MAX_SIZE', 16, 1, 1024),
+      maxWaitMs: integer(env, 'BATCH_MAX_WAIT_MS', 3, 0, 1000),
+    },
+    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
+    schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
+    instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The tensor names a model's debug graph offers, readable and stable (`input`, `input_grad`,
+ * `layer1.0.bn1.output`, `layer1.0.bn1.output_grad`, `layer1.0.bn1.bias`, `fc.bias`), and which of
+ * them a hook configuration selects.
+ */
+import type { DebugHookConfig } from '../endpoints/types.ts';
+import type { ModelManifest } from '../models/manifest.ts';
+import { COLLECTIONS, isCollectionName } from './collections.ts';
+
+export interface TensorSite {
+  name: string;
+  output: string;
+  outputGrad: string;
+  biasTensor: string;
+  /** [C, H, W] per image */
+  shape: [number, number, number];
+  bias: number[];
+}
+
+/** where a tensor's values come from */
+export type TensorSource =
+  | { kind: 'input' }
+  | { kind: 'output'; output: string }
+  | { kind: 'constant'; values: number[] };
+
+export interface TensorCatalog {
+  names: string[];
+  sources: Map<string, TensorSource>;
+  sites: TensorSite[];
+}
+
+export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
+  const sites = (manifest.tensorSites ?? []) as TensorSite[];
+  const sources = new Map<string, TensorSource>();
+  sources.set('input', { kind: 'input' });
+  sources.set('input_grad', { kind: 'output', output: 'input_grad' });
+  for (const site of sites) {
+    sources.set(`${site.name}.output`, { kind: 'output', output: site.output });
+    sources.set(`${site.name}.output_grad`, { kind: 'output', output: site.outputGrad });
+    sources.set(`${site.name}.bias`, { kind: 'constant', values: site.bias });
+  }
+  const fcBias = manifest.fcBias as number[] | undefined;
+  if (fcBias) sources.set('fc.bias', { kind: 'constant', values: fcBias });
+  sources.set('logits', { kind: 'output', output: 'logits' });
+  return { names: [...sources.keys()], sources, sites };
+}
+
+/**
+ * Other names the input tensors answer to in an include regex: smdebug called a PyTorch ResNet's input
+ * `ResNet_input`, and the ONNX graph calls it `image`, so the write-up's regex
+ * (`.*bn|.*bias|.*downsample|.*ResNet_input|.*image`) selects the input and its gradient.
+ */
+const ALIASES: Record<string, string[]> = {
+  input: ['image', 'ResNet_input'],
+  input_grad: ['image_grad', 'ResNet_input_grad'],
+};
+
+/**
+ * smdebug semantics: a tensor is saved when the include regex matches one of its names from the
+ * start (Python's re.match) or a named collection contains it.
+ */
+export function selectTensors(catalog: TensorCatalog, hook: Pick<DebugHookConfig, 'includeRegex' | 'collections'>): string[] {
+  const include = hook.includeRegex ? new RegExp(`^(?:${hook.includeRegex})`) : undefined;
+  const collections = hook.collections.filter(isCollectionName).map((c) => COLLECTIONS[c]);
+  return catalog.names.filter(
+    (name) =>
+      [name, ...(ALIASES[name] ?? [])].some((n) => include?.test(n)) || collections.some((re) => re.test(name)),
+  );
+}

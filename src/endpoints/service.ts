@@ -1,0 +1,128 @@
+/**
+ * The endpoint registry. Requests read an endpoint's configuration once through `snapshot`, served
+ * from memory; every change is published, and each replica drops its cached copy when it hears of it,
+ * so an update takes effect for the next request without a restart.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PubSub } from 'graphql-yoga';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { EventMap } from '../pubsub/events.ts';
+import type { EndpointStore } from './store.ts';
+import type { Endpoint, EndpointChangeKind, EndpointInput, EndpointUpdate, Patch } from './types.ts';
+import { validateDataCapture, validateDebugHook, validateName } from './validation.ts';
+
+export interface EndpointServiceDeps {
+  store: EndpointStore;
+  pubsub: PubSub<EventMap>;
+  logger: Logger;
+  defaultModel: string;
+  /** resolves when the model is ready to serve; throws ValidationError for an unknown model */
+  prepareModel: (model: string) => Promise<void>;
+  /** how long a cached snapshot may be used without hearing of changes (a backstop for lost events) */
+  snapshotTtlMs?: number;
+}
+
+export class EndpointService {
+  readonly #cache = new Map<string, { endpoint: Endpoint; loadedAt: number }>();
+  readonly #ttl: number;
+  #stopListening: (() => void) | undefined;
+
+  constructor(private readonly deps: EndpointServiceDeps) {
+    this.#ttl = deps.snapshotTtlMs ?? 2000;
+  }
+
+  /** Listens for changes made on any replica. */
+  start(): void {
+    const iterator = this.deps.pubsub.subscribe('endpointChanged');
+    this.#stopListening = () => void iterator.return?.();
+    void (async () => {
+      for await (const change of iterator) this.#cache.delete(change.name);
+    })().catch((error) => this.deps.logger.error('endpoint change listener stopped', { error }));
+  }
+
+  stop(): void {
+    this.#stopListening?.();
+  }
+
+  get(name: string): Promise<Endpoint | null> {
+    return this.deps.store.findByName(name);
+  }
+
+  list(): Promise<Endpoint[]> {
+    return this.deps.store.list();
+  }
+
+  /** The configuration a request runs with; throws NotFoundError for an unknown endpoint. */
+  async snapshot(name: string): Promise<Endpoint> {
+    const cached = this.#cache.get(name);
+    if (cached && Date.now() - cached.loadedAt < this.#ttl) return cached.endpoint;
+    const endpoint = await this.deps.store.findByName(name);
+    if (!endpoint) {
+      this.#cache.delete(name);
+      throw new NotFoundError('Endpoint', name);
+    }
+    this.#cache.set(name, { endpoint, loadedAt: Date.now() });
+    return endpoint;
+  }
+
+  async create(input: EndpointInput): Promise<Endpoint> {
+    validateName(input.name);
+    const draft = {
+      id: randomUUID(),
+      name: input.name,
+      model: input.model ?? this.deps.defaultModel,
+      dataCapture: { enabled: false, samplingPercentage: 0, captureMode: 'BOTH' as const, ...defined(input.dataCapture) },
+      debugHook: { enabled: false, includeRegex: null, saveInterval: 1, collections: [], ...defined(input.debugHook) },
+    };
+    if (draft.debugHook.includeRegex === '') draft.debugHook.includeRegex = null;
+    validateDataCapture(draft.dataCapture);
+    validateDebugHook(draft.debugHook);
+    await this.deps.prepareModel(draft.model);
+    const created = await this.deps.store.insert(draft);
+    if (!created) throw new ConflictError(`Endpoint '${input.name}' already exists`);
+    this.#publish('CREATED', created.name);
+    return created;
+  }
+
+  async update(name: string, input: EndpointUpdate): Promise<Endpoint> {
+    const current = await this.deps.store.findByName(name);
+    if (!current) throw new NotFoundError('Endpoint', name);
+    const next = {
+      ...current,
+      model: input.model ?? current.model,
+      dataCapture: { ...current.dataCapture, ...defined(input.dataCapture) },
+      debugHook: { ...current.debugHook, ...defined(input.debugHook) },
+    };
+    if (input.debugHook?.includeRegex === '') next.debugHook.includeRegex = null;
+    validateDataCapture(next.dataCapture);
+    validateDebugHook(next.debugHook);
+    // The new model is loaded before the change is visible: requests in flight keep the snapshot
+    // they read, later ones get the new model ready to run.
+    if (next.model !== current.model) await this.deps.prepareModel(next.model);
+    const updated = await this.deps.store.replace(next);
+    if (!updated) throw new NotFoundError('Endpoint', name);
+    this.#cache.set(name, { endpoint: updated, loadedAt: Date.now() });
+    this.#publish('UPDATED', name);
+    return updated;
+  }
+
+  async delete(name: string): Promise<Endpoint> {
+    const deleted = await this.deps.store.deleteByName(name);
+    if (!deleted) throw new NotFoundError('Endpoint', name);
+    this.#cache.delete(name);
+    this.#publish('DELETED', name);
+    return deleted;
+  }
+
+  #publish(kind: EndpointChangeKind, name: string): void {
+    this.deps.pubsub.publish('endpointChanged', { kind, name, at: new Date().toISOString() });
+  }
+}
+
+/** drops keys whose value is null or undefined, so a partial input only overrides what it sets */
+function defined<T extends object>(partial: Patch<T> | null | undefined): Partial<T> {
+  if (!partial) return {};
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}
+

@@ -1,0 +1,61 @@
+/** Rules for endpoint names and configurations; each failure names the field it is about. */
+import { ValidationError } from '../errors.ts';
+import { isCollectionName, COLLECTION_NAMES } from '../debugger/collections.ts';
+import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig } from './types.ts';
+
+const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+const MAX_REGEX_LENGTH = 1000;
+
+export function validateName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new ValidationError(
+      'name',
+      `Endpoint name '${name}' is invalid: use 1–63 letters, digits and hyphens, starting and ending with a letter or digit`,
+    );
+  }
+}
+
+export function validateDataCapture(c: DataCaptureConfig): void {
+  if (!Number.isFinite(c.samplingPercentage) || c.samplingPercentage < 0 || c.samplingPercentage > 100) {
+    throw new ValidationError(
+      'dataCapture.samplingPercentage',
+      `samplingPercentage must be between 0 and 100, got ${c.samplingPercentage}`,
+    );
+  }
+  if (!CAPTURE_MODES.includes(c.captureMode)) {
+    throw new ValidationError('dataCapture.captureMode', `captureMode must be one of ${CAPTURE_MODES.join(', ')}`);
+  }
+}
+
+/** Compiles a user-supplied regex, or explains why it cannot be used. */
+export function compileRegex(pattern: string, field: string): RegExp {
+  if (pattern.length > MAX_REGEX_LENGTH) {
+    throw new ValidationError(field, `regex is longer than ${MAX_REGEX_LENGTH} characters`);
+  }
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new ValidationError(field, `Invalid regex '${pattern}': ${(error as Error).message}`);
+  }
+}
+
+export function validateDebugHook(h: DebugHookConfig): void {
+  if (h.includeRegex !== null) compileRegex(h.includeRegex, 'debugHook.includeRegex');
+  if (!Number.isInteger(h.saveInterval) || h.saveInterval < 1 || h.saveInterval > 1_000_000) {
+    throw new ValidationError('debugHook.saveInterval', `saveInterval must be an integer ≥ 1, got ${h.saveInterval}`);
+  }
+  for (const name of h.collections) {
+    if (!isCollectionName(name)) {
+      throw new ValidationError(
+        'debugHook.collections',
+        `Unknown collection '${name}': known collections are ${COLLECTION_NAMES.join(', ')}`,
+      );
+    }
+  }
+  if (h.enabled && h.includeRegex === null && h.collections.length === 0) {
+    throw new ValidationError(
+      'debugHook',
+      'An enabled debug hook needs includeRegex or at least one collection to know which tensors to save',
+    );
+  }
+}

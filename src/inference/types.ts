@@ -1,0 +1,35 @@
+/** What a prediction returns, and the event it publishes for dashboards. */
+import type { ClassScore } from './scores.ts';
+
+export interface Prediction {
+  endpoint: string;
+  predictedClass: number;
+  label: string;
+  confidence: number;
+  top: (ClassScore & { label: string })[];
+  captureId: string | null;
+  /** the debugger-hook step saved for this request, when one was */
+  debugStep: number | null;
+  modelVersion: string;
+  provider: string;
+  latencyMs: number;
+  /** images in the onnxruntime run that served this request */
+  batchSize: number;
+}
+
+/** the `prediction` event: JSON-safe, published after the capture (if any) is committed */
+export interface PredictionEvent {
+  endpoint: string;
+  predictedClass: number;
+  label: string;
+  confidence: number;
+  captureId: string | null;
+  modelVersion: string;
+  at: string;
+  latencyMs: number;
+}
+
+/** one image as the client sent it */
+export interface ImagePayload {
+  bytes: Uint8Array;
+}

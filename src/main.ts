@@ -1,0 +1,36 @@
+/** `npm start`: runs vigil until SIGINT/SIGTERM. */
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`vigil: invalid configuration: ${error.message}`);
+  process.exit(2);
+}
+
+const app = await createApp(config);
+const port = await app.listen();
+app.logger.info(`vigil listening on http://localhost:${port}/graphql`, {
+  database: app.database.provider,
+  eventBus: app.services.info.eventBus,
+  models: app.services.models.list().map((m) => m.name),
+});
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) process.exit(1);
+    closing = true;
+    app.logger.info(`${signal}: closing`);
+    app.close().then(
+      () => process.exit(0),
+      (error) => {
+        app.logger.error('close failed', { error });
+        process.exit(1);
+      },
+    );
+  });
+}

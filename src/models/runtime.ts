@@ -1,0 +1,100 @@
+/**
+ * One loaded model: its serving session, opened at load, and its debug session (forward + explicit
+ * backward, for the debugger hook), opened on first use. Sessions are created from file paths so
+ * onnxruntime finds the shared external weights (weights.bin) beside them.
+ */
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import type { InferenceDevice } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { ModelEntry } from './catalog.ts';
+import { openWithProvider, type ProviderChoice, type Provider } from './providers.ts';
+
+export interface DebugRun {
+  logits: Float32Array;
+  /** requested debug outputs by name, each [N, …] */
+  outputs: Map<string, { dims: readonly number[]; data: Float32Array }>;
+}
+
+export class ModelRuntime {
+  #debug: Promise<ort.InferenceSession> | undefined;
+
+  private constructor(
+    readonly entry: ModelEntry,
+    readonly serving: ort.InferenceSession,
+    readonly choice: ProviderChoice,
+    private readonly options: { threads: number | undefined },
+  ) {}
+
+  static async load(entry: ModelEntry, device: InferenceDevice, logger: Logger, threads?: number): Promise<ModelRuntime> {
+    const file = path.join(entry.dir, servingFile(entry));
+    const opened = await openWithProvider(device, (provider) => createSession(file, provider, threads), logger);
+    logger.info(`model ${entry.name} loaded on ${opened.provider}`, { version: entry.manifest.version });
+    return new ModelRuntime(entry, opened.value, { provider: opened.provider, skipped: opened.skipped }, { threads });
+  }
+
+  get provider(): Provider {
+    return this.choice.provider;
+  }
+
+  get version(): string {
+    return this.entry.manifest.version;
+  }
+
+  get classCount(): number {
+    return this.entry.manifest.classCount;
+  }
+
+  /** image batch [n,3,H,W] → logits [n,classes] */
+  async runServing(images: Float32Array, n: number): Promise<Float32Array> {
+    const [h, w] = this.entry.manifest.inputSize;
+    const input = new ort.Tensor('float32', images, [n, 3, h, w]);
+    const names = servingNames(this.entry);
+    const result = await this.serving.run({ [names.input]: input });
+    return result[names.output]!.data as Float32Array;
+  }
+
+  /** The debug graph with a zero seed (= the predicted class), fetching only `fetch` besides logits. */
+  async runDebug(images: Float32Array, n: number, fetch: readonly string[]): Promise<DebugRun> {
+    const session = await this.debugSession();
+    const [h, w] = this.entry.manifest.inputSize;
+    const feeds = {
+      image: new ort.Tensor('float32', images, [n, 3, h, w]),
+      grad_seed: new ort.Tensor('float32', new Float32Array(n * this.classCount), [n, this.classCount]),
+    };
+    const names = ['logits', ...fetch.filter((f) => f !== 'logits')];
+    const result = await session.run(feeds, names);
+    const outputs = new Map<string, { dims: readonly number[]; data: Float32Array }>();
+    for (const name of fetch) outputs.set(name, { dims: result[name]!.dims, data: result[name]!.data as Float32Array });
+    return { logits: result.logits!.data as Float32Array, outputs };
+  }
+
+  debugSession(): Promise<ort.InferenceSession> {
+    const debug = this.entry.manifest.debug as { file?: string } | undefined;
+    if (!debug?.file) return Promise.reject(new Error(`model ${this.entry.name} has no debug graph`));
+    this.#debug ??= createSession(path.join(this.entry.dir, debug.file), this.provider, this.options.threads);
+    return this.#debug;
+  }
+
+  async release(): Promise<void> {
+    await this.serving.release();
+    if (this.#debug) await (await this.#debug).release();
+  }
+}
+
+function servingFile(entry: ModelEntry): string {
+  return (entry.manifest.serving as { file?: string } | undefined)?.file ?? 'model.onnx';
+}
+
+function servingNames(entry: ModelEntry): { input: string; output: string } {
+  const serving = entry.manifest.serving as { input?: string; output?: string } | undefined;
+  return { input: serving?.input ?? 'image', output: serving?.output ?? 'logits' };
+}
+
+function createSession(file: string, provider: Provider, threads?: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(file, {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  });
+}

@@ -1,0 +1,12 @@
+/**
+ * The typed events of vigil: topic → [routing key?, payload]. Payloads cross Redis as JSON between
+ * replicas, so they hold plain JSON values only (timestamps as ISO strings).
+ */
+import type { EndpointChange } from '../endpoints/types.ts';
+import type { PredictionEvent } from '../inference/types.ts';
+
+export type EventMap = {
+  endpointChanged: [payload: EndpointChange];
+  /** routed by endpoint name */
+  prediction: [endpoint: string, payload: PredictionEvent];
+};

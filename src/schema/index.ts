@@ -1,0 +1,21 @@
+/** Assembles the schema from the types each domain defines. */
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './scalars.ts';
+import './errors.ts';
+import './server-info.ts';
+import '../endpoints/schema.ts';
+import '../capture/schema.ts';
+import '../inference/schema.ts';
+
+let schema: GraphQLSchema | undefined;
+
+export function buildSchema(): GraphQLSchema {
+  schema ??= builder.toSchema({ sortSchema: false });
+  return schema;
+}
+
+/** schema.graphql's content: sorted so that moving code around does not reorder the file */
+export function printSdl(): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
+}

@@ -1,0 +1,36 @@
+import { GraphQLError, Kind } from 'graphql';
+import { builder } from './builder.ts';
+
+builder.scalarType('DateTime', {
+  description: 'An instant, as an ISO-8601 string in UTC',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
+  parseValue: (value) => {
+    const date = new Date(value as string);
+    if (typeof value !== 'string' || Number.isNaN(date.getTime())) {
+      throw new GraphQLError(`DateTime must be an ISO-8601 string, got ${JSON.stringify(value)}`);
+    }
+    return date;
+  },
+  parseLiteral: (ast) => {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : new Date(NaN);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'A JSON value',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});
+
+builder.scalarType('File', {
+  description: 'A file sent as a GraphQL multipart request (graphql-multipart-request-spec)',
+  serialize: () => {
+    throw new GraphQLError('File is an input-only scalar');
+  },
+  parseValue: (value) => {
+    if (!(value instanceof File)) throw new GraphQLError('File must be sent as a multipart upload');
+    return value;
+  },
+});

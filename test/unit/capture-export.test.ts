@@ -1,0 +1,162 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { captureEvent, captureLine, prependLine, writeLines } from '../../src/capture/export.ts';
+import { decodeCursor, encodeCursor, filterWhere, pageSize, parseIsoDate, validateFilter } from '../../src/capture/queries.ts';
+import type { CaptureRecord, CapturedOutput } from '../../src/capture/types.ts';
+import { ValidationError } from '../../src/errors.ts';
+
+const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 253, 254, 255]);
+const OUTPUT: CapturedOutput = { predictedClass: 14, label: 'Stop', confidence: 0.93, probabilities: [0.01, 0.93, 0.06] };
+
+function record(overrides: Partial<CaptureRecord> = {}): CaptureRecord {
+  return {
+    id: 'c1',
+    endpointId: 'e1',
+    eventId: '3f1c7a52-0000-4000-8000-000000000001',
+    inferenceTime: new Date('2026-11-26T02:00:00.000Z'),
+    modelVersion: '2026-11-26-4e3e2ad1eaac',
+    inputData: PNG,
+    inputContentType: 'image/png',
+    output: JSON.stringify(OUTPUT),
+    predictedClass: 14,
+    confidence: 0.93,
+    top2Class: 2,
+    top2Score: 0.06,
+    top3Class: 0,
+    top3Score: 0.01,
+    ...overrides,
+  };
+}
+
+describe('SageMaker data-capture JSON Lines', () => {
+  it('writes one event per line in the documented shape and key order', () => {
+    const line = captureLine(record());
+    expect(line).not.toContain('\n');
+    const event = JSON.parse(line);
+    expect(event).toEqual({
+      captureData: {
+        endpointInput: { observedContentType: 'image/png', mode: 'INPUT', data: Buffer.from(PNG).toString('base64'), encoding: 'BASE64' },
+        endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify(OUTPUT), encoding: 'JSON' },
+      },
+      eventMetadata: { eventId: '3f1c7a52-0000-4000-8000-000000000001', inferenceTime: '2026-11-26T02:00:00.000Z' },
+      eventVersion: '0',
+    });
+    expect(Object.keys(event)).toEqual(['captureData', 'eventMetadata', 'eventVersion']);
+    expect(Object.keys(event.captureData)).toEqual(['endpointInput', 'endpointOutput']);
+    expect(line.startsWith('{"captureData":{"endpointInput":{"observedContentType":"image/png","mode":"INPUT","data":"')).toBe(true);
+  });
+
+  it('round-trips the input bytes through base64 and the output through its JSON text', () => {
+    const bytes = new Uint8Array(4096).map((_, i) => (i * 31 + 7) % 256);
+    // a view into a larger buffer: only the view's bytes are encoded
+    const backing = new Uint8Array(bytes.length + 16);
+    backing.set(bytes, 8);
+    const view = backing.subarray(8, 8 + bytes.length);
+    const event = JSON.parse(captureLine(record({ inputData: view })));
+    expect(Uint8Array.from(Buffer.from(event.captureData.endpointInput.data, 'base64'))).toEqual(bytes);
+    expect(JSON.parse(event.captureData.endpointOutput.data)).toEqual(OUTPUT);
+  });
+
+  it('leaves out the input when it was not captured, and the output when it was not', () => {
+    const outputOnly = captureEvent(record({ inputData: null, inputContentType: null }));
+    expect(outputOnly.captureData).not.toHaveProperty('endpointInput');
+    expect(outputOnly.captureData.endpointOutput?.encoding).toBe('JSON');
+    const inputOnly = captureEvent(record({ output: null, predictedClass: null, confidence: null }));
+    expect(inputOnly.captureData).not.toHaveProperty('endpointOutput');
+    expect(inputOnly.captureData.endpointInput?.mode).toBe('INPUT');
+    expect(JSON.parse(captureLine(record({ inputData: null, output: null }))).captureData).toEqual({});
+  });
+
+  it('labels an input of unknown type as octet-stream, and an unreadable output as BASE64', () => {
+    const event = captureEvent(record({ inputContentType: null, output: '{"predictedClass": 1, trunc' }));
+    expect(event.captureData.endpointInput?.observedContentType).toBe('application/octet-stream');
+    expect(event.captureData.endpointOutput).toEqual({
+      observedContentType: 'application/json',
+      mode: 'OUTPUT',
+      data: Buffer.from('{"predictedClass": 1, trunc').toString('base64'),
+      encoding: 'BASE64',
+    });
+  });
+});
+
+describe('writeLines', () => {
+  it('writes each line with a newline and waits for drain when the buffer is full', async () => {
+    const chunks: string[] = [];
+    let waits = 0;
+    const slow = new Writable({
+      highWaterMark: 64,
+      write(chunk, _encoding, callback) {
+        chunks.push(String(chunk));
+        setImmediate(callback);
+      },
+    });
+    slow.on('drain', () => waits++);
+    async function* lines() {
+      for (let i = 0; i < 200; i++) yield `{"n":${i},"pad":"${'x'.repeat(40)}"}`;
+    }
+    const count = await writeLines(slow, prependLine('{"first":true}', lines()[Symbol.asyncIterator]()));
+    await new Promise<void>((resolve) => slow.end(resolve));
+    expect(count).toBe(201);
+    expect(waits).toBeGreaterThan(10);
+    const written = chunks.join('').split('\n');
+    expect(written.pop()).toBe('');
+    expect(written.map((l) => JSON.parse(l))[0]).toEqual({ first: true });
+    expect(written.slice(1).map((l) => JSON.parse(l).n)).toEqual([...Array(200).keys()]);
+  });
+
+  it('stops reading the source once the destination is destroyed', async () => {
+    const out = new PassThrough({ highWaterMark: 16 });
+    let produced = 0;
+    let closed = false;
+    async function* lines() {
+      try {
+        for (;;) {
+          produced++;
+          yield 'x'.repeat(32);
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    setTimeout(() => out.destroy(), 20);
+    await writeLines(out, lines());
+    expect(closed).toBe(true);
+    expect(produced).toBeLessThan(5);
+  });
+});
+
+describe('capture queries', () => {
+  it('round-trips cursors and rejects forged ones', () => {
+    const cursor = encodeCursor({ inferenceTime: new Date(1_790_000_000_123), id: 'abc-1' });
+    expect(decodeCursor(cursor)).toEqual({ time: 1_790_000_000_123, id: 'abc-1' });
+    for (const bad of ['', 'nope', Buffer.from('x:y').toString('base64url'), Buffer.from('12:').toString('base64url')]) {
+      expect(() => decodeCursor(bad)).toThrow(ValidationError);
+    }
+  });
+
+  it('bounds page sizes and validates filters', () => {
+    expect(pageSize(undefined)).toBe(50);
+    expect(pageSize(500)).toBe(500);
+    expect(() => pageSize(501)).toThrow(/from 1 to 500/);
+    expect(() => pageSize(0)).toThrow(ValidationError);
+    expect(() => validateFilter({ minConfidence: 1.2 })).toThrow(/between 0 and 1/);
+    expect(() => validateFilter({ maxConfidence: -0.1 })).toThrow(ValidationError);
+    expect(() => validateFilter({ minConfidence: 0.8, maxConfidence: 0.2 })).toThrow(/above maxConfidence/);
+    expect(() => validateFilter({ from: new Date('2026-01-02'), to: new Date('2026-01-01') })).toThrow(/before from/);
+    expect(() => validateFilter({ from: new Date('2026-01-01'), minConfidence: 0, maxConfidence: 1, predictedClass: 0 })).not.toThrow();
+    expect(filterWhere('e1', { from: new Date(5), minConfidence: 0.5 })).toEqual({
+      endpointId: 'e1',
+      inferenceTime: { gte: new Date(5) },
+      confidence: { gte: 0.5 },
+    });
+  });
+
+  it('parses ISO dates and rejects anything else', () => {
+    expect(parseIsoDate('2026-11-26T02:00:00Z', 'from')?.toISOString()).toBe('2026-11-26T02:00:00.000Z');
+    expect(parseIsoDate('2026-11-26', 'from')?.toISOString()).toBe('2026-11-26T00:00:00.000Z');
+    expect(parseIsoDate(null, 'from')).toBeUndefined();
+    for (const bad of ['yesterday', '123', '2026-13-45', '2026-11-26T99:00']) {
+      expect(() => parseIsoDate(bad, 'from')).toThrow(ValidationError);
+    }
+  });
+});
