@@ -10,12 +10,18 @@ import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureWriter } from './capture/writer.ts';
 import { DebugHook } from './debugger/hook.ts';
+import { saliencyRoutes } from './debugger/http.ts';
+import { SaliencyService } from './debugger/saliency.ts';
+import { TensorStore } from './debugger/store.ts';
+import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
 import { InferenceService } from './inference/service.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { EndpointStore } from './endpoints/store.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ModelCatalog } from './models/catalog.ts';
+import { createMonitor } from './monitor/index.ts';
+import { monitorRoutes } from './monitor/http.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
 import { buildSchema } from './schema/index.ts';
@@ -68,6 +74,24 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     batch: config.batch,
   });
 
+  const tensorStore = new TensorStore(database.prisma);
+  const trials = new TrialService({ store: tensorStore, endpoints });
+  const saliency = new SaliencyService({ prisma: database.prisma, store: tensorStore, models });
+
+  const monitor = createMonitor({
+    prisma: database.prisma,
+    provider: database.provider,
+    endpoints,
+    models,
+    runtimes,
+    pubsub: bus.pubsub,
+    logger: logger.child('monitor'),
+    instanceId: config.instanceId,
+    schedulerIntervalMs: config.schedulerIntervalMs,
+    limits: { maxPixels: config.maxImagePixels },
+    flush: () => writer.idle(),
+  });
+
   const services: Services = {
     endpoints,
     captures,
@@ -75,6 +99,9 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     models,
     runtimes,
     pubsub: bus.pubsub,
+    monitor,
+    trials,
+    saliency,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -88,6 +115,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     context: () => ({ services }),
     routes: [
       ...captureRoutes(captures),
+      ...monitorRoutes(monitor),
+      ...saliencyRoutes(trials, saliency),
       ...healthRoutes([
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
       {
@@ -113,6 +142,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxQueryCost: config.maxQueryCost,
   });
 
+  monitor.scheduler.start();
+
   return {
     config,
     logger,
@@ -122,6 +153,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     listen: () => server.listen(config.port, config.host),
     async close() {
       endpoints.stop();
+      await monitor.scheduler.stop();
       await server.close();
       await writer.idle();
       await runtimes.close();

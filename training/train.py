@@ -114,6 +114,9 @@ def main() -> None:
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", type=Path, help="start from this checkpoint (a state_dict), e.g. to finish a run at 128 px")
+    parser.add_argument("--warmup-fraction", type=float, default=0.2, help="share of steps spent raising the learning rate")
+    parser.add_argument("--epoch-fraction", type=float, default=1.0, help="share of the training set each epoch visits")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
@@ -135,11 +138,14 @@ def main() -> None:
     val_x, val_y = load_array_cache(val_samples, cache, "val")
 
     model = torchvision.models.resnet18(num_classes=NUM_CLASSES).to(device)
+    if args.resume:
+        model.load_state_dict(torch.load(args.resume, map_location=device))
+        print(f"resumed from {args.resume}", flush=True)
     schedule = parse_schedule(args.schedule)
-    steps_per_epoch = math.ceil(len(train_y) / args.batch)
+    steps_per_epoch = math.ceil(len(train_y) * args.epoch_fraction / args.batch)
     optimiser = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
     lr_schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=steps_per_epoch * len(schedule),
-                                                      pct_start=0.2, div_factor=10, final_div_factor=200)
+                                                      pct_start=args.warmup_fraction, div_factor=10, final_div_factor=200)
     gen = torch.Generator().manual_seed(args.seed)
     history = []
     for epoch, res in enumerate(schedule, start=1):

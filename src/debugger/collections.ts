@@ -1,6 +1,7 @@
 /**
  * Named tensor collections of the debugger hook (smdebug's idea): presets that select tensor names.
- * `fullgrad` is exactly what the FullGrad saliency map needs.
+ * `fullgrad` is exactly what the FullGrad saliency map and its completeness check need (with `logits`,
+ * which the hook saves with every step: see hook.ts ALWAYS_SAVED).
  */
 export const COLLECTIONS = {
   /** input, its gradient, and each BatchNorm site's output gradient and bias */

@@ -1,11 +1,19 @@
 /**
  * How tensors are stored. `f16-deflate` halves the floats to IEEE half precision (round to nearest
  * even) and deflates them: gradients behind ReLUs are mostly exact zeros, which compress well.
+ * `f16-sparse-deflate` (the hook's default for activations and gradients) does better on those zeros:
+ * one deflate stream of a bitmask of the non-zero halves (bit i of byte i>>3, LSB first), then the
+ * non-zero halves' low bytes, then their high bytes (byte-shuffled: the high bytes — sign, exponent, top
+ * mantissa bits — are the compressible ones), Huffman-coded. The same values as `f16-deflate`, ~13% fewer
+ * bytes on the bundled model's FullGrad tensors and faster to encode and decode (bench/debugger.ts).
  * `f32` keeps the exact values. Decoding always yields float32.
  */
 import zlib from 'node:zlib';
+import type { SiteSummary } from '../explain/fullgrad.ts';
 
-export type TensorEncoding = 'f32' | 'f16' | 'f16-deflate' | 'f32-deflate';
+export type TensorEncoding = 'f32' | 'f16' | 'f16-deflate' | 'f32-deflate' | 'f16-sparse-deflate';
+
+export const TENSOR_ENCODINGS: readonly TensorEncoding[] = ['f32', 'f16', 'f16-deflate', 'f32-deflate', 'f16-sparse-deflate'];
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -42,6 +50,30 @@ export function toHalf(value: number): number {
   return sign | (e << 10) | m;
 }
 
+/**
+ * toHalf over a whole array: the common case (zero, or a result in the normal half range) with integer
+ * operations on the float's bits — round to nearest even by adding 0xfff plus the kept mantissa's
+ * lowest bit before dropping 13 bits (a carry moves into the exponent, up to Inf) — and the rare
+ * subnormal, overflow and NaN cases through toHalf.
+ */
+export function toHalves(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
+    const a = x & 0x7fffffff;
+    if (a === 0) {
+      out[i] = x >>> 16;
+    } else if (a >= 0x38800000 && a < 0x47800000) {
+      // 2^-14 ≤ |v| < 65536: rebias the exponent (127 → 15) and round
+      out[i] = ((x >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
+    } else {
+      out[i] = toHalf(values[i]!);
+    }
+  }
+  return out;
+}
+
 const HALF_TO_FLOAT = (() => {
   const table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
@@ -54,6 +86,13 @@ const HALF_TO_FLOAT = (() => {
   return table;
 })();
 
+/** for each mask byte: how many bits are set, and their positions (LSB first) */
+const BIT_COUNT = new Uint8Array(256);
+const BIT_POSITIONS = new Uint8Array(256 * 8);
+for (let m = 0; m < 256; m++) {
+  for (let bit = 0; bit < 8; bit++) if (m & (1 << bit)) BIT_POSITIONS[m * 8 + BIT_COUNT[m]!++] = bit;
+}
+
 export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Uint8Array {
   switch (encoding) {
     case 'f32':
@@ -62,12 +101,57 @@ export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Ui
       return zlib.deflateRawSync(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), { level: 1 });
     case 'f16':
     case 'f16-deflate': {
-      const half = new Uint16Array(values.length);
-      for (let i = 0; i < values.length; i++) half[i] = toHalf(values[i]!);
-      const bytes = new Uint8Array(half.buffer);
+      const bytes = new Uint8Array(toHalves(values).buffer);
       return encoding === 'f16' ? bytes : zlib.deflateRawSync(bytes, { level: 1 });
     }
+    case 'f16-sparse-deflate':
+      // Huffman coding only: the planes have few repeats for LZ77 to find, and it is both faster
+      // (~2×) and smaller (~4%) than level 1 here (bench/debugger.ts)
+      return zlib.deflateRawSync(sparseHalves(toHalves(values)), { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY });
   }
+}
+
+/** mask ‖ low bytes ‖ high bytes of the non-zero halves (see the file comment) */
+function sparseHalves(half: Uint16Array): Uint8Array {
+  const n = half.length;
+  const maskBytes = (n + 7) >>> 3;
+  let nonZero = 0;
+  for (let i = 0; i < n; i++) if (half[i] !== 0) nonZero++;
+  const out = new Uint8Array(maskBytes + 2 * nonZero);
+  let lo = maskBytes;
+  let hi = maskBytes + nonZero;
+  for (let i = 0; i < n; i++) {
+    const h = half[i]!;
+    if (h === 0) continue;
+    out[i >>> 3] = out[i >>> 3]! | (1 << (i & 7));
+    out[lo++] = h & 0xff;
+    out[hi++] = h >>> 8;
+  }
+  return out;
+}
+
+function unsparseToFloats(raw: Uint8Array, count: number): Float32Array {
+  const maskBytes = (count + 7) >>> 3;
+  if (raw.byteLength < maskBytes || (raw.byteLength - maskBytes) % 2 !== 0) {
+    throw new Error(`tensor data holds ${raw.byteLength} bytes, not a mask of ${count} values and their halves`);
+  }
+  const nonZero = (raw.byteLength - maskBytes) / 2;
+  const out = new Float32Array(count);
+  let lo = maskBytes;
+  for (let byte = 0; byte < maskBytes; byte++) {
+    const m = raw[byte]!;
+    if (m === 0) continue;
+    const base = byte << 3;
+    const n = BIT_COUNT[m]!;
+    for (let k = 0; k < n; k++) {
+      const i = base + BIT_POSITIONS[(m << 3) + k]!;
+      if (i >= count) throw new Error('tensor mask marks values past the tensor');
+      out[i] = HALF_TO_FLOAT[raw[lo]! | (raw[lo + nonZero]! << 8)]!;
+      lo++;
+    }
+  }
+  if (lo !== maskBytes + nonZero) throw new Error(`tensor mask marks ${lo - maskBytes} values, data holds ${nonZero}`);
+  return out;
 }
 
 export function decodeTensor(data: Uint8Array, encoding: string, count: number): Float32Array {
@@ -86,6 +170,8 @@ export function decodeTensor(data: Uint8Array, encoding: string, count: number):
       for (let i = 0; i < count; i++) out[i] = HALF_TO_FLOAT[half[i]!]!;
       return out;
     }
+    case 'f16-sparse-deflate':
+      return unsparseToFloats(zlib.inflateRawSync(data), count);
     default:
       throw new Error(`unknown tensor encoding '${encoding}'`);
   }
@@ -95,3 +181,74 @@ function copyFloats(bytes: Uint8Array, count: number): Float32Array {
   if (bytes.byteLength !== count * 4) throw new Error(`tensor data holds ${bytes.byteLength / 4} floats, expected ${count}`);
   return new Float32Array(new Uint8Array(bytes).buffer);
 }
+
+/** the raw (inflated) bytes of an `f16-sparse-deflate` tensor: mask ‖ low bytes ‖ high bytes */
+export function inflateSparse(data: Uint8Array): Uint8Array {
+  return zlib.inflateRawSync(data);
+}
+
+/**
+ * FullGrad's per-site summary (see explain/fullgrad.ts SiteSummary) straight from the raw bytes of an
+ * `f16-sparse-deflate` [C,H,W] gradient, visiting only its non-zero values: the same numbers as
+ * summarizeDense on the decoded tensor (zeros add nothing to the sums, and count as 0 for min/max),
+ * without materialising the floats.
+ */
+export function sparseHalvesSummary(raw: Uint8Array, shape: readonly [number, number, number], weights: Float64Array | null): SiteSummary {
+  const [channels, h, w] = shape;
+  const plane = h * w;
+  const count = channels * plane;
+  const maskBytes = (count + 7) >>> 3;
+  if (raw.byteLength < maskBytes || (raw.byteLength - maskBytes) % 2 !== 0) {
+    throw new Error(`tensor data holds ${raw.byteLength} bytes, not a mask of ${count} values and their halves`);
+  }
+  const nonZero = (raw.byteLength - maskBytes) / 2;
+  const sum = new Float64Array(plane);
+  const channelSums = new Float64Array(channels);
+  let min = Infinity;
+  let max = -Infinity;
+  let c = 0;
+  let channelStart = 0;
+  let channelEnd = plane;
+  let weight = weights ? weights[0]! : 1;
+  let channelSum = 0;
+  let lo = maskBytes;
+  const hiOffset = nonZero;
+  for (let byte = 0; byte < maskBytes; byte++) {
+    const m = raw[byte]!;
+    if (m === 0) continue;
+    const base = byte << 3;
+    const n = BIT_COUNT[m]!;
+    const positions = m << 3;
+    for (let k = 0; k < n; k++) {
+      const i = base + BIT_POSITIONS[positions + k]!;
+      if (i >= channelEnd) {
+        if (i >= count) throw new Error('tensor mask marks values past the tensor');
+        do {
+          channelSums[c] = channelSum;
+          channelSum = 0;
+          c++;
+          channelStart = channelEnd;
+          channelEnd += plane;
+        } while (i >= channelEnd);
+        weight = weights ? weights[c]! : 1;
+      }
+      const g = HALF_TO_FLOAT[raw[lo]! | (raw[lo + hiOffset]! << 8)]!;
+      lo++;
+      channelSum += g;
+      const v = weight * Math.abs(g);
+      if (v < min) min = v;
+      if (v > max) max = v;
+      const p = i - channelStart;
+      sum[p] = sum[p]! + v;
+    }
+  }
+  channelSums[c] = channelSum;
+  if (lo !== maskBytes + nonZero) throw new Error(`tensor mask marks ${lo - maskBytes} values, data holds ${nonZero}`);
+  // the zeros' w·|0| = 0
+  if (nonZero < count) {
+    if (0 < min) min = 0;
+    if (0 > max) max = 0;
+  }
+  return { sum, min, max, channelSums };
+}
+

@@ -1,7 +1,10 @@
 /** `predict`, `predictBatch` and the `predictions` live stream. */
 import { InvalidImageError, PayloadTooLargeError, UnavailableError, ValidationError } from '../errors.ts';
 import { ClassScoreRef } from '../capture/schema.ts';
+import { EndpointRef } from '../endpoints/schema.ts';
+import type { ModelRuntime } from '../models/runtime.ts';
 import { builder } from '../schema/builder.ts';
+import { ServerInfoRef } from '../schema/server-info.ts';
 import type { ImagePayload, Prediction, PredictionEvent } from './types.ts';
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
@@ -110,5 +113,35 @@ builder.subscriptionFields((t) => ({
     args: { endpoint: t.arg.string({ required: true }) },
     subscribe: (_root, { endpoint }, { services }) => services.pubsub.subscribe('prediction', endpoint),
     resolve: (event) => event,
+  }),
+}));
+
+const SkippedProviderRef = builder.objectRef<{ provider: string; reason: string }>('SkippedProvider').implement({
+  fields: (t) => ({ provider: t.exposeString('provider'), reason: t.exposeString('reason') }),
+});
+
+const LoadedModelRef = builder.objectRef<ModelRuntime>('LoadedModel').implement({
+  description: 'A model loaded in this process and where it runs',
+  fields: (t) => ({
+    name: t.string({ resolve: (r) => r.entry.name }),
+    version: t.string({ resolve: (r) => r.version }),
+    provider: t.string({ description: 'cuda, webgpu or cpu', resolve: (r) => r.provider }),
+    skippedProviders: t.field({
+      type: [SkippedProviderRef],
+      description: 'providers tried before this one and why they were skipped',
+      resolve: (r) => r.choice.skipped,
+    }),
+  }),
+});
+
+builder.objectFields(ServerInfoRef, (t) => ({
+  loadedModels: t.field({ type: [LoadedModelRef], resolve: (_i, _a, { services }) => services.runtimes.loaded() }),
+}));
+
+builder.objectFields(EndpointRef, (t) => ({
+  provider: t.string({
+    nullable: true,
+    description: "the execution provider serving this endpoint's model (loads the model if needed)",
+    resolve: async (e, _a, { services }) => (await services.runtimes.get(e.model).catch(() => null))?.provider ?? null,
   }),
 }));

@@ -4,9 +4,12 @@
  */
 import type { EndpointChange } from '../endpoints/types.ts';
 import type { PredictionEvent } from '../inference/types.ts';
+import type { MonitorAlert } from '../monitor/types.ts';
 
 export type EventMap = {
   endpointChanged: [payload: EndpointChange];
   /** routed by endpoint name */
   prediction: [endpoint: string, payload: PredictionEvent];
+  /** routed by endpoint name, and again under '*' for subscribers of every endpoint */
+  monitorAlert: [endpoint: string, payload: MonitorAlert];
 };

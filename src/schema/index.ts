@@ -7,6 +7,8 @@ import './server-info.ts';
 import '../endpoints/schema.ts';
 import '../capture/schema.ts';
 import '../inference/schema.ts';
+import '../monitor/schema.ts';
+import '../debugger/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -29,8 +29,11 @@ builder.scalarType('File', {
   serialize: () => {
     throw new GraphQLError('File is an input-only scalar');
   },
+  // Yoga hands over its own File implementation (a ponyfill), so check the shape, not the class
   parseValue: (value) => {
-    if (!(value instanceof File)) throw new GraphQLError('File must be sent as a multipart upload');
-    return value;
+    if (typeof (value as File | null)?.arrayBuffer !== 'function') {
+      throw new GraphQLError('File must be sent as a multipart upload');
+    }
+    return value as File;
   },
 });

@@ -51,7 +51,7 @@ export function createServer(options: ServerOptions): VigilServer {
       maskError(error, message) {
         const original = error instanceof GraphQLError ? error.originalError : error;
         // errors GraphQL itself raises (syntax, validation, limits) are meant for the client
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error))) return error;
         logger.error('unexpected error in a resolver', { error: original ?? error });
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -157,4 +157,9 @@ export function createServer(options: ServerOptions): VigilServer {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function isClientError(error: GraphQLError): boolean {
+  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+  return status !== undefined && status >= 400 && status < 500;
 }

@@ -1,0 +1,340 @@
+/**
+ * `vigil predict <image files or directories…> [--files-from FILE|-] [--batch N] [--model NAME] [--top K]`
+ *
+ * Classifies images with a bundled model, locally: no server, no database. Directories are walked
+ * recursively (files sorted; only .png .jpg .jpeg .webp .ppm are taken); a file named on the command line
+ * is always tried. `--files-from` reads more paths, one a line, from FILE or stdin (`-`). Prints one JSON object per image on stdout, in input order:
+ *   {"path":…,"predictedClass":…,"label":…,"confidence":…[,"top":[{"classId","label","probability"}…]]}
+ * or {"path":…,"error":"…"} for a file that cannot be read or decoded (the run goes on). Progress goes to
+ * stderr for runs of more than 200 images. Preprocessing is the server's (prepareImage + writeNormalised),
+ * the model runs through ModelRuntime's serving graph in batches, while the next batch is being decoded.
+ * Resolves to the exit code: 0 every image classified, 1 some image failed (or the model did not load),
+ * 2 bad usage. MODEL_DIR, DEFAULT_MODEL, INFERENCE_DEVICE and MAX_IMAGE_PIXELS apply as for the server.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.ts';
+import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from '../inference/preprocess.ts';
+import { softmax, topK } from '../inference/scores.ts';
+import { createLogger } from '../logger.ts';
+import { ModelCatalog, type ModelEntry } from '../models/catalog.ts';
+import { ModelRuntime } from '../models/runtime.ts';
+import type { CliIo } from './capture-export.ts';
+
+export const PREDICT_USAGE =
+  'usage: vigil predict <image files or directories…> [--files-from FILE|-] [--batch N] [--model NAME] [--top K]';
+
+/** extensions taken when walking a directory */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.webp', '.ppm']);
+/** images decoded at the same time */
+const DECODE_CONCURRENCY = 4;
+/** runs with more images than this report progress on stderr */
+const PROGRESS_ABOVE = 200;
+const PROGRESS_EVERY_MS = 2000;
+/**
+ * onnxruntime-node 1.30 crashes (SIGSEGV, a stack overflow inside libonnxruntime while it creates a session;
+ * it reads /proc/self/cmdline) when the process's command line is longer than about 28 KB — e.g.
+ * `vigil predict dir/*.ppm` over a few hundred files. Above this many bytes of arguments the command runs
+ * itself again in a child process with the paths on stdin (`--files-from -`).
+ */
+const MAX_COMMAND_LINE_BYTES = 8 * 1024;
+
+export interface PredictLine {
+  path: string;
+  predictedClass: number;
+  label: string;
+  confidence: number;
+  top?: { classId: number; label: string; probability: number }[];
+}
+
+export interface PredictErrorLine {
+  path: string;
+  error: string;
+}
+
+export interface PredictOptions {
+  batch: number;
+  /** include the top K classes; undefined: no `top` field */
+  top?: number | undefined;
+  /** called with each line, in input order */
+  onLine: (line: PredictLine | PredictErrorLine) => void;
+  /** called after every batch */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Expands the command line's files and directories, in order: a directory becomes its images (recursively,
+ * sorted); anything else stays as given (one that cannot be read gets its error line when it is decoded).
+ */
+export async function collectImageFiles(inputs: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    const stat = await fs.stat(input).catch(() => undefined);
+    if (stat?.isDirectory()) files.push(...(await walk(input)).sort(compareCodeUnits));
+    else files.push(input);
+  }
+  return files;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await walk(full)));
+    else if (IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) found.push(full);
+  }
+  return found;
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function errorMessage(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return 'no such file or directory';
+  if (e?.code === 'EACCES') return 'permission denied';
+  if (e?.code === 'EISDIR') return 'is a directory';
+  return e?.message ?? String(error);
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+type Decoded = { path: string; resized: Uint8Array } | PredictErrorLine;
+
+/**
+ * Classifies `files` in batches of `options.batch`; decoding the next batch overlaps with the model run
+ * on the current one. Returns how many images failed.
+ */
+export async function predictFiles(
+  runtime: ModelRuntime,
+  files: readonly string[],
+  limits: DecodeLimits,
+  options: PredictOptions,
+): Promise<number> {
+  const entry = runtime.entry;
+  const spec: PreprocessSpec = entry.manifest;
+  const [h, w] = spec.inputSize;
+  const plane = 3 * h * w;
+  const classes = runtime.classCount;
+  const labels = entry.labels;
+  const decode = (file: string): Promise<Decoded> =>
+    fs
+      .readFile(file)
+      .then((bytes) => prepareImage(bytes, spec, limits))
+      .then(
+        (prepared) => ({ path: file, resized: prepared.resized }),
+        (error: unknown) => ({ path: file, error: errorMessage(error) }),
+      );
+  const decodeBatch = (start: number) => mapLimit(files.slice(start, start + options.batch), DECODE_CONCURRENCY, decode);
+
+  let failed = 0;
+  let pending: Promise<Decoded[]> | undefined = files.length ? decodeBatch(0) : undefined;
+  for (let start = 0; pending; start += options.batch) {
+    const decoded = await pending;
+    const nextStart = start + options.batch;
+    pending = nextStart < files.length ? decodeBatch(nextStart) : undefined;
+
+    const ok = decoded.filter((d): d is { path: string; resized: Uint8Array } => 'resized' in d);
+    let logits: Float32Array | undefined;
+    if (ok.length) {
+      const images = new Float32Array(ok.length * plane);
+      ok.forEach((d, i) => writeNormalised(d.resized, spec, images, i * plane));
+      logits = await runtime.runServing(images, ok.length);
+    }
+    let row = 0;
+    for (const d of decoded) {
+      if (!('resized' in d)) {
+        failed++;
+        options.onLine(d);
+        continue;
+      }
+      const probabilities = softmax(logits!.subarray(row * classes, (row + 1) * classes));
+      row++;
+      const best = topK(probabilities, 1)[0]!;
+      const line: PredictLine = {
+        path: d.path,
+        predictedClass: best.classId,
+        label: labels[best.classId] ?? String(best.classId),
+        confidence: best.probability,
+      };
+      if (options.top !== undefined) {
+        line.top = topK(probabilities, options.top).map((s) => ({
+          classId: s.classId,
+          label: labels[s.classId] ?? String(s.classId),
+          probability: s.probability,
+        }));
+      }
+      options.onLine(line);
+    }
+    options.onProgress?.(Math.min(nextStart, files.length), files.length);
+  }
+  return failed;
+}
+
+function positiveInteger(raw: string | undefined, flag: string, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${flag}=${raw}: expected an integer from 1 to ${max}`);
+  return value;
+}
+
+/** `argv`: the arguments after `predict` (a leading `predict` is skipped too). */
+export async function predictCommand(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
+  const say = (line: string) => void io.stderr.write(`${line}\n`);
+  const args = argv[0] === 'predict' ? argv.slice(1) : argv;
+
+  let values: { batch?: string; model?: string; top?: string; 'files-from'?: string; help?: boolean };
+  let inputs: string[];
+  let batch: number;
+  let top: number | undefined;
+  try {
+    const parsed = parseArgs({
+      args,
+      options: {
+        batch: { type: 'string', short: 'b' },
+        model: { type: 'string', short: 'm' },
+        top: { type: 'string', short: 'k' },
+        'files-from': { type: 'string', short: 'f' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+    values = parsed.values;
+    inputs = parsed.positionals;
+    if (values.help) {
+      say(PREDICT_USAGE);
+      return 0;
+    }
+    batch = positiveInteger(values.batch, '--batch', 32, 4096);
+    top = values.top === undefined ? undefined : positiveInteger(values.top, '--top', 1, 1000);
+  } catch (error) {
+    say(`${(error as Error).message}\n${PREDICT_USAGE}`);
+    return 2;
+  }
+  if (values['files-from'] !== undefined) {
+    const from = values['files-from'];
+    try {
+      const text = from === '-' ? await readStream(process.stdin) : await fs.readFile(from, 'utf8');
+      inputs.push(...text.split(/\r?\n/).filter((line) => line.trim() !== ''));
+    } catch (error) {
+      say(`--files-from ${from}: ${errorMessage(error)}`);
+      return 2;
+    }
+  }
+  if (!inputs.length) {
+    say(`no image files or directories given\n${PREDICT_USAGE}`);
+    return 2;
+  }
+  const underMain = /cli[\\/]main\.ts$/.test(process.argv[1] ?? '');
+  if (underMain && io.stdout === process.stdout && commandLineBytes() > MAX_COMMAND_LINE_BYTES) {
+    const forwarded = [
+      ...(values.batch ? ['--batch', values.batch] : []),
+      ...(values.model ? ['--model', values.model] : []),
+      ...(values.top ? ['--top', values.top] : []),
+    ];
+    return runInChild(forwarded, inputs, io);
+  }
+
+  let config;
+  try {
+    config = loadConfig(io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      say(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const modelName = values.model ?? config.defaultModel;
+  const catalog = new ModelCatalog(config.modelDir);
+  const entry: ModelEntry | undefined = catalog.get(modelName);
+  if (!entry) {
+    const known = catalog.list().map((e) => e.name);
+    say(`no model '${modelName}' in ${config.modelDir}${known.length ? ` (models: ${known.join(', ')})` : ''}`);
+    return 1;
+  }
+
+  const files = await collectImageFiles(inputs);
+  if (!files.length) {
+    say(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) under ${inputs.join(', ')}`);
+    return 0;
+  }
+
+  // the runtime's own log lines (provider choice) only when LOG_LEVEL asks for them
+  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', 'predict');
+  let runtime: ModelRuntime;
+  try {
+    runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger);
+  } catch (error) {
+    say(`cannot load model '${modelName}': ${(error as Error).message}`);
+    return 1;
+  }
+
+  const started = performance.now();
+  let lastReport = started;
+  const report = (done: number, total: number) => {
+    const now = performance.now();
+    if (total <= PROGRESS_ABOVE || (done < total && now - lastReport < PROGRESS_EVERY_MS)) return;
+    lastReport = now;
+    const rate = done / ((now - started) / 1000);
+    say(`${done}/${total} images, ${rate.toFixed(1)} img/s`);
+  };
+  try {
+    const failed = await predictFiles(runtime, files, { maxPixels: config.maxImagePixels }, {
+      batch,
+      top,
+      onLine: (line) => void io.stdout.write(`${JSON.stringify(line)}\n`),
+      onProgress: report,
+    });
+    return failed ? 1 : 0;
+  } catch (error) {
+    say(`prediction failed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    await runtime.release();
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) text += chunk as string;
+  return text;
+}
+
+function commandLineBytes(): number {
+  return [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+}
+
+/** This command again, in a child process with a short command line: the paths go through its stdin. */
+async function runInChild(flags: string[], inputs: string[], io: CliIo): Promise<number> {
+  const script = process.argv[1]!;
+  const child = spawn(process.execPath, [...process.execArgv, script, 'predict', ...flags, '--files-from', '-'], {
+    env: io.env as NodeJS.ProcessEnv,
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  child.stdin.end(inputs.map((p) => `${p}\n`).join(''));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (signal) io.stderr.write(`vigil predict: the child process ended with ${signal}\n`);
+  return code ?? 1;
+}

@@ -1,0 +1,309 @@
+/**
+ * Saliency on demand, from a step's stored tensors only (no model run): the map of a method, the
+ * completeness check, and the heatmap / overlay PNGs. Maps are cached by step and method, PNGs by step,
+ * method and rendering options (LRUs in memory; steps never change once written).
+ */
+import type { Db } from '../db/client.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { backgroundSaliency, type BackgroundOptions, type BackgroundSaliency } from '../explain/background.ts';
+import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
+import {
+  argmax,
+  completeness as completenessOf,
+  completenessFromTerms,
+  mapRange,
+  methodNeeds,
+  saliencyMap,
+  SALIENCY_METHODS,
+  type Completeness,
+  type SaliencyMethod,
+  type SiteGradient,
+} from '../explain/fullgrad.ts';
+import { denormalise, heatmapPng, overlayPng, type BaseImage, type RenderOptions, type RgbImage } from '../explain/render.ts';
+import type { ModelCatalog } from '../models/catalog.ts';
+import type { ModelManifest } from '../models/manifest.ts';
+import { inflateSparse, sparseHalvesSummary } from './encoding.ts';
+import { LruCache } from './lru.ts';
+import { decodeStored, type StoredTensor, type TensorRecord, type TensorStore } from './store.ts';
+import { tensorCatalog, type TensorCatalog } from './tensor-names.ts';
+import { ENABLE_HOOK_HINT, type StepRef } from './trial.ts';
+
+export { SALIENCY_METHODS, type SaliencyMethod } from '../explain/fullgrad.ts';
+
+export const DEFAULT_RENDER: RenderOptions = { colormap: 'JET', opacity: 0.5, size: 256 };
+export const MAX_RENDER_SIZE = 1024;
+export const MIN_RENDER_SIZE = 16;
+/** capture bytes larger than this are not kept with a cached map (the overlay then uses the input tensor) */
+const MAX_KEPT_INPUT_BYTES = 4 * 1024 * 1024;
+
+export interface ComputedSaliency {
+  ref: StepRef;
+  method: SaliencyMethod;
+  width: number;
+  height: number;
+  values: Float32Array;
+  min: number;
+  max: number;
+  /** the explained class: argmax of the stored logits (the zero seed's class), else the capture's prediction */
+  classId: number | null;
+  /** null when the step lacks tensors the check needs (fc.bias, logits, every bias) */
+  completeness: Completeness | null;
+  /** the stored input tensor, de-normalised */
+  input: RgbImage;
+  /** the capture's request bytes, when captured */
+  captureInput: Uint8Array | null;
+  /** time to read, decode and compute, ms */
+  computeMs: number;
+}
+
+export interface SaliencyDeps {
+  prisma: Db;
+  store: TensorStore;
+  models: Pick<ModelCatalog, 'get'>;
+}
+
+export type ImageKind = 'heatmap' | 'overlay';
+
+export class SaliencyService {
+  readonly maps = new LruCache<ComputedSaliency>(256, 64 * 1024 * 1024, (m) => m.values.byteLength + m.input.rgb.byteLength + (m.captureInput?.byteLength ?? 0));
+  readonly pngs = new LruCache<Buffer>(1024, 64 * 1024 * 1024, (b) => b.byteLength);
+  readonly #catalogs = new Map<string, { manifest: ModelManifest; catalog: TensorCatalog }>();
+
+  constructor(private readonly deps: SaliencyDeps) {}
+
+  /** a class's name in the model's labels */
+  label(model: string, classId: number): string | null {
+    return this.deps.models.get(model)?.labels[classId] ?? null;
+  }
+
+  /** the step of a capture; NotFoundError for an unknown capture or one recorded without the hook */
+  async stepOfCapture(captureId: string): Promise<StepRef> {
+    const capture = await this.deps.prisma.capture.findUnique({
+      where: { id: captureId },
+      select: { id: true, endpoint: { select: { name: true, model: true } }, debugStep: { select: { id: true, endpointId: true, step: true, mode: true, captureId: true, createdAt: true } } },
+    });
+    if (!capture) throw new NotFoundError('Capture', captureId);
+    if (!capture.debugStep) {
+      throw new NotFoundError(
+        'DebugStep',
+        captureId,
+        `Capture '${captureId}' has no debugger step: the endpoint's debugger hook was off (or did not save that request, see saveInterval) when it was recorded. ` +
+          `To get saliency maps for new requests, ${ENABLE_HOOK_HINT}.`,
+      );
+    }
+    return { ...capture.debugStep, endpointName: capture.endpoint.name, model: capture.endpoint.model };
+  }
+
+  /** the map of a step (cached by step and method) */
+  compute(ref: StepRef, method: SaliencyMethod, options: { cache?: boolean } = {}): Promise<ComputedSaliency> {
+    if (options.cache === false) return this.#compute(ref, method);
+    return this.maps.getOrCompute(`${ref.id}|${method}`, () => this.#compute(ref, method));
+  }
+
+  /** heatmap or overlay PNG bytes (cached by step, method and options) */
+  async png(ref: StepRef, method: SaliencyMethod, kind: ImageKind, render: RenderOptions, options: { cache?: boolean } = {}): Promise<Buffer> {
+    const make = async () => {
+      const map = await this.compute(ref, method, options);
+      return this.render(map, kind, render);
+    };
+    if (options.cache === false) return make();
+    return this.pngs.getOrCompute(`${ref.id}|${method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, make);
+  }
+
+  /** a computed map's PNG (cached) */
+  renderCached(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
+    return this.pngs.getOrCompute(`${map.ref.id}|${map.method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, () =>
+      this.render(map, kind, render),
+    );
+  }
+
+  render(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
+    if (kind === 'heatmap') return heatmapPng(map, render);
+    const tensorImage: BaseImage = { kind: 'rgb', image: map.input };
+    const base: BaseImage = map.captureInput ? { kind: 'encoded', bytes: map.captureInput } : tensorImage;
+    return overlayPng(map, base, render, map.captureInput ? tensorImage : undefined);
+  }
+
+  background(map: ComputedSaliency, options: BackgroundOptions = {}): BackgroundSaliency {
+    return backgroundSaliency(map.values, map.width, map.height, validateBackground(options));
+  }
+
+  /** the completeness check of a step; ValidationError naming what is missing */
+  async completeness(ref: StepRef): Promise<Completeness> {
+    const { catalog } = this.#model(ref.model);
+    const names = completenessNames(catalog);
+    const rows = new Map((await this.deps.store.readRows(ref.id, names)).map((r) => [r.name, r]));
+    const missing = names.filter((n) => !rows.has(n));
+    if (missing.length) throw missingTensors(ref, 'the completeness check', missing);
+    const dense = (name: string) => decodeStored(rows.get(name)!);
+    return completenessOf({
+      input: dense('input'),
+      inputGrad: dense('input_grad'),
+      sites: catalog.sites.map((site) => siteGradient(site.name, rows.get(`${site.name}.output_grad`)!, dense(`${site.name}.bias`))),
+      fcBias: dense('fc.bias'),
+      logits: dense('logits'),
+    });
+  }
+
+  async #compute(ref: StepRef, method: SaliencyMethod): Promise<ComputedSaliency> {
+    const started = performance.now();
+    const { manifest, catalog } = this.#model(ref.model);
+    const needs = methodNeeds(method);
+    const required = ['input', 'input_grad'];
+    if (needs.sites) for (const site of catalog.sites) required.push(`${site.name}.output_grad`);
+    if (needs.biases) for (const site of catalog.sites) required.push(`${site.name}.bias`);
+    const checkNames = completenessNames(catalog);
+    const optional = checkNames.filter((n) => !required.includes(n));
+    const [rows, capture] = await Promise.all([
+      this.deps.store.readRows(ref.id, [...required, ...optional]),
+      ref.captureId
+        ? this.deps.prisma.capture.findUnique({ where: { id: ref.captureId }, select: { inputData: true, predictedClass: true } })
+        : null,
+    ]);
+    const tensors = new Map(rows.map((r) => [r.name, r]));
+    const missing = required.filter((n) => !tensors.has(n));
+    if (missing.length) throw missingTensors(ref, method, missing);
+    const withCheck = checkNames.every((n) => tensors.has(n));
+
+    const dense = (name: string) => decodeStored(tensors.get(name)!);
+    const input = dense('input');
+    const inputShape = perImage(tensors.get('input')!);
+    const inputGrad = dense('input_grad');
+    const bias = (name: string) => (tensors.has(`${name}.bias`) ? dense(`${name}.bias`) : undefined);
+    const sites: SiteGradient[] = needs.sites || withCheck ? catalog.sites.map((site) => siteGradient(site.name, tensors.get(`${site.name}.output_grad`)!, bias(site.name))) : [];
+    let map;
+    let check: Completeness | null = null;
+    try {
+      map = saliencyMap(method, { input, inputGrad, inputShape, sites: needs.sites ? sites : [] });
+      if (withCheck) {
+        const fcBias = dense('fc.bias');
+        const logits = dense('logits');
+        // the sums came with the map when it read every site with its bias; else one more pass
+        check = needs.sites ? completenessFromTerms(map.terms, fcBias, logits) : completenessOf({ input, inputGrad, sites, fcBias, logits });
+      }
+    } catch (error) {
+      throw new ValidationError('step', `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${(error as Error).message}`);
+    }
+    const range = mapRange(map.values);
+    const inputBytes = capture?.inputData ?? null;
+    return {
+      ref,
+      method,
+      width: map.width,
+      height: map.height,
+      values: map.values,
+      min: range.min,
+      max: range.max,
+      classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : capture?.predictedClass ?? null),
+      completeness: check,
+      input: denormalise(input, inputShape, manifest.mean, manifest.std),
+      captureInput: inputBytes && inputBytes.byteLength <= MAX_KEPT_INPUT_BYTES ? inputBytes : null,
+      computeMs: performance.now() - started,
+    };
+  }
+
+  #model(model: string): { manifest: ModelManifest; catalog: TensorCatalog } {
+    const entry = this.deps.models.get(model);
+    if (!entry) throw new ValidationError('model', `Model '${model}' is not available, so its tensor sites are unknown`);
+    const key = `${entry.name}@${entry.manifest.version}`;
+    let found = this.#catalogs.get(key);
+    if (!found) this.#catalogs.set(key, (found = { manifest: entry.manifest, catalog: tensorCatalog(entry.manifest) }));
+    return found;
+  }
+}
+
+function completenessNames(catalog: TensorCatalog): string[] {
+  return [
+    'input',
+    'input_grad',
+    ...catalog.sites.flatMap((s) => [`${s.name}.output_grad`, `${s.name}.bias`]),
+    'fc.bias',
+    'logits',
+  ];
+}
+
+/**
+ * A site's output_grad for the map: sparse-encoded gradients are summarised straight from their stored
+ * bytes (only the non-zero values are visited, no float tensor is built); others are decoded.
+ */
+export function siteGradient(name: string, stored: StoredTensor, bias: Float32Array | undefined): SiteGradient {
+  const shape = perImage(stored);
+  if (stored.encoding === 'f16-sparse-deflate') {
+    let raw: Uint8Array | undefined;
+    return { name, shape, bias, summarize: (weights) => sparseHalvesSummary((raw ??= inflateSparse(stored.data)), shape, weights) };
+  }
+  return { name, shape, bias, grad: decodeStored(stored) };
+}
+
+/** [1, C, H, W] (or [C, H, W]) → [C, H, W] */
+function perImage(tensor: TensorRecord): [number, number, number] {
+  const dims = tensor.shape.length === 4 && tensor.shape[0] === 1 ? tensor.shape.slice(1) : tensor.shape;
+  if (dims.length !== 3) throw new ValidationError('step', `tensor ${tensor.name} has shape [${tensor.shape.join(',')}], expected [1,C,H,W]`);
+  return dims as [number, number, number];
+}
+
+function missingTensors(ref: StepRef, what: string, missing: string[]): ValidationError {
+  const grads = missing.filter((n) => n.endsWith('.output_grad'));
+  const biases = missing.filter((n) => n.endsWith('.bias') && n !== 'fc.bias');
+  const single = missing.filter((n) => !grads.includes(n) && !biases.includes(n));
+  const group = (names: string[], what: string) =>
+    names.length === 0 ? [] : names.length <= 3 ? names : [`${names.length} ${what} (${names[0]}, ${names[1]}, …, ${names.at(-1)})`];
+  const parts = [...single, ...group(grads, 'site gradients'), ...group(biases, 'site biases')];
+  const hints: string[] = [];
+  if (single.includes('input') || single.includes('input_grad')) hints.push('".*image" (the input and its gradient)');
+  if (grads.length) hints.push('".*bn|.*downsample" (the sites\' output_grad)');
+  if (biases.length || single.includes('fc.bias')) hints.push('".*bias"');
+  const logits = single.includes('logits') ? ' (the hook saves `logits` with every step now; this step predates that)' : '';
+  return new ValidationError(
+    'method',
+    `Step ${ref.step} of endpoint '${ref.endpointName}' lacks tensors ${what} needs: ${parts.join(', ')}${logits}. ` +
+      `The 'fullgrad' collection saves all of them (debugHook: { collections: ["fullgrad"] }); with includeRegex, match ${hints.join(', ') || 'them'}, ` +
+      `e.g. the write-up's ".*bn|.*bias|.*downsample|.*ResNet_input|.*image".`,
+  );
+}
+
+export interface SaliencyArgs {
+  method?: string | null;
+  colormap?: string | null;
+  opacity?: number | null;
+  size?: number | null;
+}
+
+export function parseMethod(value: string | null | undefined): SaliencyMethod {
+  const method = value ?? 'FULLGRAD';
+  if (!(SALIENCY_METHODS as readonly string[]).includes(method)) {
+    throw new ValidationError('method', `Unknown saliency method '${method}': use ${SALIENCY_METHODS.join(', ')}`);
+  }
+  return method as SaliencyMethod;
+}
+
+/** rendering options with defaults; ValidationError for values out of range */
+export function parseRender(args: SaliencyArgs): RenderOptions {
+  const colormap = args.colormap ?? DEFAULT_RENDER.colormap;
+  if (!(COLORMAPS as readonly string[]).includes(colormap)) {
+    throw new ValidationError('colormap', `Unknown colormap '${colormap}': use ${COLORMAPS.join(', ')}`);
+  }
+  const opacity = args.opacity ?? DEFAULT_RENDER.opacity;
+  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1) throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${opacity}`);
+  const size = args.size ?? DEFAULT_RENDER.size;
+  if (!Number.isInteger(size) || size < MIN_RENDER_SIZE || size > MAX_RENDER_SIZE) {
+    throw new ValidationError('size', `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`);
+  }
+  return { colormap: colormap as Colormap, opacity, size };
+}
+
+export function validateBackground(options: BackgroundOptions): BackgroundOptions {
+  const { radius, threshold } = options;
+  if (radius !== undefined && (!Number.isFinite(radius) || radius <= 0 || radius > 1)) {
+    throw new ValidationError('radius', `radius must be in (0, 1] (a fraction of the map's size), got ${radius}`);
+  }
+  if (threshold !== undefined && (!Number.isFinite(threshold) || threshold < 0 || threshold > 1)) {
+    throw new ValidationError('threshold', `threshold must be from 0 to 1, got ${threshold}`);
+  }
+  return options;
+}
+
+/** the query string of a saliency image URL */
+export function imageQuery(method: SaliencyMethod, render: RenderOptions): string {
+  return new URLSearchParams({ method, colormap: render.colormap, opacity: String(render.opacity), size: String(render.size) }).toString();
+}

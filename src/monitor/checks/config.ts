@@ -1,0 +1,66 @@
+/** The checks' configuration: defaults, merging a client's partial input, and validation. */
+import { ValidationError } from '../../errors.ts';
+import type { ChecksConfig, ChecksInput } from '../types.ts';
+
+export const DEFAULT_MIN_SAMPLE_SIZE = 30;
+
+export function defaultChecks(hasBaseline: boolean): ChecksConfig {
+  return {
+    classShare: { enabled: true, threshold: 0.5 },
+    lowConfidence: { enabled: true, confidenceThreshold: 0.5, maxShare: 0.2 },
+    completeness: { enabled: true, minNonNullShare: 1 },
+    drift: { enabled: hasBaseline, lInfinityThreshold: null, chiSquaredPValue: null, confidenceShiftThreshold: null },
+    minSampleSize: DEFAULT_MIN_SAMPLE_SIZE,
+  };
+}
+
+/** `input` over `base`: fields left out (or null) keep the base's value, except drift thresholds, which null clears */
+export function mergeChecks(base: ChecksConfig, input: ChecksInput | null | undefined): ChecksConfig {
+  if (!input) return structuredClone(base);
+  const pick = <T extends object>(current: T, patch: object | null | undefined, nullable: readonly string[] = []): T => {
+    const next = { ...current } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(patch ?? {})) {
+      if (value === undefined || (value === null && !nullable.includes(key))) continue;
+      next[key] = value;
+    }
+    return next as T;
+  };
+  return {
+    classShare: pick(base.classShare, input.classShare),
+    lowConfidence: pick(base.lowConfidence, input.lowConfidence),
+    completeness: pick(base.completeness, input.completeness),
+    drift: pick(base.drift, input.drift, ['lInfinityThreshold', 'chiSquaredPValue', 'confidenceShiftThreshold']),
+    minSampleSize: input.minSampleSize ?? base.minSampleSize,
+  };
+}
+
+/** every threshold in (0, 1]; drift needs a baseline */
+export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void {
+  const shares: [string, number | null][] = [
+    ['checks.classShare.threshold', checks.classShare.threshold],
+    ['checks.lowConfidence.confidenceThreshold', checks.lowConfidence.confidenceThreshold],
+    ['checks.lowConfidence.maxShare', checks.lowConfidence.maxShare],
+    ['checks.completeness.minNonNullShare', checks.completeness.minNonNullShare],
+    ['checks.drift.lInfinityThreshold', checks.drift.lInfinityThreshold],
+    ['checks.drift.chiSquaredPValue', checks.drift.chiSquaredPValue],
+    ['checks.drift.confidenceShiftThreshold', checks.drift.confidenceShiftThreshold],
+  ];
+  for (const [field, value] of shares) {
+    if (value === null) continue;
+    if (!(Number.isFinite(value) && value > 0 && value <= 1)) {
+      throw new ValidationError(field, `${field.slice('checks.'.length)} must be in (0, 1], got ${value}`);
+    }
+  }
+  const n = checks.minSampleSize;
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) {
+    throw new ValidationError('checks.minSampleSize', `minSampleSize must be an integer ≥ 1, got ${n}`);
+  }
+  if (checks.drift.enabled && !hasBaseline) {
+    throw new ValidationError('checks.drift.enabled', 'the drift check compares with a baseline: set the schedule\'s baseline, or disable drift');
+  }
+}
+
+/** Parses stored checks, filling what older rows lack with defaults. */
+export function parseStoredChecks(text: string, hasBaseline: boolean): ChecksConfig {
+  return mergeChecks(defaultChecks(hasBaseline), JSON.parse(text) as ChecksInput);
+}

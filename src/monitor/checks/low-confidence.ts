@@ -1,0 +1,29 @@
+/**
+ * Low confidence: the share of predictions whose top-3 scores are all below `confidenceThreshold`
+ * — the top-1 score is the largest, so that is `confidence < confidenceThreshold` — above `maxShare`.
+ */
+import { FEATURE } from '../types.ts';
+import { percent, type CheckContext, type CheckResult } from './types.ts';
+
+export function lowConfidenceCheck({ counts, checks }: CheckContext): CheckResult {
+  const scored = counts.confidence.count;
+  const share = scored ? counts.lowConfidenceCount / scored : 0;
+  const metrics = {
+    low_confidence_share: share,
+    confidence_mean: scored ? counts.confidence.sum / scored : 0,
+  };
+  const { enabled, confidenceThreshold, maxShare } = checks.lowConfidence;
+  if (!enabled || scored === 0 || share <= maxShare) return { violations: [], metrics };
+  return {
+    metrics,
+    violations: [
+      {
+        featureName: FEATURE.confidence,
+        constraintCheckType: 'baseline_drift_check',
+        description:
+          `${percent(share)} of predictions (${counts.lowConfidenceCount} of ${scored}) had all top-3 scores below ` +
+          `${confidenceThreshold}: exceeded ${percent(maxShare)} threshold`,
+      },
+    ],
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * Monitoring executions. Each covers the window [end of the schedule's previous execution (or its
+ * endpoint's first capture), the moment it runs): consecutive windows tile, with no gap and no
+ * overlap. Only the holder of the schedule's lease runs one, so two can never read the same previous
+ * end; the unique (scheduleId, windowEnd) backs that up.
+ *
+ * run: lease → fail executions a stopped process left InProgress → window → InProgress row → counts
+ * in SQL → checks → violations, metrics and status in one transaction → alert if violations.
+ */
+import type { PubSub } from 'graphql-yoga';
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/client.ts';
+import { isUniqueViolation } from '../endpoints/store.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { EventMap } from '../pubsub/events.ts';
+import { countWindow, firstCaptureTime } from './aggregate.ts';
+import { publishAlert, toAlert } from './alerts.ts';
+import { runChecks } from './checks/index.ts';
+import { nextRun, parseCron } from './cron.ts';
+import type { ExecutionStore } from './execution-store.ts';
+import { baselineView } from './statistics.ts';
+import type { MonitorStore } from './store.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, ScheduleRecord } from './types.ts';
+
+export interface ExecutionServiceDeps {
+  prisma: Db;
+  provider: 'sqlite' | 'postgresql';
+  store: MonitorStore;
+  executions: ExecutionStore;
+  pubsub: PubSub<EventMap>;
+  labels: (model: string) => readonly string[] | undefined;
+  logger: Logger;
+  /** identifies this process in leases */
+  instanceId: string;
+  /** how long a lease lasts if its holder stops without releasing it */
+  leaseMs?: number;
+  /** how long a manual run waits for a run in progress to finish */
+  manualWaitMs?: number;
+  /** resolves once this process's pending capture writes are committed */
+  flush?: () => Promise<void>;
+  clock?: () => Date;
+}
+
+export class ExecutionService {
+  readonly #leaseMs: number;
+  readonly #clock: () => Date;
+
+  constructor(private readonly deps: ExecutionServiceDeps) {
+    this.#leaseMs = deps.leaseMs ?? 5 * 60_000;
+    this.#clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Runs the schedule now; waits a while for a run in progress, then ConflictError. */
+  async runNow(scheduleName: string): Promise<ExecutionRecord> {
+    const schedule = await this.deps.store.scheduleByName(scheduleName);
+    if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
+    const owner = this.#owner();
+    const deadline = Date.now() + (this.deps.manualWaitMs ?? 10_000);
+    while (!(await this.deps.store.claim(schedule.id, owner, this.#clock(), this.#leaseMs, false))) {
+      if (Date.now() > deadline) {
+        const current = await this.deps.store.schedule(schedule.id);
+        if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
+        throw new ConflictError(
+          `Schedule '${scheduleName}' is being run by ${current.leaseOwner ?? 'another process'} (lease until ${current.leaseExpiresAt?.toISOString() ?? '?'})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    try {
+      // read again under the lease: the schedule may have changed (or gone) while this waited
+      const current = await this.deps.store.schedule(schedule.id);
+      if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
+      return await this.#execute(current, 'MANUAL');
+    } finally {
+      await this.deps.store.release(schedule.id, owner);
+    }
+  }
+
+  /** The scheduler's run: only if the schedule is due and this process wins its lease; null otherwise. */
+  async runIfDue(scheduleId: string): Promise<ExecutionRecord | null> {
+    const owner = this.#owner();
+    if (!(await this.deps.store.claim(scheduleId, owner, this.#clock(), this.#leaseMs, true))) return null;
+    let next: Date | null = null;
+    try {
+      const schedule = await this.deps.store.schedule(scheduleId);
+      if (!schedule) return null;
+      try {
+        return await this.#execute(schedule, 'SCHEDULED');
+      } finally {
+        // missed runs coalesce: the next run is the first one after now, not after the one that was due
+        next = nextRun(parseCron(schedule.cron), this.#clock());
+      }
+    } finally {
+      await this.deps.store.release(scheduleId, owner, next);
+    }
+  }
+
+  get(id: string): Promise<ExecutionRecord | null> {
+    return this.deps.executions.get(id);
+  }
+
+  async list(scheduleName: string, options: { status?: ExecutionStatus | null; first?: number | null } = {}): Promise<ExecutionRecord[]> {
+    const schedule = await this.deps.store.scheduleByName(scheduleName);
+    if (!schedule) return [];
+    const take = Math.min(Math.max(options.first ?? 20, 1), 500);
+    return this.deps.executions.list(schedule.id, { status: options.status, take });
+  }
+
+  violations(executionId: string) {
+    return this.deps.executions.violations(executionId);
+  }
+
+  metrics(executionId: string) {
+    return this.deps.executions.metrics(executionId);
+  }
+
+  /** The class names of the execution's model, for labels. */
+  labels(model: string): readonly string[] | undefined {
+    return this.deps.labels(model);
+  }
+
+  async #execute(schedule: ScheduleRecord, trigger: ExecutionTrigger): Promise<ExecutionRecord> {
+    const { executions, logger } = this.deps;
+    const startedAt = this.#clock();
+    const abandoned = await executions.failAbandoned(schedule.id, startedAt);
+    if (abandoned) logger.warn('marked abandoned executions failed', { schedule: schedule.name, count: abandoned });
+
+    const previousEnd = await executions.previousWindowEnd(schedule.id);
+    // a clock behind the previous run's (another replica's) still moves the window forward
+    const windowEnd = previousEnd && previousEnd >= startedAt ? new Date(previousEnd.getTime() + 1) : startedAt;
+    const first = previousEnd ?? (await firstCaptureTime(this.deps.prisma, schedule.endpointId)) ?? windowEnd;
+    const windowStart = first > windowEnd ? windowEnd : first;
+
+    let execution: ExecutionRecord;
+    try {
+      execution = await executions.start({ scheduleId: schedule.id, trigger, windowStart, windowEnd, startedAt });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(`Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`);
+      }
+      throw error;
+    }
+    try {
+      await this.deps.flush?.();
+      const counts = await countWindow(this.deps.prisma, this.deps.provider, {
+        endpointId: schedule.endpointId,
+        from: windowStart,
+        to: windowEnd,
+        lowConfidenceThreshold: schedule.checks.lowConfidence.confidenceThreshold,
+      });
+      const baseline = schedule.baselineId ? await this.deps.store.baseline(schedule.baselineId) : null;
+      const labels = this.deps.labels(schedule.model);
+      const outcome = runChecks({
+        counts,
+        checks: schedule.checks,
+        label: (k) => labels?.[k] ?? String(k),
+        classCount: labels?.length ?? 0,
+        baseline: baseline && baselineView(baseline.name, baseline.statistics, baseline.constraints),
+      });
+      const status: ExecutionStatus = outcome.violations.length ? 'CompletedWithViolations' : 'Completed';
+      const message = outcome.violations.length
+        ? `CompletedWithViolations: ${outcome.violations[0]!.description}`
+        : outcome.insufficientData
+          ? `Completed: ${outcome.insufficientData}`
+          : 'Completed: no violations';
+      const finished = await executions.finish(
+        execution,
+        {
+          status,
+          recordCount: counts.recordCount,
+          classCounts: Object.fromEntries([...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n])),
+          message,
+          violations: outcome.violations,
+          metrics: outcome.metrics,
+        },
+        this.#clock(),
+      );
+      logger.info('monitoring execution finished', {
+        schedule: schedule.name,
+        trigger,
+        status,
+        records: counts.recordCount,
+        window: [windowStart.toISOString(), windowEnd.toISOString()],
+        ms: Date.now() - startedAt.getTime(),
+      });
+      if (outcome.violations.length) publishAlert(this.deps.pubsub, toAlert(finished, outcome.violations));
+      return finished;
+    } catch (error) {
+      logger.error('monitoring execution failed', { schedule: schedule.name, error });
+      const failed = await executions.fail(execution.id, `Failed: ${(error as Error).message}`, this.#clock());
+      return failed ?? execution;
+    }
+  }
+
+  #owner(): string {
+    return `${this.deps.instanceId}:${randomUUID().slice(0, 8)}`;
+  }
+}

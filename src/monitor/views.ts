@@ -1,0 +1,33 @@
+/** Presentations of an execution shared by GraphQL and the HTTP downloads. */
+import type { Violation } from './types.ts';
+
+/** constraint_violations.json (SageMaker Model Monitor's shape) */
+export function constraintViolations(violations: readonly Violation[]) {
+  return {
+    violations: violations.map((v) => ({
+      feature_name: v.featureName,
+      constraint_check_type: v.constraintCheckType,
+      description: v.description,
+    })),
+  };
+}
+
+export interface ClassCount {
+  classId: number;
+  label: string;
+  count: number;
+  /** of the predictions with a class, 0–1 */
+  share: number;
+}
+
+/** every class of the model (and any other class counted), in class order */
+export function classCountList(counts: Record<string, number> | null, labels: readonly string[] | undefined): ClassCount[] {
+  const byClass = counts ?? {};
+  const highest = Math.max(-1, ...Object.keys(byClass).map(Number));
+  const classes = Math.max(labels?.length ?? 0, highest + 1);
+  const total = Object.values(byClass).reduce((s, n) => s + n, 0);
+  return Array.from({ length: classes }, (_, classId) => {
+    const count = byClass[String(classId)] ?? 0;
+    return { classId, label: labels?.[classId] ?? String(classId), count, share: total ? count / total : 0 };
+  });
+}

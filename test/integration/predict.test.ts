@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asNpy, fixture, hugePng, solidPng } from '../helpers/images.ts';
+import { WsSubscription } from '../helpers/graphql.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const PREDICTION = `
+  __typename
+  ... on Prediction { predictedClass label confidence captureId modelVersion latencyMs batchSize provider top { classId label probability } }
+  ... on VigilError { code message }
+`;
+const PREDICT = `mutation($endpoint: String!, $image: ImageInput!, $topK: Int) {
+  predict(endpoint: $endpoint, image: $image, topK: $topK) { ${PREDICTION} }
+}`;
+
+/** a GraphQL multipart request (graphql-multipart-request-spec) carrying one file */
+async function predictUpload(server: TestServer, endpoint: string, file: Buffer, type = 'image/png') {
+  const form = new FormData();
+  form.set('operations', JSON.stringify({ query: PREDICT, variables: { endpoint, image: { file: null } } }));
+  form.set('map', JSON.stringify({ 0: ['variables.image.file'] }));
+  form.set('0', new Blob([new Uint8Array(file)], { type }), 'image');
+  const response = await fetch(server.graphqlUrl, { method: 'POST', body: form, headers: { 'graphql-require-preflight': '1' } });
+  return (await response.json()) as { data: { predict: any }; errors?: unknown };
+}
+
+async function captureCount(server: TestServer): Promise<number> {
+  return server.app.database.prisma.capture.count();
+}
+
+describe('predict over HTTP', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { INFERENCE_DEVICE: 'cpu' } });
+    await server.client.data(`mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
+  });
+  afterAll(() => server?.close());
+
+  it('gives the same class for an upload, base64 and a .npy array, with a capture for each', async () => {
+    const png = fixture('stop_like_octagon.png');
+    const viaBase64 = (await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: png.toString('base64') }, topK: 5 })).predict;
+    const viaNpy = (await server.client.data(PREDICT, { endpoint: 'signs', image: { npy: (await asNpy(png)).toString('base64') } })).predict;
+    const viaUpload = (await predictUpload(server, 'signs', png)).data.predict;
+    for (const p of [viaBase64, viaNpy, viaUpload]) {
+      expect(p.__typename).toBe('Prediction');
+      expect(p.predictedClass).toBe(viaBase64.predictedClass);
+      expect(p.confidence).toBeCloseTo(viaBase64.confidence, 5);
+      expect(p.captureId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(p.provider).toBe('cpu');
+    }
+    expect(viaBase64.top).toHaveLength(5);
+    expect(viaBase64.top[0]).toMatchObject({ classId: viaBase64.predictedClass, label: viaBase64.label });
+    const probabilities = viaBase64.top.map((s: { probability: number }) => s.probability);
+    expect([...probabilities].sort((a, b) => b - a)).toEqual(probabilities);
+    expect(viaBase64.confidence).toBe(probabilities[0]);
+    const ids = [viaBase64, viaNpy, viaUpload].map((p) => p.captureId);
+    const rows = await server.app.database.prisma.capture.findMany({ where: { id: { in: ids } } });
+    expect(rows).toHaveLength(3);
+    expect(rows.find((r) => r.id === viaNpy.captureId)!.inputContentType).toBe('application/x-npy');
+    expect(rows.every((r) => r.predictedClass === viaBase64.predictedClass)).toBe(true);
+  });
+
+  it('answers every supported format (PNG, JPEG, WebP, PPM) with a class', async () => {
+    for (const name of ['warning_triangle.png', 'blue_arrow_circle.jpg', 'yield_like_97x61.webp', 'speed_ring.ppm', 'grey_31x23.png']) {
+      const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } });
+      expect(predict.__typename, name).toBe('Prediction');
+      expect(predict.predictedClass).toBeGreaterThanOrEqual(0);
+      expect(predict.predictedClass).toBeLessThan(43);
+    }
+  });
+
+  it('predicts a batch, one result per image in order, and a bad image fails only its own item', async () => {
+    const images = ['stop_like_octagon.png', 'warning_triangle.png', 'noise.png'].map((n) => ({ base64: fixture(n).toString('base64') }));
+    images.splice(1, 0, { base64: Buffer.from('not an image').toString('base64') });
+    const { predictBatch } = await server.client.data(
+      `mutation($images: [ImageInput!]!) { predictBatch(endpoint: "signs", images: $images) {
+        __typename
+        ... on MutationPredictBatchSuccess { data { ${PREDICTION} } } ... on VigilError { code message } } }`,
+      { images },
+    );
+    expect(predictBatch.__typename).toBe('MutationPredictBatchSuccess');
+    const items = predictBatch.data;
+    expect(items.map((i: { __typename: string }) => i.__typename)).toEqual(['Prediction', 'InvalidImageError', 'Prediction', 'Prediction']);
+    const single = (await server.client.data(PREDICT, { endpoint: 'signs', image: images[2] })).predict;
+    expect(items[2].predictedClass).toBe(single.predictedClass);
+  });
+
+  it.each([
+    ['an empty image', () => Buffer.alloc(0), 'INVALID_IMAGE', /empty/],
+    ['bytes that are not an image', () => Buffer.from('hello, world'), 'INVALID_IMAGE', /Unsupported or unrecognised/],
+    ['a truncated PNG', () => fixture('stop_like_octagon.png').subarray(0, 300), 'INVALID_IMAGE', /Cannot decode|truncated/i],
+    ['a truncated PPM', () => fixture('speed_ring.ppm').subarray(0, 500), 'INVALID_IMAGE', /truncated/],
+    ['a 30,000×30,000-pixel PNG', () => hugePng(30_000, 30_000), 'INVALID_IMAGE', /30000×30000 pixels.*over the limit/],
+  ])('rejects %s with a typed error, writes no capture and keeps serving', async (_name, make, code, message) => {
+    const before = await captureCount(server);
+    const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: make().toString('base64') } });
+    expect(predict.__typename).toBe('InvalidImageError');
+    expect(predict.code).toBe(code);
+    expect(predict.message).toMatch(message);
+    expect(await captureCount(server)).toBe(before);
+    const ok = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture('noise.png').toString('base64') } });
+    expect(ok.predict.__typename).toBe('Prediction');
+  });
+
+  it('rejects invalid base64, zero or two image fields, an unknown endpoint and a bad topK', async () => {
+    const before = await captureCount(server);
+    const png = fixture('noise.png').toString('base64');
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ endpoint: 'signs', image: { base64: '***' } }, 'InvalidImageError', 'not valid base64'],
+      [{ endpoint: 'signs', image: {} }, 'ValidationError', 'exactly one of file, base64 or npy'],
+      [{ endpoint: 'signs', image: { base64: png, npy: png } }, 'ValidationError', 'exactly one'],
+      [{ endpoint: 'nowhere', image: { base64: png } }, 'NotFoundError', "Endpoint 'nowhere' does not exist"],
+      [{ endpoint: 'signs', image: { base64: png }, topK: 0 }, 'ValidationError', 'topK'],
+    ];
+    for (const [variables, typename, message] of cases) {
+      const { predict } = await server.client.data(PREDICT, variables);
+      expect(predict.__typename, JSON.stringify(variables).slice(0, 80)).toBe(typename);
+      expect(predict.message).toContain(message);
+    }
+    expect(await captureCount(server)).toBe(before);
+  });
+
+  it('refuses a 50 MB body with PAYLOAD_TOO_LARGE before reading it, and keeps serving', async () => {
+    const before = await captureCount(server);
+    const body = JSON.stringify({ query: PREDICT, variables: { endpoint: 'signs', image: { base64: 'A'.repeat(50 * 1024 * 1024) } } });
+    const response = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(413);
+    const json = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(json.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(json.errors[0]!.message).toMatch(/exceeds the limit/);
+    expect(await captureCount(server)).toBe(before);
+    const ok = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture('noise.png').toString('base64') } });
+    expect(ok.predict.__typename).toBe('Prediction');
+  });
+
+  it('gathers concurrent requests into batches and routes each result back to its request', async () => {
+    const names = ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg', 'noise.png', 'gradient_128.png'];
+    const expected = new Map<string, number>();
+    for (const name of names) {
+      const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } });
+      expected.set(name, predict.predictedClass);
+    }
+    const requests = Array.from({ length: 40 }, (_, i) => names[i % names.length]!);
+    const results = await Promise.all(
+      requests.map((name) => server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } })),
+    );
+    results.forEach((r, i) => expect(r.predict.predictedClass, requests[i]).toBe(expected.get(requests[i]!)));
+    expect(Math.max(...results.map((r) => r.predict.batchSize))).toBeGreaterThan(1);
+  });
+
+  it('streams predictions to subscribers of the endpoint', async () => {
+    const sub = new WsSubscription(server.wsUrl, `subscription { predictions(endpoint: "signs") { endpoint predictedClass label confidence captureId } }`);
+    await sub.ready();
+    const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture('noise.png').toString('base64') } });
+    const [event] = await sub.waitFor(1);
+    expect(event.predictions).toMatchObject({ endpoint: 'signs', predictedClass: predict.predictedClass, captureId: predict.captureId });
+    await sub.close();
+  });
+});

@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../helpers/images.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const PREDICT = `mutation($image: ImageInput!) { predict(endpoint: "swap", image: $image) {
+  __typename ... on Prediction { modelVersion captureId } ... on VigilError { code message } } }`;
+
+/** a model folder holding the bundled model twice: as itself and as "-b" with another version */
+function twoModels(): { dir: string; versionB: string } {
+  const source = path.resolve('models/gtsrb-resnet18');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-models-'));
+  fs.symlinkSync(source, path.join(dir, 'gtsrb-resnet18'));
+  const b = path.join(dir, 'gtsrb-resnet18-b');
+  fs.mkdirSync(b);
+  for (const f of fs.readdirSync(source)) if (f !== 'manifest.json') fs.symlinkSync(path.join(source, f), path.join(b, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(source, 'manifest.json'), 'utf8'));
+  const versionB = `${manifest.version}-b`;
+  fs.writeFileSync(path.join(b, 'manifest.json'), JSON.stringify({ ...manifest, name: 'gtsrb-resnet18-b', version: versionB }));
+  return { dir, versionB };
+}
+
+describe('updateEndpoint under load', () => {
+  let server: TestServer;
+  let models: { dir: string; versionB: string };
+  beforeAll(async () => {
+    models = twoModels();
+    server = await startTestServer({ env: { MODEL_DIR: models.dir, INFERENCE_DEVICE: 'cpu' } });
+    await server.client.data(`mutation { createEndpoint(input: { name: "swap", dataCapture: { enabled: true, samplingPercentage: 50 } }) { __typename } }`);
+  });
+  afterAll(async () => {
+    await server?.close();
+    fs.rmSync(models.dir, { recursive: true, force: true });
+  });
+
+  it('swaps the model and capture settings with requests in flight: none fails, each is served by the old or the new configuration', async () => {
+    const versionA = (await server.client.data(`{ serverInfo { version } }`)) && (await server.app.services.runtimes.get('gtsrb-resnet18')).version;
+    const image = { base64: fixture('warning_triangle.png').toString('base64') };
+    const results: { modelVersion?: string; captureId?: string | null; __typename: string; message?: string }[] = [];
+    let updated = false;
+    const afterUpdate: typeof results = [];
+    const clients = Array.from({ length: 6 }, async () => {
+      for (let i = 0; i < 12; i++) {
+        const { predict } = await server.client.data(PREDICT, { image });
+        (updated ? afterUpdate : results).push(predict);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const { updateEndpoint } = await server.client.data(
+      `mutation { updateEndpoint(name: "swap", input: { model: "gtsrb-resnet18-b", dataCapture: { samplingPercentage: 100, captureMode: OUTPUT } }) { __typename ... on Endpoint { model } } }`,
+    );
+    updated = true;
+    expect(updateEndpoint).toEqual({ __typename: 'Endpoint', model: 'gtsrb-resnet18-b' });
+    await Promise.all(clients);
+
+    const all = [...results, ...afterUpdate];
+    expect(all.filter((r) => r.__typename !== 'Prediction')).toEqual([]);
+    expect(new Set(all.map((r) => r.modelVersion))).toEqual(new Set([versionA, models.versionB]));
+    // requests sent after the update returned run the new configuration
+    expect(afterUpdate.length).toBeGreaterThan(0);
+    expect(afterUpdate.every((r) => r.modelVersion === models.versionB && r.captureId)).toBe(true);
+
+    const captured = all.flatMap((r) => (r.captureId ? [r.captureId] : []));
+    const rows = await server.app.database.prisma.capture.findMany({ where: { id: { in: captured } } });
+    expect(rows).toHaveLength(captured.length);
+    for (const row of rows) {
+      // a capture holds what its configuration said: OUTPUT-only captures carry no input
+      if (row.modelVersion === models.versionB) expect(row.inputData).toBeNull();
+    }
+  }, 300_000);
+});

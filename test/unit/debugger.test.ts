@@ -1,0 +1,173 @@
+/**
+ * The debugger's storage pieces: the fast half conversion and the sparse f16 encoding, the hook's
+ * per-tensor encodings and always-saved logits, reductions, the LRU, and the Trial's message helpers.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeTensor, encodeTensor, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
+import { summarizeDense } from '../../src/explain/fullgrad.ts';
+import { ALWAYS_SAVED, DebugHook, encodingOf } from '../../src/debugger/hook.ts';
+import { LruCache } from '../../src/debugger/lru.ts';
+import { reduce } from '../../src/debugger/reductions.ts';
+import { tensorCatalog } from '../../src/debugger/tensor-names.ts';
+import { anchored, describeList } from '../../src/debugger/trial.ts';
+import type { Endpoint } from '../../src/endpoints/types.ts';
+import { ValidationError } from '../../src/errors.ts';
+import { ModelCatalog } from '../../src/models/catalog.ts';
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('half-precision encoding', () => {
+  it('toHalves is toHalf (round to nearest even) on every kind of float', () => {
+    const rand = random(7);
+    const values = new Float32Array(400_000);
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < 200_000; i++) bits[i] = Math.floor(rand() * 2 ** 32);
+    for (let i = 200_000; i < values.length; i++) values[i] = (rand() - 0.5) * 2 ** (rand() * 44 - 30);
+    // edges: ties, the largest half, overflow by rounding, subnormals, zeros, NaN, Inf
+    values.set([65504, 65519, 65520, -65536, 2 ** -14, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 0, -0, NaN, Infinity, -Infinity, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
+    const fast = toHalves(values);
+    for (let i = 0; i < values.length; i++) {
+      if (fast[i] !== toHalf(values[i]!)) expect.fail(`${values[i]}: toHalves ${fast[i]!.toString(16)} ≠ toHalf ${toHalf(values[i]!).toString(16)}`);
+    }
+    expect(toHalf(1 + 2 ** -11)).toBe(0x3c00); // tie → even
+    expect(toHalf(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(toHalf(65520)).toBe(0x7c00);
+  });
+
+  it('f16-sparse-deflate decodes to exactly the f16 values, smaller than f16-deflate on sparse gradients', () => {
+    const rand = random(8);
+    for (const length of [0, 1, 7, 8, 9, 1000, 262_144]) {
+      const values = Float32Array.from({ length }, () => (rand() < 0.55 ? 0 : (rand() - 0.5) * 10 ** (-rand() * 6)));
+      if (length > 3) values[3] = -0;
+      const sparse = encodeTensor(values, 'f16-sparse-deflate');
+      const f16 = decodeTensor(encodeTensor(values, 'f16'), 'f16', length);
+      const back = decodeTensor(sparse, 'f16-sparse-deflate', length);
+      expect(back.length).toBe(length);
+      for (let i = 0; i < length; i++) if (!Object.is(back[i], f16[i])) expect.fail(`value ${i}: ${back[i]} ≠ ${f16[i]}`);
+      if (length === 262_144) expect(sparse.byteLength).toBeLessThan(encodeTensor(values, 'f16-deflate').byteLength);
+    }
+    expect(() => decodeTensor(encodeTensor(new Float32Array(10), 'f16-sparse-deflate'), 'f16-sparse-deflate', 20)).toThrow();
+  });
+
+  it("summarises a sparse-encoded gradient from its bytes exactly as the decoded tensor's dense summary", () => {
+    const rand = random(9);
+    for (const [shape, zeros] of [[[8, 6, 5], 0.6], [[3, 4, 4], 0], [[4, 2, 2], 1], [[64, 32, 32], 0.55]] as const) {
+      const count = shape[0] * shape[1] * shape[2];
+      const values = Float32Array.from({ length: count }, () => (rand() < zeros ? 0 : (rand() - 0.5) * 1e-2));
+      const data = encodeTensor(values, 'f16-sparse-deflate');
+      const decoded = decodeTensor(data, 'f16-sparse-deflate', count);
+      for (const weights of [null, Float64Array.from({ length: shape[0] }, (_, c) => (c === 1 ? 0 : rand() * 2))]) {
+        const sparse = sparseHalvesSummary(inflateSparse(data), shape, weights);
+        const dense = summarizeDense(decoded, shape, weights);
+        expect(sparse.min).toBe(dense.min);
+        expect(sparse.max).toBe(dense.max);
+        expect(Array.from(sparse.sum)).toEqual(Array.from(dense.sum));
+        expect(Array.from(sparse.channelSums)).toEqual(Array.from(dense.channelSums));
+      }
+    }
+  });
+
+  it('every encoding round-trips (exactly for f32 ones)', () => {
+    const values = Float32Array.from({ length: 999 }, (_, i) => Math.sin(i) * (i % 3 === 0 ? 0 : 1));
+    for (const encoding of TENSOR_ENCODINGS) {
+      const back = decodeTensor(encodeTensor(values, encoding), encoding, values.length);
+      for (let i = 0; i < values.length; i++) expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(encoding.startsWith('f32') ? 0 : 5e-4);
+    }
+  });
+});
+
+describe('the hook', () => {
+  const manifest = new ModelCatalog('models').get('gtsrb-resnet18')!.manifest;
+  const catalog = tensorCatalog(manifest);
+
+  it('stores the input exactly, constants and logits as f32, activations and gradients lossy', () => {
+    expect(encodingOf('input', 'input', 'f16-sparse-deflate')).toBe('f32-deflate');
+    expect(encodingOf('logits', 'output', 'f16-sparse-deflate')).toBe('f32');
+    expect(encodingOf('bn1.bias', 'constant', 'f16-sparse-deflate')).toBe('f32');
+    expect(encodingOf('bn1.output_grad', 'output', 'f16-sparse-deflate')).toBe('f16-sparse-deflate');
+  });
+
+  it('always saves logits, whatever the regex selects', async () => {
+    const prisma = { endpoint: { update: async () => ({ hookStepCounter: 1 }) } };
+    const hook = new DebugHook(prisma as never);
+    const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: '.*image', saveInterval: 1, collections: [] } } as unknown as Endpoint;
+    const plan = (await hook.plan(endpoint, catalog))!;
+    expect(plan.names).toEqual(['input', 'input_grad', ...ALWAYS_SAVED]);
+    expect(plan.fetch).toEqual(['input_grad', 'logits']);
+    const rows = hook.rows(endpoint, plan, null, catalog, {
+      input: new Float32Array(3 * 128 * 128),
+      inputShape: [3, 128, 128],
+      outputs: new Map([
+        ['input_grad', { dims: [3, 128, 128], data: new Float32Array(3 * 128 * 128) }],
+        ['logits', { dims: [43], data: Float32Array.from({ length: 43 }, (_, i) => i) }],
+      ]),
+    });
+    expect(rows.tensors.map((t) => [t.name, t.encoding, t.shape])).toEqual([
+      ['input', 'f32-deflate', '[1,3,128,128]'],
+      ['input_grad', 'f16-sparse-deflate', '[1,3,128,128]'],
+      ['logits', 'f32', '[1,43]'],
+    ]);
+  });
+});
+
+describe('reductions (smdebug reduction_value)', () => {
+  const values = Float32Array.of(1, -2, 3, -4);
+  it.each([
+    ['MIN', false, -4],
+    ['MAX', false, 3],
+    ['MEAN', false, -0.5],
+    ['SUM', false, -2],
+    ['VARIANCE', false, 7.25],
+    ['STD', false, Math.sqrt(7.25)],
+    ['L1', false, 10],
+    ['L2', false, Math.sqrt(30)],
+    ['MIN', true, 1],
+    ['MAX', true, 4],
+    ['MEAN', true, 2.5],
+    ['VARIANCE', true, 1.25],
+  ] as const)('%s (abs %s)', (kind, abs, expected) => {
+    expect(reduce(values, kind, abs)).toBeCloseTo(expected, 12);
+  });
+});
+
+describe('LRU cache', () => {
+  it('evicts the least recently used entries past its byte budget and shares in-flight work', async () => {
+    const cache = new LruCache<string>(10, 10, (v) => v.length);
+    let computed = 0;
+    const make = (v: string) => async () => {
+      computed++;
+      return v;
+    };
+    const [a, b] = await Promise.all([cache.getOrCompute('a', make('aaaa')), cache.getOrCompute('a', make('xxxx'))]);
+    expect([a, b, computed]).toEqual(['aaaa', 'aaaa', 1]);
+    await cache.getOrCompute('b', make('bbbb'));
+    await cache.getOrCompute('a', make('?')); // touch a
+    await cache.getOrCompute('c', make('cccc')); // 12 bytes: b goes
+    expect(cache.size).toBe(2);
+    expect(await cache.getOrCompute('b', make('BBBB'))).toBe('BBBB');
+    await expect(cache.getOrCompute('d', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(await cache.getOrCompute('d', make('dd'))).toBe('dd');
+  });
+});
+
+describe('trial helpers', () => {
+  it('lists short lists whole and abbreviates long ones', () => {
+    expect(describeList([0, 3, 6])).toBe('0, 3, 6');
+    const many = Array.from({ length: 100 }, (_, i) => i * 2);
+    expect(describeList(many)).toBe(`${many.slice(0, 15).join(', ')}, …, 194, 196, 198 (100 in all)`);
+  });
+
+  it('anchors regexes at the start (re.match) and refuses invalid ones', () => {
+    expect(anchored('bn1').test('bn1.output')).toBe(true);
+    expect(anchored('bn1').test('layer1.0.bn1.output')).toBe(false);
+    expect(anchored('.*bn1|fc').test('fc.bias')).toBe(true);
+    expect(() => anchored('bn1[')).toThrow(ValidationError);
+    expect(() => anchored('(?P<x>a)')).toThrow(ValidationError);
+  });
+});
