@@ -23,10 +23,26 @@ DEFAULT_METRICS = REPO / "data" / "training-run" / "metrics.json"
 DEFAULT_MODEL_DIR = REPO / "models" / "gtsrb-resnet18"
 
 # train.py's defaults, for a metrics.json without "settings"
-TRAIN_DEFAULTS = {"schedule": "64:6,96:2,128:2", "batch": 64, "lr": 0.1, "weight_decay": 5e-4, "seed": 0}
+TRAIN_DEFAULTS = {"schedule": "64:6,96:2,128:2", "batch": 64, "lr": 0.1, "weight_decay": 5e-4, "seed": 0, "warmup_fraction": 0.2,
+                  "epoch_fraction": 1.0, "threads": 0, "resume": None, "stop_after": 0}
 # torchvision resnet18(num_classes=43): 11,176,512 backbone parameters + 512·43 + 43 in the head
 RESNET18_43_PARAMETERS = 11_198_571
 GTSRB_IMAGES = 39_209
+
+
+def parse_phase_log(path: Path) -> list[dict]:
+    """Epoch summaries from a train.py log: the last progress line of each epoch and its elapsed time."""
+    import re
+    epochs: dict[int, dict] = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"epoch (\d+)/\d+ res (\d+) step (\d+)/(\d+) loss ([\d.]+) acc ([\d.]+)", line)
+        if m and m.group(3) == m.group(4):
+            epochs[int(m.group(1))] = {"epoch": int(m.group(1)), "resolution": int(m.group(2)),
+                                       "loss": float(m.group(5)), "accuracy": float(m.group(6))}
+        d = re.match(r"epoch (\d+) done: .* elapsed ([\d.]+) min", line)
+        if d and int(d.group(1)) in epochs:
+            epochs[int(d.group(1))]["elapsed_min"] = float(d.group(2))
+    return [e for _, e in sorted(epochs.items()) if "elapsed_min" in e]
 
 
 def pct(x: float | None, digits: int = 2) -> str:
@@ -107,6 +123,8 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--predict-results", type=Path, help="`vigil predict` JSON lines for the validation images")
     parser.add_argument("--out", type=Path, help="default: <model-dir>/MODEL_CARD.md")
+    parser.add_argument("--phase1-log", type=Path,
+                        help="train.py log of a first phase whose checkpoint the run in --metrics resumed (--resume)")
     args = parser.parse_args()
 
     model_dir: Path = args.model_dir
@@ -228,11 +246,26 @@ def main() -> None:
 
     w("## Training")
     w("")
+    phase1 = parse_phase_log(args.phase1_log) if args.phase1_log else []
+    if phase1:
+        p1_minutes = phase1[-1]["elapsed_min"]
+        w(f"Two phases on this 2-core CPU machine (the machine was shared with other work, so times are long): "
+          f"phase 1 trained from scratch with progressive resizing ({len(phase1)} epochs, {p1_minutes:.0f} min: "
+          f"{', '.join(str(e['resolution']) for e in phase1)} px); phase 2 resumed its checkpoint and fine-tuned at the "
+          "serving resolution with a fresh one-cycle schedule (below). Phase 1's log: `training-phase1-log.txt` beside this card.")
+        w("")
+        w("| phase 1 epoch | resolution | train loss | train accuracy (augmented) |")
+        w("|---:|---:|---:|---:|")
+        for e in phase1:
+            w(f"| {e['epoch']} | {e['resolution']} | {e['loss']:.4f} | {pct(e['accuracy'])} |")
+        w("")
+        w("Phase 2:")
+        w("")
     w(f"- Schedule (progressive resizing): {schedule_text(settings['schedule'])} — {len(schedule)} epochs. Lower-resolution "
       "epochs see the 128×128 images downscaled (bilinear, antialiased); the last epochs run at the serving resolution "
       "so the BatchNorm statistics match what is served.")
     w(f"- Optimiser: SGD, momentum 0.9, Nesterov, weight decay {settings['weight_decay']:g}, batch {settings['batch']}; "
-      f"one-cycle learning rate (peak {settings['lr']:g} at 20 % of the steps, from {settings['lr'] / 10:g}, "
+      f"one-cycle learning rate (peak {settings['lr']:g} at {100 * settings.get('warmup_fraction', 0.2):g} % of the steps, from {settings['lr'] / 10:g}, "
       f"down to {settings['lr'] / 10 / 200:g}); cross-entropy loss.")
     w("- Augmentation (on each batch, in [0,1]): rotation ±12°, scale 0.88–1.15, shear ±0.08, shift ±0.08 (normalised "
       "coordinates, ±4 % of the image); brightness and contrast ×0.6–1.4, saturation ×0.7–1.3; a 5×5 binomial blur for "
@@ -350,16 +383,26 @@ def main() -> None:
     w("mkdir -p /work/data && tar -xJf /work/shared/gtsrb/GTSRB_Final_Training.tar.xz -C /work/data")
     w(f"# train (~{train_s / 60:.0f} min on this machine); writes data/training-run/checkpoint.pt and metrics.json"
       if train_s else "# train; writes data/training-run/checkpoint.pt and metrics.json")
+    if phase1:
+        w("# phase 1: from scratch, the default 10-epoch progressive schedule, stopped after its 7th epoch")
+        w("/usr/bin/python3 training/train.py /work/data --out data/training-run --stop-after 7")
+        w("cp data/training-run/checkpoint.pt data/checkpoint-epoch7-96px.pt")
+        w("# phase 2: fine-tune at 128 px")
+    extra = {"resume": "--resume", "epoch_fraction": "--epoch-fraction", "lr": "--lr", "warmup_fraction": "--warmup-fraction",
+             "threads": "--threads"}
     w(f"/usr/bin/python3 training/train.py /work/data --out data/training-run"
       + (f" --schedule {settings['schedule']}" if settings['schedule'] != TRAIN_DEFAULTS['schedule'] else "")
-      + (f" --seed {settings['seed']}" if settings['seed'] != 0 else ""))
+      + (f" --seed {settings['seed']}" if settings['seed'] != 0 else "")
+      + "".join(f" {flag} {settings[key]}" for key, flag in extra.items()
+                if settings.get(key) not in (None, TRAIN_DEFAULTS.get(key))))
     w("# export the ONNX graphs, manifest, verification and fixtures")
     w("/usr/bin/python3 training/export.py && /usr/bin/python3 training/fixtures.py")
     w("# the validation split as a file, and the TypeScript pipeline on it")
     w("/usr/bin/python3 training/split.py /work/data")
     w("/usr/bin/python3 training/split.py /work/data --print-files | npm run -s vigil -- predict --files-from - > data/training-run/predict-val.jsonl")
     w("# this card")
-    w("/usr/bin/python3 training/model_card.py --predict-results data/training-run/predict-val.jsonl")
+    w("/usr/bin/python3 training/model_card.py --predict-results data/training-run/predict-val.jsonl"
+      + (" --phase1-log data/train-phase1.log" if phase1 else ""))
     w("# checks: parity with PyTorch (no data needed), and the accuracy above through `vigil predict`")
     w("npx vitest run --project unit test/unit/model-parity.test.ts")
     w("GTSRB_DIR=/work/data npx vitest run --project unit test/unit/gtsrb-accuracy.test.ts")

@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", type=Path, help="start from this checkpoint (a state_dict), e.g. to finish a run at 128 px")
     parser.add_argument("--warmup-fraction", type=float, default=0.2, help="share of steps spent raising the learning rate")
+    parser.add_argument("--stop-after", type=int, default=0, help="stop after this many epochs of the schedule (0 = run it all)")
     parser.add_argument("--epoch-fraction", type=float, default=1.0, help="share of the training set each epoch visits")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
@@ -184,6 +185,9 @@ def main() -> None:
         print(f"epoch {epoch} done: val acc {val_acc:.4f} ({'full' if full else f'2000-image sample at {res}px'}) "
               f"elapsed {elapsed / 60:.1f} min", flush=True)
         torch.save(model.state_dict(), args.out / "checkpoint.pt")
+        if args.stop_after and epoch >= args.stop_after:
+            print(f"stopping after epoch {epoch} (--stop-after)", flush=True)
+            break
 
     val_acc, preds = evaluate(model, val_x, val_y, device)
     per_class = {c: float((preds[val_y == c] == c).mean()) for c in range(NUM_CLASSES)}

@@ -17,6 +17,7 @@ import { backgroundSaliency } from '../../src/explain/background.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { fixture } from '../helpers/images.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 const REGEX = '.*bn|.*bias|.*downsample|.*ResNet_input|.*image';
 const MANIFEST = new ModelCatalog('models').get('gtsrb-resnet18')!.manifest;
@@ -53,16 +54,6 @@ function dataUrlBytes(url: string): Buffer {
   return Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
 }
 
-/** max |a − b| / max |b| */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;

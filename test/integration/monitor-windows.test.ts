@@ -101,10 +101,10 @@ describe('monitoring windows and the scheduler', () => {
     const schedule = await createSchedule(server, { name: 'lease-s', endpoint: 'lease', checks: { minSampleSize: 1 } });
     const prisma = server.app.database.prisma;
     // another process holds the lease for 400 ms: the manual run waits for it
-    await prisma.monitoringSchedule.update({ where: { id: schedule.id }, data: { leaseOwner: 'elsewhere', leaseExpiresAt: new Date(Date.now() + 400) } });
-    const started = Date.now();
+    const expires = Date.now() + 400;
+    await prisma.monitoringSchedule.update({ where: { id: schedule.id }, data: { leaseOwner: 'elsewhere', leaseExpiresAt: new Date(expires) } });
     const e1 = await run(server, 'lease-s');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(Date.parse(e1.startedAt)).toBeGreaterThan(expires);
     expect(e1.recordCount).toBe(5);
 
     // a process that stopped mid-run left an execution InProgress (its lease has expired): it is

@@ -14,7 +14,7 @@ describe.skipIf(Boolean(why))('two replicas on one PostgreSQL and one Redis', ()
   let b: ServerProcess;
   beforeAll(async () => {
     database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_URL: redisUrl!, LOG_LEVEL: 'warn' };
+    const env = { DATABASE_URL: database.url, REDIS_URL: redisUrl! };
     a = await spawnServer({ ...env, INSTANCE_ID: 'replica-a' });
     b = await spawnServer({ ...env, INSTANCE_ID: 'replica-b' });
   }, 240_000);

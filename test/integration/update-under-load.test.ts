@@ -43,8 +43,9 @@ describe('updateEndpoint under load', () => {
     const afterUpdate: typeof results = [];
     const clients = Array.from({ length: 6 }, async () => {
       for (let i = 0; i < 12; i++) {
+        const sentAfterUpdate = updated;
         const { predict } = await server.client.data(PREDICT, { image });
-        (updated ? afterUpdate : results).push(predict);
+        (sentAfterUpdate ? afterUpdate : results).push(predict);
       }
     });
     await new Promise((r) => setTimeout(r, 300));

@@ -16,6 +16,7 @@ import { prepareImage, writeNormalised, type PreprocessSpec } from '../../src/in
 import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog, type ModelEntry } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
+import { relativeError } from '../helpers/numeric.ts';
 
 const MODEL = 'gtsrb-resnet18';
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../models');
@@ -95,16 +96,6 @@ const preprocessing = await Promise.all(
 const batch = new Float32Array(N * PLANE);
 reference.forEach((u8, i) => writeNormalised(u8, spec, batch, i * PLANE));
 
-/** max |a − b| / max |b| */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 function reduce(data: Float32Array, from: number, to: number): Reduction {
   let sum = 0;
