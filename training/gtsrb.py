@@ -101,5 +101,14 @@ def read_class_names(signnames_csv: Path) -> list[str]:
     return names
 
 
+def parse_schedule(text: str) -> list[int]:
+    """`64:6,96:2,128:2` → one resolution per epoch."""
+    epochs: list[int] = []
+    for part in text.split(","):
+        res, count = part.split(":")
+        epochs += [int(res)] * int(count)
+    return epochs
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("VIGIL_TRAINING_CACHE", Path(__file__).resolve().parent.parent / "data" / "training-cache"))

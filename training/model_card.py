@@ -18,6 +18,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gtsrb import parse_schedule  # noqa: E402  (the card and train.py read schedules the same way)
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_METRICS = REPO / "data" / "training-run" / "metrics.json"
 DEFAULT_MODEL_DIR = REPO / "models" / "gtsrb-resnet18"
@@ -65,13 +68,6 @@ def by_class(mapping: dict | None) -> dict[int, float]:
     """metrics.json's per-class dicts have string keys ("0".."42") after the JSON round trip"""
     return {int(k): v for k, v in (mapping or {}).items()}
 
-
-def parse_schedule(text: str) -> list[int]:
-    epochs: list[int] = []
-    for part in text.split(","):
-        res, count = part.split(":")
-        epochs += [int(res)] * int(count)
-    return epochs
 
 
 def schedule_text(text: str) -> str:

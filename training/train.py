@@ -21,16 +21,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from gtsrb import MEAN, NUM_CLASSES, STD, default_cache_dir, list_samples, load_array_cache, split_by_track
-
-
-def parse_schedule(text: str) -> list[int]:
-    """`64:6,96:2,128:2` → one resolution per epoch."""
-    epochs: list[int] = []
-    for part in text.split(","):
-        res, count = part.split(":")
-        epochs += [int(res)] * int(count)
-    return epochs
+from gtsrb import MEAN, NUM_CLASSES, STD, default_cache_dir, list_samples, load_array_cache, parse_schedule, split_by_track
 
 
 def normalise(batch_uint8_nhwc: torch.Tensor) -> torch.Tensor:
