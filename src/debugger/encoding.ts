@@ -8,6 +8,7 @@
  * bytes on the bundled model's FullGrad tensors and faster to encode and decode (bench/debugger.ts).
  * `f32` keeps the exact values. Decoding always yields float32.
  */
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { SiteSummary } from '../explain/fullgrad.ts';
 
@@ -93,22 +94,38 @@ for (let m = 0; m < 256; m++) {
   for (let bit = 0; bit < 8; bit++) if (m & (1 << bit)) BIT_POSITIONS[m * 8 + BIT_COUNT[m]!++] = bit;
 }
 
-export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Uint8Array {
+/** what an encoding stores before compression, and how it is compressed (if it is) */
+function encodingPlan(values: Float32Array, encoding: TensorEncoding): { bytes: Uint8Array; deflate?: zlib.ZlibOptions } {
   switch (encoding) {
     case 'f32':
-      return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      return { bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
     case 'f32-deflate':
-      return zlib.deflateRawSync(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), { level: 1 });
+      return { bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), deflate: { level: 1 } };
     case 'f16':
-    case 'f16-deflate': {
-      const bytes = new Uint8Array(toHalves(values).buffer);
-      return encoding === 'f16' ? bytes : zlib.deflateRawSync(bytes, { level: 1 });
-    }
+      return { bytes: new Uint8Array(toHalves(values).buffer) };
+    case 'f16-deflate':
+      return { bytes: new Uint8Array(toHalves(values).buffer), deflate: { level: 1 } };
     case 'f16-sparse-deflate':
       // Huffman coding only: the planes have few repeats for LZ77 to find, and it is both faster
       // (~2×) and smaller (~4%) than level 1 here (bench/debugger.ts)
-      return zlib.deflateRawSync(sparseHalves(toHalves(values)), { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY });
+      return { bytes: sparseHalves(toHalves(values)), deflate: { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY } };
   }
+}
+
+export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Uint8Array {
+  const { bytes, deflate } = encodingPlan(values, encoding);
+  return deflate ? zlib.deflateRawSync(bytes, deflate) : bytes;
+}
+
+const deflateRaw = promisify(zlib.deflateRaw) as (data: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffer>;
+
+/**
+ * The same bytes as encodeTensor, compressed on libuv's thread pool: on the request path the
+ * main thread (which also runs onnxruntime) is not held for the ~20 ms a step's compression takes.
+ */
+export async function encodeTensorAsync(values: Float32Array, encoding: TensorEncoding): Promise<Uint8Array> {
+  const { bytes, deflate } = encodingPlan(values, encoding);
+  return deflate ? deflateRaw(bytes, deflate) : bytes;
 }
 
 /** mask ‖ low bytes ‖ high bytes of the non-zero halves (see the file comment) */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { DebugRows } from '../capture/writer.ts';
 import type { Db } from '../db/client.ts';
 import type { Endpoint } from '../endpoints/types.ts';
-import { encodeTensor, type TensorEncoding } from './encoding.ts';
+import { encodeTensorAsync, type TensorEncoding } from './encoding.ts';
 import { selectTensors, type TensorCatalog } from './tensor-names.ts';
 
 export interface StepPlan {
@@ -53,9 +53,9 @@ export class DebugHook {
     return { step, names, fetch };
   }
 
-  rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): DebugRows {
+  async rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): Promise<DebugRows> {
     const stepId = randomUUID();
-    const tensors = plan.names.flatMap((name) => {
+    const pending = plan.names.flatMap((name) => {
       const source = catalog.sources.get(name)!;
       let values: Float32Array;
       let shape: readonly number[];
@@ -72,7 +72,7 @@ export class DebugHook {
         shape = output.dims;
       }
       const encoding = encodingOf(name, source.kind, this.encoding);
-      return [{
+      return [encodeTensorAsync(values, encoding).then((data) => ({
         id: randomUUID(),
         stepId,
         name,
@@ -80,9 +80,10 @@ export class DebugHook {
         shape: JSON.stringify(source.kind === 'constant' ? shape : [1, ...shape]),
         dtype: 'float32',
         encoding,
-        data: encodeTensor(values, encoding),
-      }];
+        data,
+      }))];
     });
+    const tensors = await Promise.all(pending);
     return { step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId }, tensors };
   }
 }

@@ -72,7 +72,7 @@ export class InferenceService {
       ? captureRecord(endpoint, runtime, image, prepared, probabilities, top, inferenceTime)
       : null;
     const debug: DebugRows | undefined = plan
-      ? this.deps.hook.rows(endpoint, plan, capture?.id ?? null, catalog, {
+      ? await this.deps.hook.rows(endpoint, plan, capture?.id ?? null, catalog, {
           input: tensor,
           inputShape: [3, spec.inputSize[0], spec.inputSize[1]],
           outputs: result.outputs!,

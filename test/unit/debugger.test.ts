@@ -3,7 +3,7 @@
  * per-tensor encodings and always-saved logits, reductions, the LRU, and the Trial's message helpers.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
+import { decodeTensor, encodeTensor, encodeTensorAsync, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
 import { summarizeDense } from '../../src/explain/fullgrad.ts';
 import { ALWAYS_SAVED, DebugHook, encodingOf } from '../../src/debugger/hook.ts';
 import { LruCache } from '../../src/debugger/lru.ts';
@@ -100,7 +100,7 @@ describe('the hook', () => {
     const plan = (await hook.plan(endpoint, catalog))!;
     expect(plan.names).toEqual(['input', 'input_grad', ...ALWAYS_SAVED]);
     expect(plan.fetch).toEqual(['input_grad', 'logits']);
-    const rows = hook.rows(endpoint, plan, null, catalog, {
+    const rows = await hook.rows(endpoint, plan, null, catalog, {
       input: new Float32Array(3 * 128 * 128),
       inputShape: [3, 128, 128],
       outputs: new Map([
@@ -169,5 +169,14 @@ describe('trial helpers', () => {
     expect(anchored('.*bn1|fc').test('fc.bias')).toBe(true);
     expect(() => anchored('bn1[')).toThrow(ValidationError);
     expect(() => anchored('(?P<x>a)')).toThrow(ValidationError);
+  });
+});
+
+describe('tensor encoding off the main thread', () => {
+  it('compresses to the same bytes as the synchronous path', async () => {
+    const values = Float32Array.from({ length: 50_000 }, (_, i) => (i % 3 === 0 ? 0 : Math.sin(i) * 1e-3));
+    for (const encoding of ['f32', 'f32-deflate', 'f16', 'f16-deflate', 'f16-sparse-deflate'] as const) {
+      expect(Buffer.from(await encodeTensorAsync(values, encoding)).equals(Buffer.from(encodeTensor(values, encoding))), encoding).toBe(true);
+    }
   });
 });
