@@ -147,12 +147,17 @@ function sparseHalves(half: Uint16Array): Uint8Array {
   return out;
 }
 
-function unsparseToFloats(raw: Uint8Array, count: number): Float32Array {
+/** where the planes of an inflated `f16-sparse-deflate` tensor start: mask ‖ low bytes ‖ high bytes */
+function sparseLayout(raw: Uint8Array, count: number): { maskBytes: number; nonZero: number } {
   const maskBytes = (count + 7) >>> 3;
   if (raw.byteLength < maskBytes || (raw.byteLength - maskBytes) % 2 !== 0) {
     throw new Error(`tensor data holds ${raw.byteLength} bytes, not a mask of ${count} values and their halves`);
   }
-  const nonZero = (raw.byteLength - maskBytes) / 2;
+  return { maskBytes, nonZero: (raw.byteLength - maskBytes) / 2 };
+}
+
+function unsparseToFloats(raw: Uint8Array, count: number): Float32Array {
+  const { maskBytes, nonZero } = sparseLayout(raw, count);
   const out = new Float32Array(count);
   let lo = maskBytes;
   for (let byte = 0; byte < maskBytes; byte++) {
@@ -214,11 +219,7 @@ export function sparseHalvesSummary(raw: Uint8Array, shape: readonly [number, nu
   const [channels, h, w] = shape;
   const plane = h * w;
   const count = channels * plane;
-  const maskBytes = (count + 7) >>> 3;
-  if (raw.byteLength < maskBytes || (raw.byteLength - maskBytes) % 2 !== 0) {
-    throw new Error(`tensor data holds ${raw.byteLength} bytes, not a mask of ${count} values and their halves`);
-  }
-  const nonZero = (raw.byteLength - maskBytes) / 2;
+  const { maskBytes, nonZero } = sparseLayout(raw, count);
   const sum = new Float64Array(plane);
   const channelSums = new Float64Array(channels);
   let min = Infinity;
