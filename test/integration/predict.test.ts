@@ -29,7 +29,8 @@ async function captureCount(server: TestServer): Promise<number> {
 describe('predict over HTTP', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ env: { INFERENCE_DEVICE: 'cpu' } });
+    // a wait long enough that concurrent requests arriving over HTTP reliably meet in one batch
+    server = await startTestServer({ env: { INFERENCE_DEVICE: 'cpu', BATCH_MAX_WAIT_MS: '50' } });
     await server.client.data(`mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
   });
   afterAll(() => server?.close());
