@@ -1,5 +1,8 @@
 /** Shared helpers for the benchmark scripts: machine facts, percentiles, tables, progress. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 
 export function machineFacts(extra: Record<string, string> = {}): string {
@@ -41,4 +44,42 @@ function formatNumber(n: number): string {
 
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
+}
+
+export interface LoadResult {
+  throughput: number;
+  p50: number;
+  p99: number;
+  /** the answers' `data.<field>` objects, in completion order */
+  answers: Record<string, unknown>[];
+  /** CPU time of the server process (all its threads) per request, ms */
+  serverCpuPerRequest: number;
+  /** CPU time of the load generator per request, ms: it shares the machine's cores with the server */
+  clientCpuPerRequest: number;
+}
+
+/**
+ * Sends `requests` POSTs cycling through `bodies` at `concurrency` from a separate load-generator
+ * process (bench/load-generator.ts) and measures this process's CPU time meanwhile. The caller is
+ * the server: its event loop stays free while the child runs.
+ */
+export async function httpLoad(job: { url: string; bodies: string[]; concurrency: number; requests: number; field: string }): Promise<LoadResult> {
+  const script = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+  const cpu0 = process.cpuUsage();
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(job));
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  const cpu = process.cpuUsage(cpu0);
+  const output = JSON.parse(Buffer.concat(chunks).toString()) as { seconds: number; latencies: number[]; answers: Record<string, unknown>[]; clientCpuMs: number };
+  return {
+    throughput: job.requests / output.seconds,
+    p50: median(output.latencies),
+    p99: percentile(output.latencies, 99),
+    answers: output.answers,
+    serverCpuPerRequest: (cpu.user + cpu.system) / 1000 / job.requests,
+    clientCpuPerRequest: output.clientCpuMs / job.requests,
+  };
 }

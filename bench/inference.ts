@@ -1,27 +1,34 @@
 /**
- * `npm run bench:inference`: raw onnxruntime `session.run` throughput at the batch sizes the batcher
- * forms, against `predict` over HTTP at concurrency 1, 8 and 32, with capture off and at 100 %.
- * Both are measured in the same run on the same machine; the table prints the ratios.
+ * `npm run bench:inference [-- --concurrency=1,8,32 --requests=480 --rounds=3 --format=png|npy]`:
+ * `predict` over HTTP at concurrency 1, 8 and 32, with capture off and at 100 %, from a load generator in
+ * its own process, against raw onnxruntime `session.run` at the batch size the batcher formed, measured
+ * right after in the same round. Rounds interleave the two so that both see the same machine load; the
+ * table prints medians and the ratios. Goal (#4): concurrency 32 ≥ 85 % of raw; 100 % capture ≤ 10 %.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { ModelCatalog } from '../src/models/catalog.ts';
 import { ModelRuntime } from '../src/models/runtime.ts';
 import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
-import { machineFacts, median, percentile, progress, table } from './common.ts';
+import { httpLoad, machineFacts, median, progress, table, type LoadResult } from './common.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
-const REQUESTS = Number(args.get('requests') ?? 240);
+const REQUESTS = Number(args.get('requests') ?? 480);
+const FORMAT = args.get('format') ?? 'png';
 const RAW_SECONDS = Number(args.get('raw-seconds') ?? 3);
 const CONCURRENCY = (args.get('concurrency') ?? '1,8,32').split(',').map(Number);
+const ROUNDS = Number(args.get('rounds') ?? 3);
 const logger = createLogger('warn', 'bench');
 
 const imageFile = path.resolve('models/gtsrb-resnet18/fixtures/warning_triangle.png');
 const imageBytes = fs.readFileSync(imageFile);
+const decodedPixels = await sharp(imageBytes).removeAlpha().raw().toBuffer({ resolveWithObject: true }).then((r) => ({ width: r.info.width, height: r.info.height, data: r.data }));
+if (FORMAT !== 'png' && FORMAT !== 'npy') throw new Error(`--format=${FORMAT}: expected png or npy`);
 
 async function rawThroughput(runtime: ModelRuntime, batch: number): Promise<number> {
   const spec = { inputSize: runtime.entry.manifest.inputSize, mean: runtime.entry.manifest.mean, std: runtime.entry.manifest.std };
@@ -39,45 +46,39 @@ async function rawThroughput(runtime: ModelRuntime, batch: number): Promise<numb
   return done / ((performance.now() - started) / 1000);
 }
 
-interface HttpResult {
-  throughput: number;
-  p50: number;
-  p99: number;
-  batchMedian: number;
+/** a request body per input format: the PNG as base64, or its pixels as a NumPy .npy array (the write-up's client) */
+function predictBody(endpoint: string, format: string): string {
+  const image = format === 'npy' ? { npy: npyOf(decodedPixels).toString('base64') } : { base64: imageBytes.toString('base64') };
+  return JSON.stringify({
+    query: `mutation($image: ImageInput!) { predict(endpoint: "${endpoint}", image: $image) { ... on Prediction { predictedClass batchSize } ... on VigilError { message } } }`,
+    variables: { image },
+  });
 }
 
-async function httpThroughput(url: string, endpoint: string, concurrency: number, requests: number): Promise<HttpResult> {
-  const body = JSON.stringify({
-    query: `mutation($b: String!) { predict(endpoint: "${endpoint}", image: { base64: $b }) { ... on Prediction { predictedClass batchSize } ... on VigilError { message } } }`,
-    variables: { b: imageBytes.toString('base64') },
+/** uint8 H×W×3 .npy (format 1.0) */
+function npyOf(image: { width: number; height: number; data: Buffer }): Buffer {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${image.height}, ${image.width}, 3), }`;
+  header = header.padEnd(64 - 10 - 1, ' ') + '\n';
+  const preamble = Buffer.alloc(10);
+  preamble.write('\x93NUMPY', 0, 'latin1');
+  preamble[6] = 1;
+  preamble.writeUInt16LE(header.length, 8);
+  return Buffer.concat([preamble, Buffer.from(header, 'latin1'), image.data]);
+}
+
+async function httpThroughput(url: string, endpoint: string, concurrency: number, requests: number): Promise<LoadResult & { batchMedian: number }> {
+  const body = predictBody(endpoint, FORMAT);
+  await httpLoad({ url, bodies: [body], concurrency, requests: Math.min(64, requests), field: 'predict' }); // warm-up
+  const result = await httpLoad({ url, bodies: [body], concurrency, requests, field: 'predict' });
+  const batches = result.answers.map((a) => {
+    if (typeof a.batchSize !== 'number') throw new Error(`predict failed: ${JSON.stringify(a)}`);
+    return a.batchSize;
   });
-  const latencies: number[] = [];
-  const batches: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < requests) {
-      next++;
-      const t0 = performance.now();
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const json = (await response.json()) as { data?: { predict: { batchSize?: number; message?: string } } };
-      const predict = json.data?.predict;
-      if (!predict?.batchSize) throw new Error(`predict failed: ${JSON.stringify(json)}`);
-      latencies.push(performance.now() - t0);
-      batches.push(predict.batchSize);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, 4) }, worker)); // warm-up round
-  latencies.length = 0;
-  batches.length = 0;
-  next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  return { throughput: latencies.length / seconds, p50: median(latencies), p99: percentile(latencies, 99), batchMedian: median(batches) };
+  return { ...result, batchMedian: median(batches) };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
-const config = { ...loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: `file:${dir}/bench.db`, PORT: '0', INFERENCE_DEVICE: 'cpu' }), host: '127.0.0.1' };
+const config = { ...loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: `file:${dir}/bench.db`, PORT: '0', INFERENCE_DEVICE: 'cpu' }), host: '127.0.0.1' };
 const app = await createApp(config, logger);
 const port = await app.listen();
 const url = `http://127.0.0.1:${port}/graphql`;
@@ -85,35 +86,61 @@ const gql = (query: string) => fetch(url, { method: 'POST', headers: { 'content-
 await gql(`mutation { createEndpoint(input: { name: "capture-off" }) { __typename } }`);
 await gql(`mutation { createEndpoint(input: { name: "capture-100", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
 
-const runtime = await ModelRuntime.load(new ModelCatalog(config.modelDir).get(config.defaultModel)!, 'cpu', logger);
-console.log(machineFacts({ provider: runtime.provider, 'batch max': `${config.batch.maxSize} images / ${config.batch.maxWaitMs} ms` }));
+// the baseline is onnxruntime as it comes (its threads spin between runs), not the server's tuning
+const runtime = await ModelRuntime.load(new ModelCatalog(config.modelDir).get(config.defaultModel)!, 'cpu', logger, { spinWait: true });
+const tuning = `${config.inferenceTuning.threads ?? 'default'} threads, spin-wait ${config.inferenceTuning.spinWait ? 'on' : 'off'}`;
+console.log(machineFacts({
+  provider: runtime.provider,
+  'batch max': `${config.batch.maxSize} images / ${config.batch.maxWaitMs} ms`,
+  server: `onnxruntime ${tuning}; client: a separate process (node:http keep-alive)`,
+  input: `${path.basename(imageFile)} as ${FORMAT === 'npy' ? 'a uint8 .npy array' : 'base64 PNG'}, ${ROUNDS} rounds of ${REQUESTS} requests (medians)`,
+}));
 console.log('');
 
-const rows: (string | number)[][] = [['run', 'concurrency', 'batch (median)', 'images/s', 'p50 ms', 'p99 ms', 'vs raw', 'vs capture off']];
-const rawCache = new Map<number, number>();
-const raw = async (batch: number) => {
-  if (!rawCache.has(batch)) {
-    progress(`raw session.run at batch ${batch}`);
-    rawCache.set(batch, await rawThroughput(runtime, batch));
-  }
-  return rawCache.get(batch)!;
-};
+interface Row {
+  batch: number;
+  throughput: number;
+  p50: number;
+  p99: number;
+  raw: number;
+  serverCpu: number;
+  clientCpu: number;
+}
+const rows: (string | number)[][] = [['run', 'concurrency', 'batch', 'images/s', 'p50 ms', 'p99 ms', 'server CPU ms/img', 'client CPU ms/img', 'vs raw', 'vs capture off']];
+const mid = (rs: Row[], f: (r: Row) => number) => median(rs.map(f));
 for (const concurrency of CONCURRENCY) {
-  const results: Record<string, HttpResult> = {};
-  for (const endpoint of ['capture-off', 'capture-100']) {
-    progress(`predict over HTTP, ${endpoint}, concurrency ${concurrency}, ${REQUESTS} requests`);
-    results[endpoint] = await httpThroughput(url, endpoint, concurrency, REQUESTS);
+  const results: Record<string, Row[]> = { 'capture-off': [], 'capture-100': [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    // each round measures raw at the batch size just formed, right after: both see the same machine load
+    for (const endpoint of Object.keys(results)) {
+      progress(`round ${round}/${ROUNDS}: predict over HTTP, ${endpoint}, concurrency ${concurrency}, ${REQUESTS} requests`);
+      const r = await httpThroughput(url, endpoint, concurrency, REQUESTS);
+      const batch = Math.max(1, Math.round(r.batchMedian));
+      progress(`round ${round}/${ROUNDS}: raw session.run at batch ${batch}`);
+      const rawRate = await rawThroughput(runtime, batch);
+      results[endpoint]!.push({ batch: r.batchMedian, throughput: r.throughput, p50: r.p50, p99: r.p99, raw: rawRate, serverCpu: r.serverCpuPerRequest, clientCpu: r.clientCpuPerRequest });
+    }
   }
-  const batch = Math.max(1, Math.round(results['capture-off']!.batchMedian));
-  const rawRate = await raw(batch);
-  rows.push([`raw session.run`, '–', batch, rawRate, 1000 * batch / rawRate, NaN, 1, NaN]);
-  for (const [endpoint, r] of Object.entries(results)) {
-    rows.push([`predict ${endpoint}`, concurrency, r.batchMedian, r.throughput, r.p50, r.p99, r.throughput / rawRate, r.throughput / results['capture-off']!.throughput]);
+  const off = results['capture-off']!;
+  for (const [endpoint, rs] of Object.entries(results)) {
+    rows.push([
+      `predict ${endpoint}`,
+      concurrency,
+      mid(rs, (r) => r.batch),
+      mid(rs, (r) => r.throughput),
+      mid(rs, (r) => r.p50),
+      mid(rs, (r) => r.p99),
+      mid(rs, (r) => r.serverCpu),
+      mid(rs, (r) => r.clientCpu),
+      median(rs.map((r) => r.throughput / r.raw)),
+      median(rs.map((r, i) => r.throughput / off[i]!.throughput)),
+    ]);
   }
+  rows.push([`  raw session.run at that batch`, '–', mid(off, (r) => Math.round(r.batch)), mid(off, (r) => r.raw), NaN, NaN, NaN, NaN, 1, NaN]);
 }
 console.log(table(rows));
-const stored = await app.database.prisma.capture.count();
-console.log(`\ncaptures written: ${stored}`);
+console.log('\n(vs raw: each round\'s predict throughput over raw onnxruntime at its batch size, measured right after; median over rounds)');
+console.log(`captures written: ${await app.database.prisma.capture.count()}`);
 await runtime.release();
 await app.close();
 fs.rmSync(dir, { recursive: true, force: true });

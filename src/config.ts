@@ -7,6 +7,17 @@ import path from 'node:path';
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/**
+ * onnxruntime's intra-op threads: how many (its default: one per core) and whether they spin-wait
+ * for the next parallel section. Spinning wins for back-to-back runs alone on a machine (raw
+ * throughput ~5 % higher here) but steals a core from decoding and HTTP between a server's batches,
+ * so a server does not spin by default (bench/inference.ts measures both).
+ */
+export interface SessionTuning {
+  threads?: number | undefined;
+  spinWait?: boolean;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -15,6 +26,8 @@ export interface Config {
   modelDir: string;
   defaultModel: string;
   inferenceDevice: InferenceDevice;
+  /** onnxruntime's threads per session and whether they spin between runs */
+  inferenceTuning: SessionTuning;
   logLevel: LogLevel;
   /** GraphiQL and unmasked error messages */
   development: boolean;
@@ -79,6 +92,10 @@ export function loadConfig(env: Env = process.env): Config {
     modelDir: path.resolve(env.MODEL_DIR?.trim() || 'models'),
     defaultModel: env.DEFAULT_MODEL?.trim() || 'gtsrb-resnet18',
     inferenceDevice: oneOf(env, 'INFERENCE_DEVICE', ['auto', 'cpu', 'cuda', 'webgpu'] as const, 'auto'),
+    inferenceTuning: {
+      threads: integer(env, 'INFERENCE_THREADS', 0, 0, 1024) || undefined,
+      spinWait: oneOf(env, 'INFERENCE_SPIN_WAIT', ['true', 'false'] as const, 'false') === 'true',
+    },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     development,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -284,7 +284,7 @@ export async function predictCommand(
   const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', 'predict');
   let runtime: ModelRuntime;
   try {
-    runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger);
+    runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
   } catch (error) {
     say(`cannot load model '${modelName}': ${(error as Error).message}`);
     return 1;

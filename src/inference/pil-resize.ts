@@ -39,53 +39,89 @@ function coefficients(inSize: number, outSize: number): { bounds: Int32Array; kk
   return { bounds, kk, ksize };
 }
 
+interface Coefficients {
+  bounds: Int32Array;
+  kk: Int32Array;
+  ksize: number;
+}
+
+/** GTSRB-like traffic comes in a few hundred sizes: the weights per (in, out) pair are computed once */
+const coefficientCache = new Map<number, Coefficients>();
+const COEFFICIENT_CACHE_SIZE = 512;
+
+function cachedCoefficients(inSize: number, outSize: number): Coefficients {
+  const key = inSize * 65_536 + outSize;
+  let c = coefficientCache.get(key);
+  if (!c) {
+    if (coefficientCache.size >= COEFFICIENT_CACHE_SIZE) coefficientCache.delete(coefficientCache.keys().next().value!);
+    coefficientCache.set(key, (c = coefficients(inSize, outSize)));
+  }
+  return c;
+}
+
+// Fixed-point sums stay below 2^31 (weights sum to 2^22, pixels ≤ 255), so int32 arithmetic is exact.
+const ONE_LEVEL = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+
 function clip8(v: number): number {
-  if (v >= 1 << PRECISION_BITS << 8) return 255;
-  if (v <= 0) return 0;
-  return Math.floor(v / (1 << PRECISION_BITS));
+  return v <= 0 ? 0 : v >= 256 * ONE_LEVEL ? 255 : v >> PRECISION_BITS;
+}
+
+/** horizontal pass over `rows` rows starting at `firstRow`: RGB width → outW */
+function resampleRows(src: Uint8Array, width: number, firstRow: number, rows: number, outW: number, h: Coefficients): Uint8Array {
+  const { bounds, kk, ksize } = h;
+  const out = new Uint8Array(outW * rows * 3);
+  let o = 0;
+  for (let y = 0; y < rows; y++) {
+    const rowIn = (y + firstRow) * width * 3;
+    for (let xx = 0; xx < outW; xx++) {
+      const taps = bounds[xx * 2 + 1]!;
+      const k = xx * ksize;
+      let p = rowIn + bounds[xx * 2]! * 3;
+      let r = HALF, g = HALF, b = HALF;
+      for (let x = 0; x < taps; x++, p += 3) {
+        const w = kk[k + x]!;
+        r += src[p]! * w;
+        g += src[p + 1]! * w;
+        b += src[p + 2]! * w;
+      }
+      out[o++] = clip8(r);
+      out[o++] = clip8(g);
+      out[o++] = clip8(b);
+    }
+  }
+  return out;
+}
+
+/** vertical pass: rows of `rowLength` bytes, `rowOffset` subtracted from the coefficients' row bounds */
+function resampleColumns(src: Uint8Array, rowLength: number, rowOffset: number, outH: number, v: Coefficients): Uint8Array {
+  const { bounds, kk, ksize } = v;
+  const out = new Uint8Array(rowLength * outH);
+  const sums = new Int32Array(rowLength);
+  for (let yy = 0; yy < outH; yy++) {
+    const ymin = bounds[yy * 2]! - rowOffset;
+    const taps = bounds[yy * 2 + 1]!;
+    sums.fill(HALF);
+    for (let y = 0; y < taps; y++) {
+      const w = kk[yy * ksize + y]!;
+      const base = (ymin + y) * rowLength;
+      for (let i = 0; i < rowLength; i++) sums[i] = sums[i]! + src[base + i]! * w;
+    }
+    const o = yy * rowLength;
+    for (let i = 0; i < rowLength; i++) out[o + i] = clip8(sums[i]!);
+  }
+  return out;
 }
 
 export function pilResizeBilinear(rgb: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {
   if (width === outW && height === outH) return rgb.slice();
   const needH = outW !== width;
   const needV = outH !== height;
-  const h = coefficients(width, outW);
-  const v = coefficients(height, outH);
-  let src = rgb, srcW = width, srcH = height;
-  const half = 1 << (PRECISION_BITS - 1);
-  if (needH) {
-    const yFirst = v.bounds[0]!;
-    const yLast = v.bounds[outH * 2 - 2]! + v.bounds[outH * 2 - 1]!;
-    const rows = needV ? yLast - yFirst : height;
-    const first = needV ? yFirst : 0;
-    const tmp = new Uint8Array(outW * rows * 3);
-    for (let y = 0; y < rows; y++) {
-      const rowIn = (y + first) * srcW * 3;
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = h.bounds[xx * 2]!, xmax = h.bounds[xx * 2 + 1]!;
-        const k = xx * h.ksize;
-        for (let c = 0; c < 3; c++) {
-          let ss = half;
-          for (let x = 0; x < xmax; x++) ss += src[rowIn + (x + xmin) * 3 + c]! * h.kk[k + x]!;
-          tmp[(y * outW + xx) * 3 + c] = clip8(ss);
-        }
-      }
-    }
-    if (needV) for (let i = 0; i < outH; i++) v.bounds[i * 2]! -= yFirst;
-    src = tmp; srcW = outW; srcH = rows;
-  }
-  if (!needV) return src;
-  const out = new Uint8Array(outW * outH * 3);
-  for (let yy = 0; yy < outH; yy++) {
-    const ymin = v.bounds[yy * 2]!, ymax = v.bounds[yy * 2 + 1]!;
-    const k = yy * v.ksize;
-    for (let xx = 0; xx < srcW; xx++) {
-      for (let c = 0; c < 3; c++) {
-        let ss = half;
-        for (let y = 0; y < ymax; y++) ss += src[((y + ymin) * srcW + xx) * 3 + c]! * v.kk[k + y]!;
-        out[(yy * srcW + xx) * 3 + c] = clip8(ss);
-      }
-    }
-  }
-  return out;
+  const v = cachedCoefficients(height, outH);
+  if (!needH) return resampleColumns(rgb, width * 3, 0, outH, v);
+  // like Pillow, the horizontal pass only covers the rows the vertical pass reads
+  const firstRow = needV ? v.bounds[0]! : 0;
+  const lastRow = needV ? v.bounds[outH * 2 - 2]! + v.bounds[outH * 2 - 1]! : height;
+  const rows = resampleRows(rgb, width, firstRow, lastRow - firstRow, outW, cachedCoefficients(width, outW));
+  return needV ? resampleColumns(rows, outW * 3, firstRow, outH, v) : rows;
 }

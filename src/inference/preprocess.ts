@@ -70,14 +70,7 @@ export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limi
       raw = contentType === 'application/x-npy' ? decodeNpy(bytes) : decodePpm(bytes);
       checkPixels(raw.width, raw.height, limits);
     } else {
-      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-      if (!meta.width || !meta.height) throw new InvalidImageError(`Cannot read the ${contentType} image's size`);
-      checkPixels(meta.width, meta.height, limits);
-      const decoded = await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated' })
-        .removeAlpha()
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true });
+      const decoded = await decodeWithSharp(bytes, limits);
       if (decoded.info.channels !== 3) throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
       raw = { width: decoded.info.width, height: decoded.info.height, rgb: decoded.data };
     }
@@ -89,6 +82,26 @@ export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limi
     if (error instanceof InvalidImageError) throw error;
     if (error instanceof ImageFormatError) throw new InvalidImageError(error.message);
     throw new InvalidImageError(`Cannot decode the ${contentType} image: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * One sharp pipeline (its fixed cost is most of a small image's decode): the pixel limit is enforced by
+ * sharp, and only a refusal reads the header again, to say how large the image is.
+ */
+async function decodeWithSharp(bytes: Uint8Array, limits: DecodeLimits): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
+  try {
+    return await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    if (/pixel limit/i.test((error as Error).message)) {
+      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+      if (meta.width && meta.height) checkPixels(meta.width, meta.height, limits);
+    }
+    throw error;
   }
 }
 

@@ -2,7 +2,7 @@
  * Loaded models by name: each is loaded once (on first use, or ahead of time by `prepare`) and shared
  * by every endpoint that serves it.
  */
-import type { InferenceDevice } from '../config.ts';
+import type { InferenceDevice, SessionTuning } from '../config.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from './catalog.ts';
@@ -15,7 +15,7 @@ export class ModelRegistry {
     readonly catalog: ModelCatalog,
     private readonly device: InferenceDevice,
     private readonly logger: Logger,
-    private readonly threads?: number,
+    private readonly tuning: SessionTuning = {},
   ) {}
 
   /** the runtime of a model, loading it on first use; ValidationError for an unknown model */
@@ -27,7 +27,7 @@ export class ModelRegistry {
         const known = this.catalog.list().map((m) => m.name);
         return Promise.reject(new ValidationError('model', `Unknown model '${name}': available models are ${known.join(', ') || '(none)'}`));
       }
-      loading = ModelRuntime.load(entry, this.device, this.logger, this.threads);
+      loading = ModelRuntime.load(entry, this.device, this.logger, this.tuning);
       loading.catch(() => this.#loaded.delete(name));
       this.#loaded.set(name, loading);
     }

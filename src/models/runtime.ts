@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import type { InferenceDevice } from '../config.ts';
+import type { InferenceDevice, SessionTuning } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelEntry } from './catalog.ts';
 import { openWithProvider, type ProviderChoice, type Provider } from './providers.ts';
@@ -23,14 +23,14 @@ export class ModelRuntime {
     readonly entry: ModelEntry,
     readonly serving: ort.InferenceSession,
     readonly choice: ProviderChoice,
-    private readonly options: { threads: number | undefined },
+    private readonly tuning: SessionTuning,
   ) {}
 
-  static async load(entry: ModelEntry, device: InferenceDevice, logger: Logger, threads?: number): Promise<ModelRuntime> {
+  static async load(entry: ModelEntry, device: InferenceDevice, logger: Logger, tuning: SessionTuning = {}): Promise<ModelRuntime> {
     const file = path.join(entry.dir, servingFile(entry));
-    const opened = await openWithProvider(device, (provider) => createSession(file, provider, threads), logger);
+    const opened = await openWithProvider(device, (provider) => createSession(file, provider, tuning), logger);
     logger.info(`model ${entry.name} loaded on ${opened.provider}`, { version: entry.manifest.version });
-    return new ModelRuntime(entry, opened.value, { provider: opened.provider, skipped: opened.skipped }, { threads });
+    return new ModelRuntime(entry, opened.value, { provider: opened.provider, skipped: opened.skipped }, tuning);
   }
 
   get provider(): Provider {
@@ -72,7 +72,7 @@ export class ModelRuntime {
   debugSession(): Promise<ort.InferenceSession> {
     const debug = this.entry.manifest.debug as { file?: string } | undefined;
     if (!debug?.file) return Promise.reject(new Error(`model ${this.entry.name} has no debug graph`));
-    this.#debug ??= createSession(path.join(this.entry.dir, debug.file), this.provider, this.options.threads);
+    this.#debug ??= createSession(path.join(this.entry.dir, debug.file), this.provider, this.tuning);
     return this.#debug;
   }
 
@@ -91,10 +91,11 @@ function servingNames(entry: ModelEntry): { input: string; output: string } {
   return { input: serving?.input ?? 'image', output: serving?.output ?? 'logits' };
 }
 
-function createSession(file: string, provider: Provider, threads?: number): Promise<ort.InferenceSession> {
+function createSession(file: string, provider: Provider, tuning: SessionTuning): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    ...(threads ? { intraOpNumThreads: threads } : {}),
+    ...(tuning.threads ? { intraOpNumThreads: tuning.threads } : {}),
+    extra: { session: { intra_op: { allow_spinning: tuning.spinWait ? '1' : '0' } } },
   });
 }
