@@ -1,10 +1,10 @@
 /**
- * `npm run bench:debugger [-- --requests 200 --concurrency 8 --saliency 60]`: what the debugger hook
+ * `npm run bench:debugger [-- --requests 200 --concurrency 8 --rounds 3 --saliency 60]`: what the debugger hook
  * costs and what saliency on demand takes, on a real server (createApp on a temp SQLite database, HTTP).
  *
- * 1. predict throughput and p50/p99 latency over HTTP at a fixed concurrency, for the hook off, on with
- *    the `fullgrad` collection, and on with `all` (every debug output), with ratios against the hook-off
- *    baseline measured in the same run;
+ * 1. predict throughput and p50/p99 latency over HTTP at a fixed concurrency, from a load generator in its
+ *    own process, for the hook off, on with the `fullgrad` collection, and on with `all` (every debug
+ *    output), in interleaved rounds, with each round's ratios against its own hook-off run (medians);
  * 2. bytes stored per step (Σ LENGTH(Tensor.data) per step, from the database);
  * 3. a saliency PNG from stored tensors: p50/p99 from the service function (no cache: read, decode,
  *    compute, render) and over HTTP (each step's first request, then cached repeats);
@@ -27,16 +27,19 @@ import { tensorCatalog } from '../src/debugger/tensor-names.ts';
 import { saliencyMap } from '../src/explain/fullgrad.ts';
 import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
 import { createLogger } from '../src/logger.ts';
+import { httpLoad } from './common.ts';
 
 const { values: options } = parseArgs({
   options: {
     requests: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '8' },
     saliency: { type: 'string', default: '60', description: 'steps rendered for the saliency timings' },
+    rounds: { type: 'string', default: '3', description: 'interleaved rounds of the three configurations' },
   },
 });
 const REQUESTS = Number(options.requests);
 const CONCURRENCY = Number(options.concurrency);
+const ROUNDS = Number(options.rounds);
 const SALIENCY_STEPS = Number(options.saliency);
 const FIXTURE_DIR = path.resolve('models/gtsrb-resnet18/fixtures');
 const IMAGES = ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg', 'speed_ring.ppm', 'yield_like_97x61.webp'].map((f) =>
@@ -68,12 +71,13 @@ const PREDICT = `mutation($endpoint: String!, $image: ImageInput!) {
 
 interface RunResult {
   name: string;
-  seconds: number;
   throughput: number;
   p50: number;
   p99: number;
-  /** process CPU time (all threads: onnxruntime, libuv, main) per image, ms: independent of other processes' load */
+  /** server process CPU time (all threads: onnxruntime, encoder, libuv, main) per image, ms */
   cpuPerImage: number;
+  /** medians over rounds of this round's hook-off figure over this configuration's (wall, CPU, p50) */
+  vsOff?: { wall: number; cpu: number; p50: number };
 }
 
 /** process CPU time (user + system, every thread), ms */
@@ -82,28 +86,13 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
+/** one configuration's requests, sent by the load generator in its own process (bench/common.ts) */
 async function load(endpoint: string, requests: number, label: string): Promise<RunResult> {
-  const latencies: number[] = [];
-  let next = 0;
-  let done = 0;
-  const started = performance.now();
-  const cpu0 = cpuMs();
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= requests) return;
-      const t0 = performance.now();
-      const { predict } = await graphql(PREDICT, { endpoint, image: { base64: IMAGES[i % IMAGES.length] } });
-      if (predict.__typename !== 'Prediction') throw new Error(predict.message);
-      latencies.push(performance.now() - t0);
-      if (++done % 50 === 0) progress(`  ${label}: ${done}/${requests}`);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  const cpuPerImage = (cpuMs() - cpu0) / requests;
-  latencies.sort((a, b) => a - b);
-  return { name: label, seconds, throughput: requests / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), cpuPerImage };
+  const bodies = IMAGES.map((base64) => JSON.stringify({ query: PREDICT, variables: { endpoint, image: { base64 } } }));
+  const r = await httpLoad({ url: `${base}/graphql`, bodies, concurrency: CONCURRENCY, requests, field: 'predict' });
+  const failed = r.answers.find((a) => a.__typename !== 'Prediction');
+  if (failed) throw new Error(`predict failed: ${JSON.stringify(failed)}`);
+  return { name: label, throughput: r.throughput, p50: r.p50, p99: r.p99, cpuPerImage: r.serverCpuPerRequest };
 }
 
 const configs = [
@@ -117,16 +106,31 @@ for (const c of configs) {
   });
 }
 
-progress(`predict: ${REQUESTS} requests per configuration at concurrency ${CONCURRENCY}, ${os.cpus().length} CPUs (load average ${os.loadavg()[0]!.toFixed(1)})`);
+progress(`predict: ${ROUNDS} rounds of ${REQUESTS} requests per configuration at concurrency ${CONCURRENCY}, ${os.cpus().length} CPUs (load average ${os.loadavg()[0]!.toFixed(1)})`);
 // warm both graphs (session creation, JIT) outside the measurements
 await load('off', 16, 'warm-up serving');
 await load('fullgrad', 16, 'warm-up debug');
-const runs: RunResult[] = [];
-for (const c of configs) {
-  progress(`${c.label}…`);
-  runs.push(await load(c.name, REQUESTS, c.label));
+// rounds interleave the configurations, so that each ratio compares runs under the same machine load
+const rounds: RunResult[][] = configs.map(() => []);
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const [i, c] of configs.entries()) {
+    progress(`round ${round}/${ROUNDS}: ${c.label}…`);
+    rounds[i]!.push(await load(c.name, REQUESTS, c.label));
+  }
 }
-const baseline = runs[0]!;
+const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+const runs: RunResult[] = rounds.map((rs) => ({
+  name: rs[0]!.name,
+  throughput: middle(rs.map((r) => r.throughput)),
+  p50: middle(rs.map((r) => r.p50)),
+  p99: middle(rs.map((r) => r.p99)),
+  cpuPerImage: middle(rs.map((r) => r.cpuPerImage)),
+  vsOff: {
+    wall: middle(rs.map((r, k) => rounds[0]![k]!.throughput / r.throughput)),
+    cpu: middle(rs.map((r, k) => r.cpuPerImage / rounds[0]![k]!.cpuPerImage)),
+    p50: middle(rs.map((r, k) => r.p50 / rounds[0]![k]!.p50)),
+  },
+}));
 
 // bytes per step, from the database
 const prisma = app.database.prisma;
@@ -238,7 +242,7 @@ fs.rmSync(dir, { recursive: true, force: true });
 const line = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 const w1 = [22, 10, 10, 11, 11, 12, 11, 12, 11];
 console.log(
-  `\npredict over HTTP: ${REQUESTS} requests per configuration, concurrency ${CONCURRENCY} (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; ` +
+  `\npredict over HTTP: ${ROUNDS} rounds of ${REQUESTS} requests per configuration (medians), concurrency ${CONCURRENCY}, client in its own process (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; ` +
     `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`,
 );
 console.log(line(['configuration', 'images/s', 'ms/image', 'p50', 'p99', 'CPU/image', 'wall vs off', 'CPU vs off', 'p50 vs off'], w1));
@@ -252,15 +256,15 @@ for (const r of runs) {
         ms(r.p50),
         ms(r.p99),
         ms(r.cpuPerImage),
-        `${(baseline.throughput / r.throughput).toFixed(2)}×`,
-        `${(r.cpuPerImage / baseline.cpuPerImage).toFixed(2)}×`,
-        `${(r.p50 / baseline.p50).toFixed(2)}×`,
+        `${r.vsOff!.wall.toFixed(2)}×`,
+        `${r.vsOff!.cpu.toFixed(2)}×`,
+        `${r.vsOff!.p50.toFixed(2)}×`,
       ],
       w1,
     ),
   );
 }
-console.log('  (ms/image = wall time / images at that concurrency; CPU/image = this process\'s CPU time, all threads, / images)');
+console.log('  (ms/image = wall time / images at that concurrency; CPU/image = the server process\'s CPU time, all threads, / images; "vs off": median over rounds of each round\'s ratio)');
 const mb = (b: number) => `${(b / 1e6).toFixed(3)} MB`;
 console.log('\nstored per step (Σ LENGTH(Tensor.data), from the database)');
 for (const [name, s] of Object.entries(stored)) {
@@ -282,8 +286,8 @@ for (const [name, s] of encodingStats) {
 console.log('  (input f32-deflate and biases/logits f32 in every row but the first, which is the previous default)');
 const fullgradRun = runs[1]!;
 console.log(
-  `\ngoals: hook-on (fullgrad) ${(baseline.throughput / fullgradRun.throughput).toFixed(2)}× hook-off per image in wall time, ` +
-    `${(fullgradRun.cpuPerImage / baseline.cpuPerImage).toFixed(2)}× in CPU time (≤ 4×); ` +
+  `\ngoals: hook-on (fullgrad) ${fullgradRun.vsOff!.wall.toFixed(2)}× hook-off per image in wall time, ` +
+    `${fullgradRun.vsOff!.cpu.toFixed(2)}× in CPU time (≤ 4×); ` +
     `saliency PNG p50 ${ms(quantile(service.png, 0.5))} service / ${ms(quantile(http.cold, 0.5))} HTTP, ${ms(service.cpu)} CPU (≤ 30 ms); ` +
     `fullgrad ${mb(stored.fullgrad.mean)} per step (≤ 1 MB)`,
 );

@@ -4,11 +4,10 @@
  * `f16-sparse-deflate` (the hook's default for activations and gradients) does better on those zeros:
  * one deflate stream of a bitmask of the non-zero halves (bit i of byte i>>3, LSB first), then the
  * non-zero halves' low bytes, then their high bytes (byte-shuffled: the high bytes — sign, exponent, top
- * mantissa bits — are the compressible ones), Huffman-coded. The same values as `f16-deflate`, ~13% fewer
+ * mantissa bits — are the compressible ones), Huffman-coded; −0 is stored as 0. The same values as `f16-deflate`, ~13% fewer
  * bytes on the bundled model's FullGrad tensors and faster to encode and decode (bench/debugger.ts).
  * `f32` keeps the exact values. Decoding always yields float32.
  */
-import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { SiteSummary } from '../explain/fullgrad.ts';
 
@@ -51,28 +50,40 @@ export function toHalf(value: number): number {
   return sign | (e << 10) | m;
 }
 
-/**
- * toHalf over a whole array: the common case (zero, or a result in the normal half range) with integer
- * operations on the float's bits — round to nearest even by adding 0xfff plus the kept mantissa's
- * lowest bit before dropping 13 bits (a carry moves into the exponent, up to Inf) — and the rare
- * subnormal, overflow and NaN cases through toHalf.
- */
+/** toHalf over a whole array */
 export function toHalves(values: Float32Array): Uint16Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const bits = floatBits(values);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i++) {
-    const x = bits[i]!;
-    const a = x & 0x7fffffff;
-    if (a === 0) {
-      out[i] = x >>> 16;
-    } else if (a >= 0x38800000 && a < 0x47800000) {
-      // 2^-14 ≤ |v| < 65536: rebias the exponent (127 → 15) and round
-      out[i] = ((x >>> 16) & 0x8000) | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
-    } else {
-      out[i] = toHalf(values[i]!);
-    }
-  }
+  for (let i = 0; i < bits.length; i++) out[i] = halfBits(bits[i]!);
   return out;
+}
+
+/** the floats' bits as int32 (a Uint32Array would hand V8 a double for every negative float) */
+function floatBits(values: Float32Array): Int32Array {
+  return new Int32Array(values.buffer, values.byteOffset, values.length);
+}
+
+const scratchFloat = new Float32Array(1);
+const scratchBits = new Int32Array(scratchFloat.buffer);
+
+/**
+ * toHalf on a float's bits, without a call or a loop (the hook converts ~1M values a step). Normal
+ * results: rebias the exponent (127 → 15) and round to nearest even by adding 0xfff plus the kept
+ * mantissa's lowest bit before dropping 13 bits (a carry moves into the exponent, up to Inf). Subnormal
+ * results (gradients deep in the network are often this small): |v| + 0.5 rounded to float32 is |v|
+ * rounded to even in units of 2^-24, the ulp of [0.5, 1); the float64 sum is exact, so it rounds once.
+ */
+function halfBits(x: number): number {
+  const a = x & 0x7fffffff;
+  const sign = (x >>> 16) & 0x8000;
+  if (a >= 0x47800000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00); // NaN; Inf and overflow → Inf
+  // both candidates, then a mask picks one: which applies is unpredictable in gradients
+  const normal = (a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >> 13;
+  scratchBits[0] = a;
+  scratchFloat[0] = scratchFloat[0]! + 0.5;
+  const subnormal = scratchBits[0]! - 0x3f000000;
+  const isSubnormal = (a - 0x38800000) >> 31;
+  return sign | (subnormal & isSubnormal) | (normal & ~isSubnormal);
 }
 
 const HALF_TO_FLOAT = (() => {
@@ -108,7 +119,7 @@ function encodingPlan(values: Float32Array, encoding: TensorEncoding): { bytes: 
     case 'f16-sparse-deflate':
       // Huffman coding only: the planes have few repeats for LZ77 to find, and it is both faster
       // (~2×) and smaller (~4%) than level 1 here (bench/debugger.ts)
-      return { bytes: sparseHalves(toHalves(values)), deflate: { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY } };
+      return { bytes: sparseHalves(values), deflate: { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY } };
   }
 }
 
@@ -117,32 +128,37 @@ export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Ui
   return deflate ? zlib.deflateRawSync(bytes, deflate) : bytes;
 }
 
-const deflateRaw = promisify(zlib.deflateRaw) as (data: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffer>;
-
 /**
- * The same bytes as encodeTensor, compressed on libuv's thread pool: on the request path the
- * main thread (which also runs onnxruntime) is not held for the ~20 ms a step's compression takes.
+ * mask ‖ low bytes ‖ high bytes of the non-zero halves (see the file comment), straight from the
+ * floats: one pass converts and builds the mask a byte at a time, one writes the planes.
  */
-export async function encodeTensorAsync(values: Float32Array, encoding: TensorEncoding): Promise<Uint8Array> {
-  const { bytes, deflate } = encodingPlan(values, encoding);
-  return deflate ? deflateRaw(bytes, deflate) : bytes;
-}
-
-/** mask ‖ low bytes ‖ high bytes of the non-zero halves (see the file comment) */
-function sparseHalves(half: Uint16Array): Uint8Array {
-  const n = half.length;
+function sparseHalves(values: Float32Array): Uint8Array {
+  const n = values.length;
+  const bits = floatBits(values);
   const maskBytes = (n + 7) >>> 3;
+  const halves = new Uint16Array(n + 1);
+  const mask = new Uint8Array(maskBytes);
   let nonZero = 0;
-  for (let i = 0; i < n; i++) if (half[i] !== 0) nonZero++;
+  for (let byte = 0, i = 0; byte < maskBytes; byte++) {
+    let m = 0;
+    for (let bit = 0; bit < 8 && i < n; bit++, i++) {
+      // branch-free: zeros and non-zeros alternate unpredictably in gradients. −0 (a third of a
+      // ReLU network's gradient entries) is stored as a zero: its sign carries nothing.
+      const h = halfBits(bits[i]!);
+      const magnitude = h & 0x7fff;
+      const isSet = (magnitude | -magnitude) >>> 31;
+      halves[nonZero] = h;
+      nonZero += isSet;
+      m |= isSet << bit;
+    }
+    mask[byte] = m;
+  }
   const out = new Uint8Array(maskBytes + 2 * nonZero);
-  let lo = maskBytes;
-  let hi = maskBytes + nonZero;
-  for (let i = 0; i < n; i++) {
-    const h = half[i]!;
-    if (h === 0) continue;
-    out[i >>> 3] = out[i >>> 3]! | (1 << (i & 7));
-    out[lo++] = h & 0xff;
-    out[hi++] = h >>> 8;
+  out.set(mask);
+  for (let k = 0, lo = maskBytes, hi = maskBytes + nonZero; k < nonZero; k++) {
+    const h = halves[k]!;
+    out[lo + k] = h & 0xff;
+    out[hi + k] = h >>> 8;
   }
   return out;
 }

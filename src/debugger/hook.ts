@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { DebugRows } from '../capture/writer.ts';
 import type { Db } from '../db/client.ts';
 import type { Endpoint } from '../endpoints/types.ts';
-import { encodeTensorAsync, type TensorEncoding } from './encoding.ts';
-import { selectTensors, type TensorCatalog } from './tensor-names.ts';
+import type { TensorEncoding } from './encoding.ts';
+import type { StepEncoder } from './step-encoder.ts';
+import { selectTensors, type TensorCatalog, type TensorSource } from './tensor-names.ts';
 
 export interface StepPlan {
   step: number;
@@ -26,9 +27,17 @@ export interface ImageTensors {
   outputs: Map<string, { dims: readonly number[]; data: Float32Array }>;
 }
 
+interface StepTensor {
+  name: string;
+  source: TensorSource;
+  values: Float32Array;
+  shape: readonly number[];
+}
+
 export class DebugHook {
   constructor(
     private readonly prisma: Db,
+    private readonly encoder: StepEncoder,
     /** activations and gradients; the input is stored exactly (f32-deflate), constants and logits as f32 */
     readonly encoding: TensorEncoding = 'f16-sparse-deflate',
   ) {}
@@ -55,36 +64,26 @@ export class DebugHook {
 
   async rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): Promise<DebugRows> {
     const stepId = randomUUID();
-    const pending = plan.names.flatMap((name) => {
+    const tensors = plan.names.flatMap((name): StepTensor[] => {
       const source = catalog.sources.get(name)!;
-      let values: Float32Array;
-      let shape: readonly number[];
-      if (source.kind === 'input') {
-        values = image.input;
-        shape = image.inputShape;
-      } else if (source.kind === 'constant') {
-        values = Float32Array.from(source.values);
-        shape = [source.values.length];
-      } else {
-        const output = image.outputs.get(source.output);
-        if (!output) return [];
-        values = output.data;
-        shape = output.dims;
-      }
-      const encoding = encodingOf(name, source.kind, this.encoding);
-      return [encodeTensorAsync(values, encoding).then((data) => ({
-        id: randomUUID(),
-        stepId,
-        name,
-        // per-request tensors carry the batch dimension (1), as smdebug saved them; constants do not
-        shape: JSON.stringify(source.kind === 'constant' ? shape : [1, ...shape]),
-        dtype: 'float32',
-        encoding,
-        data,
-      }))];
+      if (source.kind === 'input') return [{ name, source, values: image.input, shape: image.inputShape }];
+      if (source.kind === 'constant') return [{ name, source, values: Float32Array.from(source.values), shape: [source.values.length] }];
+      const output = image.outputs.get(source.output);
+      return output ? [{ name, source, values: output.data, shape: output.dims }] : [];
     });
-    const tensors = await Promise.all(pending);
-    return { step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId }, tensors };
+    const encodings = tensors.map((t) => encodingOf(t.name, t.source.kind, this.encoding));
+    const blobs = await this.encoder.encode(tensors.map((t, i) => ({ values: t.values, encoding: encodings[i]! })));
+    const rows = tensors.map((t, i) => ({
+      id: randomUUID(),
+      stepId,
+      name: t.name,
+      // per-request tensors carry the batch dimension (1), as smdebug saved them; constants do not
+      shape: JSON.stringify(t.source.kind === 'constant' ? t.shape : [1, ...t.shape]),
+      dtype: 'float32',
+      encoding: encodings[i]!,
+      data: blobs[i]!,
+    }));
+    return { step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId }, tensors: rows };
   }
 }
 

@@ -3,10 +3,11 @@
  * per-tensor encodings and always-saved logits, reductions, the LRU, and the Trial's message helpers.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, encodeTensorAsync, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
+import { decodeTensor, encodeTensor, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
 import { summarizeDense } from '../../src/explain/fullgrad.ts';
 import { ALWAYS_SAVED, DebugHook, encodingOf } from '../../src/debugger/hook.ts';
 import { LruCache } from '../../src/debugger/lru.ts';
+import { StepEncoder } from '../../src/debugger/step-encoder.ts';
 import { reduce } from '../../src/debugger/reductions.ts';
 import { tensorCatalog } from '../../src/debugger/tensor-names.ts';
 import { anchored, describeList } from '../../src/debugger/trial.ts';
@@ -40,16 +41,19 @@ describe('half-precision encoding', () => {
     expect(toHalf(65520)).toBe(0x7c00);
   });
 
-  it('f16-sparse-deflate decodes to exactly the f16 values, smaller than f16-deflate on sparse gradients', () => {
+  it('f16-sparse-deflate decodes to exactly the f16 values (−0 as 0), smaller than f16-deflate on sparse gradients', () => {
     const rand = random(8);
     for (const length of [0, 1, 7, 8, 9, 1000, 262_144]) {
       const values = Float32Array.from({ length }, () => (rand() < 0.55 ? 0 : (rand() - 0.5) * 10 ** (-rand() * 6)));
       if (length > 3) values[3] = -0;
+      if (length > 5) values[5] = -1e-9; // underflows to −0 in f16
       const sparse = encodeTensor(values, 'f16-sparse-deflate');
       const f16 = decodeTensor(encodeTensor(values, 'f16'), 'f16', length);
       const back = decodeTensor(sparse, 'f16-sparse-deflate', length);
       expect(back.length).toBe(length);
-      for (let i = 0; i < length; i++) if (!Object.is(back[i], f16[i])) expect.fail(`value ${i}: ${back[i]} ≠ ${f16[i]}`);
+      const expected = f16.map((v) => (v === 0 ? 0 : v)); // −0 carries nothing and is stored as 0
+      for (let i = 0; i < length; i++) if (!Object.is(back[i], expected[i])) expect.fail(`value ${i}: ${back[i]} ≠ ${expected[i]}`);
+      if (length > 5) expect([Object.is(f16[3], -0), Object.is(f16[5], -0), Object.is(back[3], 0), Object.is(back[5], 0)]).toEqual([true, true, true, true]);
       if (length === 262_144) expect(sparse.byteLength).toBeLessThan(encodeTensor(values, 'f16-deflate').byteLength);
     }
     expect(() => decodeTensor(encodeTensor(new Float32Array(10), 'f16-sparse-deflate'), 'f16-sparse-deflate', 20)).toThrow();
@@ -95,7 +99,8 @@ describe('the hook', () => {
 
   it('always saves logits, whatever the regex selects', async () => {
     const prisma = { endpoint: { update: async () => ({ hookStepCounter: 1 }) } };
-    const hook = new DebugHook(prisma as never);
+    const encoder = new StepEncoder();
+    const hook = new DebugHook(prisma as never, encoder);
     const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: '.*image', saveInterval: 1, collections: [] } } as unknown as Endpoint;
     const plan = (await hook.plan(endpoint, catalog))!;
     expect(plan.names).toEqual(['input', 'input_grad', ...ALWAYS_SAVED]);
@@ -113,6 +118,7 @@ describe('the hook', () => {
       ['input_grad', 'f16-sparse-deflate', '[1,3,128,128]'],
       ['logits', 'f32', '[1,43]'],
     ]);
+    await encoder.close();
   });
 });
 
@@ -172,11 +178,36 @@ describe('trial helpers', () => {
   });
 });
 
-describe('tensor encoding off the main thread', () => {
-  it('compresses to the same bytes as the synchronous path', async () => {
-    const values = Float32Array.from({ length: 50_000 }, (_, i) => (i % 3 === 0 ? 0 : Math.sin(i) * 1e-3));
-    for (const encoding of ['f32', 'f32-deflate', 'f16', 'f16-deflate', 'f16-sparse-deflate'] as const) {
-      expect(Buffer.from(await encodeTensorAsync(values, encoding)).equals(Buffer.from(encodeTensor(values, encoding))), encoding).toBe(true);
+describe('tensor encoding off the main thread (StepEncoder)', () => {
+  it("gives encodeTensor's bytes for every tensor of each step, from views that share one buffer as a batch's outputs do", async () => {
+    const encoder = new StepEncoder();
+    try {
+      // two "images" of a batch: each tensor is one image's half of a shared buffer, as runBatch hands them out
+      const batch = TENSOR_ENCODINGS.map((encoding, k) => {
+        const n = 20_000 + 999 * k;
+        return { encoding, n, data: Float32Array.from({ length: 2 * n }, (_, i) => (i % 3 === 0 ? 0 : Math.sin(i + k) * 10 ** -(k + 1))) };
+      });
+      const image = (j: number) => batch.map((b) => ({ encoding: b.encoding, values: b.data.subarray(j * b.n, (j + 1) * b.n) }));
+      const expected = [0, 1].map((j) => image(j).map((t) => Buffer.from(encodeTensor(t.values, t.encoding))));
+      const [first, second] = await Promise.all([encoder.encode(image(0)), encoder.encode(image(1))]);
+      expect(batch[0]!.data.length).toBe(0); // handed over, not copied
+      [first!, second!].forEach((blobs, j) => blobs.forEach((blob, i) => expect(Buffer.from(blob).equals(expected[j]![i]!), `${j} ${batch[i]!.encoding}`).toBe(true)));
+    } finally {
+      await encoder.close();
+    }
+  });
+
+  it('rejects a step whose buffer was handed over already, and a bad encoding, and keeps working', async () => {
+    const encoder = new StepEncoder();
+    try {
+      await expect(encoder.encode([{ values: new Float32Array(4), encoding: 'f64' as never }])).rejects.toThrow(/encoding/);
+      const view = new Float32Array(16).subarray(4, 12);
+      const late = encoder.encode([{ values: view, encoding: 'f32' }]);
+      structuredClone(view.buffer, { transfer: [view.buffer] }); // detached before the flush
+      await expect(late).rejects.toThrow(/transferred before/);
+      expect((await encoder.encode([{ values: Float32Array.of(1.5), encoding: 'f32' }]))[0]).toEqual(new Uint8Array(Float32Array.of(1.5).buffer));
+    } finally {
+      await encoder.close();
     }
   });
 });
