@@ -5,11 +5,13 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
+import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { migrateDeploy, migrationStatus } from './db/migrate/index.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureWriter } from './capture/writer.ts';
 import { DebugHook } from './debugger/hook.ts';
+import { StepEncoder } from './debugger/step-encoder.ts';
 import { saliencyRoutes } from './debugger/http.ts';
 import { SaliencyService } from './debugger/saliency.ts';
 import { TensorStore } from './debugger/store.ts';
@@ -46,11 +48,13 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
   const database = openDatabase(config.databaseUrl);
-  if (database.provider === 'sqlite') await tuneSqlite(database);
+  const checkpointer = database.target.provider === 'sqlite'
+    ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
+    : undefined;
 
   const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
   const models = new ModelCatalog(config.modelDir);
-  const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'));
+  const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
   const endpoints = new EndpointService({
     store: new EndpointStore(database.prisma),
@@ -64,11 +68,12 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   if (models.has(config.defaultModel)) await runtimes.prepare(config.defaultModel);
   const captures = new CaptureService({ prisma: database.prisma, endpoints, labels: (model) => models.get(model)?.labels });
   const writer = new CaptureWriter(database.prisma, logger.child('capture'));
+  const stepEncoder = new StepEncoder();
   const inference = new InferenceService({
     endpoints,
     models: runtimes,
     writer,
-    hook: new DebugHook(database.prisma),
+    hook: new DebugHook(database.prisma, stepEncoder),
     pubsub: bus.pubsub,
     limits: { maxPixels: config.maxImagePixels },
     batch: config.batch,
@@ -156,15 +161,21 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       await monitor.scheduler.stop();
       await server.close();
       await writer.idle();
+      await stepEncoder.close();
       await runtimes.close();
       await bus.close();
+      await checkpointer?.stop();
       await database.close();
     },
   };
 }
 
-/** WAL lets readers run beside the writer; NORMAL sync keeps committed data across a process kill. */
-async function tuneSqlite(database: Database): Promise<void> {
+/**
+ * WAL lets readers run beside the writer; NORMAL sync keeps committed data across a process kill;
+ * checkpoints run on a thread of their own (sqlite-checkpointer.ts).
+ */
+async function tuneSqlite(database: Database, file: string, logger: Logger): Promise<SqliteCheckpointer> {
   await database.prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await database.prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  return SqliteCheckpointer.start(database, { file, intervalMs: 200 }, logger);
 }

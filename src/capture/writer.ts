@@ -3,8 +3,8 @@
  * are written in one transaction. Each request awaits its own commit before answering, so an
  * acknowledged capture survives a crash; while one transaction runs, the next group gathers.
  */
-import { toBytes } from '../db/bytes.ts';
 import type { Db } from '../db/client.ts';
+import { insertStatementCount, insertStatements } from '../db/insert.ts';
 import type { Logger } from '../logger.ts';
 import type { CaptureRecord } from './types.ts';
 
@@ -69,21 +69,37 @@ export class CaptureWriter {
     }
   }
 
-  #commit(units: WriteUnit[]): Promise<unknown> {
-    const captures = units.flatMap((u) => (u.capture ? [toRow(u.capture)] : []));
-    const steps = units.flatMap((u) => (u.debug ? [u.debug.step] : []));
-    const tensors = units.flatMap((u) => (u.debug ? u.debug.tensors.map((t) => ({ ...t, data: toBytes(t.data) })) : []));
-    const operations = [];
-    if (captures.length) operations.push(this.prisma.capture.createMany({ data: captures }));
-    if (steps.length) operations.push(this.prisma.debugStep.createMany({ data: steps }));
-    if (tensors.length) operations.push(this.prisma.tensor.createMany({ data: tensors }));
-    return operations.length ? this.prisma.$transaction(operations) : Promise.resolve();
+  /**
+   * One INSERT per table (multi-row, db/insert.ts). A single statement is atomic by itself; more go
+   * in an interactive transaction (not a batch one: a batch goes through Prisma's query compiler as
+   * one document, tensor bytes included, which made it the slowest part of a commit).
+   */
+  async #commit(units: WriteUnit[]): Promise<void> {
+    const captures = units.flatMap((u) => (u.capture ? [u.capture] : []));
+    const createdAt = new Date();
+    const steps = units.flatMap((u) => (u.debug ? [{ ...u.debug.step, createdAt }] : []));
+    const tensors = units.flatMap((u) => u.debug?.tensors ?? []);
+    const write = async (db: Pick<Db, '$executeRaw'>) => {
+      for (const statement of [
+        ...insertStatements(db, 'Capture', CAPTURE_COLUMNS, captures),
+        ...insertStatements(db, 'DebugStep', STEP_COLUMNS, steps),
+        ...insertStatements(db, 'Tensor', TENSOR_COLUMNS, tensors),
+      ]) {
+        await statement;
+      }
+    };
+    const statements =
+      insertStatementCount(CAPTURE_COLUMNS.length, captures.length) +
+      insertStatementCount(STEP_COLUMNS.length, steps.length) +
+      insertStatementCount(TENSOR_COLUMNS.length, tensors.length);
+    if (statements > 1) await this.prisma.$transaction((tx) => write(tx));
+    else if (statements === 1) await write(this.prisma);
   }
 }
 
-function toRow(c: CaptureRecord) {
-  return {
-    ...c,
-    inputData: c.inputData ? toBytes(c.inputData) : null,
-  };
-}
+const CAPTURE_COLUMNS = [
+  'id', 'endpointId', 'eventId', 'inferenceTime', 'modelVersion', 'inputData', 'inputContentType', 'output',
+  'predictedClass', 'confidence', 'top2Class', 'top2Score', 'top3Class', 'top3Score',
+] as const satisfies readonly (keyof CaptureRecord)[];
+const STEP_COLUMNS = ['id', 'endpointId', 'step', 'mode', 'captureId', 'createdAt'] as const;
+const TENSOR_COLUMNS = ['id', 'stepId', 'name', 'shape', 'dtype', 'encoding', 'data'] as const;
