@@ -189,7 +189,7 @@ const runtime = await app.services.runtimes.get('gtsrb-resnet18');
 const manifest = runtime.entry.manifest;
 const catalog = tensorCatalog(manifest);
 const fixtureFiles = fs.readdirSync(FIXTURE_DIR).filter((f) => !f.endsWith('.json'));
-const encodings: (TensorEncoding | 'f16-deflate (input f16)')[] = ['f16-deflate (input f16)', 'f16-deflate', 'f16-sparse-deflate', 'f32-deflate'];
+const encodings: (TensorEncoding | 'f16-deflate (input f16)')[] = ['f16-deflate (input f16)', 'f16-deflate', 'f16-sparse-deflate', 'f16-sparse-split', 'f32-deflate'];
 const encodingStats = new Map(encodings.map((e) => [e, { bytes: 0, maxError: 0, encodeMs: 0, decodeMs: 0 }]));
 for (const file of fixtureFiles) {
   const prepared = await prepareImage(fs.readFileSync(path.join(FIXTURE_DIR, file)), { inputSize: manifest.inputSize, mean: manifest.mean, std: manifest.std }, { maxPixels: 1e8 });

@@ -1,19 +1,31 @@
 /**
  * How tensors are stored. `f16-deflate` halves the floats to IEEE half precision (round to nearest
  * even) and deflates them: gradients behind ReLUs are mostly exact zeros, which compress well.
- * `f16-sparse-deflate` (the hook's default for activations and gradients) does better on those zeros:
- * one deflate stream of a bitmask of the non-zero halves (bit i of byte i>>3, LSB first), then the
- * non-zero halves' low bytes, then their high bytes (byte-shuffled: the high bytes — sign, exponent, top
- * mantissa bits — are the compressible ones), Huffman-coded; −0 is stored as 0. The same values as `f16-deflate`, ~13% fewer
- * bytes on the bundled model's FullGrad tensors and faster to encode and decode (bench/debugger.ts).
- * `f32` keeps the exact values. Decoding always yields float32.
+ * The sparse encodings do better on those zeros. Their planes: a bitmask of the non-zero halves (bit i
+ * of byte i>>3, LSB first), the non-zero halves' low bytes, their high bytes (byte-shuffled: the high
+ * bytes — sign, exponent, top mantissa bits — are the compressible ones); −0 is stored as 0.
+ * `f16-sparse-split` (the hook's default for activations and gradients): a u32 (LE) length, then the
+ * mask and high bytes Huffman-coded in one stream, then the low bytes as they are — Huffman coding
+ * leaves them the same size (324 KB → 324 KB on a FullGrad step) and costs as much time as the rest.
+ * `f16-sparse-deflate` (the earlier default, still read): all three planes in one Huffman stream.
+ * Both hold the same values as `f16-deflate`, in ~25 % fewer bytes on the bundled model's FullGrad
+ * tensors, and encode and decode faster (bench/debugger.ts). `f32` keeps the exact values. Decoding
+ * always yields float32.
  */
 import zlib from 'node:zlib';
 import type { SiteSummary } from '../explain/fullgrad.ts';
 
-export type TensorEncoding = 'f32' | 'f16' | 'f16-deflate' | 'f32-deflate' | 'f16-sparse-deflate';
+export type TensorEncoding = 'f32' | 'f16' | 'f16-deflate' | 'f32-deflate' | 'f16-sparse-deflate' | 'f16-sparse-split';
 
-export const TENSOR_ENCODINGS: readonly TensorEncoding[] = ['f32', 'f16', 'f16-deflate', 'f32-deflate', 'f16-sparse-deflate'];
+export const TENSOR_ENCODINGS: readonly TensorEncoding[] = ['f32', 'f16', 'f16-deflate', 'f32-deflate', 'f16-sparse-deflate', 'f16-sparse-split'];
+
+/** the encodings whose bytes FullGrad can summarise without building the float tensor (sparseHalvesSummary) */
+export function isSparseEncoding(encoding: string): boolean {
+  return encoding === 'f16-sparse-deflate' || encoding === 'f16-sparse-split';
+}
+
+/** Huffman coding only: the planes have few repeats for LZ77 to find; faster (~2×) and smaller (~4 %) than level 1 */
+const HUFFMAN_ONLY: zlib.ZlibOptions = { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY };
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -105,39 +117,43 @@ for (let m = 0; m < 256; m++) {
   for (let bit = 0; bit < 8; bit++) if (m & (1 << bit)) BIT_POSITIONS[m * 8 + BIT_COUNT[m]!++] = bit;
 }
 
-/** what an encoding stores before compression, and how it is compressed (if it is) */
-function encodingPlan(values: Float32Array, encoding: TensorEncoding): { bytes: Uint8Array; deflate?: zlib.ZlibOptions } {
+export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Uint8Array {
+  const floatBytes = () => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   switch (encoding) {
     case 'f32':
-      return { bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+      return floatBytes();
     case 'f32-deflate':
-      return { bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), deflate: { level: 1 } };
+      return zlib.deflateRawSync(floatBytes(), { level: 1 });
     case 'f16':
-      return { bytes: new Uint8Array(toHalves(values).buffer) };
+      return new Uint8Array(toHalves(values).buffer);
     case 'f16-deflate':
-      return { bytes: new Uint8Array(toHalves(values).buffer), deflate: { level: 1 } };
+      return zlib.deflateRawSync(toHalves(values), { level: 1 });
     case 'f16-sparse-deflate':
-      // Huffman coding only: the planes have few repeats for LZ77 to find, and it is both faster
-      // (~2×) and smaller (~4%) than level 1 here (bench/debugger.ts)
-      return { bytes: sparseHalves(values), deflate: { level: 1, strategy: zlib.constants.Z_HUFFMAN_ONLY } };
+      return zlib.deflateRawSync(sparseHalves(values, 'mask-lo-hi'), HUFFMAN_ONLY);
+    case 'f16-sparse-split': {
+      const planes = sparseHalves(values, 'mask-hi-lo');
+      const lo = (planes.byteLength - ((values.length + 7) >>> 3)) / 2;
+      const coded = zlib.deflateRawSync(planes.subarray(0, planes.byteLength - lo), HUFFMAN_ONLY);
+      const out = new Uint8Array(4 + coded.byteLength + lo);
+      new DataView(out.buffer).setUint32(0, coded.byteLength, true);
+      out.set(coded, 4);
+      out.set(planes.subarray(planes.byteLength - lo), 4 + coded.byteLength);
+      return out;
+    }
+    default:
+      throw new Error(`unknown tensor encoding '${String(encoding)}'`);
   }
 }
 
-export function encodeTensor(values: Float32Array, encoding: TensorEncoding): Uint8Array {
-  const { bytes, deflate } = encodingPlan(values, encoding);
-  return deflate ? zlib.deflateRawSync(bytes, deflate) : bytes;
-}
-
 /**
- * mask ‖ low bytes ‖ high bytes of the non-zero halves (see the file comment), straight from the
- * floats: one pass converts and builds the mask a byte at a time, one writes the planes.
+ * The sparse planes of the non-zero halves (see the file comment) in either order, straight from the
+ * floats: one pass converts and builds the mask a byte at a time, one writes the byte planes.
  */
-function sparseHalves(values: Float32Array): Uint8Array {
+function sparseHalves(values: Float32Array, order: 'mask-lo-hi' | 'mask-hi-lo'): Uint8Array {
   const n = values.length;
   const bits = floatBits(values);
   const maskBytes = (n + 7) >>> 3;
-  const halves = new Uint16Array(n + 1);
-  const mask = new Uint8Array(maskBytes);
+  const { low, high, mask } = planeScratch(n, maskBytes);
   let nonZero = 0;
   for (let byte = 0, i = 0; byte < maskBytes; byte++) {
     let m = 0;
@@ -147,20 +163,26 @@ function sparseHalves(values: Float32Array): Uint8Array {
       const h = halfBits(bits[i]!);
       const magnitude = h & 0x7fff;
       const isSet = (magnitude | -magnitude) >>> 31;
-      halves[nonZero] = h;
+      low[nonZero] = h;
+      high[nonZero] = h >>> 8;
       nonZero += isSet;
       m |= isSet << bit;
     }
     mask[byte] = m;
   }
   const out = new Uint8Array(maskBytes + 2 * nonZero);
-  out.set(mask);
-  for (let k = 0, lo = maskBytes, hi = maskBytes + nonZero; k < nonZero; k++) {
-    const h = halves[k]!;
-    out[lo + k] = h & 0xff;
-    out[hi + k] = h >>> 8;
-  }
+  out.set(mask.subarray(0, maskBytes));
+  out.set(low.subarray(0, nonZero), order === 'mask-lo-hi' ? maskBytes : maskBytes + nonZero);
+  out.set(high.subarray(0, nonZero), order === 'mask-lo-hi' ? maskBytes + nonZero : maskBytes);
   return out;
+}
+
+/** sparseHalves' working planes, kept between calls (a step converts ~20 tensors of up to 1 MB each) */
+let scratch = { low: new Uint8Array(0), high: new Uint8Array(0), mask: new Uint8Array(0) };
+
+function planeScratch(count: number, maskBytes: number): typeof scratch {
+  if (scratch.low.length < count + 1) scratch = { low: new Uint8Array(count + 1), high: new Uint8Array(count + 1), mask: new Uint8Array(maskBytes) };
+  return scratch;
 }
 
 /** where the planes of an inflated `f16-sparse-deflate` tensor start: mask ‖ low bytes ‖ high bytes */
@@ -209,7 +231,8 @@ export function decodeTensor(data: Uint8Array, encoding: string, count: number):
       return out;
     }
     case 'f16-sparse-deflate':
-      return unsparseToFloats(zlib.inflateRawSync(data), count);
+    case 'f16-sparse-split':
+      return unsparseToFloats(inflateSparse(data, encoding, count), count);
     default:
       throw new Error(`unknown tensor encoding '${encoding}'`);
   }
@@ -220,9 +243,24 @@ function copyFloats(bytes: Uint8Array, count: number): Float32Array {
   return new Float32Array(new Uint8Array(bytes).buffer);
 }
 
-/** the raw (inflated) bytes of an `f16-sparse-deflate` tensor: mask ‖ low bytes ‖ high bytes */
-export function inflateSparse(data: Uint8Array): Uint8Array {
-  return zlib.inflateRawSync(data);
+/** the planes of a sparse-encoded tensor of `count` values, as `f16-sparse-deflate` holds them: mask ‖ low bytes ‖ high bytes */
+export function inflateSparse(data: Uint8Array, encoding: string, count: number): Uint8Array {
+  if (encoding === 'f16-sparse-deflate') return zlib.inflateRawSync(data);
+  if (encoding !== 'f16-sparse-split') throw new Error(`'${encoding}' is not a sparse tensor encoding`);
+  if (data.byteLength < 4) throw new Error(`tensor data holds ${data.byteLength} bytes, too few for '${encoding}'`);
+  const codedLength = new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
+  if (4 + codedLength > data.byteLength) throw new Error(`tensor data holds ${data.byteLength} bytes, less than its coded part`);
+  const maskAndHigh = zlib.inflateRawSync(data.subarray(4, 4 + codedLength));
+  const low = data.subarray(4 + codedLength);
+  const maskBytes = (count + 7) >>> 3;
+  if (maskAndHigh.byteLength !== maskBytes + low.byteLength) {
+    throw new Error(`tensor data holds ${low.byteLength} low bytes and ${maskAndHigh.byteLength - maskBytes} high bytes for ${count} values`);
+  }
+  const planes = new Uint8Array(maskBytes + 2 * low.byteLength);
+  planes.set(maskAndHigh.subarray(0, maskBytes));
+  planes.set(low, maskBytes);
+  planes.set(maskAndHigh.subarray(maskBytes), maskBytes + low.byteLength);
+  return planes;
 }
 
 /**

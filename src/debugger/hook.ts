@@ -39,7 +39,7 @@ export class DebugHook {
     private readonly prisma: Db,
     private readonly encoder: StepEncoder,
     /** activations and gradients; the input is stored exactly (f32-deflate), constants and logits as f32 */
-    readonly encoding: TensorEncoding = 'f16-sparse-deflate',
+    readonly encoding: TensorEncoding = 'f16-sparse-split',
   ) {}
 
   /** null when the hook is off or this step is not saved (the request then runs the serving graph) */

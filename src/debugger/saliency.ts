@@ -22,7 +22,7 @@ import {
 import { denormalise, heatmapPng, overlayPng, type BaseImage, type RenderOptions, type RgbImage } from '../explain/render.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelManifest } from '../models/manifest.ts';
-import { inflateSparse, sparseHalvesSummary } from './encoding.ts';
+import { inflateSparse, isSparseEncoding, sparseHalvesSummary } from './encoding.ts';
 import { LruCache } from './lru.ts';
 import { decodeStored, type StoredTensor, type TensorRecord, type TensorStore } from './store.ts';
 import { tensorCatalog, type TensorCatalog } from './tensor-names.ts';
@@ -228,9 +228,10 @@ function completenessNames(catalog: TensorCatalog): string[] {
  */
 export function siteGradient(name: string, stored: StoredTensor, bias: Float32Array | undefined): SiteGradient {
   const shape = perImage(stored);
-  if (stored.encoding === 'f16-sparse-deflate') {
+  if (isSparseEncoding(stored.encoding)) {
     let raw: Uint8Array | undefined;
-    return { name, shape, bias, summarize: (weights) => sparseHalvesSummary((raw ??= inflateSparse(stored.data)), shape, weights) };
+    const count = shape[0] * shape[1] * shape[2];
+    return { name, shape, bias, summarize: (weights) => sparseHalvesSummary((raw ??= inflateSparse(stored.data, stored.encoding, count)), shape, weights) };
   }
   return { name, shape, bias, grad: decodeStored(stored) };
 }

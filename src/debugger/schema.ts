@@ -73,7 +73,7 @@ const TensorInfoRef = builder.objectRef<TensorRecord>('TensorInfo').implement({
     name: t.exposeString('name'),
     shape: t.exposeIntList('shape'),
     dtype: t.exposeString('dtype'),
-    encoding: t.exposeString('encoding', { description: 'how the values are stored (f32, f32-deflate, f16-sparse-deflate, …)' }),
+    encoding: t.exposeString('encoding', { description: 'how the values are stored (f32, f32-deflate, f16-sparse-split, …)' }),
     storedBytes: t.exposeInt('bytes'),
   }),
 });

@@ -130,7 +130,7 @@ describe('debugger hook and trial API', () => {
     expect(t.step.storedBytes).toBe(bytes);
     const byName = new Map(t.step.tensors.map((x: { name: string }) => [x.name, x]));
     expect(byName.get('input')).toMatchObject({ shape: [1, 3, 128, 128], dtype: 'float32', encoding: 'f32-deflate' });
-    expect(byName.get('bn1.output_grad')).toMatchObject({ shape: [1, 64, 64, 64], encoding: 'f16-sparse-deflate' });
+    expect(byName.get('bn1.output_grad')).toMatchObject({ shape: [1, 64, 64, 64], encoding: 'f16-sparse-split' });
     expect(byName.get('bn1.bias')).toMatchObject({ shape: [64], encoding: 'f32' });
     expect(byName.get('logits')).toMatchObject({ shape: [1, 43], encoding: 'f32' });
   });

@@ -41,33 +41,45 @@ describe('half-precision encoding', () => {
     expect(toHalf(65520)).toBe(0x7c00);
   });
 
-  it('f16-sparse-deflate decodes to exactly the f16 values (−0 as 0), smaller than f16-deflate on sparse gradients', () => {
+  it.each(['f16-sparse-split', 'f16-sparse-deflate'] as const)('%s decodes to exactly the f16 values (−0 as 0), smaller than f16-deflate on sparse gradients', (encoding) => {
     const rand = random(8);
     for (const length of [0, 1, 7, 8, 9, 1000, 262_144]) {
       const values = Float32Array.from({ length }, () => (rand() < 0.55 ? 0 : (rand() - 0.5) * 10 ** (-rand() * 6)));
       if (length > 3) values[3] = -0;
       if (length > 5) values[5] = -1e-9; // underflows to −0 in f16
-      const sparse = encodeTensor(values, 'f16-sparse-deflate');
+      const sparse = encodeTensor(values, encoding);
       const f16 = decodeTensor(encodeTensor(values, 'f16'), 'f16', length);
-      const back = decodeTensor(sparse, 'f16-sparse-deflate', length);
+      const back = decodeTensor(sparse, encoding, length);
       expect(back.length).toBe(length);
       const expected = f16.map((v) => (v === 0 ? 0 : v)); // −0 carries nothing and is stored as 0
       for (let i = 0; i < length; i++) if (!Object.is(back[i], expected[i])) expect.fail(`value ${i}: ${back[i]} ≠ ${expected[i]}`);
       if (length > 5) expect([Object.is(f16[3], -0), Object.is(f16[5], -0), Object.is(back[3], 0), Object.is(back[5], 0)]).toEqual([true, true, true, true]);
       if (length === 262_144) expect(sparse.byteLength).toBeLessThan(encodeTensor(values, 'f16-deflate').byteLength);
     }
-    expect(() => decodeTensor(encodeTensor(new Float32Array(10), 'f16-sparse-deflate'), 'f16-sparse-deflate', 20)).toThrow();
+    expect(() => decodeTensor(encodeTensor(new Float32Array(10), encoding), encoding, 20)).toThrow();
+    const truncated = encodeTensor(Float32Array.from({ length: 100 }, (_, i) => i), encoding);
+    expect(() => decodeTensor(truncated.subarray(0, truncated.byteLength - 3), encoding, 100)).toThrow();
   });
 
-  it("summarises a sparse-encoded gradient from its bytes exactly as the decoded tensor's dense summary", () => {
+  it('f16-sparse-split: the low bytes, which Huffman coding does not shrink, are stored as they are', () => {
+    const rand = random(10);
+    const values = Float32Array.from({ length: 262_144 }, () => (rand() < 0.6 ? 0 : (rand() - 0.5) * 1e-3));
+    const split = encodeTensor(values, 'f16-sparse-split');
+    const nonZero = decodeTensor(split, 'f16-sparse-split', values.length).filter((v) => v !== 0).length;
+    const codedLength = new DataView(split.buffer, split.byteOffset).getUint32(0, true);
+    expect(split.byteLength).toBe(4 + codedLength + nonZero);
+    expect(split.byteLength).toBeLessThanOrEqual(encodeTensor(values, 'f16-sparse-deflate').byteLength);
+  });
+
+  it.each(['f16-sparse-split', 'f16-sparse-deflate'] as const)("summarises a %s gradient from its bytes exactly as the decoded tensor's dense summary", (encoding) => {
     const rand = random(9);
     for (const [shape, zeros] of [[[8, 6, 5], 0.6], [[3, 4, 4], 0], [[4, 2, 2], 1], [[64, 32, 32], 0.55]] as const) {
       const count = shape[0] * shape[1] * shape[2];
       const values = Float32Array.from({ length: count }, () => (rand() < zeros ? 0 : (rand() - 0.5) * 1e-2));
-      const data = encodeTensor(values, 'f16-sparse-deflate');
-      const decoded = decodeTensor(data, 'f16-sparse-deflate', count);
+      const data = encodeTensor(values, encoding);
+      const decoded = decodeTensor(data, encoding, count);
       for (const weights of [null, Float64Array.from({ length: shape[0] }, (_, c) => (c === 1 ? 0 : rand() * 2))]) {
-        const sparse = sparseHalvesSummary(inflateSparse(data), shape, weights);
+        const sparse = sparseHalvesSummary(inflateSparse(data, encoding, count), shape, weights);
         const dense = summarizeDense(decoded, shape, weights);
         expect(sparse.min).toBe(dense.min);
         expect(sparse.max).toBe(dense.max);
@@ -94,7 +106,7 @@ describe('the hook', () => {
     expect(encodingOf('input', 'input', 'f16-sparse-deflate')).toBe('f32-deflate');
     expect(encodingOf('logits', 'output', 'f16-sparse-deflate')).toBe('f32');
     expect(encodingOf('bn1.bias', 'constant', 'f16-sparse-deflate')).toBe('f32');
-    expect(encodingOf('bn1.output_grad', 'output', 'f16-sparse-deflate')).toBe('f16-sparse-deflate');
+    expect(encodingOf('bn1.output_grad', 'output', 'f16-sparse-split')).toBe('f16-sparse-split');
   });
 
   it('always saves logits, whatever the regex selects', async () => {
@@ -115,7 +127,7 @@ describe('the hook', () => {
     });
     expect(rows.tensors.map((t) => [t.name, t.encoding, t.shape])).toEqual([
       ['input', 'f32-deflate', '[1,3,128,128]'],
-      ['input_grad', 'f16-sparse-deflate', '[1,3,128,128]'],
+      ['input_grad', 'f16-sparse-split', '[1,3,128,128]'],
       ['logits', 'f32', '[1,43]'],
     ]);
     await encoder.close();

@@ -6,7 +6,7 @@
  * server resizes with sharp, see test/integration/debugger.test.ts for that path): normalised with
  * writeNormalised, run through the debug graph (ModelRuntime.runDebug, zero seed = predicted class),
  * and stored and read back exactly as the hook does (its per-tensor encodings: f32-deflate input,
- * f16-sparse-deflate gradients, f32 biases and logits).
+ * f16-sparse-split gradients, f32 biases and logits).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -82,7 +82,7 @@ describe('saliency maps from stored tensors vs the PyTorch reference', () => {
 
   for (const image of FIXTURES.images) {
     it(`${image.file}: every method within 1e-3 of the reference after the hook's encoding (3e-4 unencoded: float32 model outputs against the float64 reference)`, async () => {
-      for (const [encoding, tolerance] of [['f16-sparse-deflate', 1e-3], ['none', 3e-4]] as const) {
+      for (const [encoding, tolerance] of [['f16-sparse-split', 1e-3], ['none', 3e-4]] as const) {
         const { inputs, logits } = await stored(image, encoding);
         for (const [method, key] of METHODS) {
           const map = saliencyMap(method, inputs);
@@ -99,10 +99,12 @@ describe('saliency maps from stored tensors vs the PyTorch reference', () => {
     });
   }
 
-  it('the lossy encodings side by side: f16-deflate (the old default) and f16-sparse-deflate (summarised from its bytes) give the same maps', async () => {
+  it('the lossy encodings side by side: f16-deflate, f16-sparse-deflate and f16-sparse-split (both summarised from their bytes) give the same maps', async () => {
     const image = FIXTURES.images[0]!;
     const a = saliencyMap('FULLGRAD', (await stored(image, 'f16-deflate')).inputs);
-    const b = saliencyMap('FULLGRAD', (await stored(image, 'f16-sparse-deflate')).inputs);
-    expect(Array.from(a.values)).toEqual(Array.from(b.values));
+    for (const encoding of ['f16-sparse-deflate', 'f16-sparse-split'] as const) {
+      const b = saliencyMap('FULLGRAD', (await stored(image, encoding)).inputs);
+      expect(Array.from(a.values), encoding).toEqual(Array.from(b.values));
+    }
   });
 });
