@@ -124,11 +124,16 @@ export function filterWhere(endpointId: string, filter: CaptureFilter = {}): Pri
   return where;
 }
 
-/** Rows strictly after the cursor in the given walking direction. */
+/**
+ * Rows strictly after the cursor in the given walking direction. The first condition is implied by
+ * the second but is what lets the database seek: with the OR alone, SQLite scanned and sorted every
+ * row of the endpoint for each page, and an export slowed as it went (300,000 rows: 19.6 s).
+ */
 export function afterCursor(cursor: Cursor, direction: 'asc' | 'desc'): Prisma.CaptureWhereInput {
   const time = new Date(cursor.time);
   const beyond = direction === 'desc' ? 'lt' : 'gt';
   return {
+    inferenceTime: { [direction === 'desc' ? 'lte' : 'gte']: time },
     OR: [{ inferenceTime: { [beyond]: time } }, { inferenceTime: time, id: { [beyond]: cursor.id } }],
   };
 }
