@@ -94,6 +94,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     instanceId: config.instanceId,
     schedulerIntervalMs: config.schedulerIntervalMs,
     limits: { maxPixels: config.maxImagePixels },
+    baselineRoots: config.baselineRoots,
     flush: () => writer.idle(),
   });
 

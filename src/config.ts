@@ -37,6 +37,8 @@ export interface Config {
   batch: { maxSize: number; maxWaitMs: number };
   /** image decode guard: width × height above this is rejected before decoding */
   maxImagePixels: number;
+  /** the only directories (and their subdirectories) a baseline may read images from */
+  baselineRoots: string[];
   schedulerIntervalMs: number;
   /** identifies this process in scheduler leases */
   instanceId: string;
@@ -82,6 +84,13 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
+/** BASELINE_ROOTS: `:`-separated directories; by default the model folder and ./data/baselines */
+function baselineRoots(env: Env): string[] {
+  const raw = env.BASELINE_ROOTS?.trim();
+  const roots = raw ? raw.split(':').filter(Boolean) : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
+  return roots.map((root) => path.resolve(root));
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const development = env.NODE_ENV !== 'production';
   return {
@@ -106,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxWaitMs: integer(env, 'BATCH_MAX_WAIT_MS', 3, 0, 1000),
     },
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
+    baselineRoots: baselineRoots(env),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   };

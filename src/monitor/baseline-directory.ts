@@ -18,11 +18,21 @@ const PROGRESS_MS = 2000;
 
 export type Prediction = { classId: number; confidence: number } | null;
 
-/** The image files under `dir`, sorted; `limit` picks that many spread evenly over the sorted list. */
-export async function listImages(dir: string, limit?: number | null, field = 'directory'): Promise<string[]> {
-  const root = path.resolve(dir);
-  const stat = await fs.stat(root).catch(() => null);
-  if (!stat) throw new ValidationError(field, `Directory '${dir}' does not exist on the server`);
+/**
+ * The image files under `dir`, sorted; `limit` picks that many spread evenly over the sorted list.
+ * `dir` must lie inside one of `allowedRoots` once symbolic links and `..` are resolved: a GraphQL
+ * client names the directory, and the server should not read (or confirm the existence of) others.
+ */
+export async function listImages(dir: string, allowedRoots: readonly string[], limit?: number | null, field = 'directory'): Promise<string[]> {
+  const root = await fs.realpath(path.resolve(dir)).catch(() => null);
+  const roots = await Promise.all(allowedRoots.map((r) => fs.realpath(r).catch(() => null)));
+  if (!root || !roots.some((r) => r !== null && (root === r || root.startsWith(r + path.sep)))) {
+    throw new ValidationError(
+      field,
+      `Directory '${dir}' is not inside a directory baselines may read (BASELINE_ROOTS: ${allowedRoots.join(', ') || 'none'}), or does not exist`,
+    );
+  }
+  const stat = await fs.stat(root);
   if (!stat.isDirectory()) throw new ValidationError(field, `'${dir}' is not a directory`);
   const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
   const files = entries

@@ -43,6 +43,8 @@ export interface BaselineServiceDeps {
   endpoints: { get(name: string): Promise<Endpoint | null> };
   runtimes: Pick<ModelRegistry, 'get'>;
   limits: DecodeLimits;
+  /** the directories a directory baseline may read (config BASELINE_ROOTS) */
+  baselineRoots: readonly string[];
   logger: Logger;
 }
 
@@ -70,7 +72,7 @@ export class BaselineService {
       if (input.limit !== null && input.limit !== undefined && !(Number.isInteger(input.limit) && input.limit >= 1)) {
         throw new ValidationError('limit', `limit must be a positive integer, got ${input.limit}`);
       }
-      const files = await listImages(input.directory, input.limit);
+      const files = await listImages(input.directory, this.deps.baselineRoots, input.limit);
       const runtime = await this.deps.runtimes.get(endpoint.model);
       const predictions = await predictImages(files, runtime, this.deps.limits, this.deps.logger, `'${input.name}' of ${endpoint.name}`);
       counts = countPredictions(predictions);

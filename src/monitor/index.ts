@@ -34,6 +34,7 @@ export interface MonitorDeps {
   instanceId: string;
   schedulerIntervalMs: number;
   limits: DecodeLimits;
+  baselineRoots: readonly string[];
   /** resolves once this process's pending capture writes are committed */
   flush?: () => Promise<void>;
 }
@@ -60,6 +61,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       endpoints: deps.endpoints,
       runtimes: deps.runtimes,
       limits: deps.limits,
+      baselineRoots: deps.baselineRoots,
       logger: deps.logger,
     }),
     schedules: new ScheduleService({ store, endpoints: deps.endpoints }),

@@ -13,7 +13,7 @@ const CreateBaselineInputRef = builder.inputType('CreateBaselineInput', {
     name: t.string({ required: true }),
     from: t.field({ type: 'DateTime', description: "inclusive; default: the endpoint's first capture" }),
     to: t.field({ type: 'DateTime', description: 'exclusive; default: now' }),
-    directory: t.string({ description: 'a directory on the server, searched recursively for images' }),
+    directory: t.string({ description: 'a directory on the server, inside one of BASELINE_ROOTS, searched recursively for images' }),
     limit: t.int({ description: 'at most this many images of the directory, spread evenly over it' }),
     categoricalDriftMethod: t.field({ type: DriftMethodEnum, description: 'default LInfinity' }),
     categoricalThreshold: t.float({ description: 'LInfinity distance or ChiSquared p-value, (0, 1]; default 0.1' }),

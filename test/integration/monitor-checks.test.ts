@@ -221,7 +221,9 @@ describe('model monitor checks', () => {
 
   it('rejects baselines it cannot build, with the field at fault', async () => {
     const cases: [Record<string, unknown>, string, string | undefined, RegExp][] = [
-      [{ directory: '/no/such/dir' }, 'ValidationError', 'directory', /does not exist/],
+      [{ directory: '/no/such/dir' }, 'ValidationError', 'directory', /not inside a directory baselines may read.*or does not exist/],
+      [{ directory: '/etc' }, 'ValidationError', 'directory', /not inside a directory baselines may read \(BASELINE_ROOTS: /],
+      [{ directory: `${FIXTURES}/../../../src` }, 'ValidationError', 'directory', /not inside/],
       [{ directory: `${FIXTURES}/fixtures.json` }, 'ValidationError', 'directory', /not a directory/],
       [{ directory: FIXTURES, from: new Date().toISOString() }, 'ValidationError', 'directory', /not both/],
       [{ endpoint: 'nope' }, 'ValidationError', 'endpoint', /does not exist/],
