@@ -34,7 +34,18 @@ interface StepTensor {
   shape: readonly number[];
 }
 
+/**
+ * Step numbers are taken from the endpoint's counter a block at a time: one atomic increment per
+ * block keeps them unique across replicas, and requests do not each wait for a database write before
+ * they can join a batch. Within a process they are consecutive; numbers left in a block when the process
+ * stops are skipped, and two replicas' steps interleave by block.
+ */
+export const STEP_BLOCK = 32;
+
 export class DebugHook {
+  readonly #blocks = new Map<string, { next: number; end: number }>();
+  readonly #reserving = new Map<string, Promise<void>>();
+
   constructor(
     private readonly prisma: Db,
     private readonly encoder: StepEncoder,
@@ -46,13 +57,7 @@ export class DebugHook {
   async plan(endpoint: Endpoint, catalog: TensorCatalog): Promise<StepPlan | null> {
     const hook = endpoint.debugHook;
     if (!hook.enabled) return null;
-    // One atomic increment per request: step numbers stay unique across replicas.
-    const { hookStepCounter } = await this.prisma.endpoint.update({
-      where: { id: endpoint.id },
-      data: { hookStepCounter: { increment: 1 } },
-      select: { hookStepCounter: true },
-    });
-    const step = hookStepCounter - 1;
+    const step = await this.#nextStep(endpoint.id);
     if (step % hook.saveInterval !== 0) return null;
     const names = withAlwaysSaved(catalog, selectTensors(catalog, hook));
     const fetch = [...new Set(names.flatMap((n) => {
@@ -60,6 +65,28 @@ export class DebugHook {
       return source?.kind === 'output' ? [source.output] : [];
     }))];
     return { step, names, fetch };
+  }
+
+  async #nextStep(endpointId: string): Promise<number> {
+    for (;;) {
+      const block = this.#blocks.get(endpointId);
+      if (block && block.next < block.end) return block.next++;
+      let reserving = this.#reserving.get(endpointId);
+      if (!reserving) {
+        reserving = this.#reserve(endpointId).finally(() => this.#reserving.delete(endpointId));
+        this.#reserving.set(endpointId, reserving);
+      }
+      await reserving;
+    }
+  }
+
+  async #reserve(endpointId: string): Promise<void> {
+    const { hookStepCounter } = await this.prisma.endpoint.update({
+      where: { id: endpointId },
+      data: { hookStepCounter: { increment: STEP_BLOCK } },
+      select: { hookStepCounter: true },
+    });
+    this.#blocks.set(endpointId, { next: hookStepCounter - STEP_BLOCK, end: hookStepCounter });
   }
 
   async rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): Promise<DebugRows> {

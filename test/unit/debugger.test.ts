@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTensor, encodeTensor, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
 import { summarizeDense } from '../../src/explain/fullgrad.ts';
-import { ALWAYS_SAVED, DebugHook, encodingOf } from '../../src/debugger/hook.ts';
+import { ALWAYS_SAVED, DebugHook, encodingOf, STEP_BLOCK } from '../../src/debugger/hook.ts';
 import { LruCache } from '../../src/debugger/lru.ts';
 import { StepEncoder } from '../../src/debugger/step-encoder.ts';
 import { reduce } from '../../src/debugger/reductions.ts';
@@ -109,8 +109,32 @@ describe('the hook', () => {
     expect(encodingOf('bn1.output_grad', 'output', 'f16-sparse-split')).toBe('f16-sparse-split');
   });
 
+  it('numbers steps from the endpoint counter a block at a time: consecutive, unique, one update per block', async () => {
+    let counter = 0;
+    const updates: number[] = [];
+    const prisma = {
+      endpoint: {
+        update: async ({ data }: { data: { hookStepCounter: { increment: number } } }) => {
+          await new Promise((r) => setTimeout(r, 5)); // concurrent requests find the reservation in flight
+          updates.push(data.hookStepCounter.increment);
+          return { hookStepCounter: (counter += data.hookStepCounter.increment) };
+        },
+      },
+    };
+    counter = 7; // another replica took 7 numbers already
+    const hook = new DebugHook(prisma as never, new StepEncoder());
+    const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: null, saveInterval: 1, collections: ['fullgrad'] } } as unknown as Endpoint;
+    const plans = await Promise.all(Array.from({ length: 100 }, () => hook.plan(endpoint, catalog)));
+    expect(plans.map((p) => p!.step).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 7 + i));
+    expect(updates).toEqual(Array(Math.ceil(100 / STEP_BLOCK)).fill(STEP_BLOCK));
+    const every3 = new DebugHook(prisma as never, new StepEncoder());
+    const saved = (await Promise.all(Array.from({ length: 30 }, () => every3.plan({ ...endpoint, debugHook: { ...endpoint.debugHook, saveInterval: 3 } } as Endpoint, catalog)))).filter(Boolean);
+    expect(saved.map((p) => p!.step % 3)).toEqual(Array(saved.length).fill(0));
+    expect(saved.length).toBe(10);
+  });
+
   it('always saves logits, whatever the regex selects', async () => {
-    const prisma = { endpoint: { update: async () => ({ hookStepCounter: 1 }) } };
+    const prisma = { endpoint: { update: async () => ({ hookStepCounter: STEP_BLOCK }) } };
     const encoder = new StepEncoder();
     const hook = new DebugHook(prisma as never, encoder);
     const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: '.*image', saveInterval: 1, collections: [] } } as unknown as Endpoint;
