@@ -50,10 +50,27 @@ export class CaptureWriter {
     while (this.#flushing) await this.#flushing;
   }
 
+  /**
+   * How many pending units the next group takes: up to maxGroup, and, once it holds debug tensors, no
+   * more than MAX_GROUP_BYTES of them (a step is ~0.7 MB), so a commit stays well inside its time limit.
+   */
+  #groupLength(): number {
+    let bytes = 0;
+    let n = 0;
+    for (const { unit } of this.#pending) {
+      if (n >= this.maxGroup) break;
+      const unitBytes = unit.debug?.tensors.reduce((sum, t) => sum + t.data.byteLength, 0) ?? 0;
+      if (n > 0 && bytes + unitBytes > MAX_GROUP_BYTES) break;
+      bytes += unitBytes;
+      n++;
+    }
+    return n;
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length) {
-        const group = this.#pending.splice(0, this.maxGroup);
+        const group = this.#pending.splice(0, this.#groupLength());
         try {
           await this.#commit(group.map((p) => p.unit));
           this.groupSizes.push(group.length);
@@ -92,10 +109,15 @@ export class CaptureWriter {
       insertStatementCount(CAPTURE_COLUMNS.length, captures.length) +
       insertStatementCount(STEP_COLUMNS.length, steps.length) +
       insertStatementCount(TENSOR_COLUMNS.length, tensors.length);
-    if (statements > 1) await this.prisma.$transaction((tx) => write(tx));
+    if (statements > 1) await this.prisma.$transaction((tx) => write(tx), TRANSACTION_LIMITS);
     else if (statements === 1) await write(this.prisma);
   }
 }
+
+/** debug tensor bytes in one group commit */
+const MAX_GROUP_BYTES = 32 * 1024 * 1024;
+/** Prisma's interactive defaults (2 s to start, 5 s to run) are for requests, not for 32 MB commits */
+const TRANSACTION_LIMITS = { maxWait: 10_000, timeout: 60_000 };
 
 const CAPTURE_COLUMNS = [
   'id', 'endpointId', 'eventId', 'inferenceTime', 'modelVersion', 'inputData', 'inputContentType', 'output',

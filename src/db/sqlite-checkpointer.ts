@@ -24,21 +24,32 @@ export class SqliteCheckpointer {
 
   private constructor(private readonly database: Database, private readonly logger: Logger) {}
 
+  /** never fails: without a worker, the server connection keeps checkpointing by itself */
   static async start(database: Database, options: CheckpointerOptions, logger: Logger): Promise<SqliteCheckpointer> {
     const checkpointer = new SqliteCheckpointer(database, logger);
     const worker = startTypeScriptWorker(new URL('./sqlite-checkpointer-worker.ts', import.meta.url), { workerData: options });
     checkpointer.#worker = worker;
+    // the server's connection hands checkpoints over only once the worker's connection is open
+    const started = await new Promise<boolean>((resolve) => {
+      worker.once('message', () => resolve(true));
+      worker.once('error', (error) => {
+        logger.warn('WAL checkpointer did not start: the server connection checkpoints by itself', { error: error.message });
+        resolve(false);
+      });
+      worker.once('exit', () => resolve(false));
+    });
+    if (!started) {
+      checkpointer.#worker = undefined;
+      await worker.terminate();
+      return checkpointer;
+    }
     worker.on('error', (error) => checkpointer.#fallBack(error));
     worker.on('exit', (code) => {
       if (checkpointer.#worker === worker) checkpointer.#fallBack(new Error(`exited with code ${code}`));
     });
-    // the server's connection hands checkpoints over only once the worker's connection is open
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-      worker.once('exit', () => reject(new Error('checkpointer exited before it started')));
-    });
     await database.prisma.$queryRawUnsafe('PRAGMA wal_autocheckpoint = 0');
+    // a failure between the worker's start and that pragma: undo it
+    if (checkpointer.#worker !== worker) await checkpointer.#restoreAutocheckpoint();
     worker.unref();
     return checkpointer;
   }
@@ -52,6 +63,13 @@ export class SqliteCheckpointer {
   #fallBack(error: Error): void {
     this.#worker = undefined;
     this.logger.warn('WAL checkpointer stopped: the server connection checkpoints by itself again', { error: error.message });
-    this.database.prisma.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`).catch(() => undefined);
+    void this.#restoreAutocheckpoint();
+  }
+
+  #restoreAutocheckpoint(): Promise<void> {
+    return this.database.prisma.$queryRawUnsafe(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 }

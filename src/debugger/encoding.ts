@@ -83,7 +83,7 @@ const scratchBits = new Int32Array(scratchFloat.buffer);
  * results: rebias the exponent (127 → 15) and round to nearest even by adding 0xfff plus the kept
  * mantissa's lowest bit before dropping 13 bits (a carry moves into the exponent, up to Inf). Subnormal
  * results (gradients deep in the network are often this small): |v| + 0.5 rounded to float32 is |v|
- * rounded to even in units of 2^-24, the ulp of [0.5, 1); the float64 sum is exact, so it rounds once.
+ * rounded to even in units of 2^-24, the ulp of [0.5, 1) (rounding the float64 sum first is harmless: 53 ≥ 2·24 + 2).
  */
 function halfBits(x: number): number {
   const a = x & 0x7fffffff;

@@ -52,26 +52,35 @@ interface Job {
 
 export class StepEncoder {
   #worker: Worker | undefined;
+  #closed = false;
   #nextId = 0;
   #queued: Job[] = [];
   readonly #inFlight = new Map<number, Job[]>();
 
   /** the tensors' ArrayBuffers are transferred to the worker at the end of this macrotask */
   encode(tensors: readonly TensorToEncode[]): Promise<Uint8Array[]> {
+    if (this.#closed) return Promise.reject(new Error('the tensor encoder is closed'));
     return new Promise((resolve, reject) => {
       if (!this.#queued.length) setImmediate(() => this.#flush());
       this.#queued.push({ tensors, lengths: tensors.map((t) => t.values.length), resolve, reject });
     });
   }
 
+  /** stops the worker; steps queued or in flight are rejected */
   async close(): Promise<void> {
+    this.#closed = true;
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker) await worker.terminate();
+    this.#failAll(new Error('the tensor encoder is closed'));
   }
 
   #flush(): void {
     const jobs = this.#queued.splice(0);
+    if (this.#closed) {
+      for (const job of jobs) job.reject(new Error('the tensor encoder is closed'));
+      return;
+    }
     const sendable = jobs.filter((job) => {
       const detached = job.tensors.some((t, i) => t.values.length !== job.lengths[i]);
       if (detached) job.reject(new Error('a tensor buffer was transferred before its step was encoded'));
@@ -87,7 +96,7 @@ export class StepEncoder {
           buffer = buffers.push(ownBuffer(t.values)) - 1;
           index.set(t.values.buffer, buffer);
         }
-        return { buffer, byteOffset: buffers[buffer] === t.values.buffer ? t.values.byteOffset : 0, length: t.values.length, encoding: t.encoding };
+        return { buffer, byteOffset: t.values.byteOffset, length: t.values.length, encoding: t.encoding };
       }),
     );
     const id = this.#nextId++;
@@ -142,15 +151,12 @@ export class StepEncoder {
 }
 
 /**
- * The buffer to transfer for a view: its own, unless that cannot move (a SharedArrayBuffer, or a slab
- * of Node's Buffer pool that other Buffers share), then a copy of just the view.
+ * The buffer to transfer for a view: its own, unless that cannot move (a SharedArrayBuffer, or what
+ * may be a slab of Node's Buffer pool, which other Buffers share); then a copy of the whole buffer, so
+ * that every view on it keeps its offset.
  */
 function ownBuffer(values: Float32Array): ArrayBuffer {
   const buffer = values.buffer;
-  if (buffer instanceof ArrayBuffer && !isPooled(values)) return buffer;
-  return values.slice().buffer;
-}
-
-function isPooled(values: Float32Array): boolean {
-  return values.byteLength < values.buffer.byteLength && values.buffer.byteLength === Buffer.poolSize;
+  if (buffer instanceof ArrayBuffer && buffer.byteLength !== Buffer.poolSize) return buffer;
+  return new Uint8Array(buffer).slice().buffer;
 }

@@ -45,16 +45,23 @@ interface Coefficients {
   ksize: number;
 }
 
-/** GTSRB-like traffic comes in a few hundred sizes: the weights per (in, out) pair are computed once */
+/**
+ * GTSRB-like traffic comes in a few hundred sizes: the weights per (in, out) pair are computed once.
+ * Only small tables are kept (a huge downscale's table grows with the input size, and clients choose
+ * the sizes), so the cache stays under 512 × 64 KB.
+ */
 const coefficientCache = new Map<number, Coefficients>();
 const COEFFICIENT_CACHE_SIZE = 512;
+const CACHED_WEIGHTS_MAX = 16_384;
 
 function cachedCoefficients(inSize: number, outSize: number): Coefficients {
   const key = inSize * 65_536 + outSize;
   let c = coefficientCache.get(key);
   if (!c) {
+    c = coefficients(inSize, outSize);
+    if (c.kk.length > CACHED_WEIGHTS_MAX) return c;
     if (coefficientCache.size >= COEFFICIENT_CACHE_SIZE) coefficientCache.delete(coefficientCache.keys().next().value!);
-    coefficientCache.set(key, (c = coefficients(inSize, outSize)));
+    coefficientCache.set(key, c);
   }
   return c;
 }

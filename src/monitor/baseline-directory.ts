@@ -26,7 +26,7 @@ export type Prediction = { classId: number; confidence: number } | null;
 export async function listImages(dir: string, allowedRoots: readonly string[], limit?: number | null, field = 'directory'): Promise<string[]> {
   const root = await fs.realpath(path.resolve(dir)).catch(() => null);
   const roots = await Promise.all(allowedRoots.map((r) => fs.realpath(r).catch(() => null)));
-  if (!root || !roots.some((r) => r !== null && (root === r || root.startsWith(r + path.sep)))) {
+  if (!root || !roots.some((r) => r !== null && (root === r || root.startsWith(r.endsWith(path.sep) ? r : r + path.sep)))) {
     throw new ValidationError(
       field,
       `Directory '${dir}' is not inside a directory baselines may read (BASELINE_ROOTS: ${allowedRoots.join(', ') || 'none'}), or does not exist`,

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaptureWriter } from '../../src/capture/writer.ts';
 import { insertStatementCount, insertStatements } from '../../src/db/insert.ts';
+import { createLogger } from '../../src/logger.ts';
 import { parseDatabaseUrl } from '../../src/db/url.ts';
 import { TEST_DB } from '../helpers/database.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -44,6 +46,28 @@ describe('write path', () => {
     expect(sample.shape).toBe('[4321]');
     const step = await prisma.debugStep.findUniqueOrThrow({ where: { id: stepId } });
     expect(step.createdAt.toISOString()).toBe(createdAt.toISOString());
+  });
+
+  it('splits the group commit of large debug steps, and commits every step', async () => {
+    const prisma = server.app.database.prisma;
+    const endpointId = (await prisma.endpoint.findFirstOrThrow()).id;
+    const writer = new CaptureWriter(prisma, createLogger('silent'));
+    // 3 steps of 17 MB: a group holds up to 32 MB of tensors, so no two of them share one
+    const units = Array.from({ length: 3 }, (_, k) => {
+      const stepId = randomUUID();
+      return {
+        capture: null,
+        debug: {
+          step: { id: stepId, endpointId, step: 1000 + k, mode: 'PREDICT', captureId: null },
+          tensors: [{ id: randomUUID(), stepId, name: 'big', shape: '[1]', dtype: 'float32', encoding: 'f32', data: new Uint8Array(17 * 1024 * 1024).fill(k) }],
+        },
+      };
+    });
+    await Promise.all(units.map((u) => writer.write(u)));
+    expect(writer.groupSizes.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(Math.max(...writer.groupSizes)).toBe(1);
+    const stored = await prisma.tensor.findMany({ where: { stepId: { in: units.map((u) => u.debug.step.id) } }, select: { data: true } });
+    expect(stored.map((t) => [t.data.length, t.data[5]]).sort()).toEqual([[17 * 1024 * 1024, 0], [17 * 1024 * 1024, 1], [17 * 1024 * 1024, 2]]);
   });
 
   it('refuses identifiers that are not plain names', () => {

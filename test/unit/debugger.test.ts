@@ -233,6 +233,30 @@ describe('tensor encoding off the main thread (StepEncoder)', () => {
     }
   });
 
+  it('copies buffers it cannot move (shared, or possibly pooled) whole, so every view keeps its values', async () => {
+    const encoder = new StepEncoder();
+    try {
+      for (const buffer of [new SharedArrayBuffer(2 * 1024 * 4), new ArrayBuffer(Buffer.poolSize)]) {
+        const all = new Float32Array(buffer).map((_, i) => i + 0.5);
+        const views = [0, 1].map((j) => all.subarray(j * 1024, (j + 1) * 1024));
+        const expected = views.map((v) => Buffer.from(encodeTensor(v, 'f32')));
+        const blobs = await Promise.all(views.map((values) => encoder.encode([{ values, encoding: 'f32' }])));
+        blobs.forEach((b, j) => expect(Buffer.from(b[0]!).equals(expected[j]!), `${buffer.constructor.name} view ${j}`).toBe(true));
+        expect(all.length).toBe(2048); // not transferred
+      }
+    } finally {
+      await encoder.close();
+    }
+  });
+
+  it('rejects steps queued when it closes, and steps after', async () => {
+    const encoder = new StepEncoder();
+    const queued = encoder.encode([{ values: new Float32Array(4), encoding: 'f32' }]);
+    await encoder.close();
+    await expect(queued).rejects.toThrow(/closed/);
+    await expect(encoder.encode([{ values: new Float32Array(4), encoding: 'f32' }])).rejects.toThrow(/closed/);
+  });
+
   it('rejects a step whose buffer was handed over already, and a bad encoding, and keeps working', async () => {
     const encoder = new StepEncoder();
     try {
