@@ -8,7 +8,7 @@ import type { PubSub } from 'graphql-yoga';
 import { shouldCapture, type RandomSource } from '../capture/sampler.ts';
 import type { CapturedOutput, CaptureRecord } from '../capture/types.ts';
 import type { CaptureWriter, DebugRows } from '../capture/writer.ts';
-import type { DebugHook, StepPlan } from '../debugger/hook.ts';
+import type { DebugHook } from '../debugger/hook.ts';
 import { tensorCatalog, type TensorCatalog } from '../debugger/tensor-names.ts';
 import type { EndpointService } from '../endpoints/service.ts';
 import type { Endpoint } from '../endpoints/types.ts';

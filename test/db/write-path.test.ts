@@ -5,20 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CaptureWriter } from '../../src/capture/writer.ts';
 import { insertStatementCount, insertStatements } from '../../src/db/insert.ts';
 import { createLogger } from '../../src/logger.ts';
 import { parseDatabaseUrl } from '../../src/db/url.ts';
 import { TEST_DB } from '../helpers/database.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 describe('write path', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server?.close());
+  const server = useTestServer();
 
   it('inserts more rows than one statement may hold, across statements, values intact', async () => {
     const prisma = server.app.database.prisma;

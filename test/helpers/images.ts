@@ -17,11 +17,6 @@ export async function asNpy(image: Buffer): Promise<Buffer> {
   return encodeNpy({ width: info.width, height: info.height, rgb: data });
 }
 
-/** a solid-colour PNG of the given size */
-export function solidPng(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
-}
-
 /**
  * A valid 1-bit greyscale PNG of width × height (all black): tiny on the wire, huge once decoded —
  * the shape of a decompression bomb.

@@ -1,4 +1,5 @@
 /** Starts the real vigil server (HTTP + WebSocket) on a random port over a fresh database. */
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -15,9 +16,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(
-  options: { env?: Record<string, string>; database?: TestDatabase; config?: Partial<Config> } = {},
-): Promise<TestServer> {
+export interface StartOptions {
+  env?: Record<string, string>;
+  database?: TestDatabase;
+  config?: Partial<Config>;
+}
+
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = {
     ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error', ...options.env, DATABASE_URL: database.url, PORT: '0' }),
@@ -39,4 +44,18 @@ export async function startTestServer(
       if (!options.database) await database.drop();
     },
   };
+}
+
+/**
+ * A server for the tests of one `describe`: started before them, closed after. The object is filled in
+ * when the server has started, so test code reads `server.client`, `server.app`, … as usual. `options`
+ * may be a function, evaluated when the server starts.
+ */
+export function useTestServer(options: StartOptions | (() => StartOptions) = {}): TestServer {
+  const server = {} as TestServer;
+  beforeAll(async () => {
+    Object.assign(server, await startTestServer(typeof options === 'function' ? options() : options));
+  });
+  afterAll(() => server.close?.());
+  return server;
 }

@@ -11,10 +11,10 @@
  *                       edges { cursor node: Capture } }
  */
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CaptureService } from '../../src/capture/service.ts';
 import type { CapturedOutput } from '../../src/capture/types.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 const LABELS = JSON.parse(fs.readFileSync('models/gtsrb-resnet18/labels.json', 'utf8')) as string[];
 const BASE = Date.parse('2026-11-26T00:00:00.000Z');
@@ -100,18 +100,16 @@ const newestFirst = (a: Row, b: Row) =>
   b.inferenceTime.getTime() - a.inferenceTime.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 describe('captures', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let rows: Row[];
 
   beforeAll(async () => {
-    server = await startTestServer();
     const { createEndpoint } = await server.client.data(CREATE, { input: { name: 'cap-ep' } });
     const { createEndpoint: other } = await server.client.data(CREATE, { input: { name: 'cap-other' } });
     rows = makeRows(createEndpoint.id, 'cap', COUNT);
     await server.app.database.prisma.capture.createMany({ data: rows });
     await server.app.database.prisma.capture.createMany({ data: makeRows(other.id, 'oth', 5) });
   });
-  afterAll(() => server?.close());
 
   async function pageThrough(filter: Record<string, unknown> | undefined, first: number) {
     const ids: string[] = [];

@@ -11,12 +11,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { selectTensors, tensorCatalog } from '../../src/debugger/tensor-names.ts';
 import { backgroundSaliency } from '../../src/explain/background.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { fixture } from '../helpers/images.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 import { relativeError } from '../helpers/numeric.ts';
 
 const REGEX = '.*bn|.*bias|.*downsample|.*ResNet_input|.*image';
@@ -76,7 +76,7 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('debugger hook and trial API', () => {
-  let server: TestServer;
+  const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu' } });
   const predictions: { file: string; predictedClass: number; confidence: number; captureId: string; debugStep: number }[] = [];
 
   async function predict(endpoint: string, file: string) {
@@ -91,7 +91,6 @@ describe('debugger hook and trial API', () => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { INFERENCE_DEVICE: 'cpu' } });
     const dataCapture = { enabled: true, samplingPercentage: 100 };
     const created = await server.client.data(CREATE, { input: { name: 'dbg', dataCapture } });
     expect(created.createEndpoint.__typename).toBe('Endpoint');
@@ -103,7 +102,6 @@ describe('debugger hook and trial API', () => {
       predictions.push({ file, predictedClass: p.predictedClass, confidence: p.confidence, captureId: p.captureId!, debugStep: p.debugStep! });
     }
   });
-  afterAll(() => server?.close());
 
   it('saves one step per request and lists them', async () => {
     expect(predictions.map((p) => p.debugStep)).toEqual([0, 1, 2]);

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../helpers/server.ts';
 
 const ENDPOINT_FIELDS = `
   __typename
@@ -13,11 +13,7 @@ const UPDATE = `mutation($name: String!, $input: UpdateEndpointInput!) { updateE
 const DELETE = `mutation($name: String!) { deleteEndpoint(name: $name) { ${ENDPOINT_FIELDS} } }`;
 
 describe('endpoint registry over HTTP', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server?.close());
+  const server = useTestServer();
 
   it('creates an endpoint with the bundled model and both configurations off by default', async () => {
     const { createEndpoint } = await server.client.data(CREATE, { input: { name: 'traffic-signs' } });

@@ -4,20 +4,19 @@
  * class or confidence, captures at the window's start and end) — with GROUP BY, and on SQLite also
  * with the UPSERT strategy it uses by default.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { countPredictions, countWindow, type CountStrategy } from '../../src/monitor/aggregate.ts';
 import { createEndpoint, insertCaptures } from '../helpers/monitor.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 describe('window counts in SQL', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let endpointId: string;
   const from = Date.parse('2026-11-26T00:00:00.000Z');
   const to = from + 60_000;
   const inside: { classId: number | null; confidence?: number }[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer();
     endpointId = await createEndpoint(server, 'agg');
     const confidences = [0, 1, 0.5, 0.4999999, 0.5000001, 0.001, 0.999, 0.9999999, 0.29, 0.57, 0.123456, 0.7];
     for (let i = 0; i < 600; i++) inside.push({ classId: (i * 11) % 43, confidence: confidences[i % confidences.length]! });
@@ -28,7 +27,6 @@ describe('window counts in SQL', () => {
     // a class without a confidence: counted for its class, and as an output that cannot be read
     await server.app.database.prisma.capture.updateMany({ where: { endpointId, inferenceTime: new Date(from) }, data: { confidence: null } });
   });
-  afterAll(() => server?.close());
 
   const strategies: CountStrategy[] = process.env.VIGIL_TEST_DB === 'postgres' ? ['group'] : ['group', 'upsert'];
 

@@ -4,21 +4,19 @@
  * directory of images, exported as statistics.json / constraints.json.
  */
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CREATE_BASELINE, createEndpoint, createSchedule, insertCaptures, normalClasses, run, spread, type CaptureSpec } from '../helpers/monitor.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 const FIXTURES = 'models/gtsrb-resnet18/fixtures';
 
 describe('model monitor checks', () => {
-  let server: TestServer;
+  const server = useTestServer();
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    server = await startTestServer();
     for (const name of ['lowconf', 'complete', 'few', 'drift', 'chi']) ids[name] = await createEndpoint(server, name);
   });
-  afterAll(() => server?.close());
 
   /** captures after the schedule's previous window (or in the past minute when it has none) */
   async function window(endpoint: string, specs: Omit<CaptureSpec, 'at'>[], after?: string): Promise<void> {

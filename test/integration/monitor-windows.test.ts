@@ -3,20 +3,18 @@
  * (exclusive), so captures inserted between runs — including at the exact boundary instant — are
  * counted once. And the scheduler runs a due schedule once, then sets its next run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WsSubscription } from '../helpers/graphql.ts';
 import { createEndpoint, createSchedule, insertCaptures, run, spread } from '../helpers/monitor.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 describe('monitoring windows and the scheduler', () => {
-  let server: TestServer;
+  const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '100' } });
   let endpointId: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { SCHEDULER_INTERVAL_MS: '100' } });
     endpointId = await createEndpoint(server, 'tiles');
   });
-  afterAll(() => server?.close());
 
   const countIn = (from: string, to: string) =>
     server.app.database.prisma.capture.count({ where: { endpointId, inferenceTime: { gte: new Date(from), lt: new Date(to) } } });

@@ -5,10 +5,10 @@
  * downloads, metrics and the validation errors of schedules.
  */
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SseSubscription, WsSubscription } from '../helpers/graphql.ts';
 import { CREATE_SCHEDULE, createEndpoint, createSchedule, insertCaptures, normalClasses, run, spread } from '../helpers/monitor.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 const STOP_VIOLATION = 'Class 14 (Stop) predicted 80.50% of the time: exceeded 50.00% threshold';
 const ALERTS = `subscription($endpoint: String) {
@@ -16,14 +16,12 @@ const ALERTS = `subscription($endpoint: String) {
     violations { featureName constraintCheckType description } execution { id status classCounts } } }`;
 
 describe('model monitor: the write-up scenario', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let endpointId: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
     endpointId = await createEndpoint(server, 'signs');
   });
-  afterAll(() => server?.close());
 
   it('completes a normal window cleanly, then flags and alerts on a window that is 80.5 % Stop signs', async () => {
     const firstAt = Date.now() - 10 * 60_000;

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asNpy, fixture, hugePng, solidPng } from '../helpers/images.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { asNpy, fixture, hugePng } from '../helpers/images.ts';
 import { WsSubscription } from '../helpers/graphql.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer, type TestServer } from '../helpers/server.ts';
 
 const PREDICTION = `
   __typename
@@ -27,13 +27,11 @@ async function captureCount(server: TestServer): Promise<number> {
 }
 
 describe('predict over HTTP', () => {
-  let server: TestServer;
+  // a wait long enough that concurrent requests arriving over HTTP reliably meet in one batch
+  const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu', BATCH_MAX_WAIT_MS: '50' } });
   beforeAll(async () => {
-    // a wait long enough that concurrent requests arriving over HTTP reliably meet in one batch
-    server = await startTestServer({ env: { INFERENCE_DEVICE: 'cpu', BATCH_MAX_WAIT_MS: '50' } });
     await server.client.data(`mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
   });
-  afterAll(() => server?.close());
 
   it('gives the same class for an upload, base64 and a .npy array, with a capture for each', async () => {
     const png = fixture('stop_like_octagon.png');

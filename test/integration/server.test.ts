@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../helpers/server.ts';
 
 describe('HTTP server', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { MAX_BODY_BYTES: String(1024 * 1024), MAX_QUERY_DEPTH: '2' } });
-  });
-  afterAll(() => server?.close());
+  const server = useTestServer({ env: { MAX_BODY_BYTES: String(1024 * 1024), MAX_QUERY_DEPTH: '2' } });
 
   it('answers { __typename } and reports itself in serverInfo', async () => {
     const data = await server.client.data(`{ __typename serverInfo { databaseProvider eventBus models } }`);

@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SseSubscription, WsSubscription } from '../helpers/graphql.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 const SUBSCRIPTION = `subscription { endpointChanged { kind name endpoint { name dataCapture { samplingPercentage } } } }`;
 
 describe('subscriptions', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server?.close());
+  const server = useTestServer();
 
   it('delivers registry changes over graphql-ws and over SSE', async () => {
     const ws = new WsSubscription(server.wsUrl, SUBSCRIPTION);

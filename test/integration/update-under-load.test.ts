@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/images.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 const PREDICT = `mutation($image: ImageInput!) { predict(endpoint: "swap", image: $image) {
   __typename ... on Prediction { modelVersion captureId } ... on VigilError { code message } } }`;
@@ -23,17 +23,15 @@ function twoModels(): { dir: string; versionB: string } {
 }
 
 describe('updateEndpoint under load', () => {
-  let server: TestServer;
   let models: { dir: string; versionB: string };
-  beforeAll(async () => {
+  const server = useTestServer(() => {
     models = twoModels();
-    server = await startTestServer({ env: { MODEL_DIR: models.dir, INFERENCE_DEVICE: 'cpu' } });
+    return { env: { MODEL_DIR: models.dir, INFERENCE_DEVICE: 'cpu' } };
+  });
+  beforeAll(async () => {
     await server.client.data(`mutation { createEndpoint(input: { name: "swap", dataCapture: { enabled: true, samplingPercentage: 50 } }) { __typename } }`);
   });
-  afterAll(async () => {
-    await server?.close();
-    fs.rmSync(models.dir, { recursive: true, force: true });
-  });
+  afterAll(() => fs.rmSync(models.dir, { recursive: true, force: true }));
 
   it('swaps the model and capture settings with requests in flight: none fails, each is served by the old or the new configuration', async () => {
     const versionA = (await server.client.data(`{ serverInfo { version } }`)) && (await server.app.services.runtimes.get('gtsrb-resnet18')).version;
