@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { ModelCatalog } from '../src/models/catalog.ts';
 import { ModelRuntime } from '../src/models/runtime.ts';
+import { encodeNpy } from '../src/inference/decode/npy.ts';
 import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
 import { httpLoad, machineFacts, median, progress, table, type LoadResult } from './common.ts';
 
@@ -27,7 +28,7 @@ const logger = createLogger('warn', 'bench');
 
 const imageFile = path.resolve('models/gtsrb-resnet18/fixtures/warning_triangle.png');
 const imageBytes = fs.readFileSync(imageFile);
-const decodedPixels = await sharp(imageBytes).removeAlpha().raw().toBuffer({ resolveWithObject: true }).then((r) => ({ width: r.info.width, height: r.info.height, data: r.data }));
+const decodedPixels = await sharp(imageBytes).removeAlpha().raw().toBuffer({ resolveWithObject: true }).then((r) => ({ width: r.info.width, height: r.info.height, rgb: r.data }));
 if (FORMAT !== 'png' && FORMAT !== 'npy') throw new Error(`--format=${FORMAT}: expected png or npy`);
 
 async function rawThroughput(runtime: ModelRuntime, batch: number): Promise<number> {
@@ -48,22 +49,11 @@ async function rawThroughput(runtime: ModelRuntime, batch: number): Promise<numb
 
 /** a request body per input format: the PNG as base64, or its pixels as a NumPy .npy array (the write-up's client) */
 function predictBody(endpoint: string, format: string): string {
-  const image = format === 'npy' ? { npy: npyOf(decodedPixels).toString('base64') } : { base64: imageBytes.toString('base64') };
+  const image = format === 'npy' ? { npy: encodeNpy(decodedPixels).toString('base64') } : { base64: imageBytes.toString('base64') };
   return JSON.stringify({
     query: `mutation($image: ImageInput!) { predict(endpoint: "${endpoint}", image: $image) { ... on Prediction { predictedClass batchSize } ... on VigilError { message } } }`,
     variables: { image },
   });
-}
-
-/** uint8 H×W×3 .npy (format 1.0) */
-function npyOf(image: { width: number; height: number; data: Buffer }): Buffer {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${image.height}, ${image.width}, 3), }`;
-  header = header.padEnd(64 - 10 - 1, ' ') + '\n';
-  const preamble = Buffer.alloc(10);
-  preamble.write('\x93NUMPY', 0, 'latin1');
-  preamble[6] = 1;
-  preamble.writeUInt16LE(header.length, 8);
-  return Buffer.concat([preamble, Buffer.from(header, 'latin1'), image.data]);
 }
 
 async function httpThroughput(url: string, endpoint: string, concurrency: number, requests: number): Promise<LoadResult & { batchMedian: number }> {

@@ -94,6 +94,7 @@ export class DebugHook {
     const tensors = plan.names.flatMap((name): StepTensor[] => {
       const source = catalog.sources.get(name)!;
       if (source.kind === 'input') return [{ name, source, values: image.input, shape: image.inputShape }];
+      // a fresh array every step: its buffer is handed over to the encoder thread
       if (source.kind === 'constant') return [{ name, source, values: Float32Array.from(source.values), shape: [source.values.length] }];
       const output = image.outputs.get(source.output);
       return output ? [{ name, source, values: output.data, shape: output.dims }] : [];

@@ -6,6 +6,7 @@
  * The map is min-max normalised to [0, 1]; pixels whose centre lies farther than radius · min(W, H) from
  * the image centre are "background"; the check is flagged when their maximum reaches the threshold.
  */
+import { mapRange } from './fullgrad.ts';
 
 export const DEFAULT_BACKGROUND_RADIUS = 0.4;
 export const DEFAULT_BACKGROUND_THRESHOLD = 0.85;
@@ -42,13 +43,7 @@ export function backgroundSaliency(
   const radius = options.radius ?? DEFAULT_BACKGROUND_RADIUS;
   const threshold = options.threshold ?? DEFAULT_BACKGROUND_THRESHOLD;
   if (values.length !== width * height) throw new Error(`map holds ${values.length} values, expected ${width}×${height}`);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const { min: lo, max: hi } = mapRange(values);
   // a constant map carries no spatial preference: it normalises to zeros
   const scale = hi > lo ? 1 / (hi - lo) : 0;
   const r = radius * Math.min(width, height);
