@@ -29,7 +29,7 @@ import type { EventMap } from './pubsub/events.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
 import { healthRoutes } from './server/health.ts';
-import type { Services } from './services.ts';
+import { createContext, type Services } from './context.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -118,7 +118,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 
   const server = createServer({
     schema: buildSchema(),
-    context: () => ({ services }),
+    context: () => createContext(services),
     routes: [
       ...captureRoutes(captures),
       ...monitorRoutes(monitor),

@@ -2,18 +2,13 @@
  * Expected failures, thrown by services and returned to GraphQL clients as typed errors with a stable
  * `code` (see schema/errors.ts). Anything else is unexpected: masked for clients and logged.
  */
-export type ErrorCode =
-  | 'NOT_FOUND'
-  | 'VALIDATION'
-  | 'CONFLICT'
-  | 'INVALID_IMAGE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNAVAILABLE';
+export type ErrorCode = 'NOT_FOUND' | 'VALIDATION' | 'CONFLICT' | 'INVALID_IMAGE';
 
 export abstract class VigilError extends Error {
   abstract readonly code: ErrorCode;
 }
 
+/** a thing named by the request does not exist */
 export class NotFoundError extends VigilError {
   readonly code = 'NOT_FOUND' as const;
   constructor(
@@ -25,6 +20,7 @@ export class NotFoundError extends VigilError {
   }
 }
 
+/** an argument is out of its documented range or shape; `field` is its dotted path */
 export class ValidationError extends VigilError {
   readonly code = 'VALIDATION' as const;
   constructor(
@@ -35,24 +31,12 @@ export class ValidationError extends VigilError {
   }
 }
 
+/** the request contradicts the current state (a name taken, a run in progress) */
 export class ConflictError extends VigilError {
   readonly code = 'CONFLICT' as const;
 }
 
+/** an image that cannot be read: empty, truncated, an unknown format, or over the pixel limit */
 export class InvalidImageError extends VigilError {
   readonly code = 'INVALID_IMAGE' as const;
-}
-
-export class PayloadTooLargeError extends VigilError {
-  readonly code = 'PAYLOAD_TOO_LARGE' as const;
-  constructor(
-    readonly limit: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export class UnavailableError extends VigilError {
-  readonly code = 'UNAVAILABLE' as const;
 }

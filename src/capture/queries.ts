@@ -69,8 +69,8 @@ export function parseIsoDate(raw: string | null | undefined, field: string): Dat
 }
 
 /** `first` defaulted and bounded: 1 … MAX_PAGE_SIZE */
-export function pageSize(first: number | null | undefined, field = 'first'): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+export function pageSize(first: number | null | undefined, field = 'first', defaultSize = DEFAULT_PAGE_SIZE): number {
+  if (first === null || first === undefined) return defaultSize;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
     throw new ValidationError(field, `${field} must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${first}`);
   }

@@ -1,8 +1,7 @@
 /**
  * GraphQL types and queries of captured requests.
  *
- * `captures` returns `CaptureConnection | ValidationError | NotFoundError | ConflictError` (a result
- * union: the errors plugin's directResult puts the connection itself in the union), so a client selects
+ * `captures` returns `CapturesResult = CaptureConnection | NotFoundError | ValidationError`:
  *
  *   captures(endpoint: "x", first: 50, after: $cursor, filter: {...}) {
  *     __typename
@@ -10,9 +9,10 @@
  *     ... on VigilError { code message }
  *   }
  */
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
 import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
-import type { CaptureFilter } from './queries.ts';
+import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type CaptureFilter } from './queries.ts';
 import { parseOutput, type CaptureEdge, type CapturePage, type CaptureView, type ClassScore } from './service.ts';
 
 export type { ClassScore } from './service.ts';
@@ -80,11 +80,11 @@ export const CaptureConnectionRef = builder.objectRef<CapturePage>('CaptureConne
   }),
 });
 
-const CaptureFilterInput = builder.inputType('CaptureFilter', {
+const CaptureFilterInput = builder.inputRef<CaptureFilter>('CaptureFilter').implement({
   fields: (t) => ({
     from: t.field({ type: 'DateTime', description: 'inferenceTime ≥ from' }),
     to: t.field({ type: 'DateTime', description: 'inferenceTime < to' }),
-    predictedClass: t.int(),
+    predictedClass: t.int({ description: 'a class index ≥ 0' }),
     minConfidence: t.float({ description: 'confidence ≥ minConfidence (0–1)' }),
     maxConfidence: t.float({ description: 'confidence ≤ maxConfidence (0–1)' }),
   }),
@@ -93,8 +93,8 @@ const CaptureFilterInput = builder.inputType('CaptureFilter', {
 builder.queryFields((t) => ({
   captures: t.field({
     type: CaptureConnectionRef,
-    description: "An endpoint's captures, newest first (first: 1–500, default 50)",
-    errors: {},
+    description: `An endpoint's captures, newest first (first: 1–${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE})`,
+    errors: { types: [NotFoundError, ValidationError] },
     args: {
       endpoint: t.arg.string({ required: true }),
       first: t.arg.int(),
@@ -102,7 +102,7 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: CaptureFilterInput }),
     },
     resolve: (_root, { endpoint, first, after, filter }, { services }) =>
-      services.captures.list(endpoint, { first, after, filter: filter as CaptureFilter | null | undefined }),
+      services.captures.list(endpoint, { first, after, filter }),
   }),
   capture: t.field({
     type: CaptureRef,

@@ -96,6 +96,12 @@ export class CaptureService {
     return found && { ...found.record, endpointName: found.endpoint.name, model: found.endpoint.model };
   }
 
+  /** several captures by id, in one query (for DataLoaders) */
+  async getMany(ids: readonly string[]): Promise<Map<string, CaptureView>> {
+    const found = await this.#store.findMany(ids);
+    return new Map([...found].map(([id, { record, endpoint }]) => [id, { ...record, endpointName: endpoint.name, model: endpoint.model }]));
+  }
+
   /**
    * An endpoint's captures in [from, to), oldest first, as SageMaker data-capture JSON Lines (without
    * newlines). Validation and the endpoint lookup run on the first `next()`: NotFoundError for an

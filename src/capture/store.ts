@@ -54,4 +54,13 @@ export class CaptureStore {
     });
     return row && { record: toRecord(row), endpoint: row.endpoint };
   }
+
+  /** several captures by id with their endpoints' names and models, in one query (for DataLoaders) */
+  async findMany(ids: readonly string[]): Promise<Map<string, { record: CaptureRecord; endpoint: { name: string; model: string } }>> {
+    const rows = await this.prisma.capture.findMany({
+      where: { id: { in: [...ids] } },
+      include: { endpoint: { select: { name: true, model: true } } },
+    });
+    return new Map(rows.map((row) => [row.id, { record: toRecord(row), endpoint: row.endpoint }]));
+  }
 }

@@ -128,7 +128,7 @@ export class SaliencyService {
     return backgroundSaliency(map.values, map.width, map.height, validateBackground(options));
   }
 
-  /** the completeness check of a step; ValidationError naming what is missing */
+  /** the completeness check of a step; NotFoundError naming the tensors it lacks */
   async completeness(ref: StepRef): Promise<Completeness> {
     const { catalog } = this.#model(ref.model);
     const names = completenessNames(catalog);
@@ -204,7 +204,7 @@ export class SaliencyService {
 
   #model(model: string): { manifest: ModelManifest; catalog: TensorCatalog } {
     const entry = this.deps.models.get(model);
-    if (!entry) throw new ValidationError('model', `Model '${model}' is not available, so its tensor sites are unknown`);
+    if (!entry) throw new NotFoundError('Model', model, `Model '${model}' is not available, so its tensor sites are unknown`);
     const key = `${entry.name}@${entry.manifest.version}`;
     let found = this.#catalogs.get(key);
     if (!found) this.#catalogs.set(key, (found = { manifest: entry.manifest, catalog: tensorCatalog(entry.manifest) }));
@@ -243,7 +243,7 @@ function perImage(tensor: TensorRecord): [number, number, number] {
   return dims as [number, number, number];
 }
 
-function missingTensors(ref: StepRef, what: string, missing: string[]): ValidationError {
+function missingTensors(ref: StepRef, what: string, missing: string[]): NotFoundError {
   const grads = missing.filter((n) => n.endsWith('.output_grad'));
   const biases = missing.filter((n) => n.endsWith('.bias') && n !== 'fc.bias');
   const single = missing.filter((n) => !grads.includes(n) && !biases.includes(n));
@@ -255,8 +255,9 @@ function missingTensors(ref: StepRef, what: string, missing: string[]): Validati
   if (grads.length) hints.push('".*bn|.*downsample" (the sites\' output_grad)');
   if (biases.length || single.includes('fc.bias')) hints.push('".*bias"');
   const logits = single.includes('logits') ? ' (the hook saves `logits` with every step now; this step predates that)' : '';
-  return new ValidationError(
-    'method',
+  return new NotFoundError(
+    'Tensor',
+    missing[0]!,
     `Step ${ref.step} of endpoint '${ref.endpointName}' lacks tensors ${what} needs: ${parts.join(', ')}${logits}. ` +
       `The 'fullgrad' collection saves all of them (debugHook: { collections: ["fullgrad"] }); with includeRegex, match ${hints.join(', ') || 'them'}, ` +
       `e.g. the write-up's ".*bn|.*bias|.*downsample|.*ResNet_input|.*image".`,

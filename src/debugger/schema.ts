@@ -5,7 +5,7 @@
  *   trial(endpoint: "x") {
  *     ... on Trial {
  *       steps(mode: PREDICT)
- *       tensorNames(step: 0, regex: ".*bn1") { ... on TrialTensorNamesSuccess { data } ... on VigilError { message } }
+ *       tensorNames(step: 0, regex: ".*bn1") { ... on TensorNameList { names } ... on VigilError { message } }
  *       tensor(name: "bn1.output_grad") { ... on DebugTensor {
  *         value(step: 0) { ... on TensorValue { shape dtype data } }
  *         reduction(step: 0, kind: L2) { ... on TensorReduction { value } } } }
@@ -16,24 +16,27 @@
  *   }
  */
 import { CaptureRef } from '../capture/schema.ts';
-import type { CaptureView } from '../capture/service.ts';
+import type { Services } from '../context.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
 import type { BackgroundOptions, BackgroundSaliency } from '../explain/background.ts';
 import { DEFAULT_BACKGROUND_RADIUS, DEFAULT_BACKGROUND_THRESHOLD } from '../explain/background.ts';
-import { COLORMAPS } from '../explain/colormap.ts';
+import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
 import type { Completeness } from '../explain/fullgrad.ts';
 import type { RenderOptions } from '../explain/render.ts';
 import { pngDataUrl } from '../explain/render.ts';
 import { builder } from '../schema/builder.ts';
-import type { Services } from '../services.ts';
 import { REDUCTION_KINDS, type ReductionKind } from './reductions.ts';
 import {
   DEFAULT_RENDER,
   imageQuery,
+  MAX_RENDER_SIZE,
+  MIN_RENDER_SIZE,
   parseMethod,
   parseRender,
   SALIENCY_METHODS,
   validateBackground,
   type ComputedSaliency,
+  type SaliencyMethod,
 } from './saliency.ts';
 import { MODE_KEYS, type ModeKey, type TensorRecord } from './store.ts';
 import type { StepRef, TensorValue, Trial, TrialTensor } from './trial.ts';
@@ -119,13 +122,13 @@ const DebugTensorRef = builder.objectRef<TrialTensor>('DebugTensor').implement({
     steps: t.intList({ description: 'steps at which it was saved', resolve: (x, _args, { services }) => services.trials.tensorSteps(x) }),
     value: t.field({
       type: TensorValueRef,
-      errors: {},
+      errors: { types: [NotFoundError] },
       args: { step: t.arg.int({ required: true }) },
       resolve: (x, { step }, { services }) => services.trials.value(x, step),
     }),
     reduction: t.field({
       type: TensorReductionRef,
-      errors: {},
+      errors: { types: [NotFoundError] },
       description: "smdebug's reduction_value",
       args: {
         step: t.arg.int({ required: true }),
@@ -222,23 +225,35 @@ const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement(
 });
 
 /** the arguments of every saliency field */
-const saliencyArgs = (t: any) => ({
-  method: t.arg({ type: SaliencyMethodEnum, defaultValue: 'FULLGRAD' }),
-  colormap: t.arg({ type: ColormapEnum, defaultValue: DEFAULT_RENDER.colormap }),
-  opacity: t.arg.float({ defaultValue: DEFAULT_RENDER.opacity, description: 'heatmap weight over the image, 0–1' }),
-  size: t.arg.int({ defaultValue: DEFAULT_RENDER.size, description: 'PNG width and height, 16–1024' }),
-  backgroundRadius: t.arg.float({ defaultValue: DEFAULT_BACKGROUND_RADIUS, description: "the circle of interest's radius, a fraction of the size" }),
-  backgroundThreshold: t.arg.float({ defaultValue: DEFAULT_BACKGROUND_THRESHOLD }),
-});
+const saliencyArgs = builder.args((t) => ({
+  method: t.field({ type: SaliencyMethodEnum, defaultValue: 'FULLGRAD' }),
+  colormap: t.field({ type: ColormapEnum, defaultValue: DEFAULT_RENDER.colormap }),
+  opacity: t.float({ defaultValue: DEFAULT_RENDER.opacity, description: 'heatmap weight over the image, 0–1' }),
+  size: t.int({ defaultValue: DEFAULT_RENDER.size, description: `PNG width and height, ${MIN_RENDER_SIZE}–${MAX_RENDER_SIZE}` }),
+  backgroundRadius: t.float({
+    defaultValue: DEFAULT_BACKGROUND_RADIUS,
+    description: "the circle of interest's radius, a fraction of the size, in (0, 1]",
+  }),
+  backgroundThreshold: t.float({ defaultValue: DEFAULT_BACKGROUND_THRESHOLD, description: '0–1' }),
+}));
 
 interface SaliencyFieldArgs {
-  method?: string | null;
-  colormap?: string | null;
+  method?: SaliencyMethod | null;
+  colormap?: Colormap | null;
   opacity?: number | null;
   size?: number | null;
   backgroundRadius?: number | null;
   backgroundThreshold?: number | null;
 }
+
+/**
+ * The one result of every field that resolves a saliency map: NotFoundError when the capture, its
+ * debugger step or the tensors the method needs do not exist; ValidationError for an argument.
+ */
+const SaliencyResultRef = builder.errorUnion('SaliencyResult', {
+  types: [SaliencyMapRef, NotFoundError, ValidationError],
+  resolveType: () => 'SaliencyMap',
+});
 
 async function saliencyView(services: Services, ref: StepRef, args: SaliencyFieldArgs, urlBase: string, urlExtra = ''): Promise<SaliencyView> {
   const method = parseMethod(args.method);
@@ -266,21 +281,24 @@ const DebugStepRef = builder.objectRef<StepRef>('DebugStep').implement({
     capture: t.field({
       type: CaptureRef,
       nullable: true,
-      resolve: (s, _args, { services }) => (s.captureId ? services.captures.get(s.captureId) : null),
+      resolve: (s, _args, { loaders }) => (s.captureId ? loaders.capture.load(s.captureId) : null),
     }),
-    tensorNames: t.stringList({ resolve: async (s, _args, { services }) => (await services.trials.tensorsOf(s)).map((x) => x.name) }),
-    tensors: t.field({ type: [TensorInfoRef], resolve: (s, _args, { services }) => services.trials.tensorsOf(s) }),
-    storedBytes: t.int({ description: "Σ of the step's stored tensor bytes", resolve: (s, _args, { services }) => services.trials.store.stepBytes(s.id) }),
+    tensorNames: t.stringList({ resolve: async (s, _args, { loaders }) => (await loaders.tensorsOfStep.load(s.id)).map((x) => x.name) }),
+    tensors: t.field({ type: [TensorInfoRef], resolve: (s, _args, { loaders }) => loaders.tensorsOfStep.load(s.id) }),
+    storedBytes: t.int({
+      description: "Σ of the step's stored tensor bytes",
+      resolve: async (s, _args, { loaders }) => (await loaders.tensorsOfStep.load(s.id)).reduce((sum, x) => sum + x.bytes, 0),
+    }),
     completeness: t.field({
       type: CompletenessRef,
-      errors: {},
+      description: 'NotFoundError when the step lacks a tensor the check needs',
+      errors: { types: [NotFoundError] },
       resolve: async (s, _args, { services }) => ({ ...(await services.saliency.completeness(s)), model: s.model }),
     }),
     saliency: t.field({
-      type: SaliencyMapRef,
-      errors: {},
-      args: saliencyArgs(t),
-      resolve: (s, args, { services }) => saliencyView(services, s, args as SaliencyFieldArgs, stepUrl(s), modeSuffix(s)),
+      type: SaliencyResultRef,
+      args: saliencyArgs,
+      resolve: (s, args, { services }) => saliencyView(services, s, args, stepUrl(s), modeSuffix(s)),
     }),
   }),
 });
@@ -296,7 +314,7 @@ const TrialRef = builder.objectRef<Trial>('Trial').implement({
     }),
     tensorNames: t.field({
       type: ['String'],
-      errors: {},
+      errors: { types: [NotFoundError, ValidationError], result: { name: 'TensorNameList' }, dataField: { name: 'names' } },
       description: 'names saved at `step` (or at any step), filtered by regex (re.match: from the start of the name) and collection',
       args: {
         step: t.arg.int(),
@@ -309,13 +327,13 @@ const TrialRef = builder.objectRef<Trial>('Trial').implement({
     }),
     tensor: t.field({
       type: DebugTensorRef,
-      errors: {},
+      errors: { types: [NotFoundError] },
       args: { name: t.arg.string({ required: true }), mode: t.arg({ type: ModeKeysEnum, defaultValue: 'PREDICT' }) },
       resolve: (x, { name, mode }, { services }) => services.trials.tensor(x, name, mode ?? 'PREDICT'),
     }),
     step: t.field({
       type: DebugStepRef,
-      errors: {},
+      errors: { types: [NotFoundError] },
       args: { step: t.arg.int({ required: true }), mode: t.arg({ type: ModeKeysEnum, defaultValue: 'PREDICT' }) },
       resolve: (x, { step, mode }, { services }) => services.trials.step(x, step, mode ?? 'PREDICT'),
     }),
@@ -325,20 +343,19 @@ const TrialRef = builder.objectRef<Trial>('Trial').implement({
 builder.queryFields((t) => ({
   trial: t.field({
     type: TrialRef,
-    errors: {},
+    errors: { types: [NotFoundError] },
     description: "The debugger's saved steps of an endpoint (smdebug's create_trial)",
     args: { endpoint: t.arg.string({ required: true }) },
     resolve: (_root, { endpoint }, { services }) => services.trials.trial(endpoint),
   }),
   saliency: t.field({
-    type: SaliencyMapRef,
-    errors: {},
+    type: SaliencyResultRef,
     description: 'The saliency map of a capture, from the tensors its debugger step saved',
-    args: { captureId: t.arg.id({ required: true }), ...saliencyArgs(t) },
+    args: { captureId: t.arg.id({ required: true }), ...saliencyArgs },
     resolve: async (_root, args, { services }) => {
       const captureId = String(args.captureId);
       const ref = await services.saliency.stepOfCapture(captureId);
-      return saliencyView(services, ref, args as SaliencyFieldArgs, `/saliency/${encodeURIComponent(captureId)}`);
+      return saliencyView(services, ref, args, `/saliency/${encodeURIComponent(captureId)}`);
     },
   }),
 }));
@@ -348,18 +365,17 @@ builder.objectFields(CaptureRef, (t) => ({
     type: DebugStepRef,
     nullable: true,
     description: 'the debugger step saved with this request (null when the hook did not save it)',
-    resolve: async (c: CaptureView, _args, { services }) => {
-      const step = await services.trials.store.stepOfCapture(c.id);
+    resolve: async (c, _args, { services, loaders }) => {
+      const step = await loaders.debugStepOfCapture.load(c.id);
       return step && services.trials.ref({ name: c.endpointName, model: c.model }, step);
     },
   }),
   saliency: t.field({
-    type: SaliencyMapRef,
-    errors: {},
+    type: SaliencyResultRef,
     description: "a saliency map from the capture's debugger step (NotFoundError when it was recorded without the hook)",
-    args: saliencyArgs(t),
-    resolve: async (c: CaptureView, args, { services }) =>
-      saliencyView(services, await services.saliency.stepOfCapture(c.id), args as SaliencyFieldArgs, `/saliency/${encodeURIComponent(c.id)}`),
+    args: saliencyArgs,
+    resolve: async (c, args, { services }) =>
+      saliencyView(services, await services.saliency.stepOfCapture(c.id), args, `/saliency/${encodeURIComponent(c.id)}`),
   }),
 }));
 

@@ -3,6 +3,7 @@
  * are immutable once written, so decoded tensors are cached by row id (LRU, bounded in bytes).
  */
 import type { Db } from '../db/client.ts';
+import { Prisma } from '../generated/sqlite/client.ts';
 import { decodeTensor } from './encoding.ts';
 import { LruCache } from './lru.ts';
 
@@ -95,6 +96,23 @@ export class TensorStore {
 
   async stepOfCapture(captureId: string): Promise<StepRecord | null> {
     return this.prisma.debugStep.findUnique({ where: { captureId }, select: STEP_SELECT });
+  }
+
+  /** the steps of several captures, by capture id, in one query (for DataLoaders) */
+  async stepsOfCaptures(captureIds: readonly string[]): Promise<Map<string, StepRecord>> {
+    const rows = await this.prisma.debugStep.findMany({ where: { captureId: { in: [...captureIds] } }, select: STEP_SELECT });
+    return new Map(rows.flatMap((row) => (row.captureId ? [[row.captureId, row] as const] : [])));
+  }
+
+  /** several steps' tensors without their data, by step id, in one query (for DataLoaders) */
+  async tensorsOfSteps(stepIds: readonly string[]): Promise<Map<string, TensorRecord[]>> {
+    const rows = await this.prisma.$queryRaw<
+      { id: string; stepId: string; name: string; shape: string; dtype: string; encoding: string; bytes: number | bigint }[]
+    >`SELECT "id", "stepId", "name", "shape", "dtype", "encoding", LENGTH("data") AS "bytes" FROM "Tensor"
+      WHERE "stepId" IN (${Prisma.join([...stepIds])}) ORDER BY "stepId", "name"`;
+    const byStep = new Map<string, TensorRecord[]>(stepIds.map((id) => [id, []]));
+    for (const r of rows) byStep.get(r.stepId)?.push({ ...r, shape: parseShape(r.shape), bytes: Number(r.bytes) });
+    return byStep;
   }
 
   async stepById(id: string): Promise<StepRecord | null> {

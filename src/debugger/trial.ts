@@ -112,6 +112,16 @@ export class TrialService {
     return this.deps.store.tensors(ref.id);
   }
 
+  /** several steps' tensors without their values, by step id, in one query (for DataLoaders) */
+  tensorsOfSteps(stepIds: readonly string[]): Promise<Map<string, TensorRecord[]>> {
+    return this.deps.store.tensorsOfSteps(stepIds);
+  }
+
+  /** the steps saved with several captures, by capture id, in one query (for DataLoaders) */
+  stepsOfCaptures(captureIds: readonly string[]): Promise<Map<string, StepRecord>> {
+    return this.deps.store.stepsOfCaptures(captureIds);
+  }
+
   /** NotFoundError listing the saved names when no step saved `name` */
   async tensor(trial: Trial, name: string, mode: ModeKey = 'PREDICT'): Promise<TrialTensor> {
     if (await this.deps.store.hasTensor(trial.endpoint.id, mode, name)) return { trial, name, mode };

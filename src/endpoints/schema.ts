@@ -1,6 +1,16 @@
 /** GraphQL types and operations of the endpoint registry. */
 import { builder } from '../schema/builder.ts';
-import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig, type Endpoint, type EndpointChange, type EndpointInput, type EndpointUpdate } from './types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  CAPTURE_MODES,
+  type DataCaptureConfig,
+  type DebugHookConfig,
+  type Endpoint,
+  type EndpointChange,
+  type EndpointInput,
+  type EndpointUpdate,
+  type Patch,
+} from './types.ts';
 
 export const CaptureModeEnum = builder.enumType('CaptureMode', {
   description: 'What a capture stores: the request (image), the response (prediction), or both',
@@ -37,15 +47,15 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
   }),
 });
 
-const DataCaptureInput = builder.inputType('DataCaptureInput', {
+const DataCaptureInput = builder.inputRef<Patch<DataCaptureConfig>>('DataCaptureInput').implement({
   fields: (t) => ({
     enabled: t.boolean(),
-    samplingPercentage: t.float({ description: '0–100' }),
+    samplingPercentage: t.float({ description: 'share of requests captured, 0–100' }),
     captureMode: t.field({ type: CaptureModeEnum }),
   }),
 });
 
-const DebugHookInput = builder.inputType('DebugHookInput', {
+const DebugHookInput = builder.inputRef<Patch<DebugHookConfig>>('DebugHookInput').implement({
   fields: (t) => ({
     enabled: t.boolean(),
     includeRegex: t.string({ description: 'tensor names to save; an empty string clears it' }),
@@ -54,16 +64,16 @@ const DebugHookInput = builder.inputType('DebugHookInput', {
   }),
 });
 
-const CreateEndpointInput = builder.inputType('CreateEndpointInput', {
+const CreateEndpointInput = builder.inputRef<EndpointInput>('CreateEndpointInput').implement({
   fields: (t) => ({
-    name: t.string({ required: true }),
-    model: t.string({ description: 'defaults to the bundled model' }),
+    name: t.string({ required: true, description: '1–63 letters, digits and hyphens, starting and ending with a letter or digit; unique' }),
+    model: t.string({ description: 'a model of serverInfo.models; defaults to the bundled model' }),
     dataCapture: t.field({ type: DataCaptureInput }),
     debugHook: t.field({ type: DebugHookInput }),
   }),
 });
 
-const UpdateEndpointInput = builder.inputType('UpdateEndpointInput', {
+const UpdateEndpointInput = builder.inputRef<EndpointUpdate>('UpdateEndpointInput').implement({
   fields: (t) => ({
     model: t.string(),
     dataCapture: t.field({ type: DataCaptureInput }),
@@ -87,23 +97,22 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createEndpoint: t.field({
     type: EndpointRef,
-    errors: {},
+    description: 'NotFoundError for an unknown model; ConflictError when the name is taken',
+    errors: { types: [ValidationError, NotFoundError, ConflictError] },
     args: { input: t.arg({ type: CreateEndpointInput, required: true }) },
-    resolve: (_root, { input }, { services }) =>
-      services.endpoints.create(input as EndpointInput),
+    resolve: (_root, { input }, { services }) => services.endpoints.create(input),
   }),
   updateEndpoint: t.field({
     type: EndpointRef,
     description: 'Takes effect for the next request, without a restart or dropping requests in flight',
-    errors: {},
+    errors: { types: [NotFoundError, ValidationError] },
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdateEndpointInput, required: true }) },
-    resolve: (_root, { name, input }, { services }) =>
-      services.endpoints.update(name, input as EndpointUpdate),
+    resolve: (_root, { name, input }, { services }) => services.endpoints.update(name, input),
   }),
   deleteEndpoint: t.field({
     type: EndpointRef,
     description: 'Deletes the endpoint with its captures, debug steps and schedules; returns what was deleted',
-    errors: {},
+    errors: { types: [NotFoundError] },
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, { services }) => services.endpoints.delete(name),
   }),

@@ -1,19 +1,26 @@
-/** `predict`, `predictBatch` and the `predictions` live stream. */
-import { InvalidImageError, PayloadTooLargeError, UnavailableError, ValidationError } from '../errors.ts';
+/** `predict`, `predictBatch`, the `predictions` live stream, and where models run. */
 import { ClassScoreRef } from '../capture/schema.ts';
+import type { Services } from '../context.ts';
 import { EndpointRef } from '../endpoints/schema.ts';
+import { InvalidImageError, NotFoundError, ValidationError } from '../errors.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import { builder } from '../schema/builder.ts';
+import { topLevelError } from '../schema/errors.ts';
 import { ServerInfoRef } from '../schema/server-info.ts';
-import type { ImagePayload, Prediction, PredictionEvent } from './types.ts';
+import { readImageInput } from './image-input.ts';
+import type { Prediction, PredictionEvent } from './types.ts';
+
+/** images one predictBatch call may hold */
+export const MAX_BATCH_IMAGES = 256;
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
+  description: 'The model\'s answer for one image',
   fields: (t) => ({
     endpoint: t.exposeString('endpoint'),
     predictedClass: t.exposeInt('predictedClass'),
     label: t.exposeString('label'),
     confidence: t.exposeFloat('confidence', { description: 'softmax probability of the predicted class' }),
-    top: t.field({ type: [ClassScoreRef], resolve: (p) => p.top }),
+    top: t.field({ type: [ClassScoreRef], description: 'the topK best classes, best first', resolve: (p) => p.top }),
     captureId: t.id({ nullable: true, description: 'null when this request was not sampled', resolve: (p) => p.captureId }),
     debugStep: t.int({ nullable: true, description: 'the debugger-hook step saved for this request', resolve: (p) => p.debugStep }),
     modelVersion: t.exposeString('modelVersion'),
@@ -24,76 +31,86 @@ export const PredictionRef = builder.objectRef<Prediction>('Prediction').impleme
 });
 
 export const ImageInput = builder.inputType('ImageInput', {
-  description: 'Exactly one of: a multipart file, base64 image bytes (PNG/JPEG/WebP/PPM), or base64 of a uint8 H×W×3 .npy array',
+  description: 'One image, as exactly one of: a multipart file, base64 image bytes, or base64 of a .npy array',
+  isOneOf: true,
   fields: (t) => ({
-    file: t.field({ type: 'File' }),
-    base64: t.string({ description: 'base64 of PNG, JPEG, WebP or PPM bytes' }),
+    file: t.field({ type: 'File', description: 'a multipart upload (PNG, JPEG, WebP, PPM or .npy)' }),
+    base64: t.string({ description: 'base64 of PNG, JPEG, WebP or PPM bytes; a data: URL of them is accepted too' }),
     npy: t.string({ description: "base64 of a NumPy .npy uint8 H×W×3 array (the write-up's client payload)" }),
   }),
 });
 
-type ImageInputShape = { file?: File | null; base64?: string | null; npy?: string | null };
+const predictArgs = builder.args((t) => ({
+  endpoint: t.string({ required: true }),
+  topK: t.int({ defaultValue: 3, description: "how many classes `top` lists: 1 to the model's class count (43 for the bundled model)" }),
+}));
 
-const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
-
-export async function readImageInput(input: ImageInputShape, field = 'image'): Promise<ImagePayload> {
-  const given = (['file', 'base64', 'npy'] as const).filter((k) => input[k] !== undefined && input[k] !== null);
-  if (given.length !== 1) {
-    throw new ValidationError(field, `${field} needs exactly one of file, base64 or npy (got ${given.length ? given.join(', ') : 'none'})`);
-  }
-  if (input.file) return { bytes: new Uint8Array(await input.file.arrayBuffer()) };
-  const text = (input.base64 ?? input.npy)!;
-  if (!BASE64.test(text)) throw new InvalidImageError(`${field}.${given[0]} is not valid base64`);
-  return { bytes: Buffer.from(text, 'base64') };
+interface PredictBatch {
+  predictions: (Prediction | InvalidImageError)[];
 }
 
-const imageErrors = [InvalidImageError, PayloadTooLargeError, UnavailableError];
+const PredictBatchItemRef = builder.unionType('PredictBatchItem', {
+  description: 'One image of a batch: its prediction, or why it could not be read',
+  types: [PredictionRef, InvalidImageError],
+  resolveType: (item) => (item instanceof InvalidImageError ? 'InvalidImageError' : 'Prediction'),
+});
+
+const PredictBatchRef = builder.objectRef<PredictBatch>('PredictBatch').implement({
+  description: 'The answers to a predictBatch call, in the order of its images; each succeeds or fails on its own',
+  fields: (t) => ({
+    predictions: t.field({ type: [PredictBatchItemRef], resolve: (b) => b.predictions }),
+  }),
+});
 
 builder.mutationFields((t) => ({
   predict: t.field({
     type: PredictionRef,
-    errors: { types: imageErrors },
-    args: {
-      endpoint: t.arg.string({ required: true }),
-      image: t.arg({ type: ImageInput, required: true }),
-      topK: t.arg.int({ defaultValue: 3, description: 'how many classes `top` lists (1–43)' }),
-    },
+    description: 'Classifies one image; when the endpoint samples the request, the answer waits for its capture to commit',
+    errors: { types: [NotFoundError, ValidationError, InvalidImageError] },
+    args: { ...predictArgs, image: t.arg({ type: ImageInput, required: true }) },
     resolve: async (_root, args, { services }) => {
-      const k = checkTopK(args.topK);
+      const k = await checkTopK(services, args.endpoint, args.topK);
       return services.inference.predict(args.endpoint, await readImageInput(args.image), k);
     },
   }),
   predictBatch: t.field({
-    type: [PredictionRef],
-    description: 'Several images in one request; each item succeeds or fails on its own',
-    errors: { types: [ValidationError] },
-    itemErrors: { types: imageErrors },
-    args: {
-      endpoint: t.arg.string({ required: true }),
-      images: t.arg({ type: [ImageInput], required: true }),
-      topK: t.arg.int({ defaultValue: 3 }),
-    },
+    type: PredictBatchRef,
+    description: `Several images (1–${MAX_BATCH_IMAGES}) in one request; answered once every sampled capture has committed`,
+    errors: { types: [NotFoundError, ValidationError] },
+    args: { ...predictArgs, images: t.arg({ type: [ImageInput], required: true }) },
     resolve: async (_root, args, { services }) => {
-      const k = checkTopK(args.topK);
-      if (args.images.length === 0 || args.images.length > 256) {
-        throw new ValidationError('images', `images must hold 1–256 items, got ${args.images.length}`);
+      if (args.images.length === 0 || args.images.length > MAX_BATCH_IMAGES) {
+        throw new ValidationError('images', `images must hold 1–${MAX_BATCH_IMAGES} items, got ${args.images.length}`);
       }
-      // Unknown endpoints fail the whole call; a bad image fails only its own item.
-      await services.endpoints.snapshot(args.endpoint);
-      return args.images.map((image, i) =>
-        readImageInput(image, `images[${i}]`).then((payload) => services.inference.predict(args.endpoint, payload, k)),
+      const k = await checkTopK(services, args.endpoint, args.topK);
+      // Every item settles before the answer, whatever the client selected: an acknowledged batch is a
+      // committed batch, and no item's failure is left unobserved.
+      const settled = await Promise.allSettled(
+        args.images.map(async (image, i) => services.inference.predict(args.endpoint, await readImageInput(image, `images[${i}]`), k)),
       );
+      const predictions = settled.map((s) => {
+        if (s.status === 'fulfilled') return s.value;
+        if (s.reason instanceof InvalidImageError) return s.reason;
+        throw s.reason;
+      });
+      return { predictions };
     },
   }),
 }));
 
-function checkTopK(k: number | null | undefined): number {
+/** topK within 1 … the endpoint's model's class count (NotFoundError for an unknown endpoint) */
+async function checkTopK(services: Services, endpointName: string, k: number | null | undefined): Promise<number> {
+  const endpoint = await services.endpoints.snapshot(endpointName);
+  const classes = services.models.get(endpoint.model)?.labels.length ?? 1;
   const value = k ?? 3;
-  if (!Number.isInteger(value) || value < 1 || value > 1000) throw new ValidationError('topK', `topK must be from 1 to 1000, got ${value}`);
+  if (!Number.isInteger(value) || value < 1 || value > classes) {
+    throw new ValidationError('topK', `topK must be from 1 to ${classes} (the classes of model ${endpoint.model}), got ${value}`);
+  }
   return value;
 }
 
 const PredictionEventRef = builder.objectRef<PredictionEvent>('PredictionEvent').implement({
+  description: 'A prediction an endpoint served, as published to subscribers',
   fields: (t) => ({
     endpoint: t.exposeString('endpoint'),
     predictedClass: t.exposeInt('predictedClass'),
@@ -109,9 +126,12 @@ const PredictionEventRef = builder.objectRef<PredictionEvent>('PredictionEvent')
 builder.subscriptionFields((t) => ({
   predictions: t.field({
     type: PredictionEventRef,
-    description: 'Every prediction served by an endpoint, from any replica',
+    description: 'Every prediction served by an endpoint, from any replica (an error with code NOT_FOUND for an unknown endpoint)',
     args: { endpoint: t.arg.string({ required: true }) },
-    subscribe: (_root, { endpoint }, { services }) => services.pubsub.subscribe('prediction', endpoint),
+    subscribe: async (_root, { endpoint }, { services }) => {
+      if (!(await services.endpoints.get(endpoint))) throw topLevelError(new NotFoundError('Endpoint', endpoint));
+      return services.pubsub.subscribe('prediction', endpoint);
+    },
     resolve: (event) => event,
   }),
 }));
@@ -141,7 +161,7 @@ builder.objectFields(ServerInfoRef, (t) => ({
 builder.objectFields(EndpointRef, (t) => ({
   provider: t.string({
     nullable: true,
-    description: "the execution provider serving this endpoint's model (loads the model if needed)",
-    resolve: async (e, _a, { services }) => (await services.runtimes.get(e.model).catch(() => null))?.provider ?? null,
+    description: "the execution provider serving this endpoint's model (null until the model is loaded; reading this never loads it)",
+    resolve: async (e, _a, { services }) => (await services.runtimes.loaded()).find((r) => r.entry.name === e.model)?.provider ?? null,
   }),
 }));

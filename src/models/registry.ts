@@ -3,7 +3,7 @@
  * by every endpoint that serves it.
  */
 import type { InferenceDevice, SessionTuning } from '../config.ts';
-import { ValidationError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from './catalog.ts';
 import { ModelRuntime } from './runtime.ts';
@@ -18,14 +18,14 @@ export class ModelRegistry {
     private readonly tuning: SessionTuning = {},
   ) {}
 
-  /** the runtime of a model, loading it on first use; ValidationError for an unknown model */
+  /** the runtime of a model, loading it on first use; NotFoundError for an unknown model */
   get(name: string): Promise<ModelRuntime> {
     let loading = this.#loaded.get(name);
     if (!loading) {
       const entry = this.catalog.get(name);
       if (!entry) {
         const known = this.catalog.list().map((m) => m.name);
-        return Promise.reject(new ValidationError('model', `Unknown model '${name}': available models are ${known.join(', ') || '(none)'}`));
+        return Promise.reject(new NotFoundError('Model', name, `Model '${name}' does not exist: available models are ${known.join(', ') || '(none)'}`));
       }
       loading = ModelRuntime.load(entry, this.device, this.logger, this.tuning);
       loading.catch(() => this.#loaded.delete(name));

@@ -60,7 +60,7 @@ export class BaselineService {
       }
     }
     const endpoint = await this.deps.endpoints.get(input.endpoint);
-    if (!endpoint) throw new ValidationError('endpoint', `Endpoint '${input.endpoint}' does not exist`);
+    if (!endpoint) throw new NotFoundError('Endpoint', input.endpoint);
     if (await this.deps.store.baselineByName(endpoint.id, input.name)) {
       throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
     }
@@ -110,11 +110,17 @@ export class BaselineService {
     return this.deps.store.baseline(id);
   }
 
-  /** an endpoint's baselines (all when no endpoint is given; none for an unknown endpoint) */
+  /** an endpoint's baselines (all when no endpoint is given; NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<BaselineRecord[]> {
     if (!endpointName) return this.deps.store.baselines();
     const endpoint = await this.deps.endpoints.get(endpointName);
-    return endpoint ? this.deps.store.baselines(endpoint.id) : [];
+    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
+    return this.deps.store.baselines(endpoint.id);
+  }
+
+  /** several baselines by id, in one query (for DataLoaders) */
+  getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
+    return this.deps.store.baselinesByIds(ids);
   }
 
   /** Deletes a baseline; schedules that compared with it keep running without drift. */

@@ -119,9 +119,20 @@ export class ExecutionStore {
     return rows.map(toExecution);
   }
 
+  /** several executions by id, in one query (for DataLoaders) */
+  async getMany(ids: readonly string[]): Promise<Map<string, ExecutionRecord>> {
+    const rows = await this.prisma.monitoringExecution.findMany({ where: { id: { in: [...ids] } }, include: INCLUDE });
+    return new Map(rows.map((row) => [row.id, toExecution(row)]));
+  }
+
   async violations(executionId: string): Promise<Violation[]> {
-    const rows = await this.prisma.violation.findMany({ where: { executionId }, orderBy: { id: 'asc' } });
-    return rows.map(({ featureName, constraintCheckType, description }) => ({
+    return (await this.violationsOf([executionId])).get(executionId) ?? [];
+  }
+
+  /** several executions' violations, by execution id, in one query */
+  async violationsOf(executionIds: readonly string[]): Promise<Map<string, Violation[]>> {
+    const rows = await this.prisma.violation.findMany({ where: { executionId: { in: [...executionIds] } }, orderBy: { id: 'asc' } });
+    return groupBy(executionIds, rows, (row) => row.executionId, ({ featureName, constraintCheckType, description }) => ({
       featureName,
       constraintCheckType: constraintCheckType as Violation['constraintCheckType'],
       description,
@@ -129,7 +140,19 @@ export class ExecutionStore {
   }
 
   async metrics(executionId: string): Promise<MetricPoint[]> {
-    const rows = await this.prisma.metric.findMany({ where: { executionId }, orderBy: { name: 'asc' } });
-    return rows.map(({ name, value, timestamp }) => ({ name, value, timestamp, executionId }));
+    return (await this.metricsOf([executionId])).get(executionId) ?? [];
   }
+
+  /** several executions' metrics, by execution id, in one query */
+  async metricsOf(executionIds: readonly string[]): Promise<Map<string, MetricPoint[]>> {
+    const rows = await this.prisma.metric.findMany({ where: { executionId: { in: [...executionIds] } }, orderBy: { name: 'asc' } });
+    return groupBy(executionIds, rows, (row) => row.executionId, ({ name, value, timestamp, executionId }) => ({ name, value, timestamp, executionId }));
+  }
+}
+
+/** rows grouped under each key (every key present, in the rows' order) */
+function groupBy<Row, Item>(keys: readonly string[], rows: readonly Row[], keyOf: (row: Row) => string, map: (row: Row) => Item): Map<string, Item[]> {
+  const groups = new Map<string, Item[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(map(row));
+  return groups;
 }

@@ -21,7 +21,8 @@ import { nextRun, parseCron } from './cron.ts';
 import type { ExecutionStore } from './execution-store.ts';
 import { baselineView } from './statistics.ts';
 import type { MonitorStore } from './store.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, ScheduleRecord } from './types.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, ScheduleRecord, Violation } from './types.ts';
+import { pageSize } from '../capture/queries.ts';
 
 export interface ExecutionServiceDeps {
   prisma: Db;
@@ -100,19 +101,29 @@ export class ExecutionService {
     return this.deps.executions.get(id);
   }
 
+  /** a schedule's executions, newest first (NotFoundError for an unknown schedule; first: 1–500, default 20) */
   async list(scheduleName: string, options: { status?: ExecutionStatus | null; first?: number | null } = {}): Promise<ExecutionRecord[]> {
+    const take = pageSize(options.first, 'first', 20);
     const schedule = await this.deps.store.scheduleByName(scheduleName);
-    if (!schedule) return [];
-    const take = Math.min(Math.max(options.first ?? 20, 1), 500);
+    if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
     return this.deps.executions.list(schedule.id, { status: options.status, take });
   }
 
-  violations(executionId: string) {
+  /** several executions by id, in one query (for DataLoaders) */
+  getMany(ids: readonly string[]): Promise<Map<string, ExecutionRecord>> {
+    return this.deps.executions.getMany(ids);
+  }
+
+  violations(executionId: string): Promise<Violation[]> {
     return this.deps.executions.violations(executionId);
   }
 
-  metrics(executionId: string) {
-    return this.deps.executions.metrics(executionId);
+  violationsOf(executionIds: readonly string[]): Promise<Map<string, Violation[]>> {
+    return this.deps.executions.violationsOf(executionIds);
+  }
+
+  metricsOf(executionIds: readonly string[]): Promise<Map<string, MetricPoint[]>> {
+    return this.deps.executions.metricsOf(executionIds);
   }
 
   /** The class names of the execution's model, for labels. */

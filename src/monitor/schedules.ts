@@ -49,7 +49,7 @@ export class ScheduleService {
     validateResourceName(input.name, 'Schedule');
     const cron = resolveCron(input.cron, input.cronHelper, true)!;
     const endpoint = await this.deps.endpoints.get(input.endpoint);
-    if (!endpoint) throw new ValidationError('endpoint', `Endpoint '${input.endpoint}' does not exist`);
+    if (!endpoint) throw new NotFoundError('Endpoint', input.endpoint);
     const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
@@ -99,11 +99,12 @@ export class ScheduleService {
     return this.deps.store.scheduleByName(name);
   }
 
-  /** all schedules, or an endpoint's (none for an unknown endpoint) */
+  /** all schedules, or an endpoint's (NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<ScheduleRecord[]> {
     if (!endpointName) return this.deps.store.schedules();
     const endpoint = await this.deps.endpoints.get(endpointName);
-    return endpoint ? this.deps.store.schedules(endpoint.id) : [];
+    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
+    return this.deps.store.schedules(endpoint.id);
   }
 
   baseline(id: string): Promise<BaselineRecord | null> {
@@ -115,7 +116,7 @@ export class ScheduleService {
     if (byName) return byName;
     const byId = await this.deps.store.baseline(ref);
     if (byId?.endpointId === endpoint.id) return byId;
-    throw new ValidationError('baseline', `Endpoint '${endpoint.name}' has no baseline '${ref}'`);
+    throw new NotFoundError('Baseline', ref, `Endpoint '${endpoint.name}' has no baseline '${ref}' (by name or id)`);
   }
 }
 

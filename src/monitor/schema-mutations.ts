@@ -1,12 +1,14 @@
 /** The Model Monitor's mutations and their inputs. */
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
 import type { CreateBaselineInput } from './baseline.ts';
-import type { CronKind } from './cron.ts';
-import type { ScheduleInput, ScheduleUpdate } from './schedules.ts';
+import type { CronHelperInput, ScheduleInput, ScheduleUpdate } from './schedules.ts';
 import { BaselineRef, CronKindEnum, DriftMethodEnum, ExecutionRef, ScheduleRef } from './schema-types.ts';
-import type { ChecksInput } from './types.ts';
+import type { ChecksConfig, ChecksInput } from './types.ts';
 
-const CreateBaselineInputRef = builder.inputType('CreateBaselineInput', {
+type CheckInput<K extends keyof ChecksConfig> = NonNullable<ChecksInput[K]>;
+
+const CreateBaselineInputRef = builder.inputRef<CreateBaselineInput>('CreateBaselineInput').implement({
   description: 'A window of captures (from/to), or a server-side directory of images predicted with the endpoint\'s model',
   fields: (t) => ({
     endpoint: t.string({ required: true }),
@@ -21,7 +23,7 @@ const CreateBaselineInputRef = builder.inputType('CreateBaselineInput', {
   }),
 });
 
-const CronHelperInputRef = builder.inputType('CronHelperInput', {
+const CronHelperInputRef = builder.inputRef<CronHelperInput>('CronHelperInput').implement({
   fields: (t) => ({
     kind: t.field({ type: CronKindEnum, required: true }),
     hour: t.int({ description: 'DAILY: the hour; EVERY_N_HOURS: the first hour (0–23, default 0)' }),
@@ -29,20 +31,20 @@ const CronHelperInputRef = builder.inputType('CronHelperInput', {
   }),
 });
 
-const ClassShareInput = builder.inputType('ClassShareCheckInput', {
+const ClassShareInput = builder.inputRef<CheckInput<'classShare'>>('ClassShareCheckInput').implement({
   fields: (t) => ({ enabled: t.boolean(), threshold: t.float({ description: '(0, 1], default 0.5' }) }),
 });
-const LowConfidenceInput = builder.inputType('LowConfidenceCheckInput', {
+const LowConfidenceInput = builder.inputRef<CheckInput<'lowConfidence'>>('LowConfidenceCheckInput').implement({
   fields: (t) => ({
     enabled: t.boolean(),
     confidenceThreshold: t.float({ description: 'a prediction is low-confidence below it, (0, 1], default 0.5' }),
     maxShare: t.float({ description: 'allowed share of low-confidence predictions, (0, 1], default 0.2' }),
   }),
 });
-const CompletenessInput = builder.inputType('CompletenessCheckInput', {
+const CompletenessInput = builder.inputRef<CheckInput<'completeness'>>('CompletenessCheckInput').implement({
   fields: (t) => ({ enabled: t.boolean(), minNonNullShare: t.float({ description: '(0, 1], default 1.0' }) }),
 });
-const DriftInput = builder.inputType('DriftCheckInput', {
+const DriftInput = builder.inputRef<CheckInput<'drift'>>('DriftCheckInput').implement({
   description: "Thresholds in (0, 1]; left out or null, the baseline's constraints decide",
   fields: (t) => ({
     enabled: t.boolean({ description: 'needs a baseline; default: on when there is one' }),
@@ -51,7 +53,7 @@ const DriftInput = builder.inputType('DriftCheckInput', {
     confidenceShiftThreshold: t.float(),
   }),
 });
-const ChecksInputRef = builder.inputType('MonitoringChecksInput', {
+const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInput').implement({
   fields: (t) => ({
     classShare: t.field({ type: ClassShareInput }),
     lowConfidence: t.field({ type: LowConfidenceInput }),
@@ -61,7 +63,7 @@ const ChecksInputRef = builder.inputType('MonitoringChecksInput', {
   }),
 });
 
-const CreateScheduleInput = builder.inputType('CreateMonitoringScheduleInput', {
+const CreateScheduleInput = builder.inputRef<ScheduleInput>('CreateMonitoringScheduleInput').implement({
   fields: (t) => ({
     name: t.string({ required: true }),
     endpoint: t.string({ required: true }),
@@ -72,7 +74,7 @@ const CreateScheduleInput = builder.inputType('CreateMonitoringScheduleInput', {
   }),
 });
 
-const UpdateScheduleInput = builder.inputType('UpdateMonitoringScheduleInput', {
+const UpdateScheduleInput = builder.inputRef<ScheduleUpdate>('UpdateMonitoringScheduleInput').implement({
   fields: (t) => ({
     cron: t.string(),
     cronHelper: t.field({ type: CronHelperInputRef }),
@@ -81,46 +83,45 @@ const UpdateScheduleInput = builder.inputType('UpdateMonitoringScheduleInput', {
   }),
 });
 
-type CronHelper = { kind: CronKind; hour?: number | null; hours?: number | null } | null | undefined;
-
 builder.mutationFields((t) => ({
   createBaseline: t.field({
     type: BaselineRef,
-    errors: {},
+    description: 'NotFoundError for an unknown endpoint; ConflictError when the endpoint has a baseline of that name',
+    errors: { types: [NotFoundError, ValidationError, ConflictError] },
     args: { input: t.arg({ type: CreateBaselineInputRef, required: true }) },
-    resolve: (_root, { input }, { services }) => services.monitor.baselines.create(input as CreateBaselineInput),
+    resolve: (_root, { input }, { services }) => services.monitor.baselines.create(input),
   }),
   deleteBaseline: t.field({
     type: BaselineRef,
-    errors: {},
+    errors: { types: [NotFoundError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, { services }) => services.monitor.baselines.delete(String(id)),
   }),
   createMonitoringSchedule: t.field({
     type: ScheduleRef,
-    errors: {},
+    description: 'NotFoundError for an unknown endpoint or baseline; ConflictError when the name is taken',
+    errors: { types: [NotFoundError, ValidationError, ConflictError] },
     args: { input: t.arg({ type: CreateScheduleInput, required: true }) },
-    resolve: (_root, { input }, { services }) =>
-      services.monitor.schedules.create({ ...input, cronHelper: input.cronHelper as CronHelper, checks: input.checks as ChecksInput } as ScheduleInput),
+    resolve: (_root, { input }, { services }) => services.monitor.schedules.create(input),
   }),
   updateMonitoringSchedule: t.field({
     type: ScheduleRef,
-    errors: {},
+    errors: { types: [NotFoundError, ValidationError] },
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdateScheduleInput, required: true }) },
-    resolve: (_root, { name, input }, { services }) =>
-      services.monitor.schedules.update(name, { ...input, cronHelper: input.cronHelper as CronHelper, checks: input.checks as ChecksInput } as ScheduleUpdate),
+    resolve: (_root, { name, input }, { services }) => services.monitor.schedules.update(name, input),
   }),
   deleteMonitoringSchedule: t.field({
     type: ScheduleRef,
     description: 'Deletes the schedule with its executions and metrics; returns what was deleted',
-    errors: {},
+    errors: { types: [NotFoundError] },
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, { services }) => services.monitor.schedules.delete(name),
   }),
   runMonitoringSchedule: t.field({
     type: ExecutionRef,
-    description: 'Runs the schedule now over the captures since its previous execution, and returns the finished execution',
-    errors: {},
+    description:
+      'Runs the schedule now over the captures since its previous execution, and returns the finished execution (ConflictError while another run holds it)',
+    errors: { types: [NotFoundError, ConflictError] },
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, { services }) => services.monitor.executions.runNow(name),
   }),

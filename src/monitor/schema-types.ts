@@ -1,4 +1,5 @@
 /** The Model Monitor's GraphQL object types and enums (operations: schema.ts, schema-mutations.ts). */
+import { ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
 import {
   BASELINE_SOURCES,
@@ -129,13 +130,13 @@ export const ExecutionRef = builder.objectRef<ExecutionRecord>('MonitoringExecut
       description: 'one line, as SageMaker writes it: e.g. "CompletedWithViolations: <first violation>" (the status while running)',
       resolve: (e) => e.message ?? e.status,
     }),
-    violations: t.field({ type: [ViolationRef], resolve: (e, _args, { services }) => services.monitor.executions.violations(e.id) }),
+    violations: t.field({ type: [ViolationRef], resolve: (e, _args, { loaders }) => loaders.violationsOfExecution.load(e.id) }),
     constraintViolations: t.field({
       type: 'JSON',
       description: 'constraint_violations.json (SageMaker Model Monitor shape)',
-      resolve: async (e, _args, { services }) => constraintViolations(await services.monitor.executions.violations(e.id)),
+      resolve: async (e, _args, { loaders }) => constraintViolations(await loaders.violationsOfExecution.load(e.id)),
     }),
-    metrics: t.field({ type: [MetricRef], resolve: (e, _args, { services }) => services.monitor.executions.metrics(e.id) }),
+    metrics: t.field({ type: [MetricRef], resolve: (e, _args, { loaders }) => loaders.metricsOfExecution.load(e.id) }),
     startedAt: t.field({ type: 'DateTime', resolve: (e) => e.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.finishedAt }),
     constraintViolationsUrl: t.string({ resolve: (e) => `/executions/${e.id}/constraint_violations.json` }),
@@ -154,11 +155,12 @@ export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule
     baseline: t.field({
       type: BaselineRef,
       nullable: true,
-      resolve: (s, _args, { services }) => (s.baselineId ? services.monitor.baselines.get(s.baselineId) : null),
+      resolve: (s, _args, { loaders }) => (s.baselineId ? loaders.baseline.load(s.baselineId) : null),
     }),
     executions: t.field({
       type: [ExecutionRef],
       description: 'newest first (first: 1–500, default 20)',
+      errors: { types: [ValidationError], result: { name: 'MonitoringScheduleExecutionList' }, dataField: { name: 'executions' } },
       args: { status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
       resolve: (s, args, { services }) => services.monitor.executions.list(s.name, args),
     }),
@@ -180,7 +182,7 @@ export const AlertRef = builder.objectRef<MonitorAlert>('MonitorAlert').implemen
     recordCount: t.exposeInt('recordCount'),
     violations: t.field({ type: [ViolationRef], resolve: (a) => a.violations }),
     at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
-    execution: t.field({ type: ExecutionRef, nullable: true, resolve: (a, _args, { services }) => services.monitor.executions.get(a.executionId) }),
+    execution: t.field({ type: ExecutionRef, nullable: true, resolve: (a, _args, { loaders }) => loaders.execution.load(a.executionId) }),
   }),
 });
 

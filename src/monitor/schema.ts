@@ -3,9 +3,11 @@
  * schema-mutations.ts, types in schema-types.ts. Results that can fail are unions with the typed
  * errors (directResult).
  */
+import { NotFoundError, ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
+import { topLevelError } from '../schema/errors.ts';
 import { subscribeAlerts } from './alerts.ts';
-import { cronExpression, nextRuns, parseCron, type CronKind } from './cron.ts';
+import { cronExpression, nextRuns, parseCron } from './cron.ts';
 import './schema-mutations.ts';
 import { AlertRef, BaselineRef, CronKindEnum, ExecutionRef, ExecutionStatusEnum, MetricRef, ScheduleRef } from './schema-types.ts';
 import type { MetricPoint } from './types.ts';
@@ -28,8 +30,14 @@ const CronRef = builder.objectRef<{ expression: string }>('CronExpression').impl
     expression: t.exposeString('expression'),
     nextRuns: t.field({
       type: ['DateTime'],
+      description: 'the next `count` instants it fires (1–100)',
+      errors: { types: [ValidationError], result: { name: 'CronRunList' }, dataField: { name: 'runs' } },
       args: { count: t.arg.int({ defaultValue: 5 }) },
-      resolve: (c, { count }) => nextRuns(parseCron(c.expression), new Date(), Math.min(Math.max(count ?? 5, 1), 100)),
+      resolve: (c, { count }) => {
+        const n = count ?? 5;
+        if (!Number.isInteger(n) || n < 1 || n > 100) throw new ValidationError('count', `count must be from 1 to 100, got ${n}`);
+        return nextRuns(parseCron(c.expression), new Date(), n);
+      },
     }),
   }),
 });
@@ -43,6 +51,8 @@ builder.queryFields((t) => ({
   }),
   baselines: t.field({
     type: [BaselineRef],
+    description: "Every baseline, or an endpoint's (NotFoundError for an unknown endpoint)",
+    errors: { types: [NotFoundError], result: { name: 'BaselineList' }, dataField: { name: 'baselines' } },
     args: { endpoint: t.arg.string() },
     resolve: (_root, { endpoint }, { services }) => services.monitor.baselines.list(endpoint),
   }),
@@ -54,6 +64,8 @@ builder.queryFields((t) => ({
   }),
   monitoringSchedules: t.field({
     type: [ScheduleRef],
+    description: "Every schedule, or an endpoint's (NotFoundError for an unknown endpoint)",
+    errors: { types: [NotFoundError], result: { name: 'MonitoringScheduleList' }, dataField: { name: 'schedules' } },
     args: { endpoint: t.arg.string() },
     resolve: (_root, { endpoint }, { services }) => services.monitor.schedules.list(endpoint),
   }),
@@ -66,13 +78,14 @@ builder.queryFields((t) => ({
   monitoringExecutions: t.field({
     type: [ExecutionRef],
     description: "A schedule's executions, newest first, optionally of one status (first: 1–500, default 20)",
+    errors: { types: [NotFoundError, ValidationError], result: { name: 'MonitoringExecutionList' }, dataField: { name: 'executions' } },
     args: { schedule: t.arg.string({ required: true }), status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
     resolve: (_root, { schedule, ...args }, { services }) => services.monitor.executions.list(schedule, args),
   }),
   metrics: t.field({
     type: MetricSeriesRef,
     description: "One metric of a schedule over [from, to), for charts (e.g. class_count_14, max_class_share)",
-    errors: {},
+    errors: { types: [NotFoundError] },
     args: {
       schedule: t.arg.string({ required: true }),
       name: t.arg.string({ required: true }),
@@ -88,18 +101,21 @@ builder.queryFields((t) => ({
   cronExpression: t.field({
     type: CronRef,
     description: 'A 5-field cron expression from a helper: HOURLY, DAILY at hour, EVERY_N_HOURS (hours) from hour',
-    errors: {},
+    errors: { types: [ValidationError] },
     args: { kind: t.arg({ type: CronKindEnum, required: true }), hour: t.arg.int(), hours: t.arg.int() },
-    resolve: (_root, { kind, hour, hours }) => ({ expression: cronExpression(kind as CronKind, { hour, hours }) }),
+    resolve: (_root, { kind, hour, hours }) => ({ expression: cronExpression(kind, { hour, hours }) }),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
   monitorAlerts: t.field({
     type: AlertRef,
-    description: "Executions that complete with violations, from any replica (one endpoint's, or all)",
+    description: "Executions that complete with violations, from any replica (one endpoint's, or all; an error with code NOT_FOUND for an unknown endpoint)",
     args: { endpoint: t.arg.string() },
-    subscribe: (_root, { endpoint }, { services }) => subscribeAlerts(services.pubsub, endpoint),
+    subscribe: async (_root, { endpoint }, { services }) => {
+      if (endpoint && !(await services.endpoints.get(endpoint))) throw topLevelError(new NotFoundError('Endpoint', endpoint));
+      return subscribeAlerts(services.pubsub, endpoint);
+    },
     resolve: (alert) => alert,
   }),
 }));

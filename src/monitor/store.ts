@@ -90,6 +90,12 @@ export class MonitorStore {
     return row && toBaseline(row);
   }
 
+  /** several baselines by id, in one query (for DataLoaders) */
+  async baselinesByIds(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
+    const rows = await this.prisma.baseline.findMany({ where: { id: { in: [...ids] } }, include: ENDPOINT });
+    return new Map(rows.map((row) => [row.id, toBaseline(row)]));
+  }
+
   async baselineByName(endpointId: string, name: string): Promise<BaselineRecord | null> {
     const row = await this.prisma.baseline.findUnique({ where: { endpointId_name: { endpointId, name } }, include: ENDPOINT });
     return row && toBaseline(row);

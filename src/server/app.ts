@@ -9,7 +9,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from '../logger.ts';
-import type { GraphQLContext } from '../services.ts';
+import type { GraphQLContext } from '../context.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { queryLimitPlugins } from './limits.ts';
 import { findRoute, sendGraphQLError, sendJson, type Route } from './routes.ts';

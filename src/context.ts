@@ -1,0 +1,83 @@
+/**
+ * The GraphQL context: the services the composition root built (shared), and the DataLoaders of one
+ * request (fresh per request), so that a list of N rows loads each relation with one query, not N.
+ */
+import DataLoader from 'dataloader';
+import type { PubSub } from 'graphql-yoga';
+import type { CaptureService, CaptureView } from './capture/service.ts';
+import type { SaliencyService } from './debugger/saliency.ts';
+import type { StepRecord, TensorRecord } from './debugger/store.ts';
+import type { TrialService } from './debugger/trial.ts';
+import type { EndpointService } from './endpoints/service.ts';
+import type { InferenceService } from './inference/service.ts';
+import type { ModelCatalog } from './models/catalog.ts';
+import type { ModelRegistry } from './models/registry.ts';
+import type { Monitor } from './monitor/index.ts';
+import type { BaselineRecord, ExecutionRecord, MetricPoint, Violation } from './monitor/types.ts';
+import type { EventMap } from './pubsub/events.ts';
+
+export interface ServerInfo {
+  version: string;
+  databaseProvider: string;
+  eventBus: string;
+  instanceId: string;
+}
+
+export interface Services {
+  info: ServerInfo;
+  endpoints: EndpointService;
+  captures: CaptureService;
+  inference: InferenceService;
+  models: ModelCatalog;
+  runtimes: ModelRegistry;
+  pubsub: PubSub<EventMap>;
+  /** Model Monitor: baselines, schedules, executions, metrics, scheduler */
+  monitor: Monitor;
+  /** the debugger's saved steps and tensors (smdebug's Trial) */
+  trials: TrialService;
+  /** saliency maps from stored tensors */
+  saliency: SaliencyService;
+}
+
+/** one loader per relation that a list of rows resolves row by row */
+export interface Loaders {
+  capture: DataLoader<string, CaptureView | null>;
+  debugStepOfCapture: DataLoader<string, StepRecord | null>;
+  tensorsOfStep: DataLoader<string, TensorRecord[]>;
+  baseline: DataLoader<string, BaselineRecord | null>;
+  execution: DataLoader<string, ExecutionRecord | null>;
+  violationsOfExecution: DataLoader<string, Violation[]>;
+  metricsOfExecution: DataLoader<string, MetricPoint[]>;
+}
+
+export interface GraphQLContext {
+  services: Services;
+  loaders: Loaders;
+}
+
+export function createContext(services: Services): GraphQLContext {
+  const { captures, trials, monitor } = services;
+  return {
+    services,
+    loaders: {
+      capture: batched((ids) => captures.getMany(ids), null),
+      debugStepOfCapture: batched((ids) => trials.stepsOfCaptures(ids), null),
+      tensorsOfStep: batched((ids) => trials.tensorsOfSteps(ids), []),
+      baseline: batched((ids) => monitor.baselines.getMany(ids), null),
+      execution: batched((ids) => monitor.executions.getMany(ids), null),
+      violationsOfExecution: batched((ids) => monitor.executions.violationsOf(ids), []),
+      metricsOfExecution: batched((ids) => monitor.executions.metricsOf(ids), []),
+    },
+  };
+}
+
+/** a loader over a batch query that answers a map; keys it leaves out get `missing` */
+function batched<Value, Missing extends Value | null>(
+  load: (keys: readonly string[]) => Promise<Map<string, Value>>,
+  missing: Missing,
+): DataLoader<string, Value | Missing> {
+  return new DataLoader(async (keys) => {
+    const found = await load(keys);
+    return keys.map((key) => found.get(key) ?? missing);
+  });
+}
