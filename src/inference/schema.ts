@@ -46,19 +46,20 @@ const predictArgs = builder.args((t) => ({
 }));
 
 interface PredictBatch {
-  predictions: (Prediction | InvalidImageError)[];
+  /** every item settled: a prediction, or an InvalidImageError (anything else failed the whole call) */
+  settled: PromiseSettledResult<Prediction>[];
 }
-
-const PredictBatchItemRef = builder.unionType('PredictBatchItem', {
-  description: 'One image of a batch: its prediction, or why it could not be read',
-  types: [PredictionRef, InvalidImageError],
-  resolveType: (item) => (item instanceof InvalidImageError ? 'InvalidImageError' : 'Prediction'),
-});
 
 const PredictBatchRef = builder.objectRef<PredictBatch>('PredictBatch').implement({
   description: 'The answers to a predictBatch call, in the order of its images; each succeeds or fails on its own',
   fields: (t) => ({
-    predictions: t.field({ type: [PredictBatchItemRef], resolve: (b) => b.predictions }),
+    predictions: t.field({
+      type: [PredictionRef],
+      description: 'one per image: its prediction, or why it could not be read',
+      itemErrors: { types: [InvalidImageError], union: { name: 'PredictBatchItem' } },
+      // a failed item becomes a rejection only here, where the errors plugin handles it at once
+      resolve: (b) => b.settled.map((s) => (s.status === 'fulfilled' ? s.value : Promise.reject(s.reason))),
+    }),
   }),
 });
 
@@ -88,12 +89,9 @@ builder.mutationFields((t) => ({
       const settled = await Promise.allSettled(
         args.images.map(async (image, i) => services.inference.predict(args.endpoint, await readImageInput(image, `images[${i}]`), k)),
       );
-      const predictions = settled.map((s) => {
-        if (s.status === 'fulfilled') return s.value;
-        if (s.reason instanceof InvalidImageError) return s.reason;
-        throw s.reason;
-      });
-      return { predictions };
+      const unexpected = settled.find((s) => s.status === 'rejected' && !(s.reason instanceof InvalidImageError));
+      if (unexpected?.status === 'rejected') throw unexpected.reason;
+      return { settled };
     },
   }),
 }));

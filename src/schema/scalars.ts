@@ -1,3 +1,7 @@
+/**
+ * Custom scalars. Parse failures throw plain errors, not GraphQLErrors: graphql-js then prefixes the
+ * variable or argument at fault and the expected type ("Variable "$from" got invalid value …").
+ */
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder.ts';
 
@@ -7,13 +11,13 @@ builder.scalarType('DateTime', {
   parseValue: (value) => {
     const date = new Date(value as string);
     if (typeof value !== 'string' || Number.isNaN(date.getTime())) {
-      throw new GraphQLError(`DateTime must be an ISO-8601 string, got ${JSON.stringify(value)}`);
+      throw new TypeError('a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"');
     }
     return date;
   },
   parseLiteral: (ast) => {
     const date = ast.kind === Kind.STRING ? new Date(ast.value) : new Date(NaN);
-    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    if (Number.isNaN(date.getTime())) throw new TypeError('a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"');
     return date;
   },
 });
@@ -32,7 +36,7 @@ builder.scalarType('File', {
   // Yoga hands over its own File implementation (a ponyfill), so check the shape, not the class
   parseValue: (value) => {
     if (typeof (value as File | null)?.arrayBuffer !== 'function') {
-      throw new GraphQLError('File must be sent as a multipart upload');
+      throw new TypeError('a File is sent as a multipart upload (graphql-multipart-request-spec)');
     }
     return value as File;
   },

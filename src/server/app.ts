@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { GraphQLContext } from '../context.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { queryLimitPlugins } from './limits.ts';
+import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 import { findRoute, sendGraphQLError, sendJson, type Route } from './routes.ts';
 
 export interface ServerOptions {
@@ -56,7 +57,7 @@ export function createServer(options: ServerOptions): VigilServer {
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
-    plugins: queryLimitPlugins({ maxDepth: options.maxQueryDepth, maxCost: options.maxQueryCost }),
+    plugins: [...queryLimitPlugins({ maxDepth: options.maxQueryDepth, maxCost: options.maxQueryCost }), useReadableVariableErrors()],
   });
 
   const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {

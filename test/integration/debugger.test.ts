@@ -33,7 +33,9 @@ const UPDATE = `mutation($name: String!, $input: UpdateEndpointInput!) { updateE
 const PREDICT = `mutation($endpoint: String!, $image: ImageInput!) {
   predict(endpoint: $endpoint, image: $image) { __typename ... on Prediction { predictedClass confidence captureId debugStep } ... on VigilError { code message } }
 }`;
-const ERROR = `... on VigilError { __typename code message } ... on NotFoundError { resource key } ... on ValidationError { field }`;
+const ERROR = `... on VigilError { __typename code message } ... on NotFoundError { resource key }`;
+/** for fields whose union has ValidationError too */
+const ERROR_OR_INVALID = `${ERROR} ... on ValidationError { field }`;
 const TRIAL = (body: string) => `query($endpoint: String!) { trial(endpoint: $endpoint) { __typename ... on Trial { ${body} } ${ERROR} } }`;
 const SALIENCY_FIELDS = `
   __typename
@@ -42,7 +44,7 @@ const SALIENCY_FIELDS = `
     heatmapUrl overlayUrl completenessResidual completeness { classId logit explained residual }
     background { max mean flagged message radius threshold pixels }
   }
-  ${ERROR}`;
+  ${ERROR_OR_INVALID}`;
 
 function b64f32(text: string): Float32Array {
   const bytes = Buffer.from(text, 'base64');
@@ -111,18 +113,18 @@ describe('debugger hook and trial API', () => {
 
   it('saves the tensors the regex selects (smdebug re.match semantics), plus logits', async () => {
     const t = await trial('dbg', `
-      names: tensorNames(step: 0) { __typename ... on TrialTensorNamesSuccess { data } }
-      bn: tensorNames(step: 0, regex: "layer4\\\\.1\\\\.bn2") { ... on TrialTensorNamesSuccess { data } }
-      grads: tensorNames(regex: ".*output_grad", collection: "fullgrad") { ... on TrialTensorNamesSuccess { data } }
+      names: tensorNames(step: 0) { __typename ... on TensorNameList { names } }
+      bn: tensorNames(step: 0, regex: "layer4\\\\.1\\\\.bn2") { ... on TensorNameList { names } }
+      grads: tensorNames(regex: ".*output_grad", collection: "fullgrad") { ... on TensorNameList { names } }
       step(step: 0) { ... on DebugStep { captureId storedBytes tensors { name shape dtype encoding storedBytes } } }`);
     const expected = [...selectTensors(CATALOG, { includeRegex: REGEX, collections: [] }), 'logits'].sort();
-    expect(t.names.data).toEqual(expected);
+    expect(t.names.names).toEqual(expected);
     // the write-up's regex saves the input (its `image` alias), its gradient, every site's output and gradient, and the biases
     for (const name of ['input', 'input_grad', 'bn1.output', 'bn1.output_grad', 'bn1.bias', 'layer2.0.downsample.output_grad', 'fc.bias', 'logits']) {
       expect(expected).toContain(name);
     }
-    expect(t.bn.data).toEqual(['layer4.1.bn2.bias', 'layer4.1.bn2.output', 'layer4.1.bn2.output_grad']);
-    expect(t.grads.data).toEqual(CATALOG.sites.map((s) => `${s.name}.output_grad`).sort());
+    expect(t.bn.names).toEqual(['layer4.1.bn2.bias', 'layer4.1.bn2.output', 'layer4.1.bn2.output_grad']);
+    expect(t.grads.names).toEqual(CATALOG.sites.map((s) => `${s.name}.output_grad`).sort());
     expect(t.step.captureId).toBe(predictions[0]!.captureId);
     const bytes = t.step.tensors.reduce((sum: number, x: { storedBytes: number }) => sum + x.storedBytes, 0);
     expect(t.step.storedBytes).toBe(bytes);
@@ -187,9 +189,9 @@ describe('debugger hook and trial API', () => {
       step(step: 7) { __typename ${ERROR} }
       tensor(name: "bn1.outptu_grad") { __typename ${ERROR} }
       value: tensor(name: "bn1.output_grad") { ... on DebugTensor { value(step: 9) { __typename ${ERROR} } reduction(step: 9, kind: MAX) { __typename ${ERROR} } } }
-      bad: tensorNames(regex: "bn1[") { __typename ${ERROR} }
-      badCollection: tensorNames(collection: "weights") { __typename ${ERROR} }
-      badStep: tensorNames(step: 42) { __typename ${ERROR} }`);
+      bad: tensorNames(regex: "bn1[") { __typename ${ERROR_OR_INVALID} }
+      badCollection: tensorNames(collection: "weights") { __typename ${ERROR_OR_INVALID} }
+      badStep: tensorNames(step: 42) { __typename ${ERROR_OR_INVALID} }`);
     expect(t.step).toMatchObject({ __typename: 'NotFoundError', resource: 'DebugStep', key: '7' });
     expect(t.step.message).toContain('available steps are 0, 1, 2');
     expect(t.tensor).toMatchObject({ __typename: 'NotFoundError', resource: 'Tensor', key: 'bn1.outptu_grad' });
@@ -359,7 +361,7 @@ describe('debugger hook and trial API', () => {
       `query($id: ID!) { capture(id: $id) {
         small: saliency(backgroundRadius: 0.05) { ... on SaliencyMap { background { max flagged message radius pixels } } }
         wide: saliency(backgroundRadius: 0.7) { ... on SaliencyMap { background { max flagged message radius pixels } } }
-        bad: saliency(backgroundRadius: 0) { __typename ${ERROR} } } }`,
+        bad: saliency(backgroundRadius: 0) { __typename ${ERROR_OR_INVALID} } } }`,
       { id: p.captureId },
     );
     // a tiny circle leaves the map's strong values outside it: flagged, with the write-up's message
@@ -410,7 +412,7 @@ describe('debugger hook and trial API', () => {
     expect(without.saliency).toMatchObject({ __typename: 'NotFoundError', resource: 'DebugStep', key: plain.captureId });
     expect(without.saliency.message).toContain('has no debugger step');
     expect(without.saliency.message).toContain('debugHook: { enabled: true');
-    expect(missing).toMatchObject({ __typename: 'ValidationError', field: 'method' });
+    expect(missing).toMatchObject({ __typename: 'NotFoundError', resource: 'Tensor', key: 'bn1.output_grad' });
     expect(missing.message).toContain('20 site gradients (bn1.output_grad, layer1.0.bn1.output_grad, …, layer4.1.bn2.output_grad)');
     expect(missing.message).toContain('20 site biases');
     expect(missing.message).toContain("'fullgrad' collection");
@@ -419,7 +421,7 @@ describe('debugger hook and trial API', () => {
     expect(badSize).toMatchObject({ __typename: 'ValidationError', field: 'size' });
 
     const t = await trial('inputonly', `step(step: 0) { ... on DebugStep { completeness { __typename ${ERROR} } } }`);
-    expect(t.step.completeness).toMatchObject({ __typename: 'ValidationError' });
+    expect(t.step.completeness).toMatchObject({ __typename: 'NotFoundError', resource: 'Tensor' });
     expect(t.step.completeness.message).toContain('the completeness check needs: fc.bias, 20 site gradients');
 
     const http = async (url: string) => {
@@ -430,7 +432,7 @@ describe('debugger hook and trial API', () => {
     const noStep = await http(`/saliency/${plain.captureId}/heatmap.png`);
     expect(noStep.status).toBe(404);
     expect(noStep.body.error).toContain('has no debugger step');
-    expect(await http(`/saliency/${partial.captureId}/overlay.png`)).toMatchObject({ status: 400, body: { code: 'VALIDATION' } });
+    expect(await http(`/saliency/${partial.captureId}/overlay.png`)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     expect(await http(`/saliency/${partial.captureId}/overlay.png?method=INPUT_X_GRADIENT&colormap=RAINBOW`)).toMatchObject({ status: 400 });
     expect(await http(`/saliency/${partial.captureId}/overlay.png?method=INPUT_X_GRADIENT&opacity=2`)).toMatchObject({ status: 400 });
     expect(await http('/steps/dbg/99/overlay.png')).toMatchObject({ status: 404 });

@@ -5,11 +5,10 @@ const ENDPOINT_FIELDS = `
   __typename
   ... on Endpoint { id name model dataCapture { enabled samplingPercentage captureMode } debugHook { enabled includeRegex saveInterval collections } }
   ... on VigilError { code message }
-  ... on ValidationError { field }
   ... on NotFoundError { resource key }
 `;
-const CREATE = `mutation($input: CreateEndpointInput!) { createEndpoint(input: $input) { ${ENDPOINT_FIELDS} } }`;
-const UPDATE = `mutation($name: String!, $input: UpdateEndpointInput!) { updateEndpoint(name: $name, input: $input) { ${ENDPOINT_FIELDS} } }`;
+const CREATE = `mutation($input: CreateEndpointInput!) { createEndpoint(input: $input) { ${ENDPOINT_FIELDS} ... on ValidationError { field } } }`;
+const UPDATE = `mutation($name: String!, $input: UpdateEndpointInput!) { updateEndpoint(name: $name, input: $input) { ${ENDPOINT_FIELDS} ... on ValidationError { field } } }`;
 const DELETE = `mutation($name: String!) { deleteEndpoint(name: $name) { ${ENDPOINT_FIELDS} } }`;
 
 describe('endpoint registry over HTTP', () => {
@@ -40,7 +39,6 @@ describe('endpoint registry over HTTP', () => {
 
   it.each([
     [{ name: 'bad name!' }, 'name', /invalid/],
-    [{ name: 'm1', model: 'no-such-model' }, 'model', /Unknown model 'no-such-model'.*gtsrb-resnet18/],
     [{ name: 'p1', dataCapture: { enabled: true, samplingPercentage: 100.5 } }, 'dataCapture.samplingPercentage', /between 0 and 100/],
     [{ name: 'p2', dataCapture: { samplingPercentage: -1 } }, 'dataCapture.samplingPercentage', /between 0 and 100/],
     [{ name: 'r1', debugHook: { enabled: true, includeRegex: '.*bn(' } }, 'debugHook.includeRegex', /Invalid regex/],
@@ -52,6 +50,13 @@ describe('endpoint registry over HTTP', () => {
     expect(createEndpoint.message).toMatch(message);
     const { endpoint } = await server.client.data(`query($n: String!) { endpoint(name: $n) { name } }`, { n: input.name });
     expect(endpoint).toBeNull();
+  });
+
+  it('answers an unknown model with a NotFoundError naming the available ones, and writes nothing', async () => {
+    const { createEndpoint } = await server.client.data(CREATE, { input: { name: 'm1', model: 'no-such-model' } });
+    expect(createEndpoint).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND', resource: 'Model', key: 'no-such-model' });
+    expect(createEndpoint.message).toMatch(/available models are .*gtsrb-resnet18/);
+    expect((await server.client.data(`{ endpoint(name: "m1") { name } }`)).endpoint).toBeNull();
   });
 
   it('updates configurations partially and keeps what is not mentioned', async () => {

@@ -211,8 +211,10 @@ describe('model monitor checks', () => {
 
     const limited = await createBaseline({ endpoint: 'drift', name: 'three', directory: FIXTURES, limit: 3 });
     expect(limited.itemCount).toBe(3);
-    const { baselines } = await server.client.data(`{ baselines(endpoint: "drift") { name } }`);
-    expect(baselines.map((b: { name: string }) => b.name)).toEqual(['ref', 'fixtures', 'three']);
+    const { baselines } = await server.client.data(`{ baselines(endpoint: "drift") { ... on BaselineList { baselines { name } } } }`);
+    expect(baselines.baselines.map((b: { name: string }) => b.name)).toEqual(['ref', 'fixtures', 'three']);
+    const unknown = await server.client.data(`{ baselines(endpoint: "nope") { __typename ... on NotFoundError { resource key } } }`);
+    expect(unknown.baselines).toEqual({ __typename: 'NotFoundError', resource: 'Endpoint', key: 'nope' });
     const { deleteBaseline } = await server.client.data(`mutation($id: ID!) { deleteBaseline(id: $id) { __typename ... on Baseline { name } } }`, { id: limited.id });
     expect(deleteBaseline).toEqual({ __typename: 'Baseline', name: 'three' });
   });
@@ -224,7 +226,7 @@ describe('model monitor checks', () => {
       [{ directory: `${FIXTURES}/../../../src` }, 'ValidationError', 'directory', /not inside/],
       [{ directory: `${FIXTURES}/fixtures.json` }, 'ValidationError', 'directory', /not a directory/],
       [{ directory: FIXTURES, from: new Date().toISOString() }, 'ValidationError', 'directory', /not both/],
-      [{ endpoint: 'nope' }, 'ValidationError', 'endpoint', /does not exist/],
+      [{ endpoint: 'nope' }, 'NotFoundError', undefined, /Endpoint 'nope' does not exist/],
       [{ categoricalThreshold: 2 }, 'ValidationError', 'categoricalThreshold', /\(0, 1\]/],
       [{ name: 'ref' }, 'ConflictError', undefined, /already has a baseline named 'ref'/],
       [{ endpoint: 'few', name: 'empty', from: new Date(0).toISOString(), to: new Date(1000).toISOString() }, 'ValidationError', 'from', /no data/],

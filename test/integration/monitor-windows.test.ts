@@ -83,9 +83,9 @@ describe('monitoring windows and the scheduler', () => {
     });
     await new Promise((r) => setTimeout(r, 500)); // several more ticks
     const { monitoringSchedule: s } = await server.client.data(
-      `{ monitoringSchedule(name: "due-s") { nextRunAt executions { trigger recordCount } } }`,
+      `{ monitoringSchedule(name: "due-s") { nextRunAt executions { ... on MonitoringScheduleExecutionList { executions { trigger recordCount } } } } }`,
     );
-    expect(s.executions).toEqual([{ trigger: 'SCHEDULED', recordCount: 40 }]);
+    expect(s.executions.executions).toEqual([{ trigger: 'SCHEDULED', recordCount: 40 }]);
     expect(s.nextRunAt).toBe(`${new Date().getUTCFullYear() + 1}-01-01T00:00:00.000Z`);
     const row = await server.app.database.prisma.monitoringSchedule.findUniqueOrThrow({ where: { id: schedule.id } });
     expect([row.leaseOwner, row.leaseExpiresAt]).toEqual([null, null]);

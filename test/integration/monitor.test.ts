@@ -95,8 +95,8 @@ describe('model monitor: the write-up scenario', () => {
 
     // listings by schedule and status
     const list = async (status?: string) =>
-      (await server.client.data(`query($s: MonitoringExecutionStatus) { monitoringExecutions(schedule: "signs-hourly", status: $s) { id status } }`, { s: status }))
-        .monitoringExecutions;
+      (await server.client.data(`query($s: MonitoringExecutionStatus) { monitoringExecutions(schedule: "signs-hourly", status: $s) { ... on MonitoringExecutionList { executions { id status } } } }`, { s: status }))
+        .monitoringExecutions.executions;
     expect((await list()).map((e: { id: string }) => e.id)).toEqual([second.id, first.id]);
     expect((await list('CompletedWithViolations')).map((e: { id: string }) => e.id)).toEqual([second.id]);
     expect((await list('Completed')).map((e: { id: string }) => e.id)).toEqual([first.id]);
@@ -139,25 +139,25 @@ describe('model monitor: the write-up scenario', () => {
   it('rejects invalid schedules with typed errors naming the field', async () => {
     const create = async (input: Record<string, unknown>) =>
       (await server.client.data(CREATE_SCHEDULE, { input: { name: 'bad', endpoint: 'signs', cron: '0 * * * *', ...input } })).createMonitoringSchedule;
-    const cases: [Record<string, unknown>, string, string, RegExp][] = [
+    const cases: [Record<string, unknown>, string, string | undefined, RegExp][] = [
       [{ cron: '61 * * * *' }, 'ValidationError', 'cron', /minute value 61 is out of range 0–59/],
       [{ cron: '* * * *' }, 'ValidationError', 'cron', /expected 5 fields/],
       [{ cron: '0 0 30 2 *' }, 'ValidationError', 'cron', /never fires/],
       [{ cron: null }, 'ValidationError', 'cron', /needs cron/],
       [{ cronHelper: { kind: 'EVERY_N_HOURS', hours: 0 }, cron: null }, 'ValidationError', 'cronHelper.hours', /from 1 to 23/],
-      [{ endpoint: 'nope' }, 'ValidationError', 'endpoint', /Endpoint 'nope' does not exist/],
+      [{ endpoint: 'nope' }, 'NotFoundError', undefined, /Endpoint 'nope' does not exist/],
       [{ checks: { classShare: { threshold: 1.5 } } }, 'ValidationError', 'checks.classShare.threshold', /\(0, 1\]/],
       [{ checks: { lowConfidence: { maxShare: 0 } } }, 'ValidationError', 'checks.lowConfidence.maxShare', /\(0, 1\]/],
       [{ checks: { completeness: { minNonNullShare: -0.1 } } }, 'ValidationError', 'checks.completeness.minNonNullShare', /\(0, 1\]/],
       [{ checks: { drift: { enabled: true } } }, 'ValidationError', 'checks.drift.enabled', /baseline/],
       [{ checks: { minSampleSize: 0 } }, 'ValidationError', 'checks.minSampleSize', /≥ 1/],
-      [{ baseline: 'missing' }, 'ValidationError', 'baseline', /no baseline 'missing'/],
+      [{ baseline: 'missing' }, 'NotFoundError', undefined, /no baseline 'missing'/],
       [{ name: 'bad name' }, 'ValidationError', 'name', /invalid/],
     ];
     for (const [input, type, field, message] of cases) {
       const result = await create(input);
       expect({ input, type: result.__typename, field: result.field }).toEqual({ input, type, field });
-      expect(result.code).toBe('VALIDATION');
+      expect(result.code).toBe(type === 'NotFoundError' ? 'NOT_FOUND' : 'VALIDATION');
       expect(result.message).toMatch(message);
     }
     expect((await create({ name: 'signs-hourly' })).__typename).toBe('ConflictError');
@@ -168,13 +168,13 @@ describe('model monitor: the write-up scenario', () => {
 
   it('builds cron expressions with the helpers and runs sub-hour crons', async () => {
     const cron = async (args: string) =>
-      (await server.client.data(`{ cronExpression(${args}) { __typename ... on CronExpression { expression nextRuns(count: 3) } ... on ValidationError { field } } }`))
+      (await server.client.data(`{ cronExpression(${args}) { __typename ... on CronExpression { expression nextRuns(count: 3) { ... on CronRunList { runs } } } ... on ValidationError { field } } }`))
         .cronExpression;
     expect((await cron('kind: HOURLY')).expression).toBe('0 * * * *');
     expect((await cron('kind: DAILY, hour: 6')).expression).toBe('0 6 * * *');
     const everySix = await cron('kind: EVERY_N_HOURS, hours: 6, hour: 1');
     expect(everySix.expression).toBe('0 1/6 * * *');
-    expect(everySix.nextRuns.map((d: string) => new Date(d).getUTCHours()).every((h: number) => [1, 7, 13, 19].includes(h))).toBe(true);
+    expect(everySix.nextRuns.runs.map((d: string) => new Date(d).getUTCHours()).every((h: number) => [1, 7, 13, 19].includes(h))).toBe(true);
     expect(await cron('kind: DAILY, hour: 24')).toEqual({ __typename: 'ValidationError', field: 'hour' });
 
     const s = await createSchedule(server, { name: 'five-minutes', endpoint: 'signs', cron: '*/5 * * * *' });

@@ -72,11 +72,12 @@ describe('predict over HTTP', () => {
     const { predictBatch } = await server.client.data(
       `mutation($images: [ImageInput!]!) { predictBatch(endpoint: "signs", images: $images) {
         __typename
-        ... on MutationPredictBatchSuccess { data { ${PREDICTION} } } ... on VigilError { code message } } }`,
+        ... on PredictBatch { predictions { __typename ... on Prediction { predictedClass } ... on VigilError { code message } } }
+        ... on VigilError { code message } } }`,
       { images },
     );
-    expect(predictBatch.__typename).toBe('MutationPredictBatchSuccess');
-    const items = predictBatch.data;
+    expect(predictBatch.__typename).toBe('PredictBatch');
+    const items = predictBatch.predictions;
     expect(items.map((i: { __typename: string }) => i.__typename)).toEqual(['Prediction', 'InvalidImageError', 'Prediction', 'Prediction']);
     const single = (await server.client.data(PREDICT, { endpoint: 'signs', image: images[2] })).predict;
     expect(items[2].predictedClass).toBe(single.predictedClass);
@@ -99,15 +100,16 @@ describe('predict over HTTP', () => {
     expect(ok.predict.__typename).toBe('Prediction');
   });
 
-  it('rejects invalid base64, zero or two image fields, an unknown endpoint and a bad topK', async () => {
+  it("rejects invalid base64, an unknown endpoint and a topK outside 1 to the model's 43 classes", async () => {
     const before = await captureCount(server);
     const png = fixture('noise.png').toString('base64');
     const cases: [Record<string, unknown>, string, string][] = [
-      [{ endpoint: 'signs', image: { base64: '***' } }, 'InvalidImageError', 'not valid base64'],
-      [{ endpoint: 'signs', image: {} }, 'ValidationError', 'exactly one of file, base64 or npy'],
-      [{ endpoint: 'signs', image: { base64: png, npy: png } }, 'ValidationError', 'exactly one'],
+      [{ endpoint: 'signs', image: { base64: '***' } }, 'InvalidImageError', 'image.base64 is not valid base64'],
+      [{ endpoint: 'signs', image: { npy: 'AAAA=A' } }, 'InvalidImageError', 'image.npy is not valid base64'],
+      [{ endpoint: 'signs', image: { base64: 'data:text/plain,hello' } }, 'InvalidImageError', "without ';base64,'"],
       [{ endpoint: 'nowhere', image: { base64: png } }, 'NotFoundError', "Endpoint 'nowhere' does not exist"],
-      [{ endpoint: 'signs', image: { base64: png }, topK: 0 }, 'ValidationError', 'topK'],
+      [{ endpoint: 'signs', image: { base64: png }, topK: 0 }, 'ValidationError', 'topK must be from 1 to 43'],
+      [{ endpoint: 'signs', image: { base64: png }, topK: 44 }, 'ValidationError', 'topK must be from 1 to 43'],
     ];
     for (const [variables, typename, message] of cases) {
       const { predict } = await server.client.data(PREDICT, variables);
@@ -115,6 +117,24 @@ describe('predict over HTTP', () => {
       expect(predict.message).toContain(message);
     }
     expect(await captureCount(server)).toBe(before);
+  });
+
+  it('refuses zero or two image fields before running (ImageInput is @oneOf)', async () => {
+    const png = fixture('noise.png').toString('base64');
+    for (const image of [{}, { base64: png, npy: png }]) {
+      const result = await server.client.request(PREDICT, { endpoint: 'signs', image });
+      expect(result.data).toBeUndefined();
+      expect(result.errors?.[0]?.message).toMatch(/Exactly one key must be specified for OneOf type "ImageInput"/);
+    }
+  });
+
+  it("accepts a data: URL, as a browser's FileReader makes, and lists exactly topK classes", async () => {
+    const png = fixture('warning_triangle.png').toString('base64');
+    const plain = (await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: png }, topK: 43 })).predict;
+    const fromUrl = (await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: `data:image/png;base64,${png}` }, topK: 43 })).predict;
+    expect(fromUrl.__typename).toBe('Prediction');
+    expect(fromUrl.predictedClass).toBe(plain.predictedClass);
+    expect(fromUrl.top).toHaveLength(43);
   });
 
   it('refuses a 50 MB body with PAYLOAD_TOO_LARGE before reading it, and keeps serving', async () => {
