@@ -62,6 +62,7 @@ export const ENABLE_HOOK_HINT =
 export class TrialService {
   constructor(private readonly deps: { store: TensorStore; endpoints: Pick<EndpointService, 'get'> }) {}
 
+  /** @deprecated resolvers call the methods below (stepBytes, stepOfCapture); kept until debugger/schema.ts does */
   get store(): TensorStore {
     return this.deps.store;
   }
@@ -105,6 +106,17 @@ export class TrialService {
       names = (await this.deps.store.tensors(ref.id)).map((t) => t.name);
     }
     return names.filter((n) => (!regex || regex.test(n)) && (!collection || collection.test(n)));
+  }
+
+  /** the step saved with a capture, null when the hook did not save that request */
+  async stepOfCapture(capture: { id: string; endpointName: string; model: string }): Promise<StepRef | null> {
+    const step = await this.deps.store.stepOfCapture(capture.id);
+    return step && this.ref({ name: capture.endpointName, model: capture.model }, step);
+  }
+
+  /** Σ stored bytes of a step's tensors */
+  stepBytes(ref: Pick<StepRef, 'id'>): Promise<number> {
+    return this.deps.store.stepBytes(ref.id);
   }
 
   /** a step's tensors without their values */
