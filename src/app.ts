@@ -9,7 +9,7 @@ import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { migrateDeploy, migrationStatus } from './db/migrate/index.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
-import { CaptureWriter } from './capture/writer.ts';
+import { CaptureStore } from './capture/store.ts';
 import { DebugHook } from './debugger/hook.ts';
 import { StepEncoder } from './debugger/step-encoder.ts';
 import { saliencyRoutes } from './debugger/http.ts';
@@ -17,6 +17,7 @@ import { SaliencyService } from './debugger/saliency.ts';
 import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
+import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { EndpointStore } from './endpoints/store.ts';
@@ -66,14 +67,18 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   endpoints.start();
   // The default model loads at start: the first request does not pay for it, and /readyz reports it.
   if (models.has(config.defaultModel)) await runtimes.prepare(config.defaultModel);
-  const captures = new CaptureService({ prisma: database.prisma, endpoints, labels: (model) => models.get(model)?.labels });
-  const writer = new CaptureWriter(database.prisma, logger.child('capture'));
+  const captureStore = new CaptureStore(database.prisma);
+  const captures = new CaptureService({ store: captureStore, endpoints, models });
   const stepEncoder = new StepEncoder();
+  const recorder = new PredictionRecorder({
+    prisma: database.prisma,
+    logger: logger.child('capture'),
+    hook: new DebugHook(database.prisma, stepEncoder),
+  });
   const inference = new InferenceService({
     endpoints,
     models: runtimes,
-    writer,
-    hook: new DebugHook(database.prisma, stepEncoder),
+    recorder,
     pubsub: bus.pubsub,
     limits: { maxPixels: config.maxImagePixels },
     batch: config.batch,
@@ -81,7 +86,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 
   const tensorStore = new TensorStore(database.prisma);
   const trials = new TrialService({ store: tensorStore, endpoints });
-  const saliency = new SaliencyService({ prisma: database.prisma, store: tensorStore, models });
+  const saliency = new SaliencyService({ store: tensorStore, captures: captureStore, models });
 
   const monitor = createMonitor({
     prisma: database.prisma,
@@ -95,7 +100,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     schedulerIntervalMs: config.schedulerIntervalMs,
     limits: { maxPixels: config.maxImagePixels },
     baselineRoots: config.baselineRoots,
-    flush: () => writer.idle(),
+    flush: () => recorder.idle(),
   });
 
   const services: Services = {
@@ -161,7 +166,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       endpoints.stop();
       await monitor.scheduler.stop();
       await server.close();
-      await writer.idle();
+      await recorder.idle();
       await stepEncoder.close();
       await runtimes.close();
       await bus.close();

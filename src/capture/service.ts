@@ -3,10 +3,10 @@
  * captures, and the oldest-first JSON Lines export in SageMaker's data-capture format (for downloads
  * and the CLI), streamed page by page so that no window is ever loaded whole.
  */
-import type { Db } from '../db/client.ts';
 import type { EndpointService } from '../endpoints/service.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import { NotFoundError } from '../errors.ts';
+import { classLabel, type ModelCatalog } from '../models/catalog.ts';
 import { captureLine } from './export.ts';
 import {
   decodeCursor,
@@ -19,7 +19,7 @@ import {
   type PageArgs,
   type TimeRange,
 } from './queries.ts';
-import { CaptureStore } from './store.ts';
+import type { CaptureStore } from './store.ts';
 import type { CaptureRecord, CapturedOutput } from './types.ts';
 
 /** A capture with the endpoint it belongs to (what GraphQL serves). */
@@ -48,23 +48,20 @@ export interface CapturePage {
 }
 
 export interface CaptureServiceDeps {
-  prisma: Db;
+  store: CaptureStore;
   endpoints: Pick<EndpointService, 'get'>;
-  /** class names of a model, in class order (undefined for an unknown model) */
-  labels?: (model: string) => readonly string[] | undefined;
+  /** the models, whose labels name the classes (the export, which prints no labels, goes without) */
+  models?: Pick<ModelCatalog, 'labels'>;
   /** rows read per query by the export (default 500) */
   exportPageSize?: number;
 }
 
-const LABEL_CACHE_MS = 5000;
-
 export class CaptureService {
   readonly #store: CaptureStore;
   readonly #exportPageSize: number;
-  readonly #labelCache = new Map<string, { labels: readonly string[] | undefined; at: number }>();
 
   constructor(private readonly deps: CaptureServiceDeps) {
-    this.#store = new CaptureStore(deps.prisma);
+    this.#store = deps.store;
     this.#exportPageSize = deps.exportPageSize ?? 500;
   }
 
@@ -121,11 +118,6 @@ export class CaptureService {
     }
   }
 
-  /** the class's name in the model's labels, null when the model or class is unknown */
-  label(model: string, classId: number): string | null {
-    return this.#labels(model)?.[classId] ?? null;
-  }
-
   /** the predicted class and the runners-up stored with the capture, best first (up to 3) */
   top(capture: CaptureView): ClassScore[] {
     const pairs: [number | null, number | null][] = [
@@ -136,30 +128,26 @@ export class CaptureService {
     return pairs.flatMap(([classId, probability]) =>
       classId === null || probability === null
         ? []
-        : [{ classId, probability, label: this.#classLabel(capture, classId) ?? `class ${classId}` }],
+        : [{ classId, probability, label: this.#classLabel(capture, classId) }],
     );
   }
 
-  /** the predicted class's label: from the model's labels, else as the output recorded it */
+  /** the predicted class's label (null when the output was not captured) */
   predictedLabel(capture: CaptureView): string | null {
     return capture.predictedClass === null ? null : this.#classLabel(capture, capture.predictedClass);
   }
 
-  /** from the model's labels, else the label the output recorded when it names that class */
-  #classLabel(capture: CaptureView, classId: number): string | null {
-    const known = this.label(capture.model, classId);
-    if (known !== null) return known;
-    const output = parseOutput(capture.output);
-    return output?.predictedClass === classId && typeof output.label === 'string' ? output.label : null;
-  }
-
-  /** looked up at most once a few seconds per model (a catalog miss rescans the model folder) */
-  #labels(model: string): readonly string[] | undefined {
-    const cached = this.#labelCache.get(model);
-    if (cached && Date.now() - cached.at < LABEL_CACHE_MS) return cached.labels;
-    const labels = this.deps.labels?.(model);
-    this.#labelCache.set(model, { labels, at: Date.now() });
-    return labels;
+  /**
+   * From the model's labels; for a model no longer on disk, the label the answer recorded when it names
+   * that class; else the class number (classLabel's rule).
+   */
+  #classLabel(capture: CaptureView, classId: number): string {
+    const labels = this.deps.models?.labels(capture.model);
+    if (labels?.[classId] === undefined) {
+      const output = parseOutput(capture.output);
+      if (output?.predictedClass === classId && typeof output.label === 'string') return output.label;
+    }
+    return classLabel(labels, classId);
   }
 
   async #endpoint(name: string): Promise<Endpoint> {

@@ -63,4 +63,15 @@ export class CaptureStore {
     });
     return new Map(rows.map((row) => [row.id, { record: toRecord(row), endpoint: row.endpoint }]));
   }
+
+  /** the name and model of a capture's endpoint; null for an unknown capture */
+  async endpointOf(id: string): Promise<{ name: string; model: string } | null> {
+    const row = await this.prisma.capture.findUnique({ where: { id }, select: { endpoint: { select: { name: true, model: true } } } });
+    return row?.endpoint ?? null;
+  }
+
+  /** the request bytes (when captured) and the predicted class of a capture; null for an unknown capture */
+  input(id: string): Promise<{ inputData: Uint8Array | null; predictedClass: number | null } | null> {
+    return this.prisma.capture.findUnique({ where: { id }, select: { inputData: true, predictedClass: true } });
+  }
 }

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { prependLine, writeLines } from '../capture/export.ts';
 import { parseIsoDate } from '../capture/queries.ts';
 import { CaptureService } from '../capture/service.ts';
+import { CaptureStore } from '../capture/store.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { parseDatabaseUrl } from '../db/url.ts';
 import { EndpointStore } from '../endpoints/store.ts';
@@ -91,7 +92,7 @@ export async function captureExportCommand(
   io.stdout.on('error', onWriteError);
   try {
     const endpoints = new EndpointStore(database.prisma);
-    const captures = new CaptureService({ prisma: database.prisma, endpoints: { get: (name) => endpoints.findByName(name) } });
+    const captures = new CaptureService({ store: new CaptureStore(database.prisma), endpoints: { get: (name) => endpoints.findByName(name) } });
     const lines = captures.exportJsonLines(options.endpoint, { from, to });
     // Validation and the endpoint lookup run on the first line: an --out file is only created after.
     const first = await lines.next();

@@ -2,23 +2,24 @@
  * `vigil predict <image files or directories…> [--files-from FILE|-] [--batch N] [--model NAME] [--top K]`
  *
  * Classifies images with a bundled model, locally: no server, no database. Directories are walked
- * recursively (files sorted; only .png .jpg .jpeg .webp .ppm are taken); a file named on the command line
- * is always tried. `--files-from` reads more paths, one a line, from FILE or stdin (`-`). Prints one JSON object per image on stdout, in input order:
+ * recursively (files sorted; only .png .jpg .jpeg .webp .ppm .npy are taken, inference/classify-files.ts);
+ * a file named on the command line is always tried. `--files-from` reads more paths, one a line, from
+ * FILE or stdin (`-`). Prints one JSON object per image on stdout, in input order:
  *   {"path":…,"predictedClass":…,"label":…,"confidence":…[,"top":[{"classId","label","probability"}…]]}
  * or {"path":…,"error":"…"} for a file that cannot be read or decoded (the run goes on). Progress goes to
- * stderr for runs of more than 200 images. Preprocessing is the server's (prepareImage + writeNormalised),
- * the model runs through ModelRuntime's serving graph in batches, while the next batch is being decoded.
+ * stderr for runs of more than 200 images. Decoding, preprocessing and batching are classifyFiles's (the
+ * server's preprocessing; the serving graph runs one batch while the next is decoded).
  * Resolves to the exit code: 0 every image classified, 1 some image failed (or the model did not load),
  * 2 bad usage. MODEL_DIR, DEFAULT_MODEL, INFERENCE_DEVICE and MAX_IMAGE_PIXELS apply as for the server.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from '../inference/preprocess.ts';
-import { softmax, topK } from '../inference/scores.ts';
+import { classifyFiles, collectImageFiles, fileErrorMessage, IMAGE_EXTENSIONS } from '../inference/classify-files.ts';
+import type { DecodeLimits } from '../inference/preprocess.ts';
+import { topK } from '../inference/scores.ts';
 import { createLogger } from '../logger.ts';
 import { ModelCatalog, type ModelEntry } from '../models/catalog.ts';
 import { ModelRuntime } from '../models/runtime.ts';
@@ -27,10 +28,6 @@ import type { CliIo } from './capture-export.ts';
 export const PREDICT_USAGE =
   'usage: vigil predict <image files or directories…> [--files-from FILE|-] [--batch N] [--model NAME] [--top K]';
 
-/** extensions taken when walking a directory */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.webp', '.ppm']);
-/** images decoded at the same time */
-const DECODE_CONCURRENCY = 4;
 /** runs with more images than this report progress on stderr */
 const PROGRESS_ABOVE = 200;
 const PROGRESS_EVERY_MS = 2000;
@@ -59,130 +56,29 @@ export interface PredictOptions {
   batch: number;
   /** include the top K classes; undefined: no `top` field */
   top?: number | undefined;
+  limits: DecodeLimits;
   /** called with each line, in input order */
   onLine: (line: PredictLine | PredictErrorLine) => void;
   /** called after every batch */
   onProgress?: (done: number, total: number) => void;
 }
 
-/**
- * Expands the command line's files and directories, in order: a directory becomes its images (recursively,
- * sorted); anything else stays as given (one that cannot be read gets its error line when it is decoded).
- */
-export async function collectImageFiles(inputs: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const input of inputs) {
-    const stat = await fs.stat(input).catch(() => undefined);
-    if (stat?.isDirectory()) files.push(...(await walk(input)).sort(compareCodeUnits));
-    else files.push(input);
-  }
-  return files;
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await walk(full)));
-    else if (IMAGE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) found.push(full);
-  }
-  return found;
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function errorMessage(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return 'no such file or directory';
-  if (e?.code === 'EACCES') return 'permission denied';
-  if (e?.code === 'EISDIR') return 'is a directory';
-  return e?.message ?? String(error);
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-type Decoded = { path: string; resized: Uint8Array } | PredictErrorLine;
-
-/**
- * Classifies `files` in batches of `options.batch`; decoding the next batch overlaps with the model run
- * on the current one. Returns how many images failed.
- */
-export async function predictFiles(
-  runtime: ModelRuntime,
-  files: readonly string[],
-  limits: DecodeLimits,
-  options: PredictOptions,
-): Promise<number> {
-  const entry = runtime.entry;
-  const spec: PreprocessSpec = entry.manifest;
-  const [h, w] = spec.inputSize;
-  const plane = 3 * h * w;
-  const classes = runtime.classCount;
-  const labels = entry.labels;
-  const decode = (file: string): Promise<Decoded> =>
-    fs
-      .readFile(file)
-      .then((bytes) => prepareImage(bytes, spec, limits))
-      .then(
-        (prepared) => ({ path: file, resized: prepared.resized }),
-        (error: unknown) => ({ path: file, error: errorMessage(error) }),
-      );
-  const decodeBatch = (start: number) => mapLimit(files.slice(start, start + options.batch), DECODE_CONCURRENCY, decode);
-
+/** Classifies `files` (classifyFiles) and turns each result into its output line. Returns how many failed. */
+export async function predictFiles(runtime: ModelRuntime, catalog: ModelCatalog, files: readonly string[], options: PredictOptions): Promise<number> {
+  const model = runtime.entry.name;
+  const scores = (probabilities: Float64Array, k: number) =>
+    topK(probabilities, k).map((s) => ({ classId: s.classId, label: catalog.label(model, s.classId), probability: s.probability }));
   let failed = 0;
-  let pending: Promise<Decoded[]> | undefined = files.length ? decodeBatch(0) : undefined;
-  for (let start = 0; pending; start += options.batch) {
-    const decoded = await pending;
-    const nextStart = start + options.batch;
-    pending = nextStart < files.length ? decodeBatch(nextStart) : undefined;
-
-    const ok = decoded.filter((d): d is { path: string; resized: Uint8Array } => 'resized' in d);
-    let logits: Float32Array | undefined;
-    if (ok.length) {
-      const images = new Float32Array(ok.length * plane);
-      ok.forEach((d, i) => writeNormalised(d.resized, spec, images, i * plane));
-      logits = await runtime.runServing(images, ok.length);
+  for await (const result of classifyFiles(runtime, files, { batch: options.batch, limits: options.limits, onProgress: options.onProgress })) {
+    if ('error' in result) {
+      failed++;
+      options.onLine(result);
+      continue;
     }
-    let row = 0;
-    for (const d of decoded) {
-      if (!('resized' in d)) {
-        failed++;
-        options.onLine(d);
-        continue;
-      }
-      const probabilities = softmax(logits!.subarray(row * classes, (row + 1) * classes));
-      row++;
-      const best = topK(probabilities, 1)[0]!;
-      const line: PredictLine = {
-        path: d.path,
-        predictedClass: best.classId,
-        label: labels[best.classId] ?? String(best.classId),
-        confidence: best.probability,
-      };
-      if (options.top !== undefined) {
-        line.top = topK(probabilities, options.top).map((s) => ({
-          classId: s.classId,
-          label: labels[s.classId] ?? String(s.classId),
-          probability: s.probability,
-        }));
-      }
-      options.onLine(line);
-    }
-    options.onProgress?.(Math.min(nextStart, files.length), files.length);
+    const best = scores(result.probabilities, 1)[0]!;
+    const line: PredictLine = { path: result.path, predictedClass: best.classId, label: best.label, confidence: best.probability };
+    if (options.top !== undefined) line.top = scores(result.probabilities, options.top);
+    options.onLine(line);
   }
   return failed;
 }
@@ -237,7 +133,7 @@ export async function predictCommand(
       const text = from === '-' ? await readStream(process.stdin) : await fs.readFile(from, 'utf8');
       inputs.push(...text.split(/\r?\n/).filter((line) => line.trim() !== ''));
     } catch (error) {
-      say(`--files-from ${from}: ${errorMessage(error)}`);
+      say(`--files-from ${from}: ${fileErrorMessage(error)}`);
       return 2;
     }
   }
@@ -274,7 +170,7 @@ export async function predictCommand(
     return 1;
   }
 
-  const files = await collectImageFiles(inputs);
+  const files = await collectImageFiles(inputs, { symlinkedFiles: true });
   if (!files.length) {
     say(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) under ${inputs.join(', ')}`);
     return 0;
@@ -300,9 +196,10 @@ export async function predictCommand(
     say(`${done}/${total} images, ${rate.toFixed(1)} img/s`);
   };
   try {
-    const failed = await predictFiles(runtime, files, { maxPixels: config.maxImagePixels }, {
+    const failed = await predictFiles(runtime, catalog, files, {
       batch,
       top,
+      limits: { maxPixels: config.maxImagePixels },
       onLine: (line) => void io.stdout.write(`${JSON.stringify(line)}\n`),
       onProgress: report,
     });

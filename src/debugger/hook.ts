@@ -1,14 +1,15 @@
 /**
  * The debugger hook on the request path: numbers each request to a hook-enabled endpoint as a step,
  * decides whether the step is saved (every saveInterval-th, as smdebug's save_interval), which debug
- * outputs to fetch, and turns one image's outputs into rows written with its capture.
+ * outputs to fetch, and turns one image's outputs into its step's rows (step-rows.ts), written with its
+ * capture.
  */
 import { randomUUID } from 'node:crypto';
-import type { DebugRows } from '../capture/writer.ts';
 import type { Db } from '../db/client.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import type { TensorEncoding } from './encoding.ts';
 import type { StepEncoder } from './step-encoder.ts';
+import type { StepRows } from './step-rows.ts';
 import { selectTensors, type TensorCatalog, type TensorSource } from './tensor-names.ts';
 
 export interface StepPlan {
@@ -89,7 +90,8 @@ export class DebugHook {
     this.#blocks.set(endpointId, { next: hookStepCounter - STEP_BLOCK, end: hookStepCounter });
   }
 
-  async rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): Promise<DebugRows> {
+  /** the step's rows: its tensors encoded on the encoder thread (their buffers are handed over) */
+  async rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): Promise<StepRows> {
     const stepId = randomUUID();
     const tensors = plan.names.flatMap((name): StepTensor[] => {
       const source = catalog.sources.get(name)!;
@@ -111,7 +113,7 @@ export class DebugHook {
       encoding: encodings[i]!,
       data: blobs[i]!,
     }));
-    return { step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId }, tensors: rows };
+    return { step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId, createdAt: new Date() }, tensors: rows };
   }
 }
 

@@ -3,7 +3,7 @@
  * completeness check, and the heatmap / overlay PNGs. Maps are cached by step and method, PNGs by step,
  * method and rendering options (LRUs in memory; steps never change once written).
  */
-import type { Db } from '../db/client.ts';
+import type { CaptureStore } from '../capture/store.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { backgroundSaliency, type BackgroundOptions, type BackgroundSaliency } from '../explain/background.ts';
 import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
@@ -57,9 +57,10 @@ export interface ComputedSaliency {
 }
 
 export interface SaliencyDeps {
-  prisma: Db;
   store: TensorStore;
-  models: Pick<ModelCatalog, 'get'>;
+  /** the captures whose steps are explained: their endpoint and request bytes */
+  captures: Pick<CaptureStore, 'endpointOf' | 'input'>;
+  models: Pick<ModelCatalog, 'get' | 'label'>;
 }
 
 export type ImageKind = 'heatmap' | 'overlay';
@@ -71,19 +72,16 @@ export class SaliencyService {
 
   constructor(private readonly deps: SaliencyDeps) {}
 
-  /** a class's name in the model's labels */
-  label(model: string, classId: number): string | null {
-    return this.deps.models.get(model)?.labels[classId] ?? null;
+  /** a class's name (ModelCatalog.label) */
+  label(model: string, classId: number): string {
+    return this.deps.models.label(model, classId);
   }
 
   /** the step of a capture; NotFoundError for an unknown capture or one recorded without the hook */
   async stepOfCapture(captureId: string): Promise<StepRef> {
-    const capture = await this.deps.prisma.capture.findUnique({
-      where: { id: captureId },
-      select: { id: true, endpoint: { select: { name: true, model: true } }, debugStep: { select: { id: true, endpointId: true, step: true, mode: true, captureId: true, createdAt: true } } },
-    });
-    if (!capture) throw new NotFoundError('Capture', captureId);
-    if (!capture.debugStep) {
+    const [endpoint, step] = await Promise.all([this.deps.captures.endpointOf(captureId), this.deps.store.stepOfCapture(captureId)]);
+    if (!endpoint) throw new NotFoundError('Capture', captureId);
+    if (!step) {
       throw new NotFoundError(
         'DebugStep',
         captureId,
@@ -91,7 +89,7 @@ export class SaliencyService {
           `To get saliency maps for new requests, ${ENABLE_HOOK_HINT}.`,
       );
     }
-    return { ...capture.debugStep, endpointName: capture.endpoint.name, model: capture.endpoint.model };
+    return { ...step, endpointName: endpoint.name, model: endpoint.model };
   }
 
   /** the map of a step (cached by step and method) */
@@ -156,9 +154,7 @@ export class SaliencyService {
     const optional = checkNames.filter((n) => !required.includes(n));
     const [rows, capture] = await Promise.all([
       this.deps.store.readRows(ref.id, [...required, ...optional]),
-      ref.captureId
-        ? this.deps.prisma.capture.findUnique({ where: { id: ref.captureId }, select: { inputData: true, predictedClass: true } })
-        : null,
+      ref.captureId ? this.deps.captures.input(ref.captureId) : null,
     ]);
     const tensors = new Map(rows.map((r) => [r.name, r]));
     const missing = required.filter((n) => !tensors.has(n));

@@ -126,12 +126,6 @@ export class TensorStore {
     return rows.map((r) => ({ ...r, stepId, shape: parseShape(r.shape), bytes: Number(r.bytes) }));
   }
 
-  /** Σ stored bytes of a step's tensors */
-  async stepBytes(stepId: string): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ bytes: number | bigint | null }[]>`
-      SELECT SUM(LENGTH("data")) AS "bytes" FROM "Tensor" WHERE "stepId" = ${stepId}`;
-    return Number(rows[0]?.bytes ?? 0);
-  }
 
   /** the names saved in any step of the endpoint (in that mode), sorted */
   async namesAcrossSteps(endpointId: string, mode: ModeKey): Promise<string[]> {

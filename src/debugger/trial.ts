@@ -62,10 +62,6 @@ export const ENABLE_HOOK_HINT =
 export class TrialService {
   constructor(private readonly deps: { store: TensorStore; endpoints: Pick<EndpointService, 'get'> }) {}
 
-  get store(): TensorStore {
-    return this.deps.store;
-  }
-
   async trial(endpointName: string): Promise<Trial> {
     const endpoint = await this.deps.endpoints.get(endpointName);
     if (!endpoint) throw new NotFoundError('Endpoint', endpointName);

@@ -160,6 +160,6 @@ builder.objectFields(EndpointRef, (t) => ({
   provider: t.string({
     nullable: true,
     description: "the execution provider serving this endpoint's model (null until the model is loaded; reading this never loads it)",
-    resolve: async (e, _a, { services }) => (await services.runtimes.loaded()).find((r) => r.entry.name === e.model)?.provider ?? null,
+    resolve: (e, _a, { services }) => services.runtimes.providerIfLoaded(e.model),
   }),
 }));

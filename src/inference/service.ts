@@ -1,29 +1,24 @@
 /**
- * predict: endpoint snapshot → decode + preprocess → batcher (per model and graph) → softmax, top-k →
- * sampler → one group-committed write of the capture (and debug tensors) → publish → answer.
- * Nothing after the answer can lose the capture: the answer waits for its commit.
+ * predict: endpoint snapshot → decode + preprocess → the recorder's plan (is this a saved debug step)
+ * → batcher (per model and graph) → softmax, top-k → the recorder: capture and debug rows in one group
+ * commit → publish → answer. Nothing after the answer can lose the capture: the answer waits for its
+ * commit.
  */
-import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
-import { shouldCapture, type RandomSource } from '../capture/sampler.ts';
-import type { CapturedOutput, CaptureRecord } from '../capture/types.ts';
-import type { CaptureWriter, DebugRows } from '../capture/writer.ts';
-import type { DebugHook } from '../debugger/hook.ts';
-import { tensorCatalog, type TensorCatalog } from '../debugger/tensor-names.ts';
 import type { EndpointService } from '../endpoints/service.ts';
-import type { Endpoint } from '../endpoints/types.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import { DynamicBatcher, type BatcherOptions } from './batcher.ts';
-import { prepareImage, writeNormalised, type DecodeLimits, type PreparedImage, type PreprocessSpec } from './preprocess.ts';
+import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from './preprocess.ts';
+import type { Recorder } from './recorder.ts';
 import { softmax, topK } from './scores.ts';
 import type { ImagePayload, Prediction } from './types.ts';
 
 interface BatchItem {
   tensor: Float32Array;
   /** debug outputs to fetch; undefined = serving graph */
-  fetch?: readonly string[];
+  fetch?: readonly string[] | undefined;
 }
 
 interface BatchResult {
@@ -35,17 +30,15 @@ interface BatchResult {
 export interface InferenceServiceDeps {
   endpoints: EndpointService;
   models: ModelRegistry;
-  writer: CaptureWriter;
-  hook: DebugHook;
+  /** captures and debugger steps */
+  recorder: Recorder;
   pubsub: PubSub<EventMap>;
   limits: DecodeLimits;
   batch: BatcherOptions;
-  random?: RandomSource;
 }
 
 export class InferenceService {
   readonly #batchers = new Map<string, DynamicBatcher<BatchItem, BatchResult>>();
-  readonly #catalogs = new WeakMap<ModelRuntime, TensorCatalog>();
 
   constructor(private readonly deps: InferenceServiceDeps) {}
 
@@ -58,27 +51,20 @@ export class InferenceService {
     const tensor = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
     writeNormalised(prepared.resized, spec, tensor);
 
-    const catalog = this.#catalog(runtime);
-    const plan = await this.deps.hook.plan(endpoint, catalog);
-    const result = await this.#batcher(runtime, plan ? 'debug' : 'serving').submit({ tensor, fetch: plan?.fetch });
+    const plan = await this.deps.recorder.plan(endpoint, runtime.entry.manifest);
+    const result = await this.#batcher(runtime, plan.fetch ? 'debug' : 'serving').submit({ tensor, fetch: plan.fetch });
 
     const probabilities = softmax(result.logits);
-    const labels = runtime.entry.labels;
-    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({ ...s, label: labels[s.classId] ?? String(s.classId) }));
+    const catalog = this.deps.models.catalog;
+    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({ ...s, label: catalog.label(runtime.entry.name, s.classId) }));
     const best = top[0]!;
     const inferenceTime = new Date();
 
-    const capture = shouldCapture(endpoint.dataCapture, this.deps.random)
-      ? captureRecord(endpoint, runtime, image, prepared, probabilities, top, inferenceTime)
-      : null;
-    const debug: DebugRows | undefined = plan
-      ? await this.deps.hook.rows(endpoint, plan, capture?.id ?? null, catalog, {
-          input: tensor,
-          inputShape: [3, spec.inputSize[0], spec.inputSize[1]],
-          outputs: result.outputs!,
-        })
-      : undefined;
-    if (capture || debug) await this.deps.writer.write({ capture, debug });
+    const recorded = await this.deps.recorder.record(plan, {
+      payload: { bytes: image.bytes, contentType: prepared.contentType },
+      prediction: { top, probabilities, modelVersion: runtime.version, inferenceTime },
+      tensors: result.outputs && { input: tensor, inputShape: [3, spec.inputSize[0], spec.inputSize[1]], outputs: result.outputs },
+    });
 
     const latencyMs = performance.now() - started;
     const prediction: Prediction = {
@@ -87,8 +73,8 @@ export class InferenceService {
       label: best.label,
       confidence: best.probability,
       top: top.slice(0, k),
-      captureId: capture?.id ?? null,
-      debugStep: plan?.step ?? null,
+      captureId: recorded.captureId,
+      debugStep: recorded.debugStep,
       modelVersion: runtime.version,
       provider: runtime.provider,
       latencyMs,
@@ -110,12 +96,6 @@ export class InferenceService {
   /** batch sizes formed so far, per model and graph */
   batchStats(): Record<string, number[]> {
     return Object.fromEntries([...this.#batchers].map(([key, b]) => [key, b.batchSizes]));
-  }
-
-  #catalog(runtime: ModelRuntime): TensorCatalog {
-    let catalog = this.#catalogs.get(runtime);
-    if (!catalog) this.#catalogs.set(runtime, (catalog = tensorCatalog(runtime.entry.manifest)));
-    return catalog;
   }
 
   #batcher(runtime: ModelRuntime, graph: 'serving' | 'debug'): DynamicBatcher<BatchItem, BatchResult> {
@@ -155,40 +135,4 @@ async function runBatch(runtime: ModelRuntime, graph: 'serving' | 'debug', items
     }
     return { logits: run.logits.subarray(i * classes, (i + 1) * classes), outputs, batchSize: n };
   });
-}
-
-function captureRecord(
-  endpoint: Endpoint,
-  runtime: ModelRuntime,
-  image: ImagePayload,
-  prepared: PreparedImage,
-  probabilities: Float64Array,
-  top: { classId: number; probability: number; label: string }[],
-  inferenceTime: Date,
-): CaptureRecord {
-  const mode = endpoint.dataCapture.captureMode;
-  const withInput = mode !== 'OUTPUT';
-  const withOutput = mode !== 'INPUT';
-  const output: CapturedOutput = {
-    predictedClass: top[0]!.classId,
-    label: top[0]!.label,
-    confidence: top[0]!.probability,
-    probabilities: Array.from(probabilities, (p) => Math.round(p * 1e7) / 1e7),
-  };
-  return {
-    id: randomUUID(),
-    endpointId: endpoint.id,
-    eventId: randomUUID(),
-    inferenceTime,
-    modelVersion: runtime.version,
-    inputData: withInput ? image.bytes : null,
-    inputContentType: withInput ? prepared.contentType : null,
-    output: withOutput ? JSON.stringify(output) : null,
-    predictedClass: withOutput ? top[0]!.classId : null,
-    confidence: withOutput ? top[0]!.probability : null,
-    top2Class: withOutput ? top[1]?.classId ?? null : null,
-    top2Score: withOutput ? top[1]?.probability ?? null : null,
-    top3Class: withOutput ? top[2]?.classId ?? null : null,
-    top3Score: withOutput ? top[2]?.probability ?? null : null,
-  };
 }

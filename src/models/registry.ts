@@ -6,10 +6,13 @@ import type { InferenceDevice, SessionTuning } from '../config.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from './catalog.ts';
+import type { Provider } from './providers.ts';
 import { ModelRuntime } from './runtime.ts';
 
 export class ModelRegistry {
   readonly #loaded = new Map<string, Promise<ModelRuntime>>();
+  /** the runtimes whose load has finished, for reads that must not start one */
+  readonly #ready = new Map<string, ModelRuntime>();
 
   constructor(
     readonly catalog: ModelCatalog,
@@ -27,11 +30,22 @@ export class ModelRegistry {
         const known = this.catalog.list().map((m) => m.name);
         return Promise.reject(new NotFoundError('Model', name, `Model '${name}' does not exist: available models are ${known.join(', ') || '(none)'}`));
       }
-      loading = ModelRuntime.load(entry, this.device, this.logger, this.tuning);
-      loading.catch(() => this.#loaded.delete(name));
-      this.#loaded.set(name, loading);
+      const started = ModelRuntime.load(entry, this.device, this.logger, this.tuning);
+      started.then(
+        (runtime) => {
+          if (this.#loaded.get(name) === started) this.#ready.set(name, runtime);
+        },
+        () => this.#loaded.delete(name),
+      );
+      this.#loaded.set(name, started);
+      loading = started;
     }
     return loading;
+  }
+
+  /** the execution provider of a model already loaded; null when it is not (nothing is loaded) */
+  providerIfLoaded(name: string): Provider | null {
+    return this.#ready.get(name)?.provider ?? null;
   }
 
   async prepare(name: string): Promise<void> {
@@ -47,5 +61,6 @@ export class ModelRegistry {
   async close(): Promise<void> {
     for (const runtime of await this.loaded()) await runtime.release();
     this.#loaded.clear();
+    this.#ready.clear();
   }
 }

@@ -13,6 +13,7 @@ import type { Db } from '../db/client.ts';
 import { isUniqueViolation } from '../endpoints/store.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { ModelCatalog } from '../models/catalog.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import { countWindow, firstCaptureTime } from './aggregate.ts';
 import { publishAlert, toAlert } from './alerts.ts';
@@ -30,7 +31,8 @@ export interface ExecutionServiceDeps {
   store: MonitorStore;
   executions: ExecutionStore;
   pubsub: PubSub<EventMap>;
-  labels: (model: string) => readonly string[] | undefined;
+  /** the models, whose labels name the classes */
+  models: Pick<ModelCatalog, 'label' | 'labels'>;
   logger: Logger;
   /** identifies this process in leases */
   instanceId: string;
@@ -126,9 +128,9 @@ export class ExecutionService {
     return this.deps.executions.metricsOf(executionIds);
   }
 
-  /** The class names of the execution's model, for labels. */
+  /** The class names of the execution's model (undefined for an unknown model). */
   labels(model: string): readonly string[] | undefined {
-    return this.deps.labels(model);
+    return this.deps.models.labels(model);
   }
 
   async #execute(schedule: ScheduleRecord, trigger: ExecutionTrigger): Promise<ExecutionRecord> {
@@ -161,12 +163,12 @@ export class ExecutionService {
         lowConfidenceThreshold: schedule.checks.lowConfidence.confidenceThreshold,
       });
       const baseline = schedule.baselineId ? await this.deps.store.baseline(schedule.baselineId) : null;
-      const labels = this.deps.labels(schedule.model);
+      const models = this.deps.models;
       const outcome = runChecks({
         counts,
         checks: schedule.checks,
-        label: (k) => labels?.[k] ?? String(k),
-        classCount: labels?.length ?? 0,
+        label: (k) => models.label(schedule.model, k),
+        classCount: models.labels(schedule.model)?.length ?? 0,
         baseline: baseline && baselineView(baseline.name, baseline.statistics, baseline.constraints),
       });
       const status: ExecutionStatus = outcome.violations.length ? 'CompletedWithViolations' : 'Completed';

@@ -41,14 +41,13 @@ export interface MonitorDeps {
 
 export function createMonitor(deps: MonitorDeps): Monitor {
   const store = new MonitorStore(deps.prisma);
-  const labels = (model: string) => deps.models.get(model)?.labels;
   const executions = new ExecutionService({
     prisma: deps.prisma,
     provider: deps.provider,
     store,
     executions: new ExecutionStore(deps.prisma),
     pubsub: deps.pubsub,
-    labels,
+    models: deps.models,
     logger: deps.logger,
     instanceId: deps.instanceId,
     flush: deps.flush,
@@ -66,7 +65,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }),
     schedules: new ScheduleService({ store, endpoints: deps.endpoints }),
     executions,
-    metrics: new MetricService({ prisma: deps.prisma, labels }),
+    metrics: new MetricService({ prisma: deps.prisma, models: deps.models }),
     scheduler: new MonitorScheduler({ store, executions, intervalMs: deps.schedulerIntervalMs, logger: deps.logger.child('scheduler') }),
   };
 }

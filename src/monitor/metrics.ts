@@ -9,6 +9,7 @@
  */
 import type { Db } from '../db/client.ts';
 import { NotFoundError } from '../errors.ts';
+import type { ModelCatalog } from '../models/catalog.ts';
 import type { MetricPoint } from './types.ts';
 
 const MAX_POINTS = 10_000;
@@ -16,7 +17,8 @@ const PROCESS_START = Date.now() / 1000 - process.uptime();
 
 export interface MetricsDeps {
   prisma: Db;
-  labels: (model: string) => readonly string[] | undefined;
+  /** the models, whose labels name the classes */
+  models: Pick<ModelCatalog, 'label'>;
 }
 
 export class MetricService {
@@ -59,12 +61,11 @@ export class MetricService {
       if (!last) continue;
       const base = { schedule: s.name, endpoint: s.endpoint.name };
       out.add('vigil_monitor_last_execution_window_end_seconds', 'End of the latest completed execution window (Unix time)', base, last.windowEnd.getTime() / 1000);
-      const labels = this.deps.labels(s.endpoint.model);
       for (const m of last.metrics) {
         const cls = /^class_count_(\d+)$/.exec(m.name);
         if (cls) {
           const classId = Number(cls[1]);
-          out.add('vigil_monitor_class_count', 'Predictions of a class in the latest window', { ...base, class: String(classId), label: labels?.[classId] ?? String(classId) }, m.value);
+          out.add('vigil_monitor_class_count', 'Predictions of a class in the latest window', { ...base, class: String(classId), label: this.deps.models.label(s.endpoint.model, classId) }, m.value);
         } else {
           out.add(`vigil_monitor_${m.name.replace(/[^a-zA-Z0-9_]/g, '_')}`, `Model Monitor metric ${m.name} of the latest window`, base, m.value);
         }

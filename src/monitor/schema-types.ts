@@ -54,7 +54,7 @@ export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').impleme
       resolve: (b, _args, { services }) => {
         const feature = b.statistics.features.find((f): f is StringFeatureStatistics => f.name === FEATURE.predictedClass && 'string_statistics' in f);
         const counts = Object.fromEntries((feature?.string_statistics.distribution.categorical.buckets ?? []).map((x) => [x.value, x.count]));
-        return classCountList(counts, services.models.get(b.model)?.labels);
+        return classCountList(counts, services.models.labels(b.model));
       },
     }),
   }),

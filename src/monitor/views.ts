@@ -1,4 +1,5 @@
 /** Presentations of an execution shared by GraphQL and the HTTP downloads. */
+import { classLabel } from '../models/catalog.ts';
 import type { Violation } from './types.ts';
 
 /** constraint_violations.json (SageMaker Model Monitor's shape) */
@@ -20,7 +21,7 @@ export interface ClassCount {
   share: number;
 }
 
-/** every class of the model (and any other class counted), in class order */
+/** every class of the model (`labels`: ModelCatalog.labels) and any other class counted, in class order */
 export function classCountList(counts: Record<string, number> | null, labels: readonly string[] | undefined): ClassCount[] {
   const byClass = counts ?? {};
   const highest = Math.max(-1, ...Object.keys(byClass).map(Number));
@@ -28,6 +29,6 @@ export function classCountList(counts: Record<string, number> | null, labels: re
   const total = Object.values(byClass).reduce((s, n) => s + n, 0);
   return Array.from({ length: classes }, (_, classId) => {
     const count = byClass[String(classId)] ?? 0;
-    return { classId, label: labels?.[classId] ?? String(classId), count, share: total ? count / total : 0 };
+    return { classId, label: classLabel(labels, classId), count, share: total ? count / total : 0 };
   });
 }

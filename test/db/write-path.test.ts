@@ -1,13 +1,15 @@
 /**
- * The capture writer's storage path on a real database: multi-row INSERTs split to stay under the
+ * The group commit's storage path on a real database: multi-row INSERTs split to stay under the
  * parameter limit, values that read back through Prisma as they went in, and (SQLite) WAL checkpoints
  * made by the checkpointer thread while the server's connection makes none.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CaptureWriter } from '../../src/capture/writer.ts';
+import { CAPTURE_TABLE, captureOf } from '../../src/capture/record.ts';
+import { GroupCommit } from '../../src/db/group-commit.ts';
 import { insertStatementCount, insertStatements } from '../../src/db/insert.ts';
+import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../../src/debugger/step-rows.ts';
 import { createLogger } from '../../src/logger.ts';
 import { parseDatabaseUrl } from '../../src/db/url.ts';
 import { TEST_DB } from '../helpers/database.ts';
@@ -47,23 +49,49 @@ describe('write path', () => {
   it('splits the group commit of large debug steps, and commits every step', async () => {
     const prisma = server.app.database.prisma;
     const endpointId = (await prisma.endpoint.findFirstOrThrow()).id;
-    const writer = new CaptureWriter(prisma, createLogger('silent'));
+    const commit = new GroupCommit(prisma, createLogger('silent'), { tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name] });
     // 3 steps of 17 MB: a group holds up to 32 MB of tensors, so no two of them share one
-    const units = Array.from({ length: 3 }, (_, k) => {
+    const steps = Array.from({ length: 3 }, (_, k) => {
       const stepId = randomUUID();
       return {
-        capture: null,
-        debug: {
-          step: { id: stepId, endpointId, step: 1000 + k, mode: 'PREDICT', captureId: null },
-          tensors: [{ id: randomUUID(), stepId, name: 'big', shape: '[1]', dtype: 'float32', encoding: 'f32', data: new Uint8Array(17 * 1024 * 1024).fill(k) }],
-        },
+        step: { id: stepId, endpointId, step: 1000 + k, mode: 'PREDICT', captureId: null, createdAt: new Date() },
+        tensors: [{ id: randomUUID(), stepId, name: 'big', shape: '[1]', dtype: 'float32', encoding: 'f32', data: new Uint8Array(17 * 1024 * 1024).fill(k) }],
       };
     });
-    await Promise.all(units.map((u) => writer.write(u)));
-    expect(writer.groupSizes.reduce((a, b) => a + b, 0)).toBe(3);
-    expect(Math.max(...writer.groupSizes)).toBe(1);
-    const stored = await prisma.tensor.findMany({ where: { stepId: { in: units.map((u) => u.debug.step.id) } }, select: { data: true } });
+    await Promise.all(steps.map((s) => commit.write(stepTableRows(s))));
+    expect(commit.groupSizes.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(Math.max(...commit.groupSizes)).toBe(1);
+    const stored = await prisma.tensor.findMany({ where: { stepId: { in: steps.map((s) => s.step.id) } }, select: { data: true } });
     expect(stored.map((t) => [t.data.length, t.data[5]]).sort()).toEqual([[17 * 1024 * 1024, 0], [17 * 1024 * 1024, 1], [17 * 1024 * 1024, 2]]);
+  });
+
+  it('commits concurrent requests in one group, each table before the tables that point to it', async () => {
+    const prisma = server.app.database.prisma;
+    const endpointId = (await prisma.endpoint.findFirstOrThrow()).id;
+    const commit = new GroupCommit(prisma, createLogger('silent'), { tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name] });
+    const step = (captureId: string | null, n: number) => {
+      const stepId = randomUUID();
+      return {
+        step: { id: stepId, endpointId, step: 2000 + n, mode: 'PREDICT', captureId, createdAt: new Date() },
+        tensors: [{ id: randomUUID(), stepId, name: 'logits', shape: '[1,2]', dtype: 'float32', encoding: 'f32', data: new Uint8Array(8) }],
+      };
+    };
+    const capture = captureOf({
+      endpoint: { id: endpointId, dataCapture: { enabled: true, samplingPercentage: 100, captureMode: 'BOTH' } },
+      payload: { bytes: new Uint8Array([1, 2, 3]), contentType: 'image/png' },
+      prediction: { top: [{ classId: 1, probability: 0.75, label: 'one' }], probabilities: Float64Array.of(0.25, 0.75), modelVersion: 'v', inferenceTime: new Date() },
+    })!;
+    // while a first commit runs, two requests gather into the next group: the first has no capture,
+    // the second's step points to its capture; the group's INSERTs still go capture, step, tensor
+    const first = step(null, 0);
+    const second = step(capture.id, 1);
+    const inFlight = commit.write(stepTableRows(step(null, 2)));
+    await Promise.all([inFlight, commit.write(stepTableRows(first)), commit.write([CAPTURE_TABLE.rows([capture]), ...stepTableRows(second)])]);
+    expect(commit.groupSizes).toEqual([1, 2]);
+    const stored = await prisma.debugStep.findUniqueOrThrow({ where: { id: second.step.id }, include: { capture: true, tensors: true } });
+    expect(stored.capture?.predictedClass).toBe(1);
+    expect(stored.tensors.map((t) => t.name)).toEqual(['logits']);
+    await expect(commit.write([{ table: 'Endpoint', columns: ['id'], values: [['x']], bytes: 0 }])).rejects.toThrow(/does not write table Endpoint/);
   });
 
   it('refuses identifiers that are not plain names', () => {

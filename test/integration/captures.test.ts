@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CaptureService } from '../../src/capture/service.ts';
+import { CaptureStore } from '../../src/capture/store.ts';
 import type { CapturedOutput } from '../../src/capture/types.ts';
 import { useTestServer } from '../helpers/server.ts';
 
@@ -309,7 +310,7 @@ describe('captures', () => {
     });
 
     it('reads the window in keyset pages: small pages give the same lines', async () => {
-      const service = new CaptureService({ prisma: server.app.database.prisma, endpoints: server.app.services.endpoints, exportPageSize: 7 });
+      const service = new CaptureService({ store: new CaptureStore(server.app.database.prisma), endpoints: server.app.services.endpoints, exportPageSize: 7 });
       const lines: string[] = [];
       for await (const line of service.exportJsonLines('cap-ep')) lines.push(line);
       const expected = [...rows].sort(oldestFirst);

@@ -48,7 +48,7 @@ describe('first contact', () => {
       }),
     );
     form.set('map', JSON.stringify({ 0: ['variables.b'] }));
-    form.set('0', new Blob([fixture('noise.png')], { type: 'image/png' }), 'noise.png');
+    form.set('0', new Blob([new Uint8Array(fixture('noise.png'))], { type: 'image/png' }), 'noise.png');
     const response = await fetch(server.graphqlUrl, { method: 'POST', body: form, headers: { 'graphql-require-preflight': '1' } });
     const body = (await response.json()) as { errors?: { message: string }[] };
     expect(body.errors?.[0]?.message).toBe(

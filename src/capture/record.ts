@@ -1,0 +1,67 @@
+/**
+ * A request's capture as the capture table stores it: whether the endpoint's sampling takes the
+ * request, and the row (the input and/or the output, as the capture mode says).
+ */
+import { randomUUID } from 'node:crypto';
+import { Table } from '../db/insert.ts';
+import type { Endpoint } from '../endpoints/types.ts';
+import { shouldCapture, type RandomSource } from './sampler.ts';
+import type { CapturedOutput, CaptureRecord } from './types.ts';
+
+/** the Capture table, as the group commit writes it */
+export const CAPTURE_TABLE = new Table<CaptureRecord>(
+  'Capture',
+  [
+    'id', 'endpointId', 'eventId', 'inferenceTime', 'modelVersion', 'inputData', 'inputContentType', 'output',
+    'predictedClass', 'confidence', 'top2Class', 'top2Score', 'top3Class', 'top3Score',
+  ],
+  (row) => row.inputData?.byteLength ?? 0,
+);
+
+/** what a request received and answered */
+export interface CapturedRequest {
+  endpoint: Pick<Endpoint, 'id' | 'dataCapture'>;
+  /** the request's image as received, and its sniffed content type */
+  payload: { bytes: Uint8Array; contentType: string };
+  prediction: {
+    /** the best classes, best first (at least the top one; the top 3 are stored) */
+    top: readonly { classId: number; probability: number; label: string }[];
+    /** softmax over all classes, in class order */
+    probabilities: Float64Array;
+    modelVersion: string;
+    inferenceTime: Date;
+  };
+}
+
+/** the request's capture, or null when the endpoint's sampling does not take it */
+export function captureOf(request: CapturedRequest, random?: RandomSource): CaptureRecord | null {
+  const { endpoint, payload, prediction } = request;
+  if (!shouldCapture(endpoint.dataCapture, random)) return null;
+  const mode = endpoint.dataCapture.captureMode;
+  const withInput = mode !== 'OUTPUT';
+  const withOutput = mode !== 'INPUT';
+  const [best, second, third] = prediction.top;
+  if (!best) throw new Error('a captured prediction needs its top class');
+  const output: CapturedOutput = {
+    predictedClass: best.classId,
+    label: best.label,
+    confidence: best.probability,
+    probabilities: Array.from(prediction.probabilities, (p) => Math.round(p * 1e7) / 1e7),
+  };
+  return {
+    id: randomUUID(),
+    endpointId: endpoint.id,
+    eventId: randomUUID(),
+    inferenceTime: prediction.inferenceTime,
+    modelVersion: prediction.modelVersion,
+    inputData: withInput ? payload.bytes : null,
+    inputContentType: withInput ? payload.contentType : null,
+    output: withOutput ? JSON.stringify(output) : null,
+    predictedClass: withOutput ? best.classId : null,
+    confidence: withOutput ? best.probability : null,
+    top2Class: withOutput ? second?.classId ?? null : null,
+    top2Score: withOutput ? second?.probability ?? null : null,
+    top3Class: withOutput ? third?.classId ?? null : null,
+    top3Score: withOutput ? third?.probability ?? null : null,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * What predict records of a request, behind one interface: before the model runs, the debugger's plan
+ * (is this request a saved step, which debug outputs to fetch); after it, the capture (capture/record.ts)
+ * and the step's tensors (debugger/hook.ts), each domain building its own rows, written in one group
+ * commit with those of concurrent requests. `record` resolves after the commit, so an answered
+ * request's capture survives a crash.
+ */
+import { CAPTURE_TABLE, captureOf, type CapturedRequest } from '../capture/record.ts';
+import type { RandomSource } from '../capture/sampler.ts';
+import type { Db } from '../db/client.ts';
+import { GroupCommit } from '../db/group-commit.ts';
+import type { TableRows } from '../db/insert.ts';
+import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';
+import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../debugger/step-rows.ts';
+import { tensorCatalog, type TensorCatalog } from '../debugger/tensor-names.ts';
+import type { Endpoint } from '../endpoints/types.ts';
+import type { Logger } from '../logger.ts';
+import type { ModelManifest } from '../models/manifest.ts';
+
+/** what the model run needs to know before it runs; handed back to `record` */
+export interface RecordPlan {
+  readonly endpoint: Endpoint;
+  /** debug-graph outputs to fetch for this image; undefined: the serving graph */
+  readonly fetch: readonly string[] | undefined;
+}
+
+export interface RequestRecord {
+  payload: CapturedRequest['payload'];
+  prediction: CapturedRequest['prediction'];
+  /** this image's debug-run tensors: given when the plan fetched outputs */
+  tensors?: ImageTensors;
+}
+
+export interface Recorded {
+  captureId: string | null;
+  /** the debugger step saved, when one was */
+  debugStep: number | null;
+}
+
+export interface Recorder {
+  plan(endpoint: Endpoint, model: ModelManifest): Promise<RecordPlan>;
+  /** resolves once the request's rows are committed */
+  record(plan: RecordPlan, request: RequestRecord): Promise<Recorded>;
+}
+
+export interface PredictionRecorderDeps {
+  prisma: Db;
+  logger: Logger;
+  hook: DebugHook;
+  random?: RandomSource;
+}
+
+class Plan implements RecordPlan {
+  constructor(
+    readonly endpoint: Endpoint,
+    readonly step: StepPlan | null,
+    readonly catalog: TensorCatalog,
+  ) {}
+
+  get fetch(): readonly string[] | undefined {
+    return this.step?.fetch;
+  }
+}
+
+export class PredictionRecorder implements Recorder {
+  readonly #commit: GroupCommit;
+  readonly #catalogs = new WeakMap<ModelManifest, TensorCatalog>();
+
+  constructor(private readonly deps: PredictionRecorderDeps) {
+    // a step may name its capture, a tensor its step
+    this.#commit = new GroupCommit(deps.prisma, deps.logger, { tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name] });
+  }
+
+  async plan(endpoint: Endpoint, model: ModelManifest): Promise<RecordPlan> {
+    let catalog = this.#catalogs.get(model);
+    if (!catalog) this.#catalogs.set(model, (catalog = tensorCatalog(model)));
+    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog), catalog);
+  }
+
+  async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+    if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
+    const { endpoint, step } = plan;
+    const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
+    const rows: TableRows[] = capture ? [CAPTURE_TABLE.rows([capture])] : [];
+    if (step) {
+      if (!request.tensors) throw new Error(`step ${step.step} of endpoint ${endpoint.name} was recorded without its tensors`);
+      rows.push(...stepTableRows(await this.deps.hook.rows(endpoint, step, capture?.id ?? null, plan.catalog, request.tensors)));
+    }
+    if (rows.length) await this.#commit.write(rows);
+    return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };
+  }
+
+  /** resolves when everything recorded so far is committed */
+  idle(): Promise<void> {
+    return this.#commit.idle();
+  }
+
+  /** sizes of the committed groups */
+  get groupSizes(): readonly number[] {
+    return this.#commit.groupSizes;
+  }
+}
