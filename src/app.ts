@@ -48,7 +48,7 @@ export interface App {
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, { onQuery: config.onQuery });
   const checkpointer = database.target.provider === 'sqlite'
     ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
     : undefined;

@@ -42,6 +42,8 @@ export interface Config {
   schedulerIntervalMs: number;
   /** identifies this process in scheduler leases */
   instanceId: string;
+  /** called with each SQL statement sent to the database (tests count queries); never read from the environment */
+  onQuery?: (sql: string) => void;
 }
 
 export class ConfigError extends Error {

@@ -36,14 +36,25 @@ export function postgresAdapter(target: Extract<DatabaseTarget, { provider: 'pos
   );
 }
 
-export function openDatabase(url: string): Database {
+export interface OpenDatabaseOptions {
+  /** called with each SQL statement the client sends (tests count them; off by default: events cost) */
+  onQuery?: (sql: string) => void;
+}
+
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
   const target = parseDatabaseUrl(url);
+  const { onQuery } = options;
+  const log: { emit: 'event'; level: 'query' }[] = onQuery ? [{ emit: 'event', level: 'query' }] : [];
   let prisma: Db;
   if (target.provider === 'sqlite') {
     fs.mkdirSync(path.dirname(target.file), { recursive: true });
-    prisma = new SqliteClient({ adapter: sqliteAdapter(target.file) });
+    const client = new SqliteClient({ adapter: sqliteAdapter(target.file), log });
+    if (onQuery) client.$on('query', (event) => onQuery(event.query));
+    prisma = client;
   } else {
-    prisma = new PostgresClient({ adapter: postgresAdapter(target) }) as unknown as Db;
+    const client = new PostgresClient({ adapter: postgresAdapter(target), log });
+    if (onQuery) client.$on('query', (event) => onQuery(event.query));
+    prisma = client as unknown as Db;
   }
   return {
     prisma,
