@@ -40,3 +40,20 @@ export class ConflictError extends VigilError {
 export class InvalidImageError extends VigilError {
   readonly code = 'INVALID_IMAGE' as const;
 }
+
+/**
+ * A request refused before GraphQL runs (HTTP 413), so never a member of a result union: clients see
+ * its code in `extensions.code` of a top-level error.
+ */
+export class PayloadTooLargeError extends Error {
+  readonly code = 'PAYLOAD_TOO_LARGE' as const;
+  constructor(
+    readonly limit: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** what a plain HTTP route or the request parser answers with a status of its own */
+export type RequestFailure = VigilError | PayloadTooLargeError;

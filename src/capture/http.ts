@@ -1,57 +1,58 @@
 /**
  * GET /captures/export?endpoint=NAME[&from=ISO][&to=ISO]: an endpoint's captures in [from, to), oldest
  * first, as a SageMaker data-capture JSON Lines download, streamed line by line at the pace the client
- * reads. 400 for a missing endpoint parameter or an invalid date, 404 for an unknown endpoint.
+ * reads (the body is a pull stream: the next line is read from the database when the client has taken
+ * the last). 400 for a missing endpoint parameter or an invalid date, 404 for an unknown endpoint.
  */
-import type { ServerResponse } from 'node:http';
-import { NotFoundError, ValidationError } from '../errors.ts';
-import { sendJson, type Route } from '../server/routes.ts';
-import { prependLine, writeLines } from './export.ts';
+import { ValidationError } from '../errors.ts';
+import type { Route } from '../server/routes.ts';
+import { prependLine } from './export.ts';
 import { parseIsoDate } from './queries.ts';
 import type { CaptureService } from './service.ts';
 
-export function captureRoutes(captures: CaptureService): Route[] {
+export function captureRoutes(captures: Pick<CaptureService, 'exportJsonLines'>): Route[] {
   return [
     {
       method: 'GET',
       path: '/captures/export',
-      async handle(req, res, url) {
+      async handle(request, url) {
         const endpoint = url.searchParams.get('endpoint');
+        if (!endpoint) throw new ValidationError('endpoint', 'the endpoint query parameter is required');
+        const from = parseIsoDate(url.searchParams.get('from'), 'from');
+        const to = parseIsoDate(url.searchParams.get('to'), 'to');
+        const lines = captures.exportJsonLines(endpoint, { from, to });
         // The first line is read before answering: parameter validation and the endpoint lookup run
         // then, and can still choose the status.
-        let lines: AsyncGenerator<string, void, undefined>;
-        let first: IteratorResult<string, void>;
-        try {
-          if (!endpoint) throw new ValidationError('endpoint', 'the endpoint query parameter is required');
-          const from = parseIsoDate(url.searchParams.get('from'), 'from');
-          const to = parseIsoDate(url.searchParams.get('to'), 'to');
-          lines = captures.exportJsonLines(endpoint, { from, to });
-          first = await lines.next();
-        } catch (error) {
-          return sendError(res, error);
-        }
-        res.writeHead(200, {
+        const first = await lines.next();
+        const headers = {
           'content-type': 'application/x-ndjson; charset=utf-8',
           'content-disposition': `attachment; filename="${endpoint.replace(/[^\w.-]/g, '_')}-captures.jsonl"`,
           'cache-control': 'no-store',
-        });
-        if (req.method === 'HEAD' || first.done) {
+        };
+        if (request.method === 'HEAD' || first.done) {
           await lines.return();
-        } else {
-          await writeLines(res, prependLine(first.value, lines));
+          return new Response(null, { status: 200, headers });
         }
-        if (!res.destroyed) res.end();
+        return new Response(lineStream(prependLine(first.value, lines)), { status: 200, headers });
       },
     },
   ];
 }
 
-function sendError(res: ServerResponse, error: unknown): void {
-  if (error instanceof ValidationError) {
-    return sendJson(res, 400, { error: error.message, code: error.code, field: error.field });
-  }
-  if (error instanceof NotFoundError) {
-    return sendJson(res, 404, { error: error.message, code: error.code, resource: error.resource, key: error.key });
-  }
-  throw error;
+/**
+ * Lines as a byte stream that reads its source only when pulled, so a slow client holds the database
+ * reads back; cancelled (the client went away), it closes the source.
+ */
+export function lineStream(lines: AsyncGenerator<string, void, undefined>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await lines.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(`${next.value}\n`));
+    },
+    async cancel() {
+      await lines.return();
+    },
+  });
 }

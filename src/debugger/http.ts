@@ -9,9 +9,9 @@
  * step missing the tensors a method needs, 404 for an unknown capture, endpoint or step, or a capture
  * recorded without the hook.
  */
-import type { ServerResponse } from 'node:http';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { sendJson, type Route } from '../server/routes.ts';
+import { binary } from '../server/responses.ts';
+import { pathSegment, type Route } from '../server/routes.ts';
 import { parseMethod, parseRender, type ImageKind, type SaliencyService } from './saliency.ts';
 import { MODE_KEYS, type ModeKey } from './store.ts';
 import type { StepRef, TrialService } from './trial.ts';
@@ -19,7 +19,7 @@ import type { StepRef, TrialService } from './trial.ts';
 const IMAGE = /^(heatmap|overlay)\.png$/;
 
 export function saliencyRoutes(trials: TrialService, saliency: SaliencyService): Route[] {
-  const serve = async (res: ServerResponse, url: URL, kind: ImageKind, ref: () => Promise<StepRef>, cacheSeconds: number) => {
+  const serve = async (url: URL, kind: ImageKind, ref: () => Promise<StepRef>, cacheSeconds: number): Promise<Response> => {
     const params = url.searchParams;
     const method = parseMethod(params.get('method'));
     const render = parseRender({
@@ -28,48 +28,38 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
       size: numberParam(params, 'size'),
     });
     const png = await saliency.png(await ref(), method, kind, render);
-    res.writeHead(200, {
+    return binary(200, png, {
       'content-type': 'image/png',
-      'content-length': png.byteLength,
       // a step's tensors never change; a step URL names an endpoint, which can be deleted and recreated
       'cache-control': `private, max-age=${cacheSeconds}`,
     });
-    res.end(png);
   };
 
   return [
     {
       method: 'GET',
       path: '/saliency/',
-      async handle(_req, res, url) {
-        try {
-          const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
-          const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
-          if (!captureId || !kind || rest.length) throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
-          await serve(res, url, kind, () => saliency.stepOfCapture(decodeURIComponent(captureId)), 3600);
-        } catch (error) {
-          sendError(res, error);
-        }
+      handle(_request, url) {
+        const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
+        const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
+        if (!captureId || !kind || rest.length) throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
+        return serve(url, kind, () => saliency.stepOfCapture(pathSegment(captureId, 'captureId')), 3600);
       },
     },
     {
       method: 'GET',
       path: '/steps/',
-      async handle(_req, res, url) {
-        try {
-          const [endpoint, stepText, file, ...rest] = url.pathname.slice('/steps/'.length).split('/');
-          const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
-          if (!endpoint || !stepText || !kind || rest.length) {
-            throw new NotFoundError('Route', url.pathname, 'use /steps/<endpoint>/<step>/heatmap.png or overlay.png');
-          }
-          const step = Number(stepText);
-          if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) throw new ValidationError('step', `step must be a non-negative integer, got '${stepText}'`);
-          const mode = (url.searchParams.get('mode') ?? 'PREDICT') as ModeKey;
-          if (!MODE_KEYS.includes(mode)) throw new ValidationError('mode', `mode must be one of ${MODE_KEYS.join(', ')}`);
-          await serve(res, url, kind, async () => trials.step(await trials.trial(decodeURIComponent(endpoint)), step, mode), 60);
-        } catch (error) {
-          sendError(res, error);
+      handle(_request, url) {
+        const [endpoint, stepText, file, ...rest] = url.pathname.slice('/steps/'.length).split('/');
+        const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
+        if (!endpoint || !stepText || !kind || rest.length) {
+          throw new NotFoundError('Route', url.pathname, 'use /steps/<endpoint>/<step>/heatmap.png or overlay.png');
         }
+        const step = Number(stepText);
+        if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) throw new ValidationError('step', `step must be a non-negative integer, got '${stepText}'`);
+        const mode = (url.searchParams.get('mode') ?? 'PREDICT') as ModeKey;
+        if (!MODE_KEYS.includes(mode)) throw new ValidationError('mode', `mode must be one of ${MODE_KEYS.join(', ')}`);
+        return serve(url, kind, async () => trials.step(await trials.trial(pathSegment(endpoint, 'endpoint')), step, mode), 60);
       },
     },
   ];
@@ -81,14 +71,4 @@ function numberParam(params: URLSearchParams, name: string): number | null {
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new ValidationError(name, `${name} must be a number, got '${raw}'`);
   return value;
-}
-
-function sendError(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (error instanceof ValidationError) return sendJson(res, 400, { error: error.message, code: error.code, field: error.field });
-  if (error instanceof NotFoundError) return sendJson(res, 404, { error: error.message, code: error.code, resource: error.resource, key: error.key });
-  throw error;
 }

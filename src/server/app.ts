@@ -1,24 +1,29 @@
 /**
- * One HTTP server: /graphql (queries and mutations; subscriptions over SSE and, on the same path,
- * graphql-ws), GraphiQL in development, and the plain routes each domain contributes.
+ * One HTTP server, and Yoga is its request handler: /graphql (queries and mutations; subscriptions over
+ * SSE), GraphiQL in development, /healthz, and as plugins the body-size limit, /readyz and the plain
+ * routes each domain contributes. graphql-ws shares the port and the /graphql path.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { GraphQLContext } from '../context.ts';
-import { BodyTooLargeError, readBody } from './body.ts';
+import { useBodyLimit } from './body-limit.ts';
+import { useReadiness, type ReadinessCheck } from './health.ts';
+import { errorBody, HTTP_STATUS, maskUnexpectedErrors } from './http-errors.ts';
 import { queryLimitPlugins } from './limits.ts';
+import { useRoutes, type Route } from './routes.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
-import { findRoute, sendGraphQLError, sendJson, type Route } from './routes.ts';
 
 export interface ServerOptions {
   schema: GraphQLSchema;
   context: () => GraphQLContext;
   routes: readonly Route[];
+  readiness: readonly ReadinessCheck[];
   logger: Logger;
   development: boolean;
   maxBodyBytes: number;
@@ -26,19 +31,26 @@ export interface ServerOptions {
   maxQueryCost: number;
 }
 
+/** what Yoga's Node request listener passes to every plugin */
+export interface NodeServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
 export interface VigilServer {
   http: http.Server;
-  yoga: YogaServerInstance<Record<string, never>, GraphQLContext>;
+  yoga: YogaServerInstance<NodeServerContext, GraphQLContext>;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
 
 export function createServer(options: ServerOptions): VigilServer {
   const { logger } = options;
-  const yoga = createYoga<Record<string, never>, GraphQLContext>({
+  const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
     context: options.context,
     graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
     landingPage: false,
     graphiql: options.development ? { subscriptionsProtocol: 'WS', title: 'vigil' } : false,
     logging: {
@@ -47,63 +59,26 @@ export function createServer(options: ServerOptions): VigilServer {
       warn: (...args) => logger.warn(String(args[0])),
       error: (...args) => logger.error(String(args[0]), { args: args.slice(1) }),
     },
-    maskedErrors: {
-      // Unexpected errors are logged whole and reach clients as a generic message.
-      maskError(error, message) {
-        const original = error instanceof GraphQLError ? error.originalError : error;
-        // errors GraphQL itself raises (syntax, validation, limits) are meant for the client
-        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error))) return error;
-        logger.error('unexpected error in a resolver', { error: original ?? error });
-        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-      },
-    },
-    plugins: [...queryLimitPlugins({ maxDepth: options.maxQueryDepth, maxCost: options.maxQueryCost }), useReadableVariableErrors()],
+    maskedErrors: { maskError: maskUnexpectedErrors(logger) },
+    // useBodyLimit enforces MAX_BODY_BYTES with vigil's error instead
+    maxRequestBodySize: false,
+    plugins: [
+      useBodyLimit(options.maxBodyBytes),
+      useReadiness(options.readiness),
+      useRoutes(options.routes, logger),
+      ...queryLimitPlugins({ maxDepth: options.maxQueryDepth, maxCost: options.maxQueryCost }),
+      useReadableVariableErrors(),
+    ],
   });
 
-  const handleGraphQL = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    let body: Buffer | undefined;
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      try {
-        body = await readBody(req, options.maxBodyBytes);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) {
-          sendGraphQLError(res, 413, 'PAYLOAD_TOO_LARGE', error.message);
-          req.destroy();
-          return;
-        }
-        throw error;
-      }
-    }
-    const headers = new Headers();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    const response = await yoga.fetch(url, { method: req.method, headers, body: body as unknown as BodyInit | undefined, signal: abort.signal });
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    if (response.body) {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        if (res.destroyed) break;
-        res.write(chunk);
-      }
-    }
-    res.end();
-  };
-
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
-    const handle = async () => {
-      if (url.pathname === yoga.graphqlEndpoint) return handleGraphQL(req, res, url);
-      const route = findRoute(options.routes, req.method ?? 'GET', url.pathname);
-      if (!route) return sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
-      return route.handle(req, res, url);
-    };
-    handle().catch((error: unknown) => {
-      logger.error('request failed', { path: url.pathname, error });
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.destroy();
-    });
+    // Yoga builds the request's URL from these two; a pair that does not parse would fail outside
+    // any handler. (A request line Node cannot parse never gets here: Node answers it 400 itself.)
+    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
+      refuse(res, new ValidationError('url', 'the request target and Host header do not form a valid URL'));
+      return;
+    }
+    void yoga.requestListener(req, res);
   });
 
   // Longer than clients' keep-alive (undici: 4 s), so a client never reuses a socket the server is closing.
@@ -160,7 +135,13 @@ export function createServer(options: ServerOptions): VigilServer {
   };
 }
 
-function isClientError(error: GraphQLError): boolean {
-  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
-  return status !== undefined && status >= 400 && status < 500;
+/** a request refused before Yoga sees it: the mapped status, the route's JSON error body, connection closed */
+function refuse(res: ServerResponse, error: ValidationError): void {
+  const text = JSON.stringify(errorBody(error));
+  res.writeHead(HTTP_STATUS[error.code], {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    connection: 'close',
+  });
+  res.end(text);
 }

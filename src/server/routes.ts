@@ -1,36 +1,50 @@
 /**
- * Plain HTTP routes beside /graphql (health, downloads, images, metrics). Each domain contributes its
- * own; handlers get the parsed URL and write the response.
+ * Plain HTTP routes beside /graphql (downloads, images, metrics), written against the Fetch API: a
+ * handler takes the request and its parsed URL and returns the response. Each domain contributes its
+ * own; `useRoutes` makes them one Yoga plugin, which answers a matching request before GraphQL sees
+ * it and turns a failure into its status through the one mapping (http-errors.ts).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Plugin } from 'graphql-yoga';
+import { ValidationError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { errorResponse } from './http-errors.ts';
 
 export interface Route {
   method: 'GET' | 'POST';
   /** exact path, or a prefix ending in '/' that matches everything below it */
   path: string;
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void;
+  handle(request: Request, url: URL): Response | Promise<Response>;
 }
 
-export function findRoute(routes: readonly Route[], method: string, pathname: string): Route | undefined {
+export function useRoutes(routes: readonly Route[], logger: Logger): Plugin {
+  return {
+    onRequest({ request, url, endResponse }) {
+      const route = findRoute(routes, request.method, url.pathname);
+      if (route) return answer(route, request, url, logger).then(endResponse);
+    },
+  };
+}
+
+function findRoute(routes: readonly Route[], method: string, pathname: string): Route | undefined {
   return routes.find(
     (r) => (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
       (r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path),
   );
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+async function answer(route: Route, request: Request, url: URL, logger: Logger): Promise<Response> {
+  try {
+    return await route.handle(request, url);
+  } catch (error) {
+    return errorResponse(error, logger, { method: request.method, path: url.pathname });
+  }
 }
 
-/** A GraphQL-shaped error for failures that happen before GraphQL runs (e.g. a body over the limit). */
-export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string): void {
-  const text = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.writeHead(status, {
-    'content-type': 'application/graphql-response+json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    connection: 'close',
-  });
-  res.end(text);
+/** a percent-encoded path segment, decoded; a malformed escape is the client's error, not a 500 */
+export function pathSegment(segment: string, name: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ValidationError(name, `${name} is not a valid percent-encoded path segment`);
+  }
 }

@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { captureEvent, captureLine, prependLine, writeLines } from '../../src/capture/export.ts';
+import { captureRoutes } from '../../src/capture/http.ts';
 import { decodeCursor, encodeCursor, filterWhere, pageSize, parseIsoDate, validateFilter } from '../../src/capture/queries.ts';
 import type { CaptureRecord, CapturedOutput } from '../../src/capture/types.ts';
 import { ValidationError } from '../../src/errors.ts';
@@ -122,6 +123,51 @@ describe('writeLines', () => {
     await writeLines(out, lines());
     expect(closed).toBe(true);
     expect(produced).toBeLessThan(5);
+  });
+});
+
+describe('the HTTP export body', () => {
+  /** an export source that counts the lines it was asked for and whether it was closed */
+  function source() {
+    const state = { produced: 0, closed: false };
+    async function* lines(): AsyncGenerator<string, void, undefined> {
+      try {
+        for (;;) yield `{"n":${state.produced++}}`;
+      } finally {
+        state.closed = true;
+      }
+    }
+    return { state, routes: captureRoutes({ exportJsonLines: () => lines() }) };
+  }
+  const request = (path: string) => {
+    const url = new URL(path, 'http://localhost');
+    return [new Request(url), url] as const;
+  };
+
+  it('reads a line from the source only when the client has taken the last', async () => {
+    const { state, routes } = source();
+    const response = await routes[0]!.handle(...request('/captures/export?endpoint=e'));
+    expect(response.status).toBe(200);
+    expect(state.produced).toBe(1); // read before answering, so a failure still chooses the status
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const first = await reader.read();
+    expect(decoder.decode(first.value)).toBe('{"n":0}\n');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(state.produced).toBeLessThanOrEqual(3);
+    for (let i = 1; i < 10; i++) expect(decoder.decode((await reader.read()).value)).toBe(`{"n":${i}}\n`);
+    expect(state.produced).toBeLessThanOrEqual(12);
+    await reader.cancel();
+    expect(state.closed).toBe(true);
+  });
+
+  it('closes the source for HEAD and refuses a request without an endpoint', async () => {
+    const { state, routes } = source();
+    const url = new URL('/captures/export?endpoint=e', 'http://localhost');
+    const head = await routes[0]!.handle(new Request(url, { method: 'HEAD' }), url);
+    expect(head.body).toBeNull();
+    expect(state.closed).toBe(true);
+    await expect(async () => routes[0]!.handle(...request('/captures/export'))).rejects.toMatchObject({ code: 'VALIDATION', field: 'endpoint' });
   });
 });
 
