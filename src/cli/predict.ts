@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from '../inference/preprocess.ts';
 import { softmax, topK } from '../inference/scores.ts';
 import { createLogger } from '../logger.ts';
@@ -280,7 +280,7 @@ export async function predictCommand(
     return runInChild(forwarded, inputs, io);
   }
 
-  let config;
+  let config: Config;
   try {
     config = loadConfig(io.env);
   } catch (error) {
