@@ -66,6 +66,13 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   endpoints.start();
   // The default model loads at start: the first request does not pay for it, and /readyz reports it.
   if (models.has(config.defaultModel)) await runtimes.prepare(config.defaultModel);
+  else {
+    const found = models.list().map((m) => m.name);
+    logger.warn(
+      `DEFAULT_MODEL '${config.defaultModel}' is not in ${config.modelDir}: no model is loaded, and endpoints created without one are refused until it is there`,
+      { models: found },
+    );
+  }
   const captureStore = new CaptureStore(database.prisma);
   const captures = new CaptureService({ store: captureStore, endpoints, models });
   const stepEncoder = new StepEncoder();

@@ -2,6 +2,7 @@
  * Environment variables, parsed and validated once at start. Every setting has a documented default
  * (README "Configuration"); a bad value stops the process with a message naming the variable.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -121,4 +122,22 @@ export function loadConfig(env: Env = process.env): Config {
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   };
+}
+
+/**
+ * What the environment alone does not tell: MODEL_DIR must be a folder. A missing one is a typo or the wrong
+ * working directory, and a server started without it would serve no model; `npm start` stops instead.
+ */
+export function checkModelDir(config: Pick<Config, 'modelDir'>, env: Env = process.env): void {
+  const stat = fs.statSync(config.modelDir, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return;
+  const what = stat ? 'not a directory' : 'no such directory';
+  const raw = env.MODEL_DIR?.trim();
+  if (!raw) {
+    throw new ConfigError(
+      `MODEL_DIR is not set and its default, ${config.modelDir}, ${stat ? 'is not a directory' : 'does not exist'}: ` +
+        "start vigil from the repository's folder or set MODEL_DIR",
+    );
+  }
+  throw new ConfigError(`MODEL_DIR=${raw}: ${what}${raw === config.modelDir ? '' : ` (${config.modelDir})`}`);
 }

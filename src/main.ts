@@ -1,10 +1,11 @@
 /** `npm start`: runs vigil until SIGINT/SIGTERM. */
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, checkModelDir, loadConfig } from './config.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
+  checkModelDir(config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`vigil: invalid configuration: ${error.message}`);

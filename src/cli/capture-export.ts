@@ -22,6 +22,32 @@ import { ValidationError, VigilError } from '../errors.ts';
 export const CAPTURE_EXPORT_USAGE = 'usage: vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE]';
 const PROGRESS_EVERY = 10_000;
 
+export const CAPTURE_EXPORT_HELP = `${CAPTURE_EXPORT_USAGE}
+
+Writes the captures of an endpoint, oldest first, as SageMaker data-capture JSON Lines, straight from the
+database: no server needs to run.
+
+options:
+  -e, --endpoint NAME   the endpoint (required)
+      --from ISO        captures at or after this time: a date (2026-11-26) or a date-time (2026-11-26T08:00:00Z)
+      --to ISO          captures before this time
+  -o, --out FILE        write to FILE instead of stdout (created once the endpoint is found)
+  -h, --help            this help
+
+prints one event a line, the shape Model Monitor reads:
+  {"captureData":{"endpointInput":{"observedContentType":"image/png","mode":"INPUT","data":"<base64>","encoding":"BASE64"},
+   "endpointOutput":{"observedContentType":"application/json","mode":"OUTPUT","data":"<JSON text>","encoding":"JSON"}},
+   "eventMetadata":{"eventId":"…","inferenceTime":"2026-11-26T08:00:00.000Z"},"eventVersion":"0"}
+(one line each; a capture without its input or output leaves that part out). Progress every ${PROGRESS_EVERY.toLocaleString('en')} rows and a
+summary go to stderr.
+
+exit status: 0 done, 1 failed (unknown endpoint, database error), 2 bad usage.
+environment: DATABASE_URL, the server's database (default file:./data/vigil.db).
+
+examples:
+  vigil capture export --endpoint signs --from 2026-11-26 --to 2026-11-27 --out signs-2026-11-26.jsonl
+  vigil capture export --endpoint signs | head -1`;
+
 export interface CliIo {
   stdout: Writable;
   stderr: Writable;
@@ -53,15 +79,15 @@ export async function captureExportCommand(
       allowPositionals: false,
     }).values;
   } catch (error) {
-    say(`${(error as Error).message}\n${CAPTURE_EXPORT_USAGE}`);
+    say(`${(error as Error).message}\n${CAPTURE_EXPORT_USAGE}\n(vigil capture export --help for more)`);
     return 2;
   }
   if (options.help) {
-    say(CAPTURE_EXPORT_USAGE);
+    io.stdout.write(`${CAPTURE_EXPORT_HELP}\n`);
     return 0;
   }
   if (!options.endpoint) {
-    say(`--endpoint is required\n${CAPTURE_EXPORT_USAGE}`);
+    say(`--endpoint is required\n${CAPTURE_EXPORT_USAGE}\n(vigil capture export --help for more)`);
     return 2;
   }
   let from: Date | undefined;

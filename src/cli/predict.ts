@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { classifyFiles, collectImageFiles, fileErrorMessage, IMAGE_EXTENSIONS } from '../inference/classify-files.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import { topK } from '../inference/scores.ts';
@@ -38,6 +38,31 @@ const PROGRESS_EVERY_MS = 2000;
  * itself again in a child process with the paths on stdin (`--files-from -`).
  */
 const MAX_COMMAND_LINE_BYTES = 8 * 1024;
+
+export const PREDICT_HELP = `${PREDICT_USAGE}
+
+Classifies images with a bundled model on this machine: no server, no database. A directory is walked
+recursively for .png .jpg .jpeg .webp .ppm .npy files (sorted); a file named on the command line is always tried.
+
+options:
+  -f, --files-from FILE|-   more paths, one a line, from FILE or from stdin (-)
+  -b, --batch N             images per model run (1 to 4096, default 32)
+  -m, --model NAME          a model folder under MODEL_DIR (default: DEFAULT_MODEL, gtsrb-resnet18)
+  -k, --top K               add the K most probable classes to each line (1 to 1000)
+  -h, --help                this help
+
+prints one JSON object a line on stdout, in input order:
+  {"path":"a.png","predictedClass":14,"label":"Stop","confidence":0.998}
+  {"path":"b.png","predictedClass":14,"label":"Stop","confidence":0.998,"top":[{"classId":14,"label":"Stop","probability":0.998},…]}
+  {"path":"c.png","error":"no such file or directory"}    (a file that cannot be read or decoded; the run goes on)
+Progress goes to stderr for runs of more than ${PROGRESS_ABOVE} images.
+
+exit status: 0 every image classified, 1 some image failed or the model did not load, 2 bad usage.
+environment: MODEL_DIR, DEFAULT_MODEL, INFERENCE_DEVICE, MAX_IMAGE_PIXELS and LOG_LEVEL, as for the server.
+
+examples:
+  vigil predict models/gtsrb-resnet18/fixtures --top 3
+  find photos -name '*.jpg' | vigil predict --files-from - --batch 64 > predictions.jsonl`;
 
 export interface PredictLine {
   path: string;
@@ -118,13 +143,13 @@ export async function predictCommand(
     values = parsed.values;
     inputs = parsed.positionals;
     if (values.help) {
-      say(PREDICT_USAGE);
+      io.stdout.write(`${PREDICT_HELP}\n`);
       return 0;
     }
     batch = positiveInteger(values.batch, '--batch', 32, 4096);
     top = values.top === undefined ? undefined : positiveInteger(values.top, '--top', 1, 1000);
   } catch (error) {
-    say(`${(error as Error).message}\n${PREDICT_USAGE}`);
+    say(`${(error as Error).message}\n${PREDICT_USAGE}\n(vigil predict --help for more)`);
     return 2;
   }
   if (values['files-from'] !== undefined) {
@@ -138,7 +163,7 @@ export async function predictCommand(
     }
   }
   if (!inputs.length) {
-    say(`no image files or directories given\n${PREDICT_USAGE}`);
+    say(`no image files or directories given\n${PREDICT_USAGE}\n(vigil predict --help for more)`);
     return 2;
   }
   const underMain = /cli[\\/]main\.ts$/.test(process.argv[1] ?? '');
@@ -151,7 +176,7 @@ export async function predictCommand(
     return runInChild(forwarded, inputs, io);
   }
 
-  let config;
+  let config: Config;
   try {
     config = loadConfig(io.env);
   } catch (error) {

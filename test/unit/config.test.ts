@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, checkModelDir, loadConfig } from '../../src/config.ts';
 
 describe('configuration', () => {
   it('has documented defaults', () => {
@@ -34,5 +38,41 @@ describe('configuration', () => {
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('MODEL_DIR at start', () => {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-config-'));
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  it('accepts a folder, even an empty one (a model may be copied in later)', () => {
+    expect(() => checkModelDir(loadConfig({ MODEL_DIR: scratch }), { MODEL_DIR: scratch })).not.toThrow();
+  });
+
+  it('refuses a path that does not exist or is not a folder, naming it', () => {
+    const missing = path.join(scratch, 'modles');
+    expect(() => checkModelDir(loadConfig({ MODEL_DIR: missing }), { MODEL_DIR: missing })).toThrow(
+      new ConfigError(`MODEL_DIR=${missing}: no such directory`),
+    );
+    const file = path.join(scratch, 'file');
+    fs.writeFileSync(file, '');
+    expect(() => checkModelDir(loadConfig({ MODEL_DIR: file }), { MODEL_DIR: file })).toThrow(`MODEL_DIR=${file}: not a directory`);
+  });
+
+  it('says when the default ./models is missing because of the working directory', () => {
+    const config = { modelDir: path.join(scratch, 'models') };
+    expect(() => checkModelDir(config, {})).toThrow(/MODEL_DIR is not set and its default, .*models, does not exist: start vigil from the repository's folder/);
+  });
+
+  it('stops `npm start` with exit status 2 before it opens the database', () => {
+    const database = path.join(scratch, 'vigil.db');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, MODEL_DIR: 'no-such-models', DATABASE_URL: `file:${database}`, PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`vigil: invalid configuration: MODEL_DIR=no-such-models: no such directory (${path.resolve('no-such-models')})`);
+    expect(fs.existsSync(database)).toBe(false);
   });
 });
