@@ -128,6 +128,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   };
 
   const server = createServer({
+    ...config,
     schema: buildSchema(),
     context: () => createContext(services),
     routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
@@ -145,10 +146,6 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       },
     ],
     logger: logger.child('http'),
-    development: config.development,
-    maxBodyBytes: config.maxBodyBytes,
-    maxQueryDepth: config.maxQueryDepth,
-    maxQueryCost: config.maxQueryCost,
   });
 
   monitor.scheduler.start();

@@ -11,8 +11,8 @@ import type { PubSub } from 'graphql-yoga';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { isUniqueViolation } from '../endpoints/store.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { ConflictError, NotFoundError, VigilError } from '../errors.ts';
+import { logUnexpected, type Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import { countWindow, firstCaptureTime } from './aggregate.ts';
@@ -200,8 +200,12 @@ export class ExecutionService {
       if (outcome.violations.length) publishAlert(this.deps.pubsub, toAlert(finished, outcome.violations));
       return finished;
     } catch (error) {
-      logger.error('monitoring execution failed', { schedule: schedule.name, error });
-      const failed = await executions.fail(execution.id, `Failed: ${(error as Error).message}`, this.#clock());
+      // an expected failure's message is written for users; anything else stays in the log, under the id
+      const message = error instanceof VigilError
+        ? `Failed: ${error.message}`
+        : `Failed: an internal error stopped the run (errorId ${logUnexpected(logger, 'monitoring execution failed', error, { schedule: schedule.name })})`;
+      if (error instanceof VigilError) logger.warn('monitoring execution failed', { schedule: schedule.name, error });
+      const failed = await executions.fail(execution.id, message, this.#clock());
       return failed ?? execution;
     }
   }

@@ -1,34 +1,48 @@
 /**
  * One HTTP server, and Yoga is its request handler: /graphql (queries and mutations; subscriptions over
- * SSE), GraphiQL in development, /healthz, and as plugins the body-size limit, /readyz and the plain
- * routes each domain contributes. graphql-ws shares the port and the /graphql path.
+ * SSE), GraphiQL in development, /healthz, and as plugins the body-size limit, cross-site protection
+ * (CORS, CSRF), the document limits and cache, /readyz and the plain routes each domain contributes.
+ * graphql-ws shares the port and the /graphql path (websocket.ts).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { ValidationError } from '../errors.ts';
+import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { GraphQLContext } from '../context.ts';
 import { useBodyLimit } from './body-limit.ts';
 import { useReadiness, type ReadinessCheck } from './health.ts';
-import { errorBody, HTTP_STATUS, maskUnexpectedErrors } from './http-errors.ts';
+import { errorBody, HTTP_STATUS, INTERNAL_ERROR_MESSAGE, maskUnexpectedErrors } from './http-errors.ts';
 import { queryLimitPlugins } from './limits.ts';
+import { corsOption, useCsrfPrevention } from './origins.ts';
+import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { useRoutes, type Route } from './routes.ts';
+import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 
-export interface ServerOptions {
+/** the settings of the server: limits, cross-origin rules, development aids */
+export type ServerSettings = Pick<
+  Config,
+  | 'development'
+  | 'introspection'
+  | 'corsOrigins'
+  | 'maxBodyBytes'
+  | 'maxQueryDepth'
+  | 'maxQueryCost'
+  | 'maxQueryTokens'
+  | 'maxDocumentBytes'
+  | 'parseCache'
+  | 'webSocket'
+>;
+
+export interface ServerOptions extends ServerSettings {
   schema: GraphQLSchema;
   context: () => GraphQLContext;
   routes: readonly Route[];
   readiness: readonly ReadinessCheck[];
   logger: Logger;
-  development: boolean;
-  maxBodyBytes: number;
-  maxQueryDepth: number;
-  maxQueryCost: number;
 }
 
 /** what Yoga's Node request listener passes to every plugin */
@@ -40,12 +54,16 @@ export interface NodeServerContext {
 export interface VigilServer {
   http: http.Server;
   yoga: YogaServerInstance<NodeServerContext, GraphQLContext>;
+  webSocket: GraphQLWebSocket;
+  /** parsed documents kept for reuse */
+  documents: DocumentCache;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
 
 export function createServer(options: ServerOptions): VigilServer {
   const { logger } = options;
+  const documents = new DocumentCache(options.parseCache);
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
     context: options.context,
@@ -59,14 +77,25 @@ export function createServer(options: ServerOptions): VigilServer {
       warn: (...args) => logger.warn(String(args[0])),
       error: (...args) => logger.error(String(args[0]), { args: args.slice(1) }),
     },
-    maskedErrors: { maskError: maskUnexpectedErrors(logger) },
+    maskedErrors: { maskError: maskUnexpectedErrors(logger), errorMessage: INTERNAL_ERROR_MESSAGE },
+    cors: corsOption(options.corsOrigins),
     // useBodyLimit enforces MAX_BODY_BYTES with vigil's error instead
     maxRequestBodySize: false,
+    // useBoundedParseCache instead: bounded in bytes, and only documents that passed validation
+    parserAndValidationCache: false,
     plugins: [
+      useCsrfPrevention(),
       useBodyLimit(options.maxBodyBytes),
-      useReadiness(options.readiness),
+      useReadiness(options.readiness, logger),
       useRoutes(options.routes, logger),
-      ...queryLimitPlugins({ maxDepth: options.maxQueryDepth, maxCost: options.maxQueryCost }),
+      useBoundedParseCache(documents),
+      ...queryLimitPlugins({
+        maxDepth: options.maxQueryDepth,
+        maxCost: options.maxQueryCost,
+        maxTokens: options.maxQueryTokens,
+        maxDocumentBytes: options.maxDocumentBytes,
+        introspection: options.introspection,
+      }),
       useReadableVariableErrors(),
     ],
   });
@@ -85,38 +114,19 @@ export function createServer(options: ServerOptions): VigilServer {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
-  // graphql-ws on the same path: Yoga's envelop (schema, context, validation, limits) runs each operation.
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const wsCleanup = useServer(
-    {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-        });
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
-        return args;
-      },
-    },
-    wsServer,
-  );
+  const webSocket = attachWebSocket({
+    server,
+    yoga,
+    logger,
+    corsOrigins: options.corsOrigins,
+    limits: { maxPayloadBytes: options.maxBodyBytes, ...options.webSocket },
+  });
 
   return {
     http: server,
     yoga,
+    webSocket,
+    documents,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -127,8 +137,7 @@ export function createServer(options: ServerOptions): VigilServer {
       });
     },
     async close() {
-      await wsCleanup.dispose();
-      wsServer.close();
+      await webSocket.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,9 +1,11 @@
 /**
  * /readyz: the database answers, migrations are applied, a model is loaded. 200 when every check
- * passes, 503 otherwise, with each check's result. (/healthz, "the process is up", is Yoga's own
- * health check.)
+ * passes, 503 otherwise, with each check's result. A check that throws is reported failed with an
+ * error id; its exception (a connection string, a path) goes to the log under that id. (/healthz,
+ * "the process is up", is Yoga's own health check.)
  */
 import { useReadinessCheck, type Plugin } from 'graphql-yoga';
+import { logUnexpected, type Logger } from '../logger.ts';
 import { json } from './responses.ts';
 
 export interface CheckResult {
@@ -16,7 +18,7 @@ export interface ReadinessCheck {
   check(): CheckResult | Promise<CheckResult>;
 }
 
-export function useReadiness(checks: readonly ReadinessCheck[]): Plugin {
+export function useReadiness(checks: readonly ReadinessCheck[], logger: Logger): Plugin {
   return useReadinessCheck({
     endpoint: '/readyz',
     async check() {
@@ -25,7 +27,8 @@ export function useReadiness(checks: readonly ReadinessCheck[]): Plugin {
           try {
             return { name: c.name, ...(await c.check()) };
           } catch (error) {
-            return { name: c.name, ok: false, detail: error instanceof Error ? error.message : String(error) };
+            const errorId = logUnexpected(logger, 'readiness check failed', error, { check: c.name });
+            return { name: c.name, ok: false, detail: `the check failed (errorId ${errorId})` };
           }
         }),
       );
