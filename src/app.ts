@@ -11,6 +11,8 @@ import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
 import { DebugHook } from './debugger/hook.ts';
+import { IncludeRegexResolver } from './debugger/include-regex.ts';
+import { RegexGuard } from './debugger/regex-guard.ts';
 import { StepEncoder } from './debugger/step-encoder.ts';
 import { saliencyRoutes } from './debugger/http.ts';
 import { SaliencyService } from './debugger/saliency.ts';
@@ -56,12 +58,19 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
+  // user regular expressions run on this guard's worker thread, under a time limit
+  const regexes = new RegexGuard();
+  const includes = new IncludeRegexResolver({ guard: regexes, logger: logger.child('debugger') });
   const endpoints = new EndpointService({
     store: new EndpointStore(database.prisma),
     pubsub: bus.pubsub,
     logger: logger.child('endpoints'),
     defaultModel: config.defaultModel,
     prepareModel: (model) => runtimes.prepare(model),
+    resolveIncludeRegex: async (model, pattern) => {
+      const entry = models.get(model);
+      if (entry) await includes.resolve(entry.manifest, pattern);
+    },
   });
   endpoints.start();
   // The default model loads at start: the first request does not pay for it, and /readyz reports it.
@@ -80,6 +89,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     prisma: database.prisma,
     logger: logger.child('capture'),
     hook: new DebugHook(database.prisma, stepEncoder),
+    includedTensors: (model, pattern) => includes.stored(model, pattern),
   });
   const inference = new InferenceService({
     endpoints,
@@ -91,7 +101,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   const tensorStore = new TensorStore(database.prisma);
-  const trials = new TrialService({ store: tensorStore, endpoints });
+  const trials = new TrialService({ store: tensorStore, endpoints, regexes });
   const saliency = new SaliencyService({ store: tensorStore, captures: captureStore, models });
 
   const monitor = createMonitor({
@@ -163,6 +173,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       await server.close();
       await recorder.idle();
       await stepEncoder.close();
+      await regexes.close();
       await runtimes.close();
       await bus.close();
       await checkpointer?.stop();

@@ -54,13 +54,16 @@ export class DebugHook {
     readonly encoding: TensorEncoding = 'f16-sparse-split',
   ) {}
 
-  /** null when the hook is off or this step is not saved (the request then runs the serving graph) */
-  async plan(endpoint: Endpoint, catalog: TensorCatalog): Promise<StepPlan | null> {
+  /**
+   * null when the hook is off or this step is not saved (the request then runs the serving graph).
+   * `included`: the names the endpoint's includeRegex selects (include-regex.ts), null without one.
+   */
+  async plan(endpoint: Endpoint, catalog: TensorCatalog, included: ReadonlySet<string> | null): Promise<StepPlan | null> {
     const hook = endpoint.debugHook;
     if (!hook.enabled) return null;
     const step = await this.#nextStep(endpoint.id);
     if (step % hook.saveInterval !== 0) return null;
-    const names = withAlwaysSaved(catalog, selectTensors(catalog, hook));
+    const names = withAlwaysSaved(catalog, selectTensors(catalog, { included, collections: hook.collections }));
     const fetch = [...new Set(names.flatMap((n) => {
       const source = catalog.sources.get(n);
       return source?.kind === 'output' ? [source.output] : [];

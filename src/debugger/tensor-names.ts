@@ -3,7 +3,6 @@
  * `layer1.0.bn1.output`, `layer1.0.bn1.output_grad`, `layer1.0.bn1.bias`, `fc.bias`), and which of
  * them a hook configuration selects.
  */
-import type { DebugHookConfig } from '../endpoints/types.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { COLLECTIONS, isCollectionName } from './collections.ts';
 
@@ -55,15 +54,17 @@ const ALIASES: Record<string, string[]> = {
   input_grad: ['image_grad', 'ResNet_input_grad'],
 };
 
+/** each catalog name with the other names it answers to: an include regex selects it when it matches any */
+export function regexCandidates(catalog: TensorCatalog): string[][] {
+  return catalog.names.map((name) => [name, ...(ALIASES[name] ?? [])]);
+}
+
 /**
  * smdebug semantics: a tensor is saved when the include regex matches one of its names from the
- * start (Python's re.match) or a named collection contains it.
+ * start (Python's re.match) or a named collection contains it. The regex has been resolved to the
+ * names it selects (include-regex.ts) when it was saved: here it is a set lookup.
  */
-export function selectTensors(catalog: TensorCatalog, hook: Pick<DebugHookConfig, 'includeRegex' | 'collections'>): string[] {
-  const include = hook.includeRegex ? new RegExp(`^(?:${hook.includeRegex})`) : undefined;
+export function selectTensors(catalog: TensorCatalog, hook: { included: ReadonlySet<string> | null; collections: readonly string[] }): string[] {
   const collections = hook.collections.filter(isCollectionName).map((c) => COLLECTIONS[c]);
-  return catalog.names.filter(
-    (name) =>
-      [name, ...(ALIASES[name] ?? [])].some((n) => include?.test(n)) || collections.some((re) => re.test(name)),
-  );
+  return catalog.names.filter((name) => hook.included?.has(name) || collections.some((re) => re.test(name)));
 }

@@ -19,6 +19,11 @@ export interface EndpointServiceDeps {
   defaultModel: string;
   /** resolves when the model is ready to serve; throws ValidationError for an unknown model */
   prepareModel: (model: string) => Promise<void>;
+  /**
+   * resolves an includeRegex to the model's tensor names it selects, off the main thread and under a
+   * time limit; ValidationError for a pattern that does not finish
+   */
+  resolveIncludeRegex?: (model: string, pattern: string) => Promise<void>;
   /** how long a cached snapshot may be used without hearing of changes (a backstop for lost events) */
   snapshotTtlMs?: number;
 }
@@ -79,6 +84,7 @@ export class EndpointService {
     validateDataCapture(draft.dataCapture);
     validateDebugHook(draft.debugHook);
     await this.deps.prepareModel(draft.model);
+    if (draft.debugHook.includeRegex !== null) await this.deps.resolveIncludeRegex?.(draft.model, draft.debugHook.includeRegex);
     const created = await this.deps.store.insert(draft);
     if (!created) throw new ConflictError(`Endpoint '${input.name}' already exists`);
     this.#publish('CREATED', created.name);
@@ -100,6 +106,7 @@ export class EndpointService {
     // The new model is loaded before the change is visible: requests in flight keep the snapshot
     // they read, later ones get the new model ready to run.
     if (next.model !== current.model) await this.deps.prepareModel(next.model);
+    if (next.debugHook.includeRegex !== null) await this.deps.resolveIncludeRegex?.(next.model, next.debugHook.includeRegex);
     const updated = await this.deps.store.replace(next);
     if (!updated) throw new NotFoundError('Endpoint', name);
     this.#cache.set(name, { endpoint: updated, loadedAt: Date.now() });

@@ -47,6 +47,8 @@ export interface PredictionRecorderDeps {
   prisma: Db;
   logger: Logger;
   hook: DebugHook;
+  /** the tensor names a stored includeRegex selects in a model (resolved once, then cached) */
+  includedTensors: (model: ModelManifest, pattern: string) => Promise<ReadonlySet<string>>;
   random?: RandomSource;
 }
 
@@ -74,7 +76,9 @@ export class PredictionRecorder implements Recorder {
   async plan(endpoint: Endpoint, model: ModelManifest): Promise<RecordPlan> {
     let catalog = this.#catalogs.get(model);
     if (!catalog) this.#catalogs.set(model, (catalog = tensorCatalog(model)));
-    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog), catalog);
+    const { enabled, includeRegex } = endpoint.debugHook;
+    const included = enabled && includeRegex ? await this.deps.includedTensors(model, includeRegex) : null;
+    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog, included), catalog);
   }
 
   async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {

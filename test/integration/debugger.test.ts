@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectTensors, tensorCatalog } from '../../src/debugger/tensor-names.ts';
+import { regexCandidates, selectTensors, tensorCatalog } from '../../src/debugger/tensor-names.ts';
 import { backgroundSaliency } from '../../src/explain/background.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { fixture } from '../helpers/images.ts';
@@ -117,7 +117,10 @@ describe('debugger hook and trial API', () => {
       bn: tensorNames(step: 0, regex: "layer4\\\\.1\\\\.bn2") { ... on TensorNameList { names } }
       grads: tensorNames(regex: ".*output_grad", collection: "fullgrad") { ... on TensorNameList { names } }
       step(step: 0) { ... on DebugStep { captureId storedBytes tensors { name shape dtype encoding storedBytes } } }`);
-    const expected = [...selectTensors(CATALOG, { includeRegex: REGEX, collections: [] }), 'logits'].sort();
+    // the write-up's regex, a constant, run here as smdebug would (re.match on each name or alias)
+    const regex = new RegExp(`^(?:${REGEX})`);
+    const included = new Set(regexCandidates(CATALOG).filter((names) => names.some((n) => regex.test(n))).map((names) => names[0]!));
+    const expected = [...selectTensors(CATALOG, { included, collections: [] }), 'logits'].sort();
     expect(t.names.names).toEqual(expected);
     // the write-up's regex saves the input (its `image` alias), its gradient, every site's output and gradient, and the biases
     for (const name of ['input', 'input_grad', 'bn1.output', 'bn1.output_grad', 'bn1.bias', 'layer2.0.downsample.output_grad', 'fc.bias', 'logits']) {

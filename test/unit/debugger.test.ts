@@ -10,7 +10,8 @@ import { LruCache } from '../../src/debugger/lru.ts';
 import { StepEncoder } from '../../src/debugger/step-encoder.ts';
 import { reduce } from '../../src/debugger/reductions.ts';
 import { tensorCatalog } from '../../src/debugger/tensor-names.ts';
-import { anchored, describeList } from '../../src/debugger/trial.ts';
+import { RegexGuard } from '../../src/debugger/regex-guard.ts';
+import { describeList } from '../../src/debugger/trial.ts';
 import type { Endpoint } from '../../src/endpoints/types.ts';
 import { ValidationError } from '../../src/errors.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
@@ -124,11 +125,11 @@ describe('the hook', () => {
     counter = 7; // another replica took 7 numbers already
     const hook = new DebugHook(prisma as never, new StepEncoder());
     const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: null, saveInterval: 1, collections: ['fullgrad'] } } as unknown as Endpoint;
-    const plans = await Promise.all(Array.from({ length: 100 }, () => hook.plan(endpoint, catalog)));
+    const plans = await Promise.all(Array.from({ length: 100 }, () => hook.plan(endpoint, catalog, null)));
     expect(plans.map((p) => p!.step).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 7 + i));
     expect(updates).toEqual(Array(Math.ceil(100 / STEP_BLOCK)).fill(STEP_BLOCK));
     const every3 = new DebugHook(prisma as never, new StepEncoder());
-    const saved = (await Promise.all(Array.from({ length: 30 }, () => every3.plan({ ...endpoint, debugHook: { ...endpoint.debugHook, saveInterval: 3 } } as Endpoint, catalog)))).filter(Boolean);
+    const saved = (await Promise.all(Array.from({ length: 30 }, () => every3.plan({ ...endpoint, debugHook: { ...endpoint.debugHook, saveInterval: 3 } } as Endpoint, catalog, null)))).filter(Boolean);
     expect(saved.map((p) => p!.step % 3)).toEqual(Array(saved.length).fill(0));
     expect(saved.length).toBe(10);
   });
@@ -138,7 +139,7 @@ describe('the hook', () => {
     const encoder = new StepEncoder();
     const hook = new DebugHook(prisma as never, encoder);
     const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: '.*image', saveInterval: 1, collections: [] } } as unknown as Endpoint;
-    const plan = (await hook.plan(endpoint, catalog))!;
+    const plan = (await hook.plan(endpoint, catalog, new Set(['input', 'input_grad'])))!;
     expect(plan.names).toEqual(['input', 'input_grad', ...ALWAYS_SAVED]);
     expect(plan.fetch).toEqual(['input_grad', 'logits']);
     const rows = await hook.rows(endpoint, plan, null, catalog, {
@@ -205,12 +206,30 @@ describe('trial helpers', () => {
     expect(describeList(many)).toBe(`${many.slice(0, 15).join(', ')}, …, 194, 196, 198 (100 in all)`);
   });
 
-  it('anchors regexes at the start (re.match) and refuses invalid ones', () => {
-    expect(anchored('bn1').test('bn1.output')).toBe(true);
-    expect(anchored('bn1').test('layer1.0.bn1.output')).toBe(false);
-    expect(anchored('.*bn1|fc').test('fc.bias')).toBe(true);
-    expect(() => anchored('bn1[')).toThrow(ValidationError);
-    expect(() => anchored('(?P<x>a)')).toThrow(ValidationError);
+  it('anchors regexes at the start (re.match) and refuses invalid ones', async () => {
+    const guard = new RegexGuard();
+    try {
+      expect(await guard.filter('bn1', ['bn1.output', 'layer1.0.bn1.output'], 'regex')).toEqual(['bn1.output']);
+      expect(await guard.filter('.*bn1|fc', ['fc.bias', 'layer1.0.bn1.output', 'input'], 'regex')).toEqual(['fc.bias', 'layer1.0.bn1.output']);
+      await expect(guard.filter('bn1[', [], 'regex')).rejects.toThrow(ValidationError);
+      await expect(guard.filter('(?P<x>a)', [], 'regex')).rejects.toThrow(ValidationError);
+    } finally {
+      await guard.close();
+    }
+  });
+
+  it('refuses a pattern that backtracks past the time limit, and keeps working after it', async () => {
+    const guard = new RegexGuard(200);
+    try {
+      const started = performance.now();
+      const stuck = guard.filter('(.*.*)*;', ['layer1.0.bn1.output_grad_and_then_some'], 'regex');
+      await expect(stuck).rejects.toThrow(ValidationError);
+      await expect(stuck).rejects.toThrow(/did not finish within 200 ms/);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(await guard.filter('fc', ['fc.bias', 'input'], 'regex')).toEqual(['fc.bias']);
+    } finally {
+      await guard.close();
+    }
   });
 });
 
