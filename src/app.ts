@@ -96,7 +96,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     models: runtimes,
     recorder,
     pubsub: bus.pubsub,
-    limits: { maxPixels: config.maxImagePixels },
+    limits: { maxPixels: config.maxImagePixels, maxRequestDecodedBytes: config.maxRequestDecodedBytes },
     batch: config.batch,
   });
 

@@ -15,6 +15,27 @@ export async function readImageInput(input: ImageInputShape, field = 'image'): P
   return { bytes: decodeBase64(input.base64 ?? input.npy ?? '', `${field}.${key}`) };
 }
 
+/**
+ * Each input of a list read once: items that are the same upload, or the same base64 text (one
+ * variable referenced by every item), share one payload, which the inference service then decodes
+ * once. Each item's promise rejects on its own (InvalidImageError).
+ */
+export function readImageInputs(inputs: readonly ImageInputShape[], field = 'images'): Promise<ImagePayload>[] {
+  const files = new Map<File, Promise<ImagePayload>>();
+  // keyed by the text itself: base64 and npy text decode alike, and a string's hash is computed once
+  const texts = new Map<string, Promise<ImagePayload>>();
+  return inputs.map((input, i) => {
+    const read = () => readImageInput(input, `${field}[${i}]`);
+    return input.file ? once(files, input.file, read) : once(texts, input.base64 ?? input.npy ?? '', read);
+  });
+}
+
+function once<K, V>(cache: Map<K, V>, key: K, make: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, (value = make()));
+  return value;
+}
+
 /** base64 (standard or URL-safe alphabet, whitespace ignored), or a `data:<type>;base64,` URL of it */
 export function decodeBase64(text: string, field: string): Buffer {
   const body = text.startsWith('data:') ? dataUrlBody(text, field) : text;

@@ -7,7 +7,7 @@ import type { ModelRuntime } from '../models/runtime.ts';
 import { builder } from '../schema/builder.ts';
 import { topLevelError } from '../schema/errors.ts';
 import { ServerInfoRef } from '../schema/server-info.ts';
-import { readImageInput } from './image-input.ts';
+import { readImageInput, readImageInputs } from './image-input.ts';
 import type { Prediction, PredictionEvent } from './types.ts';
 
 /** images one predictBatch call may hold */
@@ -85,10 +85,11 @@ builder.mutationFields((t) => ({
       }
       const k = await checkTopK(services, args.endpoint, args.topK);
       // Every item settles before the answer, whatever the client selected: an acknowledged batch is a
-      // committed batch, and no item's failure is left unobserved.
-      const settled = await Promise.allSettled(
-        args.images.map(async (image, i) => services.inference.predict(args.endpoint, await readImageInput(image, `images[${i}]`), k)),
-      );
+      // committed batch, and no item's failure is left unobserved. Identical inputs are read and decoded once.
+      const reads = await Promise.allSettled(readImageInputs(args.images));
+      const predicted = await services.inference.predictBatch(args.endpoint, reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), k);
+      let next = 0;
+      const settled = reads.map((read): PromiseSettledResult<Prediction> => (read.status === 'fulfilled' ? predicted[next++]! : read));
       const unexpected = settled.find((s) => s.status === 'rejected' && !(s.reason instanceof InvalidImageError));
       if (unexpected?.status === 'rejected') throw unexpected.reason;
       return { settled };
