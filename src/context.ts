@@ -42,6 +42,10 @@ export interface Services {
 /** one loader per relation that a list of rows resolves row by row */
 export interface Loaders {
   capture: DataLoader<string, CaptureView | null>;
+  /** a capture's request bytes: read only when a client selects them */
+  captureInput: DataLoader<string, { data: Uint8Array; contentType: string | null } | null>;
+  /** their size, without reading them */
+  captureInputBytes: DataLoader<string, number | null>;
   debugStepOfCapture: DataLoader<string, StepRecord | null>;
   tensorsOfStep: DataLoader<string, TensorRecord[]>;
   baseline: DataLoader<string, BaselineRecord | null>;
@@ -61,6 +65,8 @@ export function createContext(services: Services): GraphQLContext {
     services,
     loaders: {
       capture: batched((ids) => captures.getMany(ids), null),
+      captureInput: batched((ids) => captures.inputsOf(ids), null),
+      captureInputBytes: batched((ids) => captures.inputSizesOf(ids), null),
       debugStepOfCapture: batched((ids) => trials.stepsOfCaptures(ids), null),
       tensorsOfStep: batched((ids) => trials.tensorsOfSteps(ids), []),
       baseline: batched((ids) => monitor.baselines.getMany(ids), null),

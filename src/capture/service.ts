@@ -20,10 +20,10 @@ import {
   type TimeRange,
 } from './queries.ts';
 import type { CaptureStore } from './store.ts';
-import type { CaptureRecord, CapturedOutput } from './types.ts';
+import type { CapturedOutput, CaptureSummary } from './types.ts';
 
 /** A capture with the endpoint it belongs to (what GraphQL serves). */
-export interface CaptureView extends CaptureRecord {
+export interface CaptureView extends CaptureSummary {
   endpointName: string;
   /** the endpoint's model, whose labels name the classes */
   model: string;
@@ -99,6 +99,16 @@ export class CaptureService {
     return new Map([...found].map(([id, { record, endpoint }]) => [id, { ...record, endpointName: endpoint.name, model: endpoint.model }]));
   }
 
+  /** the request bytes of several captures and their type, by id (for DataLoaders: read only when selected) */
+  inputsOf(ids: readonly string[]): Promise<Map<string, { data: Uint8Array; contentType: string | null }>> {
+    return this.#store.inputs(ids);
+  }
+
+  /** the size of several captures' request bytes, by id, without reading them (for DataLoaders) */
+  inputSizesOf(ids: readonly string[]): Promise<Map<string, number>> {
+    return this.#store.inputSizes(ids);
+  }
+
   /**
    * An endpoint's captures in [from, to), oldest first, as SageMaker data-capture JSON Lines (without
    * newlines). Validation and the endpoint lookup run on the first `next()`: NotFoundError for an
@@ -110,7 +120,7 @@ export class CaptureService {
     const filter: CaptureFilter = { from: range.from, to: range.to };
     let after: Cursor | undefined;
     for (;;) {
-      const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'asc', take: this.#exportPageSize });
+      const rows = await this.#store.pageWithInput({ endpointId: endpoint.id, filter, after, direction: 'asc', take: this.#exportPageSize });
       for (const record of rows) yield captureLine(record);
       const last = rows.at(-1);
       if (!last || rows.length < this.#exportPageSize) return;
@@ -156,7 +166,7 @@ export class CaptureService {
     return endpoint;
   }
 
-  #view(record: CaptureRecord, endpoint: Endpoint): CaptureView {
+  #view(record: CaptureSummary, endpoint: Endpoint): CaptureView {
     return { ...record, endpointName: endpoint.name, model: endpoint.model };
   }
 }
