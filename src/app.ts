@@ -102,7 +102,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 
   const tensorStore = new TensorStore(database.prisma);
   const trials = new TrialService({ store: tensorStore, endpoints, regexes });
-  const saliency = new SaliencyService({ store: tensorStore, captures: captureStore, models });
+  const saliency = new SaliencyService({ store: tensorStore, captures: captureStore, models, maxInputPixels: config.maxImagePixels });
 
   const monitor = createMonitor({
     prisma: database.prisma,

@@ -1,7 +1,10 @@
 /**
  * Saliency on demand, from a step's stored tensors only (no model run): the map of a method, the
  * completeness check, and the heatmap / overlay PNGs. Maps are cached by step and method, PNGs by step,
- * method and rendering options (LRUs in memory; steps never change once written).
+ * method and rendering options (LRUs in memory, bounded in entries and bytes; steps never change once
+ * written). Opacity is rounded to hundredths, in the image and in its key, and a heatmap's key leaves it
+ * out, so that varying it cannot make every request a new entry; sizes are capped at 1024 pixels, and a
+ * stored capture is decoded under the same pixel limit as a request.
  */
 import type { CaptureStore } from '../capture/store.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
@@ -61,6 +64,8 @@ export interface SaliencyDeps {
   /** the captures whose steps are explained: their endpoint and request bytes */
   captures: Pick<CaptureStore, 'endpointOf' | 'input'>;
   models: Pick<ModelCatalog, 'get' | 'label'>;
+  /** a stored capture larger than this (width × height) is not decoded for an overlay (MAX_IMAGE_PIXELS) */
+  maxInputPixels?: number;
 }
 
 export type ImageKind = 'heatmap' | 'overlay';
@@ -105,20 +110,18 @@ export class SaliencyService {
       return this.render(map, kind, render);
     };
     if (options.cache === false) return make();
-    return this.pngs.getOrCompute(`${ref.id}|${method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, make);
+    return this.pngs.getOrCompute(pngKey(ref.id, method, kind, render), make);
   }
 
   /** a computed map's PNG (cached) */
   renderCached(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
-    return this.pngs.getOrCompute(`${map.ref.id}|${map.method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, () =>
-      this.render(map, kind, render),
-    );
+    return this.pngs.getOrCompute(pngKey(map.ref.id, map.method, kind, render), () => this.render(map, kind, render));
   }
 
   render(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
     if (kind === 'heatmap') return heatmapPng(map, render);
     const tensorImage: BaseImage = { kind: 'rgb', image: map.input };
-    const base: BaseImage = map.captureInput ? { kind: 'encoded', bytes: map.captureInput } : tensorImage;
+    const base: BaseImage = map.captureInput ? { kind: 'encoded', bytes: map.captureInput, maxPixels: this.deps.maxInputPixels } : tensorImage;
     return overlayPng(map, base, render, map.captureInput ? tensorImage : undefined);
   }
 
@@ -208,6 +211,12 @@ export class SaliencyService {
   }
 }
 
+/** a heatmap does not depend on opacity; opacity is already rounded (parseRender) */
+function pngKey(stepId: string, method: SaliencyMethod, kind: ImageKind, render: RenderOptions): string {
+  const opacity = kind === 'overlay' ? render.opacity : '';
+  return `${stepId}|${method}|${kind}|${render.colormap}|${opacity}|${render.size}`;
+}
+
 function completenessNames(catalog: TensorCatalog): string[] {
   return [
     'input',
@@ -281,8 +290,10 @@ export function parseRender(args: SaliencyArgs): RenderOptions {
   if (!(COLORMAPS as readonly string[]).includes(colormap)) {
     throw new ValidationError('colormap', `Unknown colormap '${colormap}': use ${COLORMAPS.join(', ')}`);
   }
-  const opacity = args.opacity ?? DEFAULT_RENDER.opacity;
-  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1) throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${opacity}`);
+  const requested = args.opacity ?? DEFAULT_RENDER.opacity;
+  if (!Number.isFinite(requested) || requested < 0 || requested > 1) throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${requested}`);
+  // hundredths: finer steps are invisible, and each distinct value would be a cache entry of its own
+  const opacity = Math.round(requested * 100) / 100;
   const size = args.size ?? DEFAULT_RENDER.size;
   if (!Number.isInteger(size) || size < MIN_RENDER_SIZE || size > MAX_RENDER_SIZE) {
     throw new ValidationError('size', `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`);

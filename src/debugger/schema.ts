@@ -38,7 +38,7 @@ import {
   type ComputedSaliency,
   type SaliencyMethod,
 } from './saliency.ts';
-import { MODE_KEYS, type ModeKey, type TensorRecord } from './store.ts';
+import { MAX_LISTED_STEPS, MODE_KEYS, type ModeKey, type TensorRecord } from './store.ts';
 import type { StepRef, TensorValue, Trial, TrialTensor } from './trial.ts';
 
 const ModeKeysEnum = builder.enumType('ModeKeys', {
@@ -119,7 +119,7 @@ const DebugTensorRef = builder.objectRef<TrialTensor>('DebugTensor').implement({
   description: "A tensor name of a trial (smdebug's trial.tensor(name))",
   fields: (t) => ({
     name: t.exposeString('name'),
-    steps: t.intList({ description: 'steps at which it was saved', resolve: (x, _args, { services }) => services.trials.tensorSteps(x) }),
+    steps: t.intList({ description: `steps at which it was saved, ascending (the newest ${MAX_LISTED_STEPS.toLocaleString('en')})`, resolve: (x, _args, { services }) => services.trials.tensorSteps(x) }),
     value: t.field({
       type: TensorValueRef,
       errors: { types: [NotFoundError] },
@@ -308,7 +308,7 @@ const TrialRef = builder.objectRef<Trial>('Trial').implement({
   fields: (t) => ({
     endpoint: t.string({ resolve: (x) => x.endpoint.name }),
     steps: t.intList({
-      description: 'saved step numbers, ascending',
+      description: `saved step numbers, ascending (the newest ${MAX_LISTED_STEPS.toLocaleString('en')})`,
       args: { mode: t.arg({ type: ModeKeysEnum, defaultValue: 'PREDICT' }) },
       resolve: (x, { mode }, { services }) => services.trials.steps(x, mode ?? 'PREDICT'),
     }),

@@ -43,6 +43,9 @@ export function decodeStored(tensor: StoredTensor): Float32Array {
   return decodeTensor(tensor.data, tensor.encoding, elementCount(tensor.shape));
 }
 
+/** step lists (a trial's steps, a tensor's steps) hold at most this many: the newest */
+export const MAX_LISTED_STEPS = 10_000;
+
 const STEP_SELECT = { id: true, endpointId: true, step: true, mode: true, captureId: true, createdAt: true } as const;
 
 function modeWhere(mode: ModeKey): { mode?: string } {
@@ -80,14 +83,15 @@ export class TensorStore {
     this.#decoded = new LruCache<DecodedTensor>(4096, cacheBytes, (t) => t.values.byteLength + 256);
   }
 
-  /** step numbers of an endpoint, ascending */
+  /** step numbers of an endpoint, ascending: the newest MAX_LISTED_STEPS */
   async steps(endpointId: string, mode: ModeKey): Promise<number[]> {
     const rows = await this.prisma.debugStep.findMany({
       where: { endpointId, ...modeWhere(mode) },
       select: { step: true },
-      orderBy: { step: 'asc' },
+      orderBy: { step: 'desc' },
+      take: MAX_LISTED_STEPS,
     });
-    return [...new Set(rows.map((r) => r.step))];
+    return [...new Set(rows.map((r) => r.step).reverse())];
   }
 
   async step(endpointId: string, mode: ModeKey, step: number): Promise<StepRecord | null> {
@@ -146,14 +150,15 @@ export class TensorStore {
     return found !== null;
   }
 
-  /** the steps at which a tensor was saved, ascending */
+  /** the steps at which a tensor was saved, ascending: the newest MAX_LISTED_STEPS */
   async stepsWithTensor(endpointId: string, mode: ModeKey, name: string): Promise<number[]> {
     const rows = await this.prisma.debugStep.findMany({
       where: { endpointId, ...modeWhere(mode), tensors: { some: { name } } },
       select: { step: true },
-      orderBy: { step: 'asc' },
+      orderBy: { step: 'desc' },
+      take: MAX_LISTED_STEPS,
     });
-    return [...new Set(rows.map((r) => r.step))];
+    return [...new Set(rows.map((r) => r.step).reverse())];
   }
 
   /**

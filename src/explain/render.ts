@@ -29,8 +29,11 @@ export interface RgbImage {
   rgb: Uint8Array;
 }
 
-/** the image under an overlay: raw RGB (e.g. the de-normalised input tensor) or encoded bytes sharp decodes */
-export type BaseImage = { kind: 'rgb'; image: RgbImage } | { kind: 'encoded'; bytes: Uint8Array };
+/**
+ * the image under an overlay: raw RGB (e.g. the de-normalised input tensor) or encoded bytes sharp
+ * decodes, refused over `maxPixels` (width × height, from the header)
+ */
+export type BaseImage = { kind: 'rgb'; image: RgbImage } | { kind: 'encoded'; bytes: Uint8Array; maxPixels?: number | undefined };
 
 /** zlib level 2, no adaptive filtering: ~3 ms for a 256² overlay (adaptive filtering: ~35% smaller, ~1.7× the time) */
 const PNG_COMPRESSION = 2;
@@ -72,7 +75,7 @@ export async function baseImageRgb(base: BaseImage, size: number): Promise<Uint8
   const input =
     base.kind === 'rgb'
       ? sharp(base.image.rgb, { raw: { width: base.image.width, height: base.image.height, channels: 3 } })
-      : sharp(base.bytes, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
+      : sharp(base.bytes, { failOn: 'truncated', limitInputPixels: base.maxPixels ?? true }).removeAlpha().toColourspace('srgb');
   const rgb = await input.resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
   if (rgb.length !== size * size * 3) throw new Error('the base image did not decode to RGB');
   return rgb;
