@@ -75,7 +75,13 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
     });
-    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+    wsServer.handleUpgrade(request, socket, head, (ws) => {
+      wsServer.emit('connection', ws, request);
+      // A socket error is the client's (a frame over maxPayload, a bad frame): ws closes the socket itself
+      // (1009, 1002). graphql-ws would print each to the console; one line at debug level is enough.
+      ws.removeAllListeners('error');
+      ws.on('error', (error) => logger.debug('WebSocket closed on a protocol error', { address, error: error.message }));
+    });
   });
 
   function refusalOf(request: IncomingMessage): { status: number; message: string } | undefined {
