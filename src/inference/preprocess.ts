@@ -14,8 +14,8 @@
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors.ts';
 import { imageDimensions, type Dimensions } from './decode/dimensions.ts';
-import { decodeNpy } from './decode/npy.ts';
-import { decodePpm, ImageFormatError, isPpm, type RawImage } from './decode/ppm.ts';
+import { decodeNpy, readNpyHeader } from './decode/npy.ts';
+import { decodePpm, ImageFormatError, isPpm, readPpmHeader, type RawImage } from './decode/ppm.ts';
 import { pilResizeBilinear } from './pil-resize.ts';
 
 /** an image wider or taller than this times the model's input is reduced by libvips first */
@@ -81,12 +81,23 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
 }
 
 /**
- * readImageHeader, and for a PNG, JPEG or WebP header it could not read, libvips's reading of it (the
- * header only, no pixels), so that the size is known before decoding whenever a decoder could know it.
+ * readImageHeader, and where it could not read the size: PPM and .npy are refused (their own parsers
+ * say why: the pixels cannot be read without that header); for PNG, JPEG and WebP libvips reads the
+ * header (no pixels), so that the size is known before decoding whenever a decoder could know it.
  */
 export async function inspectImage(bytes: Uint8Array): Promise<ImageHeader> {
   const header = readImageHeader(bytes);
-  if (header.dimensions || header.contentType === 'image/x-portable-pixmap' || header.contentType === 'application/x-npy') return header;
+  if (header.dimensions) return header;
+  if (header.contentType === 'image/x-portable-pixmap' || header.contentType === 'application/x-npy') {
+    try {
+      if (header.contentType === 'application/x-npy') readNpyHeader(bytes);
+      else readPpmHeader(bytes);
+    } catch (error) {
+      if (error instanceof ImageFormatError) throw new InvalidImageError(error.message);
+      throw error;
+    }
+    return header;
+  }
   try {
     const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     return meta.width && meta.height ? { ...header, dimensions: { width: meta.width, height: meta.height } } : header;

@@ -86,7 +86,7 @@ describe('cross-origin requests, default settings (no CORS_ORIGINS, development)
     const body = new FormData();
     body.set('operations', JSON.stringify({ query: 'mutation($f: File!) { predict(endpoint: "uploads", image: { file: $f }) { __typename } }', variables: { f: null } }));
     body.set('map', JSON.stringify({ 0: ['variables.f'] }));
-    body.set('0', new Blob([fixture('speed_ring.ppm')]), 'speed_ring.ppm');
+    body.set('0', new Blob([new Uint8Array(fixture('speed_ring.ppm'))]), 'speed_ring.ppm');
     const response = await fetch(server.graphqlUrl, { method: 'POST', body, headers: { 'graphql-require-preflight': '1' } });
     expect(await response.json()).toEqual({ data: { predict: { __typename: 'Prediction' } } });
   });

@@ -340,6 +340,27 @@ describe('debugger hook and trial API', () => {
     expect((await sharp(Buffer.from(await response.arrayBuffer())).metadata()).width).toBe(32);
   });
 
+  it('keys cached images so that varying opacity cannot flood the cache: hundredths, and heatmaps without it', async () => {
+    const p = predictions[1]!;
+    const pngs = server.app.services.saliency.pngs;
+    const get = async (file: string, opacity: number) => {
+      const response = await fetch(`${server.url}/saliency/${p.captureId}/${file}?colormap=VIRIDIS&size=48&opacity=${opacity}`);
+      expect(response.status).toBe(200);
+      return Buffer.from(await response.arrayBuffer());
+    };
+    const before = pngs.size;
+    const overlays = [await get('overlay.png', 0.4), await get('overlay.png', 0.4049), await get('overlay.png', 0.3951)];
+    expect(pngs.size).toBe(before + 1);
+    expect(overlays[1]!.equals(overlays[0]!) && overlays[2]!.equals(overlays[0]!)).toBe(true);
+    for (const opacity of [0.1, 0.2, 0.30001, 0.9]) await get('heatmap.png', opacity);
+    expect(pngs.size).toBe(before + 2);
+    const { saliency } = await server.client.data('query($id: ID!) { saliency(captureId: $id, opacity: 0.123456) { ... on SaliencyMap { opacity overlayUrl } } }', {
+      id: p.captureId,
+    });
+    expect(saliency.opacity).toBe(0.12);
+    expect(saliency.overlayUrl).toContain('opacity=0.12&');
+  });
+
   it('flags background saliency through the API for a sign at the edge of the frame, not for a centred one', async () => {
     // crafted: the stop-like fixture shrunk to 40 px, at the right edge of a plain 128 × 128 background
     const sign = await sharp(fixture('stop_like_octagon.png')).resize(40, 40).png().toBuffer();
