@@ -142,7 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     development,
-    introspection: development || oneOf(env, 'INTROSPECTION', ['true', 'false'] as const, 'false') === 'true',
+    introspection: oneOf(env, 'INTROSPECTION', ['true', 'false'] as const, 'false') === 'true' || development,
     corsOrigins: corsOrigins(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),

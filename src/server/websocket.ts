@@ -60,6 +60,18 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
   let connections = 0;
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node leaves an upgraded socket without an error listener: a reset while refusing or handshaking
+    // would otherwise end the process
+    socket.on('error', (error) => logger.debug('WebSocket upgrade socket error', { error: error.message }));
+    try {
+      accept(request, socket, head);
+    } catch (error) {
+      logger.warn('WebSocket upgrade failed', { error });
+      socket.destroy();
+    }
+  });
+
+  function accept(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal = refusalOf(request);
     if (refusal) {
       refuseUpgrade(socket, refusal.status, refusal.message);
@@ -82,7 +94,7 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
       ws.removeAllListeners('error');
       ws.on('error', (error) => logger.debug('WebSocket closed on a protocol error', { address, error: error.message }));
     });
-  });
+  }
 
   function refusalOf(request: IncomingMessage): { status: number; message: string } | undefined {
     const path = (request.url ?? '/').split('?', 1)[0];

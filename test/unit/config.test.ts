@@ -28,7 +28,19 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 5001, databaseUrl: 'postgresql://u@h:5432/db', redisUrl: 'redis://127.0.0.1:6379', inferenceDevice: 'cpu' });
   });
 
+  it('keeps CORS off and introspection to development unless asked, and the image limits at their defaults', () => {
+    expect(loadConfig({})).toMatchObject({ corsOrigins: [], introspection: true, maxImagePixels: 25_000_000, maxRequestDecodedBytes: 256 * 1024 * 1024 });
+    expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true' }).introspection).toBe(true);
+    expect(loadConfig({ CORS_ORIGINS: ' https://dash.example.com , http://localhost:5173' }).corsOrigins).toEqual(['https://dash.example.com', 'http://localhost:5173']);
+  });
+
   it.each([
+    [{ CORS_ORIGINS: '*' }, /no wildcard/],
+    [{ CORS_ORIGINS: 'https://*.example.com' }, /no wildcard/],
+    [{ CORS_ORIGINS: 'https://dash.example.com/' }, /is not an origin/],
+    [{ CORS_ORIGINS: 'dash.example.com' }, /is not an origin/],
+    [{ INTROSPECTION: 'yes' }, /INTROSPECTION/],
     [{ PORT: 'eighty' }, /PORT=eighty/],
     [{ PORT: '70000' }, /PORT=70000/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
