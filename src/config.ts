@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isOneOf } from './guards.ts';
 
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -66,10 +67,8 @@ function integer(env: Env, key: string, fallback: number, min: number, max: numb
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
-  }
-  return raw as T;
+  if (!isOneOf(allowed, raw)) throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
+  return raw;
 }
 
 function databaseUrl(env: Env): string {

@@ -5,8 +5,9 @@
  */
 import type { CaptureStore } from '../capture/store.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { isOneOf } from '../guards.ts';
 import { backgroundSaliency, type BackgroundOptions, type BackgroundSaliency } from '../explain/background.ts';
-import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
+import { COLORMAPS } from '../explain/colormap.ts';
 import {
   argmax,
   completeness as completenessOf,
@@ -269,16 +270,16 @@ export interface SaliencyArgs {
 
 export function parseMethod(value: string | null | undefined): SaliencyMethod {
   const method = value ?? 'FULLGRAD';
-  if (!(SALIENCY_METHODS as readonly string[]).includes(method)) {
+  if (!isOneOf(SALIENCY_METHODS, method)) {
     throw new ValidationError('method', `Unknown saliency method '${method}': use ${SALIENCY_METHODS.join(', ')}`);
   }
-  return method as SaliencyMethod;
+  return method;
 }
 
 /** rendering options with defaults; ValidationError for values out of range */
 export function parseRender(args: SaliencyArgs): RenderOptions {
   const colormap = args.colormap ?? DEFAULT_RENDER.colormap;
-  if (!(COLORMAPS as readonly string[]).includes(colormap)) {
+  if (!isOneOf(COLORMAPS, colormap)) {
     throw new ValidationError('colormap', `Unknown colormap '${colormap}': use ${COLORMAPS.join(', ')}`);
   }
   const opacity = args.opacity ?? DEFAULT_RENDER.opacity;
@@ -287,7 +288,7 @@ export function parseRender(args: SaliencyArgs): RenderOptions {
   if (!Number.isInteger(size) || size < MIN_RENDER_SIZE || size > MAX_RENDER_SIZE) {
     throw new ValidationError('size', `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`);
   }
-  return { colormap: colormap as Colormap, opacity, size };
+  return { colormap, opacity, size };
 }
 
 export function validateBackground(options: BackgroundOptions): BackgroundOptions {

@@ -38,7 +38,7 @@ import {
   type ComputedSaliency,
   type SaliencyMethod,
 } from './saliency.ts';
-import { MODE_KEYS, type ModeKey, type TensorRecord } from './store.ts';
+import { MODE_KEYS, type TensorRecord } from './store.ts';
 import type { StepRef, TensorValue, Trial, TrialTensor } from './trial.ts';
 
 const ModeKeysEnum = builder.enumType('ModeKeys', {
@@ -274,7 +274,7 @@ const DebugStepRef = builder.objectRef<StepRef>('DebugStep').implement({
   description: 'A debugger-hook step: one request whose tensors were saved',
   fields: (t) => ({
     step: t.exposeInt('step'),
-    mode: t.field({ type: ModeKeysEnum, resolve: (s) => s.mode as ModeKey }),
+    mode: t.field({ type: ModeKeysEnum, resolve: (s) => s.mode }),
     endpoint: t.exposeString('endpointName'),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
     captureId: t.id({ nullable: true, description: 'the capture recorded with it (null when the request was not captured)', resolve: (s) => s.captureId }),

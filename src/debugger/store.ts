@@ -3,6 +3,7 @@
  * are immutable once written, so decoded tensors are cached by row id (LRU, bounded in bytes).
  */
 import type { Db } from '../db/client.ts';
+import { isOneOf } from '../guards.ts';
 import { Prisma } from '../generated/sqlite/client.ts';
 import { decodeTensor } from './encoding.ts';
 import { LruCache } from './lru.ts';
@@ -15,7 +16,7 @@ export interface StepRecord {
   id: string;
   endpointId: string;
   step: number;
-  mode: string;
+  mode: ModeKey;
   captureId: string | null;
   createdAt: Date;
 }
@@ -44,6 +45,16 @@ export function decodeStored(tensor: StoredTensor): Float32Array {
 }
 
 const STEP_SELECT = { id: true, endpointId: true, step: true, mode: true, captureId: true, createdAt: true } as const;
+
+/** a step row with its mode checked: the hook writes only smdebug's mode names */
+function stepRecord<Row extends Omit<StepRecord, 'mode'> & { mode: string }>(row: Row): StepRecord;
+function stepRecord<Row extends Omit<StepRecord, 'mode'> & { mode: string }>(row: Row | null): StepRecord | null;
+function stepRecord<Row extends Omit<StepRecord, 'mode'> & { mode: string }>(row: Row | null): StepRecord | null {
+  if (!row) return null;
+  const { mode } = row;
+  if (!isOneOf(MODE_KEYS, mode)) throw new Error(`debug step ${row.id} has an unknown mode '${mode}'`);
+  return { ...row, mode };
+}
 
 function modeWhere(mode: ModeKey): { mode?: string } {
   return mode === 'GLOBAL' ? {} : { mode };
@@ -91,17 +102,17 @@ export class TensorStore {
   }
 
   async step(endpointId: string, mode: ModeKey, step: number): Promise<StepRecord | null> {
-    return this.prisma.debugStep.findFirst({ where: { endpointId, step, ...modeWhere(mode) }, select: STEP_SELECT, orderBy: { mode: 'asc' } });
+    return stepRecord(await this.prisma.debugStep.findFirst({ where: { endpointId, step, ...modeWhere(mode) }, select: STEP_SELECT, orderBy: { mode: 'asc' } }));
   }
 
   async stepOfCapture(captureId: string): Promise<StepRecord | null> {
-    return this.prisma.debugStep.findUnique({ where: { captureId }, select: STEP_SELECT });
+    return stepRecord(await this.prisma.debugStep.findUnique({ where: { captureId }, select: STEP_SELECT }));
   }
 
   /** the steps of several captures, by capture id, in one query (for DataLoaders) */
   async stepsOfCaptures(captureIds: readonly string[]): Promise<Map<string, StepRecord>> {
     const rows = await this.prisma.debugStep.findMany({ where: { captureId: { in: [...captureIds] } }, select: STEP_SELECT });
-    return new Map(rows.flatMap((row) => (row.captureId ? [[row.captureId, row] as const] : [])));
+    return new Map(rows.flatMap((row) => (row.captureId ? [[row.captureId, stepRecord(row)] as const] : [])));
   }
 
   /** several steps' tensors without their data, by step id, in one query (for DataLoaders) */
@@ -116,7 +127,7 @@ export class TensorStore {
   }
 
   async stepById(id: string): Promise<StepRecord | null> {
-    return this.prisma.debugStep.findUnique({ where: { id }, select: STEP_SELECT });
+    return stepRecord(await this.prisma.debugStep.findUnique({ where: { id }, select: STEP_SELECT }));
   }
 
   /** a step's tensors without their data, by name */

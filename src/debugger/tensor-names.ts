@@ -4,18 +4,10 @@
  * them a hook configuration selects.
  */
 import type { DebugHookConfig } from '../endpoints/types.ts';
-import type { ModelManifest } from '../models/manifest.ts';
+import type { ModelManifest, TensorSite } from '../models/manifest.ts';
 import { COLLECTIONS, isCollectionName } from './collections.ts';
 
-export interface TensorSite {
-  name: string;
-  output: string;
-  outputGrad: string;
-  biasTensor: string;
-  /** [C, H, W] per image */
-  shape: [number, number, number];
-  bias: number[];
-}
+export type { TensorSite } from '../models/manifest.ts';
 
 /** where a tensor's values come from */
 export type TensorSource =
@@ -30,7 +22,7 @@ export interface TensorCatalog {
 }
 
 export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
-  const sites = (manifest.tensorSites ?? []) as TensorSite[];
+  const sites = manifest.tensorSites;
   const sources = new Map<string, TensorSource>();
   sources.set('input', { kind: 'input' });
   sources.set('input_grad', { kind: 'output', output: 'input_grad' });
@@ -39,7 +31,7 @@ export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
     sources.set(`${site.name}.output_grad`, { kind: 'output', output: site.outputGrad });
     sources.set(`${site.name}.bias`, { kind: 'constant', values: site.bias });
   }
-  const fcBias = manifest.fcBias as number[] | undefined;
+  const { fcBias } = manifest;
   if (fcBias) sources.set('fc.bias', { kind: 'constant', values: fcBias });
   sources.set('logits', { kind: 'output', output: 'logits' });
   return { names: [...sources.keys()], sources, sites };

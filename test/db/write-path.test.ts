@@ -54,7 +54,7 @@ describe('write path', () => {
     const steps = Array.from({ length: 3 }, (_, k) => {
       const stepId = randomUUID();
       return {
-        step: { id: stepId, endpointId, step: 1000 + k, mode: 'PREDICT', captureId: null, createdAt: new Date() },
+        step: { id: stepId, endpointId, step: 1000 + k, mode: 'PREDICT' as const, captureId: null, createdAt: new Date() },
         tensors: [{ id: randomUUID(), stepId, name: 'big', shape: '[1]', dtype: 'float32', encoding: 'f32', data: new Uint8Array(17 * 1024 * 1024).fill(k) }],
       };
     });
@@ -72,7 +72,7 @@ describe('write path', () => {
     const step = (captureId: string | null, n: number) => {
       const stepId = randomUUID();
       return {
-        step: { id: stepId, endpointId, step: 2000 + n, mode: 'PREDICT', captureId, createdAt: new Date() },
+        step: { id: stepId, endpointId, step: 2000 + n, mode: 'PREDICT' as const, captureId, createdAt: new Date() },
         tensors: [{ id: randomUUID(), stepId, name: 'logits', shape: '[1,2]', dtype: 'float32', encoding: 'f32', data: new Uint8Array(8) }],
       };
     };

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareImage, writeNormalised, type PreprocessSpec } from '../../src/inference/preprocess.ts';
 import { createLogger } from '../../src/logger.ts';
-import { ModelCatalog, type ModelEntry } from '../../src/models/catalog.ts';
+import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
 import { relativeError } from '../helpers/numeric.ts';
 
@@ -46,22 +46,12 @@ interface Fixtures {
   std: [number, number, number];
   images: FixtureImage[];
 }
-interface TensorSite {
-  name: string;
-  output: string;
-  outputGrad: string;
-  shape: [number, number, number];
-  bias: number[];
-}
 
 const fixtures = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'fixtures.json'), 'utf8')) as Fixtures;
 const catalog = new ModelCatalog(MODEL_DIR);
-const entry = catalog.get(MODEL) as ModelEntry;
-const manifest = entry.manifest as ModelEntry['manifest'] & {
-  tensorSites: TensorSite[];
-  fcBias: number[];
-  debug: { outputNames: string[] };
-};
+const entry = catalog.get(MODEL);
+if (!entry?.manifest.debug || !entry.manifest.fcBias) throw new Error(`${MODEL} lacks its debug graph or fcBias`);
+const manifest = { ...entry.manifest, debug: entry.manifest.debug, fcBias: entry.manifest.fcBias };
 const spec: PreprocessSpec = manifest;
 const [H, W] = manifest.inputSize;
 const PLANE = 3 * H * W;

@@ -142,16 +142,22 @@ function charAsText<T>(result: T): T {
  * adapter-pg throws UnsupportedNativeDataType on "char" columns, which the engine's catalog queries
  * return; the value is already a one-character string, so reporting it as text is exact.
  */
-class CharAsTextClient extends pg.Client {
-  override query(...args: any[]): any {
+class CharAsTextClient extends pg.Client {}
+// `query` has a dozen overloads that a subclass method cannot restate, so the wrapper is installed on the
+// prototype: it forwards whatever arguments it gets and rewrites the result (callback or promise).
+const pgQuery = pg.Client.prototype.query;
+Object.defineProperty(CharAsTextClient.prototype, 'query', {
+  value(this: pg.Client, ...args: unknown[]): unknown {
     const last = args.length - 1;
-    if (typeof args[last] === 'function') {
-      const callback = args[last] as (err: unknown, res: unknown) => void;
-      args[last] = (err: unknown, res: unknown) => callback(err, err ? res : charAsText(res));
-    }
-    const result = (super.query as (...a: any[]) => any)(...args);
-    return result && typeof result.then === 'function' ? result.then(charAsText) : result;
-  }
+    const callback = args[last];
+    if (typeof callback === 'function') args[last] = (err: unknown, res: unknown) => callback(err, err ? res : charAsText(res));
+    const result: unknown = Reflect.apply(pgQuery, this, args);
+    return isPromiseLike(result) ? result.then(charAsText) : result;
+  },
+});
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function postgresFactory(target: Extract<Target, { provider: 'postgresql' }>): ManagedFactory {
