@@ -35,6 +35,7 @@ describe('first contact', () => {
     expect(variable.errors?.[0]?.message).toBe(
       'Variable "$f" got invalid value "yesterday"; Expected type "DateTime". a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"',
     );
+    expect(variable.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('explains a multipart file mapped to a String variable instead of printing the upload object', async () => {
