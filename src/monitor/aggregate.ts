@@ -19,8 +19,7 @@
  * confidence). Identifiers are double-quoted, which both accept and PostgreSQL needs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
+import { Prisma, type Db } from '../db/prisma.ts';
 import { HISTOGRAM_BUCKETS, type WindowCounts } from './types.ts';
 
 const SLICE_ROWS = 100_000;

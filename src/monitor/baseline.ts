@@ -5,7 +5,7 @@
  * endpoint's model.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../db/prisma.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';

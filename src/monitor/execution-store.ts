@@ -1,7 +1,6 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import type { MonitoringExecution as ExecutionRow } from '../generated/sqlite/client.ts';
+import type { Db, ExecutionRow } from '../db/prisma.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, Violation } from './types.ts';
 
 const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;

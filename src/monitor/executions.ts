@@ -9,8 +9,7 @@
  */
 import type { PubSub } from 'graphql-yoga';
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import { isUniqueViolation } from '../endpoints/store.ts';
+import { isUniqueViolation, type Db } from '../db/prisma.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
@@ -23,7 +22,7 @@ import type { ExecutionStore } from './execution-store.ts';
 import { baselineView } from './statistics.ts';
 import type { MonitorStore } from './store.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, ScheduleRecord, Violation } from './types.ts';
-import { pageSize } from '../capture/queries.ts';
+import { pageSize } from '../paging.ts';
 
 export interface ExecutionServiceDeps {
   prisma: Db;

@@ -1,6 +1,6 @@
 /** The Model Monitor's services, built by the composition root from shared infrastructure. */
 import type { PubSub } from 'graphql-yoga';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../db/prisma.ts';
 import type { EndpointService } from '../endpoints/service.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import type { Logger } from '../logger.ts';

@@ -7,7 +7,7 @@
  * `drift_l_infinity`, `drift_chi_squared_p_value`, `drift_confidence_shift`. In Prometheus each is
  * `vigil_monitor_<name>{schedule,endpoint}`; class counts are one family with `class` and `label`.
  */
-import type { Db } from '../db/client.ts';
+import type { Db } from '../db/prisma.ts';
 import { NotFoundError } from '../errors.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { MetricPoint } from './types.ts';

@@ -3,13 +3,7 @@
  * one replica (or one manual run) can win until it is released or expires, so that every execution
  * of a schedule — and so every window — is computed by one process at a time.
  */
-import type { Db } from '../db/client.ts';
-import { isUniqueViolation } from '../endpoints/store.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
-import type {
-  Baseline as BaselineRow,
-  MonitoringSchedule as ScheduleRow,
-} from '../generated/sqlite/client.ts';
+import { isUniqueViolation, Prisma, type BaselineRow, type Db, type ScheduleRow } from '../db/prisma.ts';
 import { parseStoredChecks } from './checks/config.ts';
 import type { BaselineRecord, BaselineSource, ChecksConfig, Constraints, ScheduleRecord, Statistics } from './types.ts';
 
