@@ -8,10 +8,10 @@
 import { NotFoundError } from '../errors.ts';
 import { binary, json } from '../server/responses.ts';
 import { pathSegment, type Route } from '../server/routes.ts';
-import { renderClassChart } from './chart.ts';
+import { renderClassChart } from './executions/class-chart.ts';
 import type { Monitor } from './index.ts';
-import type { ExecutionRecord } from './types.ts';
-import { classCountList, constraintViolations } from './views.ts';
+import type { ExecutionRecord } from './baselines/types.ts';
+import { classCountList, constraintViolations } from './windows/class-counts.ts';
 
 const BASELINE_FILE = /^\/baselines\/([^/]+)\/(statistics|constraints)\.json$/;
 const EXECUTION_FILE = /^\/executions\/([^/]+)\/(constraint_violations\.json|classes\.png)$/;

@@ -7,13 +7,13 @@ import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { EventMap } from '../pubsub/events.ts';
-import { BaselineService } from './baseline.ts';
-import { ExecutionStore } from './execution-store.ts';
-import { ExecutionService } from './executions.ts';
-import { MetricService } from './metrics.ts';
-import { MonitorScheduler } from './scheduler.ts';
-import { ScheduleService } from './schedules.ts';
-import { MonitorStore } from './store.ts';
+import { BaselineService } from './baselines/service.ts';
+import { ExecutionStore } from './executions/store.ts';
+import { ExecutionService } from './executions/service.ts';
+import { MetricService } from './metrics/service.ts';
+import { MonitorScheduler } from './schedules/scheduler.ts';
+import { ScheduleService } from './schedules/service.ts';
+import { MonitorStore } from './schedules/store.ts';
 
 export interface Monitor {
   baselines: BaselineService;

@@ -6,11 +6,11 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
 import { topLevelError } from '../schema/errors.ts';
-import { subscribeAlerts } from './alerts.ts';
-import { cronExpression, nextRuns, parseCron } from './cron.ts';
-import './schema-mutations.ts';
-import { AlertRef, BaselineRef, CronKindEnum, ExecutionRef, ExecutionStatusEnum, MetricRef, ScheduleRef } from './schema-types.ts';
-import type { MetricPoint } from './types.ts';
+import { subscribeAlerts } from './alerts/publish.ts';
+import { cronExpression, nextRuns, parseCron } from './schedules/cron.ts';
+import './schedules/schema.ts';
+import { AlertRef, BaselineRef, CronKindEnum, ExecutionRef, ExecutionStatusEnum, MetricRef, ScheduleRef } from './executions/schema.ts';
+import type { MetricPoint } from './baselines/types.ts';
 
 interface MetricSeries {
   schedule: string;

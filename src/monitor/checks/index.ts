@@ -3,7 +3,7 @@
  * predictions says little), and the execution reports insufficient data instead; metrics are still
  * measured.
  */
-import type { Violation } from '../types.ts';
+import type { Violation } from '../baselines/types.ts';
 import { classShareCheck } from './class-share.ts';
 import { completenessCheck } from './completeness.ts';
 import { driftCheck } from './drift.ts';

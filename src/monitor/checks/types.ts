@@ -1,6 +1,6 @@
 /** What every check receives and returns. */
-import type { BaselineView } from '../statistics.ts';
-import type { ChecksConfig, Violation, WindowCounts } from '../types.ts';
+import type { BaselineView } from '../baselines/statistics-json.ts';
+import type { ChecksConfig, Violation, WindowCounts } from '../baselines/types.ts';
 
 export interface CheckContext {
   counts: WindowCounts;

@@ -9,20 +9,20 @@
  */
 import type { PubSub } from 'graphql-yoga';
 import { randomUUID } from 'node:crypto';
-import { isUniqueViolation, type Db } from '../db/prisma.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import type { ModelCatalog } from '../models/catalog.ts';
-import type { EventMap } from '../pubsub/events.ts';
-import { countWindow, firstCaptureTime } from './aggregate.ts';
-import { publishAlert, toAlert } from './alerts.ts';
-import { runChecks } from './checks/index.ts';
-import { nextRun, parseCron } from './cron.ts';
-import type { ExecutionStore } from './execution-store.ts';
-import { baselineView } from './statistics.ts';
-import type { MonitorStore } from './store.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, ScheduleRecord, Violation } from './types.ts';
-import { pageSize } from '../paging.ts';
+import { isUniqueViolation, type Db } from '../../db/prisma.ts';
+import { ConflictError, NotFoundError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelCatalog } from '../../models/catalog.ts';
+import type { EventMap } from '../../pubsub/events.ts';
+import { countWindow, firstCaptureTime } from '../windows/store.ts';
+import { publishAlert, toAlert } from '../alerts/publish.ts';
+import { runChecks } from '../checks/index.ts';
+import { nextRun, parseCron } from '../schedules/cron.ts';
+import type { ExecutionStore } from './store.ts';
+import { baselineView } from '../baselines/statistics-json.ts';
+import type { MonitorStore } from '../schedules/store.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, ScheduleRecord, Violation } from '../baselines/types.ts';
+import { pageSize } from '../../paging.ts';
 
 export interface ExecutionServiceDeps {
   prisma: Db;

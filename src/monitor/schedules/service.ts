@@ -3,13 +3,13 @@
  * Creating or changing the cron sets `nextRunAt`, which the scheduler of any replica acts on.
  */
 import { randomUUID } from 'node:crypto';
-import type { Endpoint } from '../endpoints/types.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { defaultChecks, mergeChecks, validateChecks } from './checks/config.ts';
+import type { Endpoint } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
 import { cronExpression, nextRun, parseCron, type CronKind } from './cron.ts';
 import type { MonitorStore } from './store.ts';
-import type { BaselineRecord, ChecksInput, ScheduleRecord } from './types.ts';
-import { validateResourceName } from './validation.ts';
+import type { BaselineRecord, ChecksInput, ScheduleRecord } from '../baselines/types.ts';
+import { validateResourceName } from '../resource-name.ts';
 
 export interface CronHelperInput {
   kind: CronKind;

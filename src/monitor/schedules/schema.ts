@@ -1,10 +1,10 @@
 /** The Model Monitor's mutations and their inputs. */
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { builder } from '../schema/builder.ts';
-import type { CreateBaselineInput } from './baseline.ts';
-import type { CronHelperInput, ScheduleInput, ScheduleUpdate } from './schedules.ts';
-import { BaselineRef, CronKindEnum, DriftMethodEnum, ExecutionRef, ScheduleRef } from './schema-types.ts';
-import type { ChecksConfig, ChecksInput } from './types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { builder } from '../../schema/builder.ts';
+import type { CreateBaselineInput } from '../baselines/service.ts';
+import type { CronHelperInput, ScheduleInput, ScheduleUpdate } from './service.ts';
+import { BaselineRef, CronKindEnum, DriftMethodEnum, ExecutionRef, ScheduleRef } from '../executions/schema.ts';
+import type { ChecksConfig, ChecksInput } from '../baselines/types.ts';
 
 type CheckInput<K extends keyof ChecksConfig> = NonNullable<ChecksInput[K]>;
 

@@ -1,6 +1,6 @@
 /** The Model Monitor's GraphQL object types and enums (operations: schema.ts, schema-mutations.ts). */
-import { ValidationError } from '../errors.ts';
-import { builder } from '../schema/builder.ts';
+import { ValidationError } from '../../errors.ts';
+import { builder } from '../../schema/builder.ts';
 import {
   BASELINE_SOURCES,
   FEATURE,
@@ -15,8 +15,8 @@ import {
   type ScheduleRecord,
   type StringFeatureStatistics,
   type Violation,
-} from './types.ts';
-import { classCountList, constraintViolations, type ClassCount } from './views.ts';
+} from '../baselines/types.ts';
+import { classCountList, constraintViolations, type ClassCount } from '../windows/class-counts.ts';
 
 export const ExecutionStatusEnum = builder.enumType('MonitoringExecutionStatus', { values: EXECUTION_STATUSES });
 const TriggerEnum = builder.enumType('MonitoringTrigger', { values: EXECUTION_TRIGGERS });

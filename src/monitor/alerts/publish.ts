@@ -4,8 +4,8 @@
  * the bus fans the event out, so subscribers on every replica receive it whichever ran the execution.
  */
 import type { PubSub } from 'graphql-yoga';
-import type { EventMap } from '../pubsub/events.ts';
-import type { ExecutionRecord, MonitorAlert, Violation } from './types.ts';
+import type { EventMap } from '../../pubsub/events.ts';
+import type { ExecutionRecord, MonitorAlert, Violation } from '../baselines/types.ts';
 
 /** not a valid endpoint name, so it cannot collide with one */
 export const ALL_ENDPOINTS = '*';

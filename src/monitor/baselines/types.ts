@@ -1,5 +1,5 @@
 /** The Model Monitor's records, independent of Prisma and GraphQL. */
-import type { QuantilePoint } from './stats.ts';
+import type { QuantilePoint } from '../windows/distributions.ts';
 
 export const EXECUTION_STATUSES = ['Pending', 'InProgress', 'Completed', 'CompletedWithViolations', 'Failed'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];

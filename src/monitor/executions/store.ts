@@ -1,7 +1,7 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
-import type { Db, ExecutionRow } from '../db/prisma.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, Violation } from './types.ts';
+import type { Db, ExecutionRow } from '../../db/prisma.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, Violation } from '../baselines/types.ts';
 
 const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
 type Row = ExecutionRow & { schedule: { name: string; endpoint: { name: string; model: string } } };

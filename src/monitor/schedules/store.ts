@@ -3,9 +3,9 @@
  * one replica (or one manual run) can win until it is released or expires, so that every execution
  * of a schedule — and so every window — is computed by one process at a time.
  */
-import { isUniqueViolation, Prisma, type BaselineRow, type Db, type ScheduleRow } from '../db/prisma.ts';
-import { parseStoredChecks } from './checks/config.ts';
-import type { BaselineRecord, BaselineSource, ChecksConfig, Constraints, ScheduleRecord, Statistics } from './types.ts';
+import { isUniqueViolation, Prisma, type BaselineRow, type Db, type ScheduleRow } from '../../db/prisma.ts';
+import { parseStoredChecks } from '../checks/config.ts';
+import type { BaselineRecord, BaselineSource, ChecksConfig, Constraints, ScheduleRecord, Statistics } from '../baselines/types.ts';
 
 type WithEndpoint<T> = T & { endpoint: { name: string; model: string } };
 const ENDPOINT = { endpoint: { select: { name: true, model: true } } } as const;

@@ -4,8 +4,8 @@
  * so a schedule due once runs once however many replicas there are. The winner sets the next run
  * and releases; a replica that stops mid-run leaves a lease that expires, and the schedule is retried.
  */
-import type { Logger } from '../logger.ts';
-import type { ExecutionService } from './executions.ts';
+import type { Logger } from '../../logger.ts';
+import type { ExecutionService } from '../executions/service.ts';
 import type { MonitorStore } from './store.ts';
 
 export interface SchedulerDeps {

@@ -11,7 +11,7 @@ import {
   coarsen,
   histogramQuantile,
   type QuantilePoint,
-} from './stats.ts';
+} from '../windows/distributions.ts';
 import {
   EXPORT_BUCKETS,
   FEATURE,

@@ -19,8 +19,8 @@
  * confidence). Identifiers are double-quoted, which both accept and PostgreSQL needs.
  */
 import { randomBytes } from 'node:crypto';
-import { Prisma, type Db } from '../db/prisma.ts';
-import { HISTOGRAM_BUCKETS, type WindowCounts } from './types.ts';
+import { Prisma, type Db } from '../../db/prisma.ts';
+import { HISTOGRAM_BUCKETS, type WindowCounts } from '../baselines/types.ts';
 
 const SLICE_ROWS = 100_000;
 /** key = class × STRIDE + bucket; bucket NO_CONFIDENCE marks a missing confidence, class −1 a missing class */

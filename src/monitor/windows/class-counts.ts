@@ -1,6 +1,6 @@
 /** Presentations of an execution shared by GraphQL and the HTTP downloads. */
-import { classLabel } from '../models/catalog.ts';
-import type { Violation } from './types.ts';
+import { classLabel } from '../../models/catalog.ts';
+import type { Violation } from '../baselines/types.ts';
 
 /** constraint_violations.json (SageMaker Model Monitor's shape) */
 export function constraintViolations(violations: readonly Violation[]) {

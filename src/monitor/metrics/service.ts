@@ -7,10 +7,10 @@
  * `drift_l_infinity`, `drift_chi_squared_p_value`, `drift_confidence_shift`. In Prometheus each is
  * `vigil_monitor_<name>{schedule,endpoint}`; class counts are one family with `class` and `label`.
  */
-import type { Db } from '../db/prisma.ts';
-import { NotFoundError } from '../errors.ts';
-import type { ModelCatalog } from '../models/catalog.ts';
-import type { MetricPoint } from './types.ts';
+import type { Db } from '../../db/prisma.ts';
+import { NotFoundError } from '../../errors.ts';
+import type { ModelCatalog } from '../../models/catalog.ts';
+import type { MetricPoint } from '../baselines/types.ts';
 
 const MAX_POINTS = 10_000;
 const PROCESS_START = Date.now() / 1000 - process.uptime();

@@ -5,18 +5,18 @@
  * endpoint's model.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/prisma.ts';
-import type { Endpoint } from '../endpoints/types.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { DecodeLimits } from '../inference/preprocess.ts';
-import type { Logger } from '../logger.ts';
-import type { ModelRegistry } from '../models/registry.ts';
-import { countPredictions, countWindow, firstCaptureTime } from './aggregate.ts';
-import { listImages, predictImages } from './baseline-directory.ts';
-import { buildStatistics, suggestConstraints } from './statistics.ts';
-import type { MonitorStore } from './store.ts';
+import type { Db } from '../../db/prisma.ts';
+import type { Endpoint } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { DecodeLimits } from '../../inference/preprocess.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelRegistry } from '../../models/registry.ts';
+import { countPredictions, countWindow, firstCaptureTime } from '../windows/store.ts';
+import { listImages, predictImages } from './image-directory.ts';
+import { buildStatistics, suggestConstraints } from './statistics-json.ts';
+import type { MonitorStore } from '../schedules/store.ts';
 import type { BaselineRecord, DriftMethod } from './types.ts';
-import { validateResourceName } from './validation.ts';
+import { validateResourceName } from '../resource-name.ts';
 
 export interface CreateBaselineInput {
   endpoint: string;
