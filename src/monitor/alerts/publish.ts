@@ -5,7 +5,9 @@
  */
 import type { PubSub } from 'graphql-yoga';
 import type { EventMap } from '../../pubsub/events.ts';
-import type { ExecutionRecord, MonitorAlert, Violation } from '../baselines/types.ts';
+import type { Violation } from '../checks/types.ts';
+import type { ExecutionRecord } from '../executions/types.ts';
+import type { MonitorAlert } from './types.ts';
 
 /** not a valid endpoint name, so it cannot collide with one */
 export const ALL_ENDPOINTS = '*';

@@ -1,28 +1,17 @@
 /**
- * statistics.json and constraints.json in SageMaker Model Monitor's shapes, built from window counts,
- * and read back as the view the drift check compares with.
+ * statistics.json in SageMaker Model Monitor's shape, built from window counts.
  *
  * Features: `PredictedClass` (String: a categorical distribution over class numbers) and
  * `Confidence` (Fractional: mean, std, min, max, a 10-bucket histogram, and — vigil's additions —
  * `quantiles` at every percent, read from the 1000-bucket histogram so to ±0.001, and that
  * `fine_histogram` itself, which the confidence drift check compares with).
  */
-import {
-  coarsen,
-  histogramQuantile,
-  type QuantilePoint,
-} from '../windows/distributions.ts';
-import {
-  EXPORT_BUCKETS,
-  FEATURE,
-  HISTOGRAM_BUCKETS,
-  type Constraints,
-  type DriftMethod,
-  type NumericalFeatureStatistics,
-  type Statistics,
-  type StringFeatureStatistics,
-  type WindowCounts,
-} from './types.ts';
+import { HISTOGRAM_BUCKETS, type WindowCounts } from '../windows/counts.ts';
+import { coarsen, histogramQuantile, type QuantilePoint } from '../windows/distributions.ts';
+import { FEATURE, type NumericalFeatureStatistics, type Statistics, type StringFeatureStatistics } from './types.ts';
+
+/** the histogram statistics.json exports */
+const EXPORT_BUCKETS = 10;
 
 export interface ConfidenceSummary {
   count: number;
@@ -46,7 +35,7 @@ export function quantiles(counts: WindowCounts): QuantilePoint[] {
   return Array.from({ length: 101 }, (_, i) => {
     const quantile = i / 100;
     const value = i === 0 ? min! : i === 100 ? max! : histogramQuantile(histogram, quantile, min!, max!);
-    return { quantile, value: round(value) };
+    return { quantile, value: roundStatistic(value) };
   });
 }
 
@@ -68,9 +57,9 @@ export function buildStatistics(counts: WindowCounts): Statistics {
     inferred_type: 'Fractional',
     numerical_statistics: {
       common: { num_present: summary.count, num_missing: counts.recordCount - summary.count },
-      mean: round(summary.mean),
-      sum: round(counts.confidence.sum),
-      std_dev: round(summary.stdDev),
+      mean: roundStatistic(summary.mean),
+      sum: roundStatistic(counts.confidence.sum),
+      std_dev: roundStatistic(summary.stdDev),
       min: summary.min,
       max: summary.max,
       distribution: {
@@ -92,84 +81,7 @@ export function buildStatistics(counts: WindowCounts): Statistics {
   return { version: 0, dataset: { item_count: counts.recordCount }, features: [predictedClass, confidence] };
 }
 
-export interface ConstraintOptions {
-  driftMethod?: DriftMethod;
-  /** LInfinity distance, or ChiSquared p-value (default 0.1, SageMaker's) */
-  categoricalThreshold?: number;
-  /** the confidence distribution's KS distance (default 0.1) */
-  confidenceThreshold?: number;
-}
-
-/** Suggested constraints: the completeness and class domain observed, and drift thresholds. */
-export function suggestConstraints(statistics: Statistics, options: ConstraintOptions = {}): Constraints {
-  const items = statistics.dataset.item_count;
-  const completeness = (present: number) => (items ? round(present / items) : 1);
-  const [cls, conf] = statistics.features as [StringFeatureStatistics, NumericalFeatureStatistics];
-  return {
-    version: 0,
-    features: [
-      {
-        name: cls.name,
-        inferred_type: 'String',
-        completeness: completeness(cls.string_statistics.common.num_present),
-        string_constraints: { domains: cls.string_statistics.distribution.categorical.buckets.map((b) => b.value) },
-      },
-      {
-        name: conf.name,
-        inferred_type: 'Fractional',
-        completeness: completeness(conf.numerical_statistics.common.num_present),
-        num_constraints: { is_non_negative: conf.numerical_statistics.min >= 0 },
-      },
-    ],
-    monitoring_config: {
-      evaluate_constraints: 'Enabled',
-      emit_metrics: 'Enabled',
-      datatype_check_threshold: 0.1,
-      domain_content_threshold: 0.1,
-      distribution_constraints: {
-        perform_comparison: 'Enabled',
-        comparison_threshold: options.confidenceThreshold ?? 0.1,
-        comparison_method: 'Robust',
-        categorical_comparison_threshold: options.categoricalThreshold ?? 0.1,
-        categorical_drift_method: options.driftMethod ?? 'LInfinity',
-      },
-    },
-  };
-}
-
-/** What the drift check needs of a baseline. */
-export interface BaselineView {
-  name: string;
-  classCounts: Map<number, number>;
-  /** HISTOGRAM_BUCKETS buckets (all zero when the statistics have none) */
-  confidenceHistogram: number[];
-  confidenceMean: number;
-  constraints: Constraints['monitoring_config']['distribution_constraints'];
-}
-
-export function baselineView(name: string, statistics: Statistics, constraints: Constraints): BaselineView {
-  const cls = statistics.features.find((f): f is StringFeatureStatistics => f.name === FEATURE.predictedClass && 'string_statistics' in f);
-  const conf = statistics.features.find((f): f is NumericalFeatureStatistics => f.name === FEATURE.confidence && 'numerical_statistics' in f);
-  const classCounts = new Map<number, number>();
-  for (const b of cls?.string_statistics.distribution.categorical.buckets ?? []) classCounts.set(Number(b.value), b.count);
-  return {
-    name,
-    classCounts,
-    confidenceHistogram: denseHistogram(conf?.numerical_statistics.fine_histogram),
-    confidenceMean: conf?.numerical_statistics.mean ?? 0,
-    constraints: constraints.monitoring_config.distribution_constraints,
-  };
-}
-
-function denseHistogram(fine: { buckets: number; counts: [number, number][] } | undefined): number[] {
-  const dense = new Array<number>(HISTOGRAM_BUCKETS).fill(0);
-  // a histogram of another resolution is mapped onto ours by bucket position
-  for (const [bucket, count] of fine?.counts ?? []) {
-    dense[Math.min(HISTOGRAM_BUCKETS - 1, Math.floor((bucket * HISTOGRAM_BUCKETS) / fine!.buckets))]! += count;
-  }
-  return dense;
-}
-
-function round(value: number): number {
+/** to 9 decimal places, as statistics.json and constraints.json store derived numbers */
+export function roundStatistic(value: number): number {
   return Math.round(value * 1e9) / 1e9;
 }

@@ -7,16 +7,17 @@
  * `drift_l_infinity`, `drift_chi_squared_p_value`, `drift_confidence_shift`. In Prometheus each is
  * `vigil_monitor_<name>{schedule,endpoint}`; class counts are one family with `class` and `label`.
  */
-import type { Db } from '../../db/prisma.ts';
 import { NotFoundError } from '../../errors.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
-import type { MetricPoint } from '../baselines/types.ts';
+import { Exposition } from './prometheus.ts';
+import type { MetricStore } from './store.ts';
+import type { MetricPoint } from './types.ts';
 
 const MAX_POINTS = 10_000;
 const PROCESS_START = Date.now() / 1000 - process.uptime();
 
 export interface MetricsDeps {
-  prisma: Db;
+  metrics: MetricStore;
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label'>;
 }
@@ -26,46 +27,23 @@ export class MetricService {
 
   /** One metric of a schedule over [from, to), oldest first (at most 10,000 points: the newest). */
   async series(scheduleName: string, name: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<MetricPoint[]> {
-    const schedule = await this.deps.prisma.monitoringSchedule.findUnique({ where: { name: scheduleName }, select: { id: true } });
-    if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
-    const rows = await this.deps.prisma.metric.findMany({
-      where: {
-        scheduleId: schedule.id,
-        name,
-        timestamp: { ...(range.from ? { gte: range.from } : {}), ...(range.to ? { lt: range.to } : {}) },
-      },
-      orderBy: { timestamp: 'desc' },
-      take: MAX_POINTS,
-    });
-    return rows.reverse().map((r) => ({ name: r.name, value: r.value, timestamp: r.timestamp, executionId: r.executionId }));
+    const points = await this.deps.metrics.series(scheduleName, name, range, MAX_POINTS);
+    if (!points) throw new NotFoundError('MonitoringSchedule', scheduleName);
+    return points;
   }
 
   /** the Prometheus text exposition format (version 0.0.4) */
   async prometheus(): Promise<string> {
-    const schedules = await this.deps.prisma.monitoringSchedule.findMany({
-      orderBy: { name: 'asc' },
-      select: {
-        name: true,
-        endpoint: { select: { name: true, model: true } },
-        executions: {
-          where: { status: { in: ['Completed', 'CompletedWithViolations'] } },
-          orderBy: { windowEnd: 'desc' },
-          take: 1,
-          select: { windowEnd: true, metrics: { select: { name: true, value: true }, orderBy: { name: 'asc' } } },
-        },
-      },
-    });
     const out = new Exposition();
-    for (const s of schedules) {
-      const last = s.executions[0];
-      if (!last) continue;
-      const base = { schedule: s.name, endpoint: s.endpoint.name };
-      out.add('vigil_monitor_last_execution_window_end_seconds', 'End of the latest completed execution window (Unix time)', base, last.windowEnd.getTime() / 1000);
-      for (const m of last.metrics) {
+    for (const { schedule, endpoint, latest } of await this.deps.metrics.latestBySchedule()) {
+      if (!latest) continue;
+      const base = { schedule, endpoint: endpoint.name };
+      out.add('vigil_monitor_last_execution_window_end_seconds', 'End of the latest completed execution window (Unix time)', base, latest.windowEnd.getTime() / 1000);
+      for (const m of latest.metrics) {
         const cls = /^class_count_(\d+)$/.exec(m.name);
         if (cls) {
           const classId = Number(cls[1]);
-          out.add('vigil_monitor_class_count', 'Predictions of a class in the latest window', { ...base, class: String(classId), label: this.deps.models.label(s.endpoint.model, classId) }, m.value);
+          out.add('vigil_monitor_class_count', 'Predictions of a class in the latest window', { ...base, class: String(classId), label: this.deps.models.label(endpoint.model, classId) }, m.value);
         } else {
           out.add(`vigil_monitor_${m.name.replace(/[^a-zA-Z0-9_]/g, '_')}`, `Model Monitor metric ${m.name} of the latest window`, base, m.value);
         }
@@ -79,35 +57,4 @@ export class MetricService {
     out.add('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds', {}, Math.round(PROCESS_START));
     return out.text();
   }
-}
-
-/** Collects samples by family (a family's samples must be contiguous) and prints them. */
-class Exposition {
-  readonly #families = new Map<string, { help: string; type: string; samples: string[] }>();
-
-  add(name: string, help: string, labels: Record<string, string>, value: number, type: 'gauge' | 'counter' = 'gauge'): void {
-    let family = this.#families.get(name);
-    if (!family) this.#families.set(name, (family = { help, type, samples: [] }));
-    const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-    family.samples.push(`${name}${pairs.length ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}`);
-  }
-
-  text(): string {
-    const lines: string[] = [];
-    for (const [name, f] of this.#families) {
-      lines.push(`# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${f.type}`, ...f.samples);
-    }
-    return `${lines.join('\n')}\n`;
-  }
-}
-
-export function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
 }

@@ -1,25 +1,57 @@
-/** The Model Monitor's mutations and their inputs. */
+/** Schedules in GraphQL: the type, its inputs, cron helpers, the queries and the mutations. */
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
-import type { CreateBaselineInput } from '../baselines/service.ts';
+import { BaselineRef } from '../baselines/schema.ts';
+import { ChecksInputRef, ChecksRef } from '../checks/schema.ts';
+import { ExecutionRef, ExecutionStatusEnum } from '../executions/schema.ts';
+import { cronExpression, nextRuns, parseCron } from './cron.ts';
 import type { CronHelperInput, ScheduleInput, ScheduleUpdate } from './service.ts';
-import { BaselineRef, CronKindEnum, DriftMethodEnum, ExecutionRef, ScheduleRef } from '../executions/schema.ts';
-import type { ChecksConfig, ChecksInput } from '../baselines/types.ts';
+import type { ScheduleRecord } from './types.ts';
 
-type CheckInput<K extends keyof ChecksConfig> = NonNullable<ChecksInput[K]>;
+const CronKindEnum = builder.enumType('CronKind', {
+  description: "SageMaker CronExpressionGenerator's helpers",
+  values: ['HOURLY', 'DAILY', 'EVERY_N_HOURS'] as const,
+});
 
-const CreateBaselineInputRef = builder.inputRef<CreateBaselineInput>('CreateBaselineInput').implement({
-  description: 'A window of captures (from/to), or a server-side directory of images predicted with the endpoint\'s model',
+const CronRef = builder.objectRef<{ expression: string }>('CronExpression').implement({
   fields: (t) => ({
-    endpoint: t.string({ required: true }),
-    name: t.string({ required: true }),
-    from: t.field({ type: 'DateTime', description: "inclusive; default: the endpoint's first capture" }),
-    to: t.field({ type: 'DateTime', description: 'exclusive; default: now' }),
-    directory: t.string({ description: 'a directory on the server, inside one of BASELINE_ROOTS, searched recursively for images' }),
-    limit: t.int({ description: 'at most this many images of the directory, spread evenly over it' }),
-    categoricalDriftMethod: t.field({ type: DriftMethodEnum, description: 'default LInfinity' }),
-    categoricalThreshold: t.float({ description: 'LInfinity distance or ChiSquared p-value, (0, 1]; default 0.1' }),
-    confidenceThreshold: t.float({ description: "confidence distribution's distance, (0, 1]; default 0.1" }),
+    expression: t.exposeString('expression'),
+    nextRuns: t.field({
+      type: ['DateTime'],
+      description: 'the next `count` instants it fires (1–100)',
+      errors: { types: [ValidationError], result: { name: 'CronRunList' }, dataField: { name: 'runs' } },
+      args: { count: t.arg.int({ defaultValue: 5 }) },
+      resolve: (c, { count }) => {
+        const n = count ?? 5;
+        if (!Number.isInteger(n) || n < 1 || n > 100) throw new ValidationError('count', `count must be from 1 to 100, got ${n}`);
+        return nextRuns(parseCron(c.expression), new Date(), n);
+      },
+    }),
+  }),
+});
+
+export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    endpoint: t.string({ resolve: (s) => s.endpointName }),
+    cron: t.exposeString('cron', { description: '5 fields, UTC' }),
+    nextRunAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.nextRunAt }),
+    checks: t.field({ type: ChecksRef, resolve: (s) => s.checks }),
+    baseline: t.field({
+      type: BaselineRef,
+      nullable: true,
+      resolve: (s, _args, { loaders }) => (s.baselineId ? loaders.baseline.load(s.baselineId) : null),
+    }),
+    executions: t.field({
+      type: [ExecutionRef],
+      description: 'newest first (first: 1–500, default 20)',
+      errors: { types: [ValidationError], result: { name: 'MonitoringScheduleExecutionList' }, dataField: { name: 'executions' } },
+      args: { status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
+      resolve: (s, args, { services }) => services.monitor.executions.list(s.name, args),
+    }),
+    createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),
   }),
 });
 
@@ -28,38 +60,6 @@ const CronHelperInputRef = builder.inputRef<CronHelperInput>('CronHelperInput').
     kind: t.field({ type: CronKindEnum, required: true }),
     hour: t.int({ description: 'DAILY: the hour; EVERY_N_HOURS: the first hour (0–23, default 0)' }),
     hours: t.int({ description: 'EVERY_N_HOURS: the interval (1–23)' }),
-  }),
-});
-
-const ClassShareInput = builder.inputRef<CheckInput<'classShare'>>('ClassShareCheckInput').implement({
-  fields: (t) => ({ enabled: t.boolean(), threshold: t.float({ description: '(0, 1], default 0.5' }) }),
-});
-const LowConfidenceInput = builder.inputRef<CheckInput<'lowConfidence'>>('LowConfidenceCheckInput').implement({
-  fields: (t) => ({
-    enabled: t.boolean(),
-    confidenceThreshold: t.float({ description: 'a prediction is low-confidence below it, (0, 1], default 0.5' }),
-    maxShare: t.float({ description: 'allowed share of low-confidence predictions, (0, 1], default 0.2' }),
-  }),
-});
-const CompletenessInput = builder.inputRef<CheckInput<'completeness'>>('CompletenessCheckInput').implement({
-  fields: (t) => ({ enabled: t.boolean(), minNonNullShare: t.float({ description: '(0, 1], default 1.0' }) }),
-});
-const DriftInput = builder.inputRef<CheckInput<'drift'>>('DriftCheckInput').implement({
-  description: "Thresholds in (0, 1]; left out or null, the baseline's constraints decide",
-  fields: (t) => ({
-    enabled: t.boolean({ description: 'needs a baseline; default: on when there is one' }),
-    lInfinityThreshold: t.float(),
-    chiSquaredPValue: t.float(),
-    confidenceShiftThreshold: t.float(),
-  }),
-});
-const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInput').implement({
-  fields: (t) => ({
-    classShare: t.field({ type: ClassShareInput }),
-    lowConfidence: t.field({ type: LowConfidenceInput }),
-    completeness: t.field({ type: CompletenessInput }),
-    drift: t.field({ type: DriftInput }),
-    minSampleSize: t.int({ description: 'default 30' }),
   }),
 });
 
@@ -83,20 +83,30 @@ const UpdateScheduleInput = builder.inputRef<ScheduleUpdate>('UpdateMonitoringSc
   }),
 });
 
+builder.queryFields((t) => ({
+  monitoringSchedule: t.field({
+    type: ScheduleRef,
+    nullable: true,
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, { name }, { services }) => services.monitor.schedules.get(name),
+  }),
+  monitoringSchedules: t.field({
+    type: [ScheduleRef],
+    description: "Every schedule, or an endpoint's (NotFoundError for an unknown endpoint)",
+    errors: { types: [NotFoundError], result: { name: 'MonitoringScheduleList' }, dataField: { name: 'schedules' } },
+    args: { endpoint: t.arg.string() },
+    resolve: (_root, { endpoint }, { services }) => services.monitor.schedules.list(endpoint),
+  }),
+  cronExpression: t.field({
+    type: CronRef,
+    description: 'A 5-field cron expression from a helper: HOURLY, DAILY at hour, EVERY_N_HOURS (hours) from hour',
+    errors: { types: [ValidationError] },
+    args: { kind: t.arg({ type: CronKindEnum, required: true }), hour: t.arg.int(), hours: t.arg.int() },
+    resolve: (_root, { kind, hour, hours }) => ({ expression: cronExpression(kind, { hour, hours }) }),
+  }),
+}));
+
 builder.mutationFields((t) => ({
-  createBaseline: t.field({
-    type: BaselineRef,
-    description: 'NotFoundError for an unknown endpoint; ConflictError when the endpoint has a baseline of that name',
-    errors: { types: [NotFoundError, ValidationError, ConflictError] },
-    args: { input: t.arg({ type: CreateBaselineInputRef, required: true }) },
-    resolve: (_root, { input }, { services }) => services.monitor.baselines.create(input),
-  }),
-  deleteBaseline: t.field({
-    type: BaselineRef,
-    errors: { types: [NotFoundError] },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services }) => services.monitor.baselines.delete(String(id)),
-  }),
   createMonitoringSchedule: t.field({
     type: ScheduleRef,
     description: 'NotFoundError for an unknown endpoint or baseline; ConflictError when the name is taken',
@@ -116,13 +126,5 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError] },
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, { services }) => services.monitor.schedules.delete(name),
-  }),
-  runMonitoringSchedule: t.field({
-    type: ExecutionRef,
-    description:
-      'Runs the schedule now over the captures since its previous execution, and returns the finished execution (ConflictError while another run holds it)',
-    errors: { types: [NotFoundError, ConflictError] },
-    args: { name: t.arg.string({ required: true }) },
-    resolve: (_root, { name }, { services }) => services.monitor.executions.runNow(name),
   }),
 }));
