@@ -18,7 +18,7 @@ import { createApp } from '../src/app.ts';
 import { captureLine } from '../src/capture/export.ts';
 import { toRecord } from '../src/capture/store.ts';
 import { loadConfig } from '../src/config.ts';
-import { Prisma } from '../src/generated/sqlite/client.ts';
+import { Prisma } from '../src/db/prisma.ts';
 import { createLogger } from '../src/logger.ts';
 
 const { values: options } = parseArgs({

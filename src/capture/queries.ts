@@ -1,15 +1,12 @@
 /**
- * The capture domain's query language: page sizes, filters and keyset cursors, validated and turned
+ * The capture domain's query language: filters and keyset cursors, validated and turned
  * into Prisma conditions. Pure functions, shared by the GraphQL listing and the JSON Lines export.
  *
  * Keyset order is (inferenceTime, id): the listing walks it newest first, the export oldest first.
  * A cursor is the position of a row in that order, opaque to clients (base64url of `<ms>:<id>`).
  */
 import { ValidationError } from '../errors.ts';
-import type { Prisma } from '../generated/sqlite/client.ts';
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+import type { Prisma } from '../db/prisma.ts';
 
 /** What a client may filter a listing by; null and undefined mean "no condition". */
 export interface CaptureFilter {
@@ -66,15 +63,6 @@ export function parseIsoDate(raw: string | null | undefined, field: string): Dat
     throw new ValidationError(field, `${field} must be an ISO-8601 date or date-time, got '${raw}'`);
   }
   return date;
-}
-
-/** `first` defaulted and bounded: 1 … MAX_PAGE_SIZE */
-export function pageSize(first: number | null | undefined, field = 'first', defaultSize = DEFAULT_PAGE_SIZE): number {
-  if (first === null || first === undefined) return defaultSize;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new ValidationError(field, `${field} must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${first}`);
-  }
-  return first;
 }
 
 export function validateRange(range: TimeRange, prefix = ''): void {

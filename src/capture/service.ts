@@ -7,11 +7,11 @@ import type { EndpointService } from '../endpoints/service.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import { NotFoundError } from '../errors.ts';
 import { classLabel, type ModelCatalog } from '../models/catalog.ts';
+import { pageSize } from '../paging.ts';
 import { captureLine } from './export.ts';
 import {
   decodeCursor,
   encodeCursor,
-  pageSize,
   validateFilter,
   validateRange,
   type CaptureFilter,

@@ -1,6 +1,5 @@
 /** Prisma access for captures: keyset pages, counts and single rows, as CaptureRecords. */
-import type { Db } from '../db/client.ts';
-import type { Capture as CaptureRow, Prisma } from '../generated/sqlite/client.ts';
+import type { CaptureRow, Db, Prisma } from '../db/prisma.ts';
 import { afterCursor, filterWhere, keysetOrder, type CaptureFilter, type Cursor } from './queries.ts';
 import type { CaptureRecord } from './types.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The Prisma client on the database a URL names: better-sqlite3 for `file:` URLs, node-postgres for
  * `postgresql://`. Both generated clients have the same model API; the SQLite one's type is the
- * project's `Db` type.
+ * project's `Db` type (db/prisma.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,9 +9,8 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client.ts';
+import type { Db } from './prisma.ts';
 import { parseDatabaseUrl, type DatabaseTarget } from './url.ts';
-
-export type Db = SqliteClient;
 
 export interface Database {
   prisma: Db;

@@ -4,7 +4,7 @@
  * one transaction. Each request awaits its own commit before answering, so an acknowledged capture
  * survives a crash; while one transaction runs, the next group gathers.
  */
-import type { Db } from './client.ts';
+import type { Db } from './prisma.ts';
 import { insertStatementCount, insertValues, type TableRows } from './insert.ts';
 import type { Logger } from '../logger.ts';
 

@@ -5,7 +5,7 @@
  * capture.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../db/prisma.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import type { TensorEncoding } from './encoding.ts';
 import type { StepEncoder } from './step-encoder.ts';

@@ -2,9 +2,8 @@
  * Reading the debugger hook's steps and tensors back (Prisma), and decoding tensors to float32. Rows
  * are immutable once written, so decoded tensors are cached by row id (LRU, bounded in bytes).
  */
-import type { Db } from '../db/client.ts';
+import { Prisma, type Db } from '../db/prisma.ts';
 import { isOneOf } from '../guards.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
 import { decodeTensor } from './encoding.ts';
 import { LruCache } from './lru.ts';
 

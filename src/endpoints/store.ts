@@ -1,6 +1,5 @@
 /** Prisma access for endpoints: rows ↔ records. */
-import type { Db } from '../db/client.ts';
-import type { Endpoint as EndpointRow } from '../generated/sqlite/client.ts';
+import { isUniqueViolation, type Db, type EndpointRow } from '../db/prisma.ts';
 import type { CaptureMode, Endpoint } from './types.ts';
 
 export function toEndpoint(row: EndpointRow): Endpoint {
@@ -75,8 +74,4 @@ export class EndpointStore {
     const result = await this.prisma.endpoint.deleteMany({ where: { id: existing.id } });
     return result.count ? existing : null;
   }
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';
 }

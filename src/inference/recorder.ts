@@ -7,7 +7,7 @@
  */
 import { CAPTURE_TABLE, captureOf, type CapturedRequest } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../db/prisma.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { TableRows } from '../db/insert.ts';
 import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';

@@ -5,7 +5,8 @@
  * with the UPSERT strategy it uses by default.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countPredictions, countWindow, type CountStrategy } from '../../src/monitor/aggregate.ts';
+import { countPredictions } from '../../src/monitor/windows/counts.ts';
+import { countWindow, type CountStrategy } from '../../src/monitor/windows/store.ts';
 import { createEndpoint, insertCaptures } from '../helpers/monitor.ts';
 import { useTestServer } from '../helpers/server.ts';
 

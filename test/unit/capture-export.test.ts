@@ -2,7 +2,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { captureEvent, captureLine, prependLine, writeLines } from '../../src/capture/export.ts';
 import { captureRoutes } from '../../src/capture/http.ts';
-import { decodeCursor, encodeCursor, filterWhere, pageSize, parseIsoDate, validateFilter } from '../../src/capture/queries.ts';
+import { decodeCursor, encodeCursor, filterWhere, parseIsoDate, validateFilter } from '../../src/capture/queries.ts';
+import { pageSize } from '../../src/paging.ts';
 import type { CaptureRecord, CapturedOutput } from '../../src/capture/types.ts';
 import { ValidationError } from '../../src/errors.ts';
 

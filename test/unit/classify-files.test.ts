@@ -11,7 +11,7 @@ import { classifyFiles, collectImageFiles, IMAGE_EXTENSIONS, listImageFiles, typ
 import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
-import { listImages, predictImages } from '../../src/monitor/baseline-directory.ts';
+import { listImages, predictImages } from '../../src/monitor/baselines/image-directory.ts';
 import { asNpy, fixture, FIXTURE_DIR } from '../helpers/images.ts';
 
 const LIMITS = { maxPixels: 50_000_000 };

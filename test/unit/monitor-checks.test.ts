@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
-import { countPredictions } from '../../src/monitor/aggregate.ts';
+import { countPredictions } from '../../src/monitor/windows/counts.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../../src/monitor/checks/config.ts';
 import { driftLimits } from '../../src/monitor/checks/drift.ts';
 import { runChecks, type CheckContext } from '../../src/monitor/checks/index.ts';
-import { baselineView, buildStatistics, suggestConstraints } from '../../src/monitor/statistics.ts';
+import { suggestConstraints } from '../../src/monitor/baselines/constraints-json.ts';
+import { baselineView } from '../../src/monitor/baselines/drift-view.ts';
+import { buildStatistics } from '../../src/monitor/baselines/statistics-json.ts';
 
 const LABELS = Array.from({ length: 43 }, (_, k) => (k === 14 ? 'Stop' : `label ${k}`));
 

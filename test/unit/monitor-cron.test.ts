@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
-import { cronExpression, nextRun, nextRuns, parseCron } from '../../src/monitor/cron.ts';
+import { cronExpression, nextRun, nextRuns, parseCron } from '../../src/monitor/schedules/cron.ts';
 
 const at = (iso: string) => new Date(iso);
 const next = (cron: string, after: string) => nextRun(parseCron(cron), at(after))?.toISOString();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquaredSurvival, chiSquaredTest, coarsen, gammaP, gammaQ, histogramQuantile, ksDistance, lInfinity, lnGamma } from '../../src/monitor/stats.ts';
+import { chiSquaredSurvival, chiSquaredTest, coarsen, gammaP, gammaQ, histogramQuantile, ksDistance, lInfinity, lnGamma } from '../../src/monitor/windows/distributions.ts';
 
 describe('monitor statistics', () => {
   it('lnGamma matches known values', () => {

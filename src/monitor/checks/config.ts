@@ -1,6 +1,6 @@
 /** The checks' configuration: defaults, merging a client's partial input, and validation. */
 import { ValidationError } from '../../errors.ts';
-import type { ChecksConfig, ChecksInput } from '../types.ts';
+import type { ChecksConfig, ChecksInput } from './types.ts';
 
 export const DEFAULT_MIN_SAMPLE_SIZE = 30;
 

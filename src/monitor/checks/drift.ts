@@ -5,9 +5,9 @@
  * categorical_comparison_threshold its limit, comparison_threshold the confidence limit). The
  * confidence distance is the Kolmogorov–Smirnov statistic over the 1000-bucket histograms.
  */
-import { chiSquaredTest, ksDistance, lInfinity } from '../stats.ts';
-import { FEATURE, type Violation } from '../types.ts';
-import { percent, predictedTotal, type CheckContext, type CheckResult } from './types.ts';
+import { FEATURE } from '../baselines/types.ts';
+import { chiSquaredTest, ksDistance, lInfinity } from '../windows/distributions.ts';
+import { percent, predictedTotal, type CheckContext, type CheckResult, type Violation } from './types.ts';
 
 export function driftCheck({ counts, checks, label, classCount, baseline }: CheckContext): CheckResult {
   if (!baseline) return { violations: [], metrics: {} };

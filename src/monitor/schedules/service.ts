@@ -3,13 +3,16 @@
  * Creating or changing the cron sets `nextRunAt`, which the scheduler of any replica acts on.
  */
 import { randomUUID } from 'node:crypto';
-import type { Endpoint } from '../endpoints/types.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import { defaultChecks, mergeChecks, validateChecks } from './checks/config.ts';
+import type { Endpoint } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { BaselineStore } from '../baselines/store.ts';
+import type { BaselineRecord } from '../baselines/types.ts';
+import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
+import type { ChecksInput } from '../checks/types.ts';
+import { validateResourceName } from '../resource-name.ts';
 import { cronExpression, nextRun, parseCron, type CronKind } from './cron.ts';
-import type { MonitorStore } from './store.ts';
-import type { BaselineRecord, ChecksInput, ScheduleRecord } from './types.ts';
-import { validateResourceName } from './validation.ts';
+import type { ScheduleStore } from './store.ts';
+import type { ScheduleRecord } from './types.ts';
 
 export interface CronHelperInput {
   kind: CronKind;
@@ -33,7 +36,9 @@ export interface ScheduleInput {
 export type ScheduleUpdate = Omit<ScheduleInput, 'name' | 'endpoint'>;
 
 export interface ScheduleServiceDeps {
-  store: MonitorStore;
+  schedules: ScheduleStore;
+  /** a schedule names its baseline by name or id */
+  baselines: Pick<BaselineStore, 'get' | 'getByName'>;
   endpoints: { get(name: string): Promise<Endpoint | null> };
   clock?: () => Date;
 }
@@ -53,7 +58,7 @@ export class ScheduleService {
     const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
-    const created = await this.deps.store.insertSchedule({
+    const created = await this.deps.schedules.insert({
       id: randomUUID(),
       name: input.name,
       endpointId: endpoint.id,
@@ -67,7 +72,7 @@ export class ScheduleService {
   }
 
   async update(name: string, input: ScheduleUpdate): Promise<ScheduleRecord> {
-    const current = await this.deps.store.scheduleByName(name);
+    const current = await this.deps.schedules.getByName(name);
     if (!current) throw new NotFoundError('MonitoringSchedule', name);
     const cron = resolveCron(input.cron, input.cronHelper, false) ?? current.cron;
     let baselineId = current.baselineId;
@@ -84,37 +89,33 @@ export class ScheduleService {
     }
     validateChecks(checks, baselineId !== null);
     const nextRunAt = cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
-    const updated = await this.deps.store.updateSchedule(current.id, { cron, checks, baselineId, nextRunAt });
+    const updated = await this.deps.schedules.update(current.id, { cron, checks, baselineId, nextRunAt });
     if (!updated) throw new NotFoundError('MonitoringSchedule', name);
     return updated;
   }
 
   async delete(name: string): Promise<ScheduleRecord> {
-    const current = await this.deps.store.scheduleByName(name);
-    if (!current || !(await this.deps.store.deleteSchedule(current.id))) throw new NotFoundError('MonitoringSchedule', name);
+    const current = await this.deps.schedules.getByName(name);
+    if (!current || !(await this.deps.schedules.delete(current.id))) throw new NotFoundError('MonitoringSchedule', name);
     return current;
   }
 
   get(name: string): Promise<ScheduleRecord | null> {
-    return this.deps.store.scheduleByName(name);
+    return this.deps.schedules.getByName(name);
   }
 
   /** all schedules, or an endpoint's (NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<ScheduleRecord[]> {
-    if (!endpointName) return this.deps.store.schedules();
+    if (!endpointName) return this.deps.schedules.list();
     const endpoint = await this.deps.endpoints.get(endpointName);
     if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
-    return this.deps.store.schedules(endpoint.id);
-  }
-
-  baseline(id: string): Promise<BaselineRecord | null> {
-    return this.deps.store.baseline(id);
+    return this.deps.schedules.list(endpoint.id);
   }
 
   async #baseline(endpoint: Endpoint, ref: string): Promise<BaselineRecord> {
-    const byName = await this.deps.store.baselineByName(endpoint.id, ref);
+    const byName = await this.deps.baselines.getByName(endpoint.id, ref);
     if (byName) return byName;
-    const byId = await this.deps.store.baseline(ref);
+    const byId = await this.deps.baselines.get(ref);
     if (byId?.endpointId === endpoint.id) return byId;
     throw new NotFoundError('Baseline', ref, `Endpoint '${endpoint.name}' has no baseline '${ref}' (by name or id)`);
   }

@@ -6,11 +6,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ValidationError } from '../errors.ts';
-import { classifyFiles, listImageFiles } from '../inference/classify-files.ts';
-import type { DecodeLimits } from '../inference/preprocess.ts';
-import type { Logger } from '../logger.ts';
-import type { ModelRuntime } from '../models/runtime.ts';
+import { ValidationError } from '../../errors.ts';
+import { classifyFiles, listImageFiles } from '../../inference/classify-files.ts';
+import type { DecodeLimits } from '../../inference/preprocess.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelRuntime } from '../../models/runtime.ts';
 
 const BATCH = 16;
 const PROGRESS_MS = 2000;

@@ -7,7 +7,7 @@
  * restricted a day matches if either does. `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`
  * are accepted too.
  */
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../../errors.ts';
 
 export interface CronSchedule {
   expression: string;

@@ -5,18 +5,19 @@
  * endpoint's model.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import type { Endpoint } from '../endpoints/types.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { DecodeLimits } from '../inference/preprocess.ts';
-import type { Logger } from '../logger.ts';
-import type { ModelRegistry } from '../models/registry.ts';
-import { countPredictions, countWindow, firstCaptureTime } from './aggregate.ts';
-import { listImages, predictImages } from './baseline-directory.ts';
-import { buildStatistics, suggestConstraints } from './statistics.ts';
-import type { MonitorStore } from './store.ts';
+import type { Endpoint } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { DecodeLimits } from '../../inference/preprocess.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelRegistry } from '../../models/registry.ts';
+import { validateResourceName } from '../resource-name.ts';
+import { countPredictions } from '../windows/counts.ts';
+import type { WindowStore } from '../windows/store.ts';
+import { suggestConstraints } from './constraints-json.ts';
+import { listImages, predictImages } from './image-directory.ts';
+import { buildStatistics } from './statistics-json.ts';
+import type { BaselineStore } from './store.ts';
 import type { BaselineRecord, DriftMethod } from './types.ts';
-import { validateResourceName } from './validation.ts';
 
 export interface CreateBaselineInput {
   endpoint: string;
@@ -37,9 +38,9 @@ export interface CreateBaselineInput {
 }
 
 export interface BaselineServiceDeps {
-  prisma: Db;
-  provider: 'sqlite' | 'postgresql';
-  store: MonitorStore;
+  baselines: BaselineStore;
+  /** counts the window a baseline is made of */
+  windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
   endpoints: { get(name: string): Promise<Endpoint | null> };
   runtimes: Pick<ModelRegistry, 'get'>;
   limits: DecodeLimits;
@@ -61,7 +62,7 @@ export class BaselineService {
     }
     const endpoint = await this.deps.endpoints.get(input.endpoint);
     if (!endpoint) throw new NotFoundError('Endpoint', input.endpoint);
-    if (await this.deps.store.baselineByName(endpoint.id, input.name)) {
+    if (await this.deps.baselines.getByName(endpoint.id, input.name)) {
       throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
     }
 
@@ -79,9 +80,9 @@ export class BaselineService {
       source = 'DIRECTORY';
     } else {
       const to = input.to ?? new Date();
-      const from = input.from ?? (await firstCaptureTime(this.deps.prisma, endpoint.id)) ?? to;
+      const from = input.from ?? (await this.deps.windows.firstCaptureTime(endpoint.id)) ?? to;
       if (from > to) throw new ValidationError('to', `to (${to.toISOString()}) is before from (${from.toISOString()})`);
-      counts = await countWindow(this.deps.prisma, this.deps.provider, { endpointId: endpoint.id, from, to, lowConfidenceThreshold: 0.5, moments: true });
+      counts = await this.deps.windows.count({ endpointId: endpoint.id, from, to, lowConfidenceThreshold: 0.5, moments: true });
       source = 'WINDOW';
     }
     if (counts.recordCount === 0) throw new ValidationError(source === 'WINDOW' ? 'from' : 'directory', 'the baseline would have no data: the window holds no captures');
@@ -92,7 +93,7 @@ export class BaselineService {
       categoricalThreshold: input.categoricalThreshold ?? undefined,
       confidenceThreshold: input.confidenceThreshold ?? undefined,
     });
-    const created = await this.deps.store.insertBaseline({
+    const created = await this.deps.baselines.insert({
       id: randomUUID(),
       endpointId: endpoint.id,
       name: input.name,
@@ -107,26 +108,26 @@ export class BaselineService {
   }
 
   get(id: string): Promise<BaselineRecord | null> {
-    return this.deps.store.baseline(id);
+    return this.deps.baselines.get(id);
   }
 
   /** an endpoint's baselines (all when no endpoint is given; NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<BaselineRecord[]> {
-    if (!endpointName) return this.deps.store.baselines();
+    if (!endpointName) return this.deps.baselines.list();
     const endpoint = await this.deps.endpoints.get(endpointName);
     if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
-    return this.deps.store.baselines(endpoint.id);
+    return this.deps.baselines.list(endpoint.id);
   }
 
   /** several baselines by id, in one query (for DataLoaders) */
   getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
-    return this.deps.store.baselinesByIds(ids);
+    return this.deps.baselines.getMany(ids);
   }
 
   /** Deletes a baseline; schedules that compared with it keep running without drift. */
   async delete(id: string): Promise<BaselineRecord> {
-    const existing = await this.deps.store.baseline(id);
-    if (!existing || !(await this.deps.store.deleteBaseline(id))) throw new NotFoundError('Baseline', id);
+    const existing = await this.deps.baselines.get(id);
+    if (!existing || !(await this.deps.baselines.delete(id))) throw new NotFoundError('Baseline', id);
     return existing;
   }
 }

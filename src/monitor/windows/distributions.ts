@@ -1,7 +1,7 @@
 /**
- * The statistics the checks need, as pure functions: distribution distances, the chi-squared test
- * (p-value from the regularized incomplete gamma function), and quantiles / CDF values read from a
- * fine confidence histogram.
+ * Math on distributions, as pure functions (for the drift check and statistics.json): distribution
+ * distances, the chi-squared test (p-value from the regularized incomplete gamma function), and
+ * quantiles / CDF values read from a fine confidence histogram.
  */
 
 /** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9; ~15 significant digits). */

@@ -1,8 +1,9 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import type { MonitoringExecution as ExecutionRow } from '../generated/sqlite/client.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, Violation } from './types.ts';
+import { isUniqueViolation, type Db, type ExecutionRow } from '../../db/prisma.ts';
+import type { Violation } from '../checks/types.ts';
+import type { MetricPoint } from '../metrics/types.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
 type Row = ExecutionRow & { schedule: { name: string; endpoint: { name: string; model: string } } };
@@ -60,12 +61,18 @@ export class ExecutionStore {
     return result.count;
   }
 
-  async start(e: { scheduleId: string; trigger: ExecutionTrigger; windowStart: Date; windowEnd: Date; startedAt: Date }): Promise<ExecutionRecord> {
-    const row = await this.prisma.monitoringExecution.create({
-      data: { id: randomUUID(), ...e, status: 'InProgress' },
-      include: INCLUDE,
-    });
-    return toExecution(row);
+  /** null when the schedule already has an execution ending at `windowEnd` (windows tile: one per end) */
+  async start(e: { scheduleId: string; trigger: ExecutionTrigger; windowStart: Date; windowEnd: Date; startedAt: Date }): Promise<ExecutionRecord | null> {
+    try {
+      const row = await this.prisma.monitoringExecution.create({
+        data: { id: randomUUID(), ...e, status: 'InProgress' },
+        include: INCLUDE,
+      });
+      return toExecution(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
   /** violations, metrics (stamped with the window's end) and the final status, in one transaction */

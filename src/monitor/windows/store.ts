@@ -19,9 +19,8 @@
  * confidence). Identifiers are double-quoted, which both accept and PostgreSQL needs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
-import { HISTOGRAM_BUCKETS, type WindowCounts } from './types.ts';
+import { Prisma, type Db } from '../../db/prisma.ts';
+import { emptyCounts, HISTOGRAM_BUCKETS, type WindowCounts } from './counts.ts';
 
 const SLICE_ROWS = 100_000;
 /** key = class × STRIDE + bucket; bucket NO_CONFIDENCE marks a missing confidence, class −1 a missing class */
@@ -48,16 +47,6 @@ interface KeyRow {
   key: bigint | number;
   n: bigint | number;
   low: bigint | number | null;
-}
-
-export function emptyCounts(): WindowCounts {
-  return {
-    recordCount: 0,
-    classCounts: new Map(),
-    missingCount: 0,
-    lowConfidenceCount: 0,
-    confidence: { count: 0, sum: 0, sumSquares: 0, min: null, max: null, histogram: new Array<number>(HISTOGRAM_BUCKETS).fill(0) },
-  };
 }
 
 export async function countWindow(
@@ -154,38 +143,21 @@ function addRows(counts: WindowCounts, rows: KeyRow[]): void {
   }
 }
 
-/** The same counts over predictions made in memory (a baseline from a directory of images). */
-export function countPredictions(
-  predictions: Iterable<{ classId: number; confidence: number } | null>,
-  lowConfidenceThreshold = 0.5,
-): WindowCounts {
-  const counts = emptyCounts();
-  const c = counts.confidence;
-  for (const p of predictions) {
-    counts.recordCount++;
-    if (!p) {
-      counts.missingCount++;
-      continue;
-    }
-    counts.classCounts.set(p.classId, (counts.classCounts.get(p.classId) ?? 0) + 1);
-    if (p.confidence < lowConfidenceThreshold) counts.lowConfidenceCount++;
-    const bucket = Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, Math.floor(p.confidence * HISTOGRAM_BUCKETS)));
-    c.histogram[bucket]!++;
-    c.count++;
-    c.sum += p.confidence;
-    c.sumSquares += p.confidence * p.confidence;
-    c.min = c.min === null ? p.confidence : Math.min(c.min, p.confidence);
-    c.max = c.max === null ? p.confidence : Math.max(c.max, p.confidence);
-  }
-  return counts;
-}
+/** A window's counts and an endpoint's first capture, for the services (which hold no database client). */
+export class WindowStore {
+  constructor(private readonly prisma: Db, private readonly provider: Provider) {}
 
-/** the first capture of an endpoint: where a schedule's first window starts */
-export async function firstCaptureTime(prisma: Db, endpointId: string): Promise<Date | null> {
-  const first = await prisma.capture.findFirst({
-    where: { endpointId },
-    orderBy: { inferenceTime: 'asc' },
-    select: { inferenceTime: true },
-  });
-  return first?.inferenceTime ?? null;
+  count(query: WindowQuery): Promise<WindowCounts> {
+    return countWindow(this.prisma, this.provider, query);
+  }
+
+  /** the first capture of an endpoint: where a schedule's first window starts */
+  async firstCaptureTime(endpointId: string): Promise<Date | null> {
+    const first = await this.prisma.capture.findFirst({
+      where: { endpointId },
+      orderBy: { inferenceTime: 'asc' },
+      select: { inferenceTime: true },
+    });
+    return first?.inferenceTime ?? null;
+  }
 }
