@@ -3,9 +3,7 @@
  * captures, and the oldest-first JSON Lines export in SageMaker's data-capture format (for downloads
  * and the CLI), streamed page by page so that no window is ever loaded whole.
  */
-import type { EndpointService } from '../endpoints/service.ts';
-import type { Endpoint } from '../endpoints/types.ts';
-import { NotFoundError } from '../errors.ts';
+import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { classLabel, type ModelCatalog } from '../models/catalog.ts';
 import { pageSize } from '../paging.ts';
 import { captureLine } from './export.ts';
@@ -49,7 +47,7 @@ export interface CapturePage {
 
 export interface CaptureServiceDeps {
   store: CaptureStore;
-  endpoints: Pick<EndpointService, 'get'>;
+  endpoints: EndpointLookup;
   /** the models, whose labels name the classes (the export, which prints no labels, goes without) */
   models?: Pick<ModelCatalog, 'labels'>;
   /** rows read per query by the export (default 500) */
@@ -151,8 +149,7 @@ export class CaptureService {
   }
 
   async #endpoint(name: string): Promise<Endpoint> {
-    const endpoint = await this.deps.endpoints.get(name);
-    if (!endpoint) throw new NotFoundError('Endpoint', name);
+    const endpoint = await this.deps.endpoints.require(name);
     return endpoint;
   }
 

@@ -1,5 +1,6 @@
 /** Prisma access for captures: keyset pages, counts and single rows, as CaptureRecords. */
 import type { CaptureRow, Db, Prisma } from '../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL } from '../endpoints/store.ts';
 import { afterCursor, filterWhere, keysetOrder, type CaptureFilter, type Cursor } from './queries.ts';
 import type { CaptureRecord } from './types.ts';
 
@@ -49,7 +50,7 @@ export class CaptureStore {
   async find(id: string): Promise<{ record: CaptureRecord; endpoint: { name: string; model: string } } | null> {
     const row = await this.prisma.capture.findUnique({
       where: { id },
-      include: { endpoint: { select: { name: true, model: true } } },
+      include: ENDPOINT_NAME_AND_MODEL,
     });
     return row && { record: toRecord(row), endpoint: row.endpoint };
   }
@@ -58,14 +59,14 @@ export class CaptureStore {
   async findMany(ids: readonly string[]): Promise<Map<string, { record: CaptureRecord; endpoint: { name: string; model: string } }>> {
     const rows = await this.prisma.capture.findMany({
       where: { id: { in: [...ids] } },
-      include: { endpoint: { select: { name: true, model: true } } },
+      include: ENDPOINT_NAME_AND_MODEL,
     });
     return new Map(rows.map((row) => [row.id, { record: toRecord(row), endpoint: row.endpoint }]));
   }
 
   /** the name and model of a capture's endpoint; null for an unknown capture */
   async endpointOf(id: string): Promise<{ name: string; model: string } | null> {
-    const row = await this.prisma.capture.findUnique({ where: { id }, select: { endpoint: { select: { name: true, model: true } } } });
+    const row = await this.prisma.capture.findUnique({ where: { id }, select: ENDPOINT_NAME_AND_MODEL });
     return row?.endpoint ?? null;
   }
 

@@ -17,6 +17,7 @@ import { CaptureStore } from '../capture/store.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { parseDatabaseUrl } from '../db/url.ts';
 import { EndpointStore } from '../endpoints/store.ts';
+import { endpointLookup } from '../endpoints/service.ts';
 import { ValidationError, VigilError } from '../errors.ts';
 
 export const CAPTURE_EXPORT_USAGE = 'usage: vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE]';
@@ -118,7 +119,7 @@ export async function captureExportCommand(
   io.stdout.on('error', onWriteError);
   try {
     const endpoints = new EndpointStore(database.prisma);
-    const captures = new CaptureService({ store: new CaptureStore(database.prisma), endpoints: { get: (name) => endpoints.findByName(name) } });
+    const captures = new CaptureService({ store: new CaptureStore(database.prisma), endpoints: endpointLookup(endpoints) });
     const lines = captures.exportJsonLines(options.endpoint, { from, to });
     // Validation and the endpoint lookup run on the first line: an --out file is only created after.
     const first = await lines.next();

@@ -3,8 +3,7 @@
  * `tensor(name).value(step)` and `tensor(name).reduction_value(step, kind, abs)`. Unknown steps and
  * names are NotFoundErrors that say which exist.
  */
-import type { EndpointService } from '../endpoints/service.ts';
-import type { Endpoint } from '../endpoints/types.ts';
+import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { compileRegex } from '../endpoints/validation.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { COLLECTION_NAMES, COLLECTIONS, isCollectionName } from './collections.ts';
@@ -60,11 +59,10 @@ export const ENABLE_HOOK_HINT =
   '(or includeRegex ".*bn|.*bias|.*downsample|.*ResNet_input|.*image")';
 
 export class TrialService {
-  constructor(private readonly deps: { store: TensorStore; endpoints: Pick<EndpointService, 'get'> }) {}
+  constructor(private readonly deps: { store: TensorStore; endpoints: EndpointLookup }) {}
 
   async trial(endpointName: string): Promise<Trial> {
-    const endpoint = await this.deps.endpoints.get(endpointName);
-    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
+    const endpoint = await this.deps.endpoints.require(endpointName);
     return { endpoint };
   }
 

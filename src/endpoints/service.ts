@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import type { EndpointStore } from './store.ts';
-import type { Endpoint, EndpointChangeKind, EndpointInput, EndpointUpdate, Patch } from './types.ts';
+import type { Endpoint, EndpointChangeKind, EndpointInput, EndpointLookup, EndpointUpdate, Patch } from './types.ts';
 import { validateDataCapture, validateDebugHook, validateName } from './validation.ts';
 
 export interface EndpointServiceDeps {
@@ -23,7 +23,7 @@ export interface EndpointServiceDeps {
   snapshotTtlMs?: number;
 }
 
-export class EndpointService {
+export class EndpointService implements EndpointLookup {
   readonly #cache = new Map<string, { endpoint: Endpoint; loadedAt: number }>();
   readonly #ttl: number;
   #stopListening: (() => void) | undefined;
@@ -47,6 +47,11 @@ export class EndpointService {
 
   get(name: string): Promise<Endpoint | null> {
     return this.deps.store.findByName(name);
+  }
+
+  /** the endpoint a request names; NotFoundError when there is none */
+  require(name: string): Promise<Endpoint> {
+    return requireEndpoint(this.deps.store, name);
   }
 
   list(): Promise<Endpoint[]> {
@@ -126,3 +131,13 @@ function defined<T extends object>(partial: Patch<T> | null | undefined): Partia
   return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
 }
 
+async function requireEndpoint(store: Pick<EndpointStore, 'findByName'>, name: string): Promise<Endpoint> {
+  const endpoint = await store.findByName(name);
+  if (!endpoint) throw new NotFoundError('Endpoint', name);
+  return endpoint;
+}
+
+/** endpoint lookups straight from the database, for tools that run without the registry (the CLI) */
+export function endpointLookup(store: Pick<EndpointStore, 'findByName'>): EndpointLookup {
+  return { get: (name) => store.findByName(name), require: (name) => requireEndpoint(store, name) };
+}

@@ -2,6 +2,10 @@
 import { isUniqueViolation, type Db, type EndpointRow } from '../db/prisma.ts';
 import type { CaptureMode, Endpoint } from './types.ts';
 
+/** what other domains' rows carry of their endpoint (an `include` for Prisma), and the row it makes */
+export const ENDPOINT_NAME_AND_MODEL = { endpoint: { select: { name: true, model: true } } } as const;
+export type WithEndpoint<Row> = Row & { endpoint: { name: string; model: string } };
+
 export function toEndpoint(row: EndpointRow): Endpoint {
   return {
     id: row.id,

@@ -5,7 +5,7 @@
  */
 import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/prisma.ts';
-import type { EndpointService } from '../endpoints/service.ts';
+import type { EndpointLookup } from '../endpoints/types.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
@@ -33,7 +33,7 @@ export interface Monitor {
 export interface MonitorDeps {
   prisma: Db;
   provider: 'sqlite' | 'postgresql';
-  endpoints: Pick<EndpointService, 'get'>;
+  endpoints: EndpointLookup;
   models: ModelCatalog;
   runtimes: ModelRegistry;
   pubsub: PubSub<EventMap>;

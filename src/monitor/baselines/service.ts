@@ -5,7 +5,7 @@
  * endpoint's model.
  */
 import { randomUUID } from 'node:crypto';
-import type { Endpoint } from '../../endpoints/types.ts';
+import type { EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { DecodeLimits } from '../../inference/preprocess.ts';
 import type { Logger } from '../../logger.ts';
@@ -41,7 +41,7 @@ export interface BaselineServiceDeps {
   baselines: BaselineStore;
   /** counts the window a baseline is made of */
   windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
-  endpoints: { get(name: string): Promise<Endpoint | null> };
+  endpoints: EndpointLookup;
   runtimes: Pick<ModelRegistry, 'get'>;
   limits: DecodeLimits;
   /** the directories a directory baseline may read (config BASELINE_ROOTS) */
@@ -60,8 +60,7 @@ export class BaselineService {
         throw new ValidationError(key, `${key} must be in (0, 1], got ${value}`);
       }
     }
-    const endpoint = await this.deps.endpoints.get(input.endpoint);
-    if (!endpoint) throw new NotFoundError('Endpoint', input.endpoint);
+    const endpoint = await this.deps.endpoints.require(input.endpoint);
     if (await this.deps.baselines.getByName(endpoint.id, input.name)) {
       throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
     }
@@ -114,8 +113,7 @@ export class BaselineService {
   /** an endpoint's baselines (all when no endpoint is given; NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<BaselineRecord[]> {
     if (!endpointName) return this.deps.baselines.list();
-    const endpoint = await this.deps.endpoints.get(endpointName);
-    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
+    const endpoint = await this.deps.endpoints.require(endpointName);
     return this.deps.baselines.list(endpoint.id);
   }
 

@@ -1,9 +1,8 @@
 /** Prisma access for baselines: rows ↔ records, statistics.json and constraints.json stored as text. */
 import { isUniqueViolation, type BaselineRow, type Db } from '../../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
 import type { BaselineRecord, BaselineSource, Constraints, Statistics } from './types.ts';
 
-type WithEndpoint<T> = T & { endpoint: { name: string; model: string } };
-const ENDPOINT = { endpoint: { select: { name: true, model: true } } } as const;
 
 export function toBaseline(row: WithEndpoint<BaselineRow>): BaselineRecord {
   return {
@@ -38,7 +37,7 @@ export class BaselineStore {
     try {
       const row = await this.prisma.baseline.create({
         data: { ...b, statistics: JSON.stringify(b.statistics), constraints: JSON.stringify(b.constraints) },
-        include: ENDPOINT,
+        include: ENDPOINT_NAME_AND_MODEL,
       });
       return toBaseline(row);
     } catch (error) {
@@ -48,25 +47,25 @@ export class BaselineStore {
   }
 
   async get(id: string): Promise<BaselineRecord | null> {
-    const row = await this.prisma.baseline.findUnique({ where: { id }, include: ENDPOINT });
+    const row = await this.prisma.baseline.findUnique({ where: { id }, include: ENDPOINT_NAME_AND_MODEL });
     return row && toBaseline(row);
   }
 
   /** several baselines by id, in one query (for DataLoaders) */
   async getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
-    const rows = await this.prisma.baseline.findMany({ where: { id: { in: [...ids] } }, include: ENDPOINT });
+    const rows = await this.prisma.baseline.findMany({ where: { id: { in: [...ids] } }, include: ENDPOINT_NAME_AND_MODEL });
     return new Map(rows.map((row) => [row.id, toBaseline(row)]));
   }
 
   async getByName(endpointId: string, name: string): Promise<BaselineRecord | null> {
-    const row = await this.prisma.baseline.findUnique({ where: { endpointId_name: { endpointId, name } }, include: ENDPOINT });
+    const row = await this.prisma.baseline.findUnique({ where: { endpointId_name: { endpointId, name } }, include: ENDPOINT_NAME_AND_MODEL });
     return row && toBaseline(row);
   }
 
   async list(endpointId?: string): Promise<BaselineRecord[]> {
     const rows = await this.prisma.baseline.findMany({
       where: endpointId ? { endpointId } : {},
-      include: ENDPOINT,
+      include: ENDPOINT_NAME_AND_MODEL,
       orderBy: [{ createdAt: 'asc' }, { name: 'asc' }],
     });
     return rows.map(toBaseline);

@@ -3,7 +3,7 @@
  * Creating or changing the cron sets `nextRunAt`, which the scheduler of any replica acts on.
  */
 import { randomUUID } from 'node:crypto';
-import type { Endpoint } from '../../endpoints/types.ts';
+import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
@@ -39,7 +39,7 @@ export interface ScheduleServiceDeps {
   schedules: ScheduleStore;
   /** a schedule names its baseline by name or id */
   baselines: Pick<BaselineStore, 'get' | 'getByName'>;
-  endpoints: { get(name: string): Promise<Endpoint | null> };
+  endpoints: EndpointLookup;
   clock?: () => Date;
 }
 
@@ -53,8 +53,7 @@ export class ScheduleService {
   async create(input: ScheduleInput): Promise<ScheduleRecord> {
     validateResourceName(input.name, 'Schedule');
     const cron = resolveCron(input.cron, input.cronHelper, true)!;
-    const endpoint = await this.deps.endpoints.get(input.endpoint);
-    if (!endpoint) throw new NotFoundError('Endpoint', input.endpoint);
+    const endpoint = await this.deps.endpoints.require(input.endpoint);
     const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
@@ -78,8 +77,7 @@ export class ScheduleService {
     let baselineId = current.baselineId;
     if (input.baseline === '') baselineId = null;
     else if (input.baseline) {
-      const endpoint = await this.deps.endpoints.get(current.endpointName);
-      if (!endpoint) throw new NotFoundError('Endpoint', current.endpointName);
+      const endpoint = await this.deps.endpoints.require(current.endpointName);
       baselineId = (await this.#baseline(endpoint, input.baseline)).id;
     }
     const checks = mergeChecks(current.checks, input.checks);
@@ -107,8 +105,7 @@ export class ScheduleService {
   /** all schedules, or an endpoint's (NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<ScheduleRecord[]> {
     if (!endpointName) return this.deps.schedules.list();
-    const endpoint = await this.deps.endpoints.get(endpointName);
-    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
+    const endpoint = await this.deps.endpoints.require(endpointName);
     return this.deps.schedules.list(endpoint.id);
   }
 

@@ -4,12 +4,11 @@
  * and so every window — is computed by one process at a time.
  */
 import { isUniqueViolation, Prisma, type Db, type ScheduleRow } from '../../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
 import { parseStoredChecks } from '../checks/config.ts';
 import type { ChecksConfig } from '../checks/types.ts';
 import type { ScheduleRecord } from './types.ts';
 
-type WithEndpoint<T> = T & { endpoint: { name: string; model: string } };
-const ENDPOINT = { endpoint: { select: { name: true, model: true } } } as const;
 
 export function toSchedule(row: WithEndpoint<ScheduleRow>): ScheduleRecord {
   return {
@@ -42,7 +41,7 @@ export class ScheduleStore {
   /** null when a schedule of that name exists */
   async insert(s: ScheduleFields & { id: string; name: string; endpointId: string }): Promise<ScheduleRecord | null> {
     try {
-      const row = await this.prisma.monitoringSchedule.create({ data: { ...s, checks: JSON.stringify(s.checks) }, include: ENDPOINT });
+      const row = await this.prisma.monitoringSchedule.create({ data: { ...s, checks: JSON.stringify(s.checks) }, include: ENDPOINT_NAME_AND_MODEL });
       return toSchedule(row);
     } catch (error) {
       if (isUniqueViolation(error)) return null;
@@ -56,19 +55,19 @@ export class ScheduleStore {
   }
 
   async get(id: string): Promise<ScheduleRecord | null> {
-    const row = await this.prisma.monitoringSchedule.findUnique({ where: { id }, include: ENDPOINT });
+    const row = await this.prisma.monitoringSchedule.findUnique({ where: { id }, include: ENDPOINT_NAME_AND_MODEL });
     return row && toSchedule(row);
   }
 
   async getByName(name: string): Promise<ScheduleRecord | null> {
-    const row = await this.prisma.monitoringSchedule.findUnique({ where: { name }, include: ENDPOINT });
+    const row = await this.prisma.monitoringSchedule.findUnique({ where: { name }, include: ENDPOINT_NAME_AND_MODEL });
     return row && toSchedule(row);
   }
 
   async list(endpointId?: string): Promise<ScheduleRecord[]> {
     const rows = await this.prisma.monitoringSchedule.findMany({
       where: endpointId ? { endpointId } : {},
-      include: ENDPOINT,
+      include: ENDPOINT_NAME_AND_MODEL,
       orderBy: { name: 'asc' },
     });
     return rows.map(toSchedule);
