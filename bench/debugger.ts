@@ -232,7 +232,8 @@ progress('encodings…');
 const runtime = await app.services.runtimes.get('gtsrb-resnet18');
 const manifest = runtime.entry.manifest;
 const catalog = tensorCatalog(manifest);
-const fixtureFiles = fs.readdirSync(FIXTURE_DIR).filter((f) => !f.endsWith('.json'));
+// the images only: the folder also holds fixtures.json and a README
+const fixtureFiles = fs.readdirSync(FIXTURE_DIR).filter((f) => /\.(png|jpe?g|webp|ppm)$/.test(f));
 const encodings: (TensorEncoding | 'f16-deflate (input f16)')[] = [
   'f16-deflate (input f16)',
   'f16-deflate',
