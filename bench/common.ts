@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { TadaDocumentNode } from 'gql.tada';
+import { print } from 'graphql';
 import ort from 'onnxruntime-node';
 
 export function machineFacts(extra: Record<string, string> = {}): string {
@@ -81,5 +83,19 @@ export async function httpLoad(job: { url: string; bodies: string[]; concurrency
     answers: output.answers,
     serverCpuPerRequest: (cpu.user + cpu.system) / 1000 / job.requests,
     clientCpuPerRequest: output.clientCpuMs / job.requests,
+  };
+}
+
+/** a typed GraphQL request function for a server: the data, or a thrown error listing the GraphQL errors */
+export function graphqlClient(url: string) {
+  return async <R, V>(document: TadaDocumentNode<R, V>, variables: V): Promise<R> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await response.json()) as { data?: R; errors?: unknown };
+    if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
+    return body.data;
   };
 }

@@ -18,7 +18,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { TadaDocumentNode } from 'gql.tada';
 import { print } from 'graphql';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -30,7 +29,7 @@ import { saliencyMap } from '../src/explain/fullgrad.ts';
 import { graphql, type VariablesOf } from '../src/graphql.ts';
 import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
 import { createLogger } from '../src/logger.ts';
-import { httpLoad } from './common.ts';
+import { graphqlClient, httpLoad } from './common.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -72,17 +71,7 @@ const app = await createApp(config, createLogger('error', 'bench'));
 const port = await app.listen();
 const base = `http://127.0.0.1:${port}`;
 
-/** one GraphQL request: the data, or a thrown error listing the GraphQL errors */
-async function request<R, V>(document: TadaDocumentNode<R, V>, variables: V): Promise<R> {
-  const response = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const body = (await response.json()) as { data?: R; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const request = graphqlClient(`${base}/graphql`);
 
 const PREDICT = graphql(`
   mutation Predict($endpoint: String!, $image: ImageInput!) {

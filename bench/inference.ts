@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TadaDocumentNode } from 'gql.tada';
 import { print } from 'graphql';
 import sharp from 'sharp';
 import { createApp } from '../src/app.ts';
@@ -19,7 +18,7 @@ import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
 import { createLogger } from '../src/logger.ts';
 import { ModelCatalog } from '../src/models/catalog.ts';
 import { ModelRuntime } from '../src/models/runtime.ts';
-import { httpLoad, type LoadResult, machineFacts, median, progress, table } from './common.ts';
+import { graphqlClient, httpLoad, type LoadResult, machineFacts, median, progress, table } from './common.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const REQUESTS = Number(args.get('requests') ?? 480);
@@ -108,17 +107,7 @@ const app = await createApp(config, logger);
 const port = await app.listen();
 const url = `http://127.0.0.1:${port}/graphql`;
 
-/** one GraphQL request: the data, or a thrown error listing the GraphQL errors */
-async function request<R, V>(document: TadaDocumentNode<R, V>, variables: V): Promise<R> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const body = (await response.json()) as { data?: R; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const request = graphqlClient(url);
 const CREATE_ENDPOINT = graphql(`
   mutation CreateEndpoint($input: CreateEndpointInput!) {
     createEndpoint(input: $input) { __typename ... on VigilError { message } }
