@@ -75,7 +75,9 @@ function makeRows(endpointId: string, prefix: string, count: number): Row[] {
       predictedClass,
       label: LABELS[predictedClass]!,
       confidence,
-      probabilities: Array.from({ length: 43 }, (_, c) => (c === predictedClass ? confidence : c === 20 ? rest : c === 21 ? rest : 0)),
+      probabilities: Array.from({ length: 43 }, (_, c) =>
+        c === predictedClass ? confidence : c === 20 ? rest : c === 21 ? rest : 0,
+      ),
     };
     const input = new Uint8Array(16 + (i % 13)).map((_, b) => (b * 7 + i) % 256);
     return {
@@ -117,7 +119,12 @@ describe('captures', () => {
     const totals = new Set<number>();
     let after: string | null = null;
     for (let pages = 0; pages < 1000; pages++) {
-      const { captures }: { captures: any } = await server.client.data(CAPTURES, { endpoint: 'cap-ep', first, after, filter });
+      const { captures }: { captures: any } = await server.client.data(CAPTURES, {
+        endpoint: 'cap-ep',
+        first,
+        after,
+        filter,
+      });
       expect(captures.__typename).toBe('CaptureConnection');
       totals.add(captures.totalCount);
       ids.push(...captures.edges.map((e: { node: { id: string } }) => e.node.id));
@@ -155,17 +162,41 @@ describe('captures', () => {
   });
 
   it.each([
-    ['from (inclusive) and to (exclusive)', { from: new Date(BASE + 10 * 60_000).toISOString(), to: new Date(BASE + 20 * 60_000).toISOString() },
-      (r: Row) => r.inferenceTime.getTime() >= BASE + 10 * 60_000 && r.inferenceTime.getTime() < BASE + 20 * 60_000],
-    ['from only', { from: new Date(BASE + 35 * 60_000).toISOString() }, (r: Row) => r.inferenceTime.getTime() >= BASE + 35 * 60_000],
+    [
+      'from (inclusive) and to (exclusive)',
+      { from: new Date(BASE + 10 * 60_000).toISOString(), to: new Date(BASE + 20 * 60_000).toISOString() },
+      (r: Row) => r.inferenceTime.getTime() >= BASE + 10 * 60_000 && r.inferenceTime.getTime() < BASE + 20 * 60_000,
+    ],
+    [
+      'from only',
+      { from: new Date(BASE + 35 * 60_000).toISOString() },
+      (r: Row) => r.inferenceTime.getTime() >= BASE + 35 * 60_000,
+    ],
     ['predictedClass', { predictedClass: 3 }, (r: Row) => r.predictedClass === 3],
-    ['minConfidence and maxConfidence (both inclusive)', { minConfidence: 0.5, maxConfidence: 0.8 },
-      (r: Row) => r.confidence !== null && r.confidence >= 0.5 && r.confidence <= 0.8],
-    ['minConfidence 0 (captures without output have no confidence)', { minConfidence: 0 }, (r: Row) => r.confidence !== null],
-    ['all together', { from: new Date(BASE + 5 * 60_000).toISOString(), predictedClass: 1, maxConfidence: 0.6 },
-      (r: Row) => r.inferenceTime.getTime() >= BASE + 5 * 60_000 && r.predictedClass === 1 && r.confidence !== null && r.confidence <= 0.6],
+    [
+      'minConfidence and maxConfidence (both inclusive)',
+      { minConfidence: 0.5, maxConfidence: 0.8 },
+      (r: Row) => r.confidence !== null && r.confidence >= 0.5 && r.confidence <= 0.8,
+    ],
+    [
+      'minConfidence 0 (captures without output have no confidence)',
+      { minConfidence: 0 },
+      (r: Row) => r.confidence !== null,
+    ],
+    [
+      'all together',
+      { from: new Date(BASE + 5 * 60_000).toISOString(), predictedClass: 1, maxConfidence: 0.6 },
+      (r: Row) =>
+        r.inferenceTime.getTime() >= BASE + 5 * 60_000 &&
+        r.predictedClass === 1 &&
+        r.confidence !== null &&
+        r.confidence <= 0.6,
+    ],
   ])('filters by %s, across pages, with the filtered totalCount', async (_name, filter, keep) => {
-    const expected = rows.filter(keep).sort(newestFirst).map((r) => r.id);
+    const expected = rows
+      .filter(keep)
+      .sort(newestFirst)
+      .map((r) => r.id);
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.length).toBeLessThan(COUNT);
     const { ids, totalCount } = await pageThrough(filter, 7);
@@ -189,7 +220,12 @@ describe('captures', () => {
 
   it('answers an unknown endpoint with a NotFoundError', async () => {
     const { captures } = await server.client.data(CAPTURES, { endpoint: 'no-such-endpoint' });
-    expect(captures).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND', resource: 'Endpoint', key: 'no-such-endpoint' });
+    expect(captures).toMatchObject({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+      resource: 'Endpoint',
+      key: 'no-such-endpoint',
+    });
   });
 
   it('serves one capture with its labels, top classes, output and input as a data URL', async () => {
@@ -224,7 +260,14 @@ describe('captures', () => {
   it('serves a capture without output or input with nulls, and null for an unknown id', async () => {
     const noOutput = rows.find((r) => r.output === null)!;
     const { capture } = await server.client.data(CAPTURE, { id: noOutput.id });
-    expect(capture).toMatchObject({ predictedClass: null, label: null, confidence: null, top: [], output: null, outputText: null });
+    expect(capture).toMatchObject({
+      predictedClass: null,
+      label: null,
+      confidence: null,
+      top: [],
+      output: null,
+      outputText: null,
+    });
     const noInput = rows.find((r) => r.inputData === null)!;
     const { capture: withoutInput } = await server.client.data(CAPTURE, { id: noInput.id });
     expect(withoutInput).toMatchObject({ inputDataUrl: null, inputBytes: null, inputContentType: null });
@@ -256,13 +299,22 @@ describe('captures', () => {
       expect(event.eventVersion).toBe('0');
       expect(event.eventMetadata).toEqual({ eventId: row.eventId, inferenceTime: row.inferenceTime.toISOString() });
       if (row.inputData) {
-        expect(event.captureData.endpointInput).toMatchObject({ observedContentType: 'image/png', mode: 'INPUT', encoding: 'BASE64' });
+        expect(event.captureData.endpointInput).toMatchObject({
+          observedContentType: 'image/png',
+          mode: 'INPUT',
+          encoding: 'BASE64',
+        });
         expect(Uint8Array.from(Buffer.from(event.captureData.endpointInput.data, 'base64'))).toEqual(row.inputData);
       } else {
         expect(event.captureData).not.toHaveProperty('endpointInput');
       }
       if (row.output) {
-        expect(event.captureData.endpointOutput).toEqual({ observedContentType: 'application/json', mode: 'OUTPUT', data: row.output, encoding: 'JSON' });
+        expect(event.captureData.endpointOutput).toEqual({
+          observedContentType: 'application/json',
+          mode: 'OUTPUT',
+          data: row.output,
+          encoding: 'JSON',
+        });
       } else {
         expect(event.captureData).not.toHaveProperty('endpointOutput');
       }
@@ -310,15 +362,25 @@ describe('captures', () => {
     });
 
     it('reads the window in keyset pages: small pages give the same lines', async () => {
-      const service = new CaptureService({ store: new CaptureStore(server.app.database.prisma), endpoints: server.app.services.endpoints, exportPageSize: 7 });
+      const service = new CaptureService({
+        store: new CaptureStore(server.app.database.prisma),
+        endpoints: server.app.services.endpoints,
+        exportPageSize: 7,
+      });
       const lines: string[] = [];
       for await (const line of service.exportJsonLines('cap-ep')) lines.push(line);
       const expected = [...rows].sort(oldestFirst);
       expect(lines).toHaveLength(COUNT);
       lines.forEach((line, i) => expectEventOf(JSON.parse(line), expected[i]!));
       const windowed: string[] = [];
-      for await (const line of service.exportJsonLines('cap-ep', { from: new Date(BASE + 60_000), to: new Date(BASE + 4 * 60_000) })) windowed.push(line);
-      expect(windowed.map((l) => JSON.parse(l).eventMetadata.eventId)).toEqual(expected.slice(3, 12).map((r) => r.eventId));
+      for await (const line of service.exportJsonLines('cap-ep', {
+        from: new Date(BASE + 60_000),
+        to: new Date(BASE + 4 * 60_000),
+      }))
+        windowed.push(line);
+      expect(windowed.map((l) => JSON.parse(l).eventMetadata.eventId)).toEqual(
+        expected.slice(3, 12).map((r) => r.eventId),
+      );
     });
   });
 });

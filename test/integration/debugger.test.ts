@@ -36,7 +36,8 @@ const PREDICT = `mutation($endpoint: String!, $image: ImageInput!) {
 const ERROR = `... on VigilError { __typename code message } ... on NotFoundError { resource key }`;
 /** for fields whose union has ValidationError too */
 const ERROR_OR_INVALID = `${ERROR} ... on ValidationError { field }`;
-const TRIAL = (body: string) => `query($endpoint: String!) { trial(endpoint: $endpoint) { __typename ... on Trial { ${body} } ${ERROR} } }`;
+const TRIAL = (body: string) =>
+  `query($endpoint: String!) { trial(endpoint: $endpoint) { __typename ... on Trial { ${body} } ${ERROR} } }`;
 const SALIENCY_FIELDS = `
   __typename
   ... on SaliencyMap {
@@ -55,7 +56,6 @@ function dataUrlBytes(url: string): Buffer {
   expect(url.startsWith('data:image/png;base64,')).toBe(true);
   return Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
 }
-
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
@@ -79,12 +79,26 @@ function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('debugger hook and trial API', () => {
   const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu' } });
-  const predictions: { file: string; predictedClass: number; confidence: number; captureId: string; debugStep: number }[] = [];
+  const predictions: {
+    file: string;
+    predictedClass: number;
+    confidence: number;
+    captureId: string;
+    debugStep: number;
+  }[] = [];
 
   async function predict(endpoint: string, file: string) {
-    const { predict } = await server.client.data(PREDICT, { endpoint, image: { base64: fixture(file).toString('base64') } });
+    const { predict } = await server.client.data(PREDICT, {
+      endpoint,
+      image: { base64: fixture(file).toString('base64') },
+    });
     expect(predict.__typename, JSON.stringify(predict)).toBe('Prediction');
-    return predict as { predictedClass: number; confidence: number; captureId: string | null; debugStep: number | null };
+    return predict as {
+      predictedClass: number;
+      confidence: number;
+      captureId: string | null;
+      debugStep: number | null;
+    };
   }
 
   async function trial(endpoint: string, body: string) {
@@ -97,11 +111,20 @@ describe('debugger hook and trial API', () => {
     const created = await server.client.data(CREATE, { input: { name: 'dbg', dataCapture } });
     expect(created.createEndpoint.__typename).toBe('Endpoint');
     // the hook is enabled on the live endpoint, as the write-up does
-    const updated = await server.client.data(UPDATE, { name: 'dbg', input: { debugHook: { enabled: true, includeRegex: REGEX, saveInterval: 1 } } });
+    const updated = await server.client.data(UPDATE, {
+      name: 'dbg',
+      input: { debugHook: { enabled: true, includeRegex: REGEX, saveInterval: 1 } },
+    });
     expect(updated.updateEndpoint.__typename).toBe('Endpoint');
     for (const file of ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg']) {
       const p = await predict('dbg', file);
-      predictions.push({ file, predictedClass: p.predictedClass, confidence: p.confidence, captureId: p.captureId!, debugStep: p.debugStep! });
+      predictions.push({
+        file,
+        predictedClass: p.predictedClass,
+        confidence: p.confidence,
+        captureId: p.captureId!,
+        debugStep: p.debugStep!,
+      });
     }
   });
 
@@ -112,15 +135,27 @@ describe('debugger hook and trial API', () => {
   });
 
   it('saves the tensors the regex selects (smdebug re.match semantics), plus logits', async () => {
-    const t = await trial('dbg', `
+    const t = await trial(
+      'dbg',
+      `
       names: tensorNames(step: 0) { __typename ... on TensorNameList { names } }
       bn: tensorNames(step: 0, regex: "layer4\\\\.1\\\\.bn2") { ... on TensorNameList { names } }
       grads: tensorNames(regex: ".*output_grad", collection: "fullgrad") { ... on TensorNameList { names } }
-      step(step: 0) { ... on DebugStep { captureId storedBytes tensors { name shape dtype encoding storedBytes } } }`);
+      step(step: 0) { ... on DebugStep { captureId storedBytes tensors { name shape dtype encoding storedBytes } } }`,
+    );
     const expected = [...selectTensors(CATALOG, { includeRegex: REGEX, collections: [] }), 'logits'].sort();
     expect(t.names.names).toEqual(expected);
     // the write-up's regex saves the input (its `image` alias), its gradient, every site's output and gradient, and the biases
-    for (const name of ['input', 'input_grad', 'bn1.output', 'bn1.output_grad', 'bn1.bias', 'layer2.0.downsample.output_grad', 'fc.bias', 'logits']) {
+    for (const name of [
+      'input',
+      'input_grad',
+      'bn1.output',
+      'bn1.output_grad',
+      'bn1.bias',
+      'layer2.0.downsample.output_grad',
+      'fc.bias',
+      'logits',
+    ]) {
       expect(expected).toContain(name);
     }
     expect(t.bn.names).toEqual(['layer4.1.bn2.bias', 'layer4.1.bn2.output', 'layer4.1.bn2.output_grad']);
@@ -137,12 +172,17 @@ describe('debugger hook and trial API', () => {
 
   it('reads tensor values back: shape, dtype, base64 float32 data, and reductions that match a recomputation', async () => {
     const kinds = ['MIN', 'MAX', 'MEAN', 'STD', 'VARIANCE', 'SUM', 'L1', 'L2'];
-    const reductions = kinds.map((k) => `${k}: reduction(step: 1, kind: ${k}) { ... on TensorReduction { value kind abs } }`).join('\n');
+    const reductions = kinds
+      .map((k) => `${k}: reduction(step: 1, kind: ${k}) { ... on TensorReduction { value kind abs } }`)
+      .join('\n');
     for (const name of ['bn1.output_grad', 'layer3.0.bn2.output', 'input', 'logits', 'fc.bias']) {
-      const t = await trial('dbg', `tensor(name: "${name}") { __typename ... on DebugTensor {
+      const t = await trial(
+        'dbg',
+        `tensor(name: "${name}") { __typename ... on DebugTensor {
         name steps value(step: 1) { __typename ... on TensorValue { name step shape dtype size storedBytes data } }
         ${reductions}
-        absMax: reduction(step: 1, kind: MAX, abs: true) { ... on TensorReduction { value abs } } } } `);
+        absMax: reduction(step: 1, kind: MAX, abs: true) { ... on TensorReduction { value abs } } } } `,
+      );
       expect(t.tensor.__typename).toBe('DebugTensor');
       expect(t.tensor.steps).toEqual([0, 1, 2]);
       const value = t.tensor.value;
@@ -151,7 +191,12 @@ describe('debugger hook and trial API', () => {
       expect(values.length).toBe(value.size);
       expect(value.shape.reduce((a: number, b: number) => a * b, 1)).toBe(values.length);
       // an independent recomputation in float64
-      let min = Infinity, max = -Infinity, sum = 0, l1 = 0, l2 = 0, absMax = 0;
+      let min = Infinity,
+        max = -Infinity,
+        sum = 0,
+        l1 = 0,
+        l2 = 0,
+        absMax = 0;
       for (const v of values) {
         min = Math.min(min, v);
         max = Math.max(max, v);
@@ -163,16 +208,30 @@ describe('debugger hook and trial API', () => {
       const mean = sum / values.length;
       let ss = 0;
       for (const v of values) ss += (v - mean) ** 2;
-      const expected: Record<string, number> = { MIN: min, MAX: max, MEAN: mean, VARIANCE: ss / values.length, STD: Math.sqrt(ss / values.length), SUM: sum, L1: l1, L2: Math.sqrt(l2) };
+      const expected: Record<string, number> = {
+        MIN: min,
+        MAX: max,
+        MEAN: mean,
+        VARIANCE: ss / values.length,
+        STD: Math.sqrt(ss / values.length),
+        SUM: sum,
+        L1: l1,
+        L2: Math.sqrt(l2),
+      };
       for (const kind of kinds) {
         expect(t.tensor[kind]).toMatchObject({ kind, abs: false });
         expect(t.tensor[kind].value, `${name} ${kind}`).toBeCloseTo(expected[kind]!, 6);
-        expect(Math.abs(t.tensor[kind].value - expected[kind]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected[kind]!)));
+        expect(Math.abs(t.tensor[kind].value - expected[kind]!)).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(expected[kind]!)),
+        );
       }
       expect(t.tensor.absMax).toEqual({ value: absMax, abs: true });
     }
     // the stored logits are the ones the prediction came from
-    const { tensor } = await trial('dbg', `tensor(name: "logits") { ... on DebugTensor { value(step: 1) { ... on TensorValue { shape data } } } }`);
+    const { tensor } = await trial(
+      'dbg',
+      `tensor(name: "logits") { ... on DebugTensor { value(step: 1) { ... on TensorValue { shape data } } } }`,
+    );
     const logits = b64f32(tensor.value.data);
     expect(tensor.value.shape).toEqual([1, 43]);
     const top = Math.max(...logits);
@@ -183,15 +242,23 @@ describe('debugger hook and trial API', () => {
 
   it('explains unknown endpoints, steps and names, and refuses an invalid regex', async () => {
     const unknownEndpoint = await trial('nope', 'steps');
-    expect(unknownEndpoint).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND', resource: 'Endpoint', key: 'nope' });
+    expect(unknownEndpoint).toMatchObject({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+      resource: 'Endpoint',
+      key: 'nope',
+    });
 
-    const t = await trial('dbg', `
+    const t = await trial(
+      'dbg',
+      `
       step(step: 7) { __typename ${ERROR} }
       tensor(name: "bn1.outptu_grad") { __typename ${ERROR} }
       value: tensor(name: "bn1.output_grad") { ... on DebugTensor { value(step: 9) { __typename ${ERROR} } reduction(step: 9, kind: MAX) { __typename ${ERROR} } } }
       bad: tensorNames(regex: "bn1[") { __typename ${ERROR_OR_INVALID} }
       badCollection: tensorNames(collection: "weights") { __typename ${ERROR_OR_INVALID} }
-      badStep: tensorNames(step: 42) { __typename ${ERROR_OR_INVALID} }`);
+      badStep: tensorNames(step: 42) { __typename ${ERROR_OR_INVALID} }`,
+    );
     expect(t.step).toMatchObject({ __typename: 'NotFoundError', resource: 'DebugStep', key: '7' });
     expect(t.step.message).toContain('available steps are 0, 1, 2');
     expect(t.tensor).toMatchObject({ __typename: 'NotFoundError', resource: 'Tensor', key: 'bn1.outptu_grad' });
@@ -220,7 +287,11 @@ describe('debugger hook and trial API', () => {
 
   it('saves every third step with saveInterval 3, and stops saving when disabled', async () => {
     await server.client.data(CREATE, {
-      input: { name: 'every3', dataCapture: { enabled: true, samplingPercentage: 100 }, debugHook: { enabled: true, includeRegex: REGEX, saveInterval: 3 } },
+      input: {
+        name: 'every3',
+        dataCapture: { enabled: true, samplingPercentage: 100 },
+        debugHook: { enabled: true, includeRegex: REGEX, saveInterval: 3 },
+      },
     });
     const saved: (number | null)[] = [];
     for (let i = 0; i < 8; i++) saved.push((await predict('every3', 'warning_triangle.png')).debugStep);
@@ -235,8 +306,19 @@ describe('debugger hook and trial API', () => {
   });
 
   it('checks completeness on real requests: residual ≤ 1e-3', async () => {
-    const t = await trial('dbg', [0, 1, 2].map((s) => `s${s}: step(step: ${s}) { ... on DebugStep { completeness { __typename ... on Completeness { classId label logit explained residual } ${ERROR} } } }`).join('\n'));
-    console.log('completeness through the API:', predictions.map((p, i) => ({ file: p.file, ...t[`s${i}`].completeness })));
+    const t = await trial(
+      'dbg',
+      [0, 1, 2]
+        .map(
+          (s) =>
+            `s${s}: step(step: ${s}) { ... on DebugStep { completeness { __typename ... on Completeness { classId label logit explained residual } ${ERROR} } } }`,
+        )
+        .join('\n'),
+    );
+    console.log(
+      'completeness through the API:',
+      predictions.map((p, i) => ({ file: p.file, ...t[`s${i}`].completeness })),
+    );
     for (const [i, p] of predictions.entries()) {
       const c = t[`s${i}`].completeness;
       expect(c.__typename, JSON.stringify(c)).toBe('Completeness');
@@ -256,21 +338,38 @@ describe('debugger hook and trial API', () => {
     );
     expect(capture.debugStep).toEqual({ step: p.debugStep, captureId: p.captureId });
     const map = capture.saliency;
-    expect(map).toMatchObject({ __typename: 'SaliencyMap', method: 'FULLGRAD', endpoint: 'dbg', step: 0, captureId: p.captureId, classId: p.predictedClass });
+    expect(map).toMatchObject({
+      __typename: 'SaliencyMap',
+      method: 'FULLGRAD',
+      endpoint: 'dbg',
+      step: 0,
+      captureId: p.captureId,
+      classId: p.predictedClass,
+    });
     expect(map).toMatchObject({ width: 128, height: 128, colormap: 'JET', opacity: 0.5, size: 256 });
     expect(map.completenessResidual).toBeLessThanOrEqual(1e-3);
     expect(map.values).toHaveLength(128 * 128);
-    expect(map.heatmapUrl).toBe(`/saliency/${p.captureId}/heatmap.png?method=FULLGRAD&colormap=JET&opacity=0.5&size=256`);
-    expect(map.overlayUrl).toBe(`/saliency/${p.captureId}/overlay.png?method=FULLGRAD&colormap=JET&opacity=0.5&size=256`);
+    expect(map.heatmapUrl).toBe(
+      `/saliency/${p.captureId}/heatmap.png?method=FULLGRAD&colormap=JET&opacity=0.5&size=256`,
+    );
+    expect(map.overlayUrl).toBe(
+      `/saliency/${p.captureId}/overlay.png?method=FULLGRAD&colormap=JET&opacity=0.5&size=256`,
+    );
 
     // The server's preprocessing is sharp's resize, not PIL's, so the end-to-end map need not equal the
     // reference (the exact comparison, from PyTorch's resized pixels, is test/unit/saliency-reference.test.ts);
     // on these fixtures sharp's pixels match PIL's closely enough that the stored tensors give the reference
     // map within 1e-3 (measured: ≤ 1e-4), the f16 storage included.
     for (const sent of predictions) {
-      const { saliency } = await server.client.data(`query($id: ID!) { saliency(captureId: $id) { ... on SaliencyMap { values } } }`, { id: sent.captureId });
+      const { saliency } = await server.client.data(
+        `query($id: ID!) { saliency(captureId: $id) { ... on SaliencyMap { values } } }`,
+        { id: sent.captureId },
+      );
       const reference = b64f32(FIXTURES.images.find((i) => i.file === sent.file)!.maps.fullgrad!);
-      const endToEnd = { correlation: correlation(saliency.values, reference), relativeError: relativeError(saliency.values, reference) };
+      const endToEnd = {
+        correlation: correlation(saliency.values, reference),
+        relativeError: relativeError(saliency.values, reference),
+      };
       console.log(`server path (sharp preprocessing) vs the PyTorch reference map, ${sent.file}:`, endToEnd);
       expect(endToEnd.correlation).toBeGreaterThan(0.9999);
       expect(endToEnd.relativeError).toBeLessThanOrEqual(1e-3);
@@ -289,7 +388,10 @@ describe('debugger hook and trial API', () => {
       expect(meta).toMatchObject({ format: 'png', width: 256, height: 256, channels: 3 });
     }
     // the same images at the stable URLs
-    for (const [url, bytes] of [[map.heatmapUrl, heatmap], [map.overlayUrl, overlay]] as const) {
+    for (const [url, bytes] of [
+      [map.heatmapUrl, heatmap],
+      [map.overlayUrl, overlay],
+    ] as const) {
       const response = await fetch(server.url + url);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('image/png');
@@ -299,9 +401,17 @@ describe('debugger hook and trial API', () => {
     fs.writeFileSync(path.join(OUT_DIR, 'saliency-overlay-stop_like_octagon.png'), overlay);
     fs.writeFileSync(path.join(OUT_DIR, 'saliency-heatmap-stop_like_octagon.png'), heatmap);
     // the README's example: input | heatmap | overlay, side by side
-    const input = await sharp(fixture('stop_like_octagon.png')).removeAlpha().resize(256, 256, { fit: 'fill' }).png().toBuffer();
+    const input = await sharp(fixture('stop_like_octagon.png'))
+      .removeAlpha()
+      .resize(256, 256, { fit: 'fill' })
+      .png()
+      .toBuffer();
     const strip = await sharp({ create: { width: 256 * 3 + 16, height: 256, channels: 3, background: '#ffffff' } })
-      .composite([{ input, left: 0, top: 0 }, { input: heatmap, left: 264, top: 0 }, { input: overlay, left: 528, top: 0 }])
+      .composite([
+        { input, left: 0, top: 0 },
+        { input: heatmap, left: 264, top: 0 },
+        { input: overlay, left: 528, top: 0 },
+      ])
       .png({ palette: true, quality: 90, compressionLevel: 9 })
       .toBuffer();
     fs.writeFileSync(path.join(OUT_DIR, 'saliency-example.png'), strip);
@@ -323,12 +433,21 @@ describe('debugger hook and trial API', () => {
         saliency(captureId: $id, method: SIMPLE_FULLGRAD, colormap: VIRIDIS, opacity: 0.3, size: 64) { ${SALIENCY_FIELDS} ... on SaliencyMap { overlayPng } } }`,
       { id: p.captureId },
     );
-    expect(saliency).toMatchObject({ __typename: 'SaliencyMap', method: 'SIMPLE_FULLGRAD', colormap: 'VIRIDIS', opacity: 0.3, size: 64 });
+    expect(saliency).toMatchObject({
+      __typename: 'SaliencyMap',
+      method: 'SIMPLE_FULLGRAD',
+      colormap: 'VIRIDIS',
+      opacity: 0.3,
+      size: 64,
+    });
     expect((await sharp(dataUrlBytes(saliency.overlayPng)).metadata()).width).toBe(64);
 
-    const t = await trial('dbg', `step(step: 2) { ... on DebugStep {
+    const t = await trial(
+      'dbg',
+      `step(step: 2) { ... on DebugStep {
       a: saliency(method: INPUT_X_GRADIENT, colormap: INFERNO) { ${SALIENCY_FIELDS} ... on SaliencyMap { min max } }
-      b: saliency(colormap: GRAY, size: 32) { ${SALIENCY_FIELDS} } } }`);
+      b: saliency(colormap: GRAY, size: 32) { ${SALIENCY_FIELDS} } } }`,
+    );
     expect(t.step.a).toMatchObject({ __typename: 'SaliencyMap', method: 'INPUT_X_GRADIENT', step: 2, min: 0 });
     expect(t.step.a.max).toBeCloseTo(1, 5);
     expect(t.step.b.overlayUrl).toBe('/steps/dbg/2/overlay.png?method=FULLGRAD&colormap=GRAY&opacity=0.5&size=32');
@@ -340,11 +459,16 @@ describe('debugger hook and trial API', () => {
   it('flags background saliency through the API for a sign at the edge of the frame, not for a centred one', async () => {
     // crafted: the stop-like fixture shrunk to 40 px, at the right edge of a plain 128 × 128 background
     const sign = await sharp(fixture('stop_like_octagon.png')).resize(40, 40).png().toBuffer();
-    const offCentre = await sharp({ create: { width: 128, height: 128, channels: 3, background: { r: 90, g: 110, b: 90 } } })
+    const offCentre = await sharp({
+      create: { width: 128, height: 128, channels: 3, background: { r: 90, g: 110, b: 90 } },
+    })
       .composite([{ input: sign, left: 88, top: 44 }])
       .png()
       .toBuffer();
-    const { predict } = await server.client.data(PREDICT, { endpoint: 'dbg', image: { base64: offCentre.toString('base64') } });
+    const { predict } = await server.client.data(PREDICT, {
+      endpoint: 'dbg',
+      image: { base64: offCentre.toString('base64') },
+    });
     const query = `query($id: ID!) { capture(id: $id) { saliency { ... on SaliencyMap { background { max mean flagged message radius threshold } } } } }`;
     const edge = (await server.client.data(query, { id: predict.captureId })).capture.saliency.background;
     expect(edge).toMatchObject({ flagged: true, radius: 0.4, threshold: 0.85 });
@@ -375,10 +499,15 @@ describe('debugger hook and trial API', () => {
   });
 
   it('serves step images for requests that were not captured, from the stored input tensor', async () => {
-    await server.client.data(CREATE, { input: { name: 'uncaptured', debugHook: { enabled: true, collections: ['fullgrad'], saveInterval: 1 } } });
+    await server.client.data(CREATE, {
+      input: { name: 'uncaptured', debugHook: { enabled: true, collections: ['fullgrad'], saveInterval: 1 } },
+    });
     const p = await predict('uncaptured', 'speed_ring.ppm');
     expect(p).toMatchObject({ captureId: null, debugStep: 0 });
-    const t = await trial('uncaptured', `step(step: 0) { ... on DebugStep { captureId completeness { ... on Completeness { residual } } saliency { ${SALIENCY_FIELDS} } } }`);
+    const t = await trial(
+      'uncaptured',
+      `step(step: 0) { ... on DebugStep { captureId completeness { ... on Completeness { residual } } saliency { ${SALIENCY_FIELDS} } } }`,
+    );
     expect(t.step.captureId).toBeNull();
     expect(t.step.completeness.residual).toBeLessThanOrEqual(1e-3);
     expect(t.step.saliency.completenessResidual).toBe(t.step.completeness.residual);
@@ -389,11 +518,17 @@ describe('debugger hook and trial API', () => {
   });
 
   it('answers clear errors: unknown capture, a capture without a step, a step missing tensors, bad options', async () => {
-    await server.client.data(CREATE, { input: { name: 'nohook', dataCapture: { enabled: true, samplingPercentage: 100 } } });
+    await server.client.data(CREATE, {
+      input: { name: 'nohook', dataCapture: { enabled: true, samplingPercentage: 100 } },
+    });
     const plain = await predict('nohook', 'stop_like_octagon.png');
     expect(plain.debugStep).toBeNull();
     await server.client.data(CREATE, {
-      input: { name: 'inputonly', dataCapture: { enabled: true, samplingPercentage: 100 }, debugHook: { enabled: true, includeRegex: '.*image' } },
+      input: {
+        name: 'inputonly',
+        dataCapture: { enabled: true, samplingPercentage: 100 },
+        debugHook: { enabled: true, includeRegex: '.*image' },
+      },
     });
     const partial = await predict('inputonly', 'stop_like_octagon.png');
 
@@ -407,17 +542,31 @@ describe('debugger hook and trial API', () => {
       }`,
       { plain: plain.captureId, partial: partial.captureId },
     );
-    expect(unknown).toMatchObject({ __typename: 'NotFoundError', resource: 'Capture', key: '00000000-0000-0000-0000-000000000000' });
+    expect(unknown).toMatchObject({
+      __typename: 'NotFoundError',
+      resource: 'Capture',
+      key: '00000000-0000-0000-0000-000000000000',
+    });
     expect(without.debugStep).toBeNull();
-    expect(without.saliency).toMatchObject({ __typename: 'NotFoundError', resource: 'DebugStep', key: plain.captureId });
+    expect(without.saliency).toMatchObject({
+      __typename: 'NotFoundError',
+      resource: 'DebugStep',
+      key: plain.captureId,
+    });
     expect(without.saliency.message).toContain('has no debugger step');
     expect(without.saliency.message).toContain('debugHook: { enabled: true');
     expect(missing).toMatchObject({ __typename: 'NotFoundError', resource: 'Tensor', key: 'bn1.output_grad' });
-    expect(missing.message).toContain('20 site gradients (bn1.output_grad, layer1.0.bn1.output_grad, …, layer4.1.bn2.output_grad)');
+    expect(missing.message).toContain(
+      '20 site gradients (bn1.output_grad, layer1.0.bn1.output_grad, …, layer4.1.bn2.output_grad)',
+    );
     expect(missing.message).toContain('20 site biases');
     expect(missing.message).toContain("'fullgrad' collection");
     // the input-only step still has what INPUT_X_GRADIENT needs; completeness needs more
-    expect(inputOnly).toMatchObject({ __typename: 'SaliencyMap', method: 'INPUT_X_GRADIENT', completenessResidual: null });
+    expect(inputOnly).toMatchObject({
+      __typename: 'SaliencyMap',
+      method: 'INPUT_X_GRADIENT',
+      completenessResidual: null,
+    });
     expect(badSize).toMatchObject({ __typename: 'ValidationError', field: 'size' });
 
     const t = await trial('inputonly', `step(step: 0) { ... on DebugStep { completeness { __typename ${ERROR} } } }`);
@@ -428,13 +577,23 @@ describe('debugger hook and trial API', () => {
       const response = await fetch(server.url + url);
       return { status: response.status, body: (await response.json()) as { error: string; code: string } };
     };
-    expect(await http('/saliency/00000000-0000-0000-0000-000000000000/overlay.png')).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    expect(await http('/saliency/00000000-0000-0000-0000-000000000000/overlay.png')).toMatchObject({
+      status: 404,
+      body: { code: 'NOT_FOUND' },
+    });
     const noStep = await http(`/saliency/${plain.captureId}/heatmap.png`);
     expect(noStep.status).toBe(404);
     expect(noStep.body.error).toContain('has no debugger step');
-    expect(await http(`/saliency/${partial.captureId}/overlay.png`)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
-    expect(await http(`/saliency/${partial.captureId}/overlay.png?method=INPUT_X_GRADIENT&colormap=RAINBOW`)).toMatchObject({ status: 400 });
-    expect(await http(`/saliency/${partial.captureId}/overlay.png?method=INPUT_X_GRADIENT&opacity=2`)).toMatchObject({ status: 400 });
+    expect(await http(`/saliency/${partial.captureId}/overlay.png`)).toMatchObject({
+      status: 404,
+      body: { code: 'NOT_FOUND' },
+    });
+    expect(
+      await http(`/saliency/${partial.captureId}/overlay.png?method=INPUT_X_GRADIENT&colormap=RAINBOW`),
+    ).toMatchObject({ status: 400 });
+    expect(await http(`/saliency/${partial.captureId}/overlay.png?method=INPUT_X_GRADIENT&opacity=2`)).toMatchObject({
+      status: 400,
+    });
     expect(await http('/steps/dbg/99/overlay.png')).toMatchObject({ status: 404 });
     expect(await http('/steps/nope/0/overlay.png')).toMatchObject({ status: 404 });
     expect(await http('/steps/dbg/x/overlay.png')).toMatchObject({ status: 400 });

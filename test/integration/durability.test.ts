@@ -17,7 +17,9 @@ describe('capture durability', () => {
   it('keeps every acknowledged capture when the server is killed with SIGKILL under load', async () => {
     const server = await spawnServer({ DATABASE_URL: database.url });
     const client = new GraphQLClient(`${server.url}/graphql`);
-    await client.data(`mutation { createEndpoint(input: { name: "durable", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
+    await client.data(
+      `mutation { createEndpoint(input: { name: "durable", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`,
+    );
     const image = { base64: fixture('warning_triangle.png').toString('base64') };
 
     const acknowledged: string[] = [];

@@ -25,13 +25,18 @@ describe('first contact', () => {
 
   it('names the argument and the expected form for a bad DateTime, as a literal and as a variable', async () => {
     await server.client.data(`mutation { createEndpoint(input: { name: "dates" }) { __typename } }`);
-    const literal = await server.client.request(`{ captures(endpoint: "dates", filter: { from: "yesterday" }) { __typename } }`);
+    const literal = await server.client.request(
+      `{ captures(endpoint: "dates", filter: { from: "yesterday" }) { __typename } }`,
+    );
     expect(literal.errors?.[0]?.message).toBe(
       'Expected value of type "DateTime", found "yesterday"; a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"',
     );
-    const variable = await server.client.request(`query($f: DateTime) { captures(endpoint: "dates", filter: { from: $f }) { __typename } }`, {
-      f: 'yesterday',
-    });
+    const variable = await server.client.request(
+      `query($f: DateTime) { captures(endpoint: "dates", filter: { from: $f }) { __typename } }`,
+      {
+        f: 'yesterday',
+      },
+    );
     expect(variable.errors?.[0]?.message).toBe(
       'Variable "$f" got invalid value "yesterday"; Expected type "DateTime". a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"',
     );
@@ -49,7 +54,11 @@ describe('first contact', () => {
     );
     form.set('map', JSON.stringify({ 0: ['variables.b'] }));
     form.set('0', new Blob([new Uint8Array(fixture('noise.png'))], { type: 'image/png' }), 'noise.png');
-    const response = await fetch(server.graphqlUrl, { method: 'POST', body: form, headers: { 'graphql-require-preflight': '1' } });
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      body: form,
+      headers: { 'graphql-require-preflight': '1' },
+    });
     const body = (await response.json()) as { errors?: { message: string }[] };
     expect(body.errors?.[0]?.message).toBe(
       'Variable "$b" got a file upload, but String! does not take files: map uploads to a variable of type File (e.g. ImageInput.file)',

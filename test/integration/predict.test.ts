@@ -18,7 +18,11 @@ async function predictUpload(server: TestServer, endpoint: string, file: Buffer,
   form.set('operations', JSON.stringify({ query: PREDICT, variables: { endpoint, image: { file: null } } }));
   form.set('map', JSON.stringify({ 0: ['variables.image.file'] }));
   form.set('0', new Blob([new Uint8Array(file)], { type }), 'image');
-  const response = await fetch(server.graphqlUrl, { method: 'POST', body: form, headers: { 'graphql-require-preflight': '1' } });
+  const response = await fetch(server.graphqlUrl, {
+    method: 'POST',
+    body: form,
+    headers: { 'graphql-require-preflight': '1' },
+  });
   return (await response.json()) as { data: { predict: any }; errors?: unknown };
 }
 
@@ -30,13 +34,19 @@ describe('predict over HTTP', () => {
   // a wait long enough that concurrent requests arriving over HTTP reliably meet in one batch
   const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu', BATCH_MAX_WAIT_MS: '50' } });
   beforeAll(async () => {
-    await server.client.data(`mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
+    await server.client.data(
+      `mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`,
+    );
   });
 
   it('gives the same class for an upload, base64 and a .npy array, with a capture for each', async () => {
     const png = fixture('stop_like_octagon.png');
-    const viaBase64 = (await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: png.toString('base64') }, topK: 5 })).predict;
-    const viaNpy = (await server.client.data(PREDICT, { endpoint: 'signs', image: { npy: (await asNpy(png)).toString('base64') } })).predict;
+    const viaBase64 = (
+      await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: png.toString('base64') }, topK: 5 })
+    ).predict;
+    const viaNpy = (
+      await server.client.data(PREDICT, { endpoint: 'signs', image: { npy: (await asNpy(png)).toString('base64') } })
+    ).predict;
     const viaUpload = (await predictUpload(server, 'signs', png)).data.predict;
     for (const p of [viaBase64, viaNpy, viaUpload]) {
       expect(p.__typename).toBe('Prediction');
@@ -58,8 +68,17 @@ describe('predict over HTTP', () => {
   });
 
   it('answers every supported format (PNG, JPEG, WebP, PPM) with a class', async () => {
-    for (const name of ['warning_triangle.png', 'blue_arrow_circle.jpg', 'yield_like_97x61.webp', 'speed_ring.ppm', 'grey_31x23.png']) {
-      const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } });
+    for (const name of [
+      'warning_triangle.png',
+      'blue_arrow_circle.jpg',
+      'yield_like_97x61.webp',
+      'speed_ring.ppm',
+      'grey_31x23.png',
+    ]) {
+      const { predict } = await server.client.data(PREDICT, {
+        endpoint: 'signs',
+        image: { base64: fixture(name).toString('base64') },
+      });
       expect(predict.__typename, name).toBe('Prediction');
       expect(predict.predictedClass).toBeGreaterThanOrEqual(0);
       expect(predict.predictedClass).toBeLessThan(43);
@@ -67,7 +86,9 @@ describe('predict over HTTP', () => {
   });
 
   it('predicts a batch, one result per image in order, and a bad image fails only its own item', async () => {
-    const images = ['stop_like_octagon.png', 'warning_triangle.png', 'noise.png'].map((n) => ({ base64: fixture(n).toString('base64') }));
+    const images = ['stop_like_octagon.png', 'warning_triangle.png', 'noise.png'].map((n) => ({
+      base64: fixture(n).toString('base64'),
+    }));
     images.splice(1, 0, { base64: Buffer.from('not an image').toString('base64') });
     const { predictBatch } = await server.client.data(
       `mutation($images: [ImageInput!]!) { predictBatch(endpoint: "signs", images: $images) {
@@ -78,7 +99,12 @@ describe('predict over HTTP', () => {
     );
     expect(predictBatch.__typename).toBe('PredictBatch');
     const items = predictBatch.predictions;
-    expect(items.map((i: { __typename: string }) => i.__typename)).toEqual(['Prediction', 'InvalidImageError', 'Prediction', 'Prediction']);
+    expect(items.map((i: { __typename: string }) => i.__typename)).toEqual([
+      'Prediction',
+      'InvalidImageError',
+      'Prediction',
+      'Prediction',
+    ]);
     const single = (await server.client.data(PREDICT, { endpoint: 'signs', image: images[2] })).predict;
     expect(items[2].predictedClass).toBe(single.predictedClass);
   });
@@ -86,17 +112,28 @@ describe('predict over HTTP', () => {
   it.each([
     ['an empty image', () => Buffer.alloc(0), 'INVALID_IMAGE', /empty/],
     ['bytes that are not an image', () => Buffer.from('hello, world'), 'INVALID_IMAGE', /Unsupported or unrecognised/],
-    ['a truncated PNG', () => fixture('stop_like_octagon.png').subarray(0, 300), 'INVALID_IMAGE', /Cannot decode|truncated/i],
+    [
+      'a truncated PNG',
+      () => fixture('stop_like_octagon.png').subarray(0, 300),
+      'INVALID_IMAGE',
+      /Cannot decode|truncated/i,
+    ],
     ['a truncated PPM', () => fixture('speed_ring.ppm').subarray(0, 500), 'INVALID_IMAGE', /truncated/],
     ['a 30,000×30,000-pixel PNG', () => hugePng(30_000, 30_000), 'INVALID_IMAGE', /30000×30000 pixels.*over the limit/],
   ])('rejects %s with a typed error, writes no capture and keeps serving', async (_name, make, code, message) => {
     const before = await captureCount(server);
-    const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: make().toString('base64') } });
+    const { predict } = await server.client.data(PREDICT, {
+      endpoint: 'signs',
+      image: { base64: make().toString('base64') },
+    });
     expect(predict.__typename).toBe('InvalidImageError');
     expect(predict.code).toBe(code);
     expect(predict.message).toMatch(message);
     expect(await captureCount(server)).toBe(before);
-    const ok = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture('noise.png').toString('base64') } });
+    const ok = await server.client.data(PREDICT, {
+      endpoint: 'signs',
+      image: { base64: fixture('noise.png').toString('base64') },
+    });
     expect(ok.predict.__typename).toBe('Prediction');
   });
 
@@ -131,7 +168,13 @@ describe('predict over HTTP', () => {
   it("accepts a data: URL, as a browser's FileReader makes, and lists exactly topK classes", async () => {
     const png = fixture('warning_triangle.png').toString('base64');
     const plain = (await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: png }, topK: 43 })).predict;
-    const fromUrl = (await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: `data:image/png;base64,${png}` }, topK: 43 })).predict;
+    const fromUrl = (
+      await server.client.data(PREDICT, {
+        endpoint: 'signs',
+        image: { base64: `data:image/png;base64,${png}` },
+        topK: 43,
+      })
+    ).predict;
     expect(fromUrl.__typename).toBe('Prediction');
     expect(fromUrl.predictedClass).toBe(plain.predictedClass);
     expect(fromUrl.top).toHaveLength(43);
@@ -139,38 +182,69 @@ describe('predict over HTTP', () => {
 
   it('refuses a 50 MB body with PAYLOAD_TOO_LARGE before reading it, and keeps serving', async () => {
     const before = await captureCount(server);
-    const body = JSON.stringify({ query: PREDICT, variables: { endpoint: 'signs', image: { base64: 'A'.repeat(50 * 1024 * 1024) } } });
-    const response = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      query: PREDICT,
+      variables: { endpoint: 'signs', image: { base64: 'A'.repeat(50 * 1024 * 1024) } },
+    });
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(response.status).toBe(413);
     const json = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(json.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
     expect(json.errors[0]!.message).toMatch(/exceeds the limit/);
     expect(await captureCount(server)).toBe(before);
-    const ok = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture('noise.png').toString('base64') } });
+    const ok = await server.client.data(PREDICT, {
+      endpoint: 'signs',
+      image: { base64: fixture('noise.png').toString('base64') },
+    });
     expect(ok.predict.__typename).toBe('Prediction');
   });
 
   it('gathers concurrent requests into batches and routes each result back to its request', async () => {
-    const names = ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg', 'noise.png', 'gradient_128.png'];
+    const names = [
+      'stop_like_octagon.png',
+      'warning_triangle.png',
+      'blue_arrow_circle.jpg',
+      'noise.png',
+      'gradient_128.png',
+    ];
     const expected = new Map<string, number>();
     for (const name of names) {
-      const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } });
+      const { predict } = await server.client.data(PREDICT, {
+        endpoint: 'signs',
+        image: { base64: fixture(name).toString('base64') },
+      });
       expected.set(name, predict.predictedClass);
     }
     const requests = Array.from({ length: 40 }, (_, i) => names[i % names.length]!);
     const results = await Promise.all(
-      requests.map((name) => server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } })),
+      requests.map((name) =>
+        server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture(name).toString('base64') } }),
+      ),
     );
     results.forEach((r, i) => expect(r.predict.predictedClass, requests[i]).toBe(expected.get(requests[i]!)));
     expect(Math.max(...results.map((r) => r.predict.batchSize))).toBeGreaterThan(1);
   });
 
   it('streams predictions to subscribers of the endpoint', async () => {
-    const sub = new WsSubscription(server.wsUrl, `subscription { predictions(endpoint: "signs") { endpoint predictedClass label confidence captureId } }`);
+    const sub = new WsSubscription(
+      server.wsUrl,
+      `subscription { predictions(endpoint: "signs") { endpoint predictedClass label confidence captureId } }`,
+    );
     await sub.ready();
-    const { predict } = await server.client.data(PREDICT, { endpoint: 'signs', image: { base64: fixture('noise.png').toString('base64') } });
+    const { predict } = await server.client.data(PREDICT, {
+      endpoint: 'signs',
+      image: { base64: fixture('noise.png').toString('base64') },
+    });
     const [event] = await sub.waitFor(1);
-    expect(event.predictions).toMatchObject({ endpoint: 'signs', predictedClass: predict.predictedClass, captureId: predict.captureId });
+    expect(event.predictions).toMatchObject({
+      endpoint: 'signs',
+      predictedClass: predict.predictedClass,
+      captureId: predict.captureId,
+    });
     await sub.close();
   });
 });

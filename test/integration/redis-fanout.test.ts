@@ -5,7 +5,12 @@ import { fixture } from '../helpers/images.ts';
 import { spawnServer, type ServerProcess } from '../helpers/process.ts';
 
 const redisUrl = process.env.VIGIL_TEST_REDIS;
-const why = TEST_DB !== 'postgres' ? 'runs in the postgres project (replicas share PostgreSQL)' : !redisUrl ? 'Redis is not reachable' : '';
+const why =
+  TEST_DB !== 'postgres'
+    ? 'runs in the postgres project (replicas share PostgreSQL)'
+    : !redisUrl
+      ? 'Redis is not reachable'
+      : '';
 if (why) console.warn(`redis-fanout: skipped: ${why}`);
 
 describe.skipIf(Boolean(why))('two replicas on one PostgreSQL and one Redis', () => {
@@ -27,9 +32,14 @@ describe.skipIf(Boolean(why))('two replicas on one PostgreSQL and one Redis', ()
   it('delivers an event published through one process to a subscriber connected to the other', async () => {
     const info = await new GraphQLClient(`${b.url}/graphql`).data(`{ serverInfo { eventBus instanceId } }`);
     expect(info.serverInfo).toEqual({ eventBus: 'redis', instanceId: 'replica-b' });
-    const sub = new WsSubscription(`ws://127.0.0.1:${b.port}/graphql`, `subscription { endpointChanged { kind name endpoint { name } } }`);
+    const sub = new WsSubscription(
+      `ws://127.0.0.1:${b.port}/graphql`,
+      `subscription { endpointChanged { kind name endpoint { name } } }`,
+    );
     await sub.ready(500);
-    await new GraphQLClient(`${a.url}/graphql`).data(`mutation { createEndpoint(input: { name: "fanout" }) { __typename } }`);
+    await new GraphQLClient(`${a.url}/graphql`).data(
+      `mutation { createEndpoint(input: { name: "fanout" }) { __typename } }`,
+    );
     const [event] = await sub.waitFor(1, 10_000);
     expect(event.endpointChanged).toEqual({ kind: 'CREATED', name: 'fanout', endpoint: { name: 'fanout' } });
     await sub.close();
@@ -43,7 +53,9 @@ describe.skipIf(Boolean(why))('two replicas on one PostgreSQL and one Redis', ()
     await clientA.data(`mutation { createEndpoint(input: { name: "shared" }) { __typename } }`);
     // B serves (and caches) the endpoint with capture off
     expect((await clientB.data(predict, { b: image })).predict.captureId).toBeNull();
-    await clientA.data(`mutation { updateEndpoint(name: "shared", input: { dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
+    await clientA.data(
+      `mutation { updateEndpoint(name: "shared", input: { dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`,
+    );
     await new Promise((r) => setTimeout(r, 300)); // the change event crosses Redis; the snapshot TTL is 2 s
     expect((await clientB.data(predict, { b: image })).predict.captureId).toMatch(/^[0-9a-f-]{36}$/);
   });

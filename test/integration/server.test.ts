@@ -6,7 +6,11 @@ import { useTestServer } from '../helpers/server.ts';
  * Writes raw bytes to the server and collects what comes back until the server closes the connection
  * (or `waitMs` passes: then `closed` is false).
  */
-function rawExchange(url: string, chunks: readonly string[], waitMs = 5000): Promise<{ text: string; closed: boolean }> {
+function rawExchange(
+  url: string,
+  chunks: readonly string[],
+  waitMs = 5000,
+): Promise<{ text: string; closed: boolean }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
@@ -53,7 +57,11 @@ describe('HTTP server', () => {
 
   it('refuses a body over MAX_BODY_BYTES with a typed 413 and keeps serving', async () => {
     const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
-    const response = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
     expect(response.status).toBe(413);
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');

@@ -15,10 +15,14 @@ function twoModels(): { dir: string; versionB: string } {
   fs.symlinkSync(source, path.join(dir, 'gtsrb-resnet18'));
   const b = path.join(dir, 'gtsrb-resnet18-b');
   fs.mkdirSync(b);
-  for (const f of fs.readdirSync(source)) if (f !== 'manifest.json') fs.symlinkSync(path.join(source, f), path.join(b, f));
+  for (const f of fs.readdirSync(source))
+    if (f !== 'manifest.json') fs.symlinkSync(path.join(source, f), path.join(b, f));
   const manifest = JSON.parse(fs.readFileSync(path.join(source, 'manifest.json'), 'utf8'));
   const versionB = `${manifest.version}-b`;
-  fs.writeFileSync(path.join(b, 'manifest.json'), JSON.stringify({ ...manifest, name: 'gtsrb-resnet18-b', version: versionB }));
+  fs.writeFileSync(
+    path.join(b, 'manifest.json'),
+    JSON.stringify({ ...manifest, name: 'gtsrb-resnet18-b', version: versionB }),
+  );
   return { dir, versionB };
 }
 
@@ -29,12 +33,16 @@ describe('updateEndpoint under load', () => {
     return { env: { MODEL_DIR: models.dir, INFERENCE_DEVICE: 'cpu' } };
   });
   beforeAll(async () => {
-    await server.client.data(`mutation { createEndpoint(input: { name: "swap", dataCapture: { enabled: true, samplingPercentage: 50 } }) { __typename } }`);
+    await server.client.data(
+      `mutation { createEndpoint(input: { name: "swap", dataCapture: { enabled: true, samplingPercentage: 50 } }) { __typename } }`,
+    );
   });
   afterAll(() => fs.rmSync(models.dir, { recursive: true, force: true }));
 
   it('swaps the model and capture settings with requests in flight: none fails, each is served by the old or the new configuration', async () => {
-    const versionA = (await server.client.data(`{ serverInfo { version } }`)) && (await server.app.services.runtimes.get('gtsrb-resnet18')).version;
+    const versionA =
+      (await server.client.data(`{ serverInfo { version } }`)) &&
+      (await server.app.services.runtimes.get('gtsrb-resnet18')).version;
     const image = { base64: fixture('warning_triangle.png').toString('base64') };
     const results: { modelVersion?: string; captureId?: string | null; __typename: string; message?: string }[] = [];
     let updated = false;
