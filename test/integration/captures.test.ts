@@ -5,25 +5,41 @@
  * Query shape: `captures` answers a result union (the errors plugin's directResult):
  *
  *   captures(endpoint: String!, first: Int, after: String, filter: CaptureFilter)
- *     : CaptureConnection | ValidationError | NotFoundError | ConflictError
+ *     : CaptureConnection | ValidationError | NotFoundError
  *
  *   CaptureConnection { totalCount, pageInfo { hasNextPage hasPreviousPage startCursor endCursor },
  *                       edges { cursor node: Capture } }
  */
 import fs from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { assert, beforeAll, describe, expect, it } from 'vitest';
+import type { CaptureEvent } from '../../src/capture/export.ts';
 import { CaptureService } from '../../src/capture/service.ts';
 import { CaptureStore } from '../../src/capture/store.ts';
 import type { CapturedOutput } from '../../src/capture/types.ts';
+import { graphql, type ResultOf, type VariablesOf } from '../../src/graphql.ts';
+import { expectTypename } from '../helpers/graphql.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const LABELS = JSON.parse(fs.readFileSync('models/gtsrb-resnet18/labels.json', 'utf8')) as string[];
 const BASE = Date.parse('2026-11-26T00:00:00.000Z');
 const COUNT = 120;
 
-const CREATE = `mutation($input: CreateEndpointInput!) { createEndpoint(input: $input) { __typename ... on Endpoint { id name } } }`;
-const CAPTURES = `
-  query($endpoint: String!, $first: Int, $after: String, $filter: CaptureFilter) {
+const ERROR = graphql(`
+  fragment CaptureErrorFields on VigilError {
+    code
+    message
+    ... on ValidationError { field }
+    ... on NotFoundError { resource key }
+  }
+`);
+const CREATE = graphql(`
+  mutation CreateCaptureEndpoint($input: CreateEndpointInput!) {
+    createEndpoint(input: $input) { __typename ... on Endpoint { id name } }
+  }
+`);
+const CAPTURES = graphql(
+  `
+  query Captures($endpoint: String!, $first: Int, $after: String, $filter: CaptureFilter) {
     captures(endpoint: $endpoint, first: $first, after: $after, filter: $filter) {
       __typename
       ... on CaptureConnection {
@@ -31,19 +47,22 @@ const CAPTURES = `
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         edges { cursor node { id eventId endpoint inferenceTime predictedClass confidence } }
       }
-      ... on VigilError { code message }
-      ... on ValidationError { field }
-      ... on NotFoundError { resource key }
+      ...CaptureErrorFields
     }
-  }`;
-const CAPTURE = `
-  query($id: ID!) {
+  }
+`,
+  [ERROR],
+);
+const CAPTURE = graphql(`
+  query Capture($id: ID!) {
     capture(id: $id) {
       id eventId endpoint inferenceTime modelVersion predictedClass label confidence
       top { classId label probability }
       output outputText inputContentType inputDataUrl inputBytes
     }
-  }`;
+  }
+`);
+type CaptureFilter = VariablesOf<typeof CAPTURES>['filter'];
 
 interface Row {
   id: string;
@@ -109,27 +128,30 @@ describe('captures', () => {
   beforeAll(async () => {
     const { createEndpoint } = await server.client.data(CREATE, { input: { name: 'cap-ep' } });
     const { createEndpoint: other } = await server.client.data(CREATE, { input: { name: 'cap-other' } });
+    expectTypename(createEndpoint, 'Endpoint');
+    expectTypename(other, 'Endpoint');
     rows = makeRows(createEndpoint.id, 'cap', COUNT);
     await server.app.database.prisma.capture.createMany({ data: rows });
     await server.app.database.prisma.capture.createMany({ data: makeRows(other.id, 'oth', 5) });
   });
 
-  async function pageThrough(filter: Record<string, unknown> | undefined, first: number) {
+  async function pageThrough(filter: CaptureFilter, first: number) {
     const ids: string[] = [];
     const totals = new Set<number>();
     let after: string | null = null;
     for (let pages = 0; pages < 1000; pages++) {
-      const { captures }: { captures: any } = await server.client.data(CAPTURES, {
+      // annotated: `after` comes from the previous page, which TypeScript cannot infer around the loop
+      const { captures }: ResultOf<typeof CAPTURES> = await server.client.data(CAPTURES, {
         endpoint: 'cap-ep',
         first,
         after,
         filter,
       });
-      expect(captures.__typename).toBe('CaptureConnection');
+      expectTypename(captures, 'CaptureConnection');
       totals.add(captures.totalCount);
-      ids.push(...captures.edges.map((e: { node: { id: string } }) => e.node.id));
+      ids.push(...captures.edges.map((e) => e.node.id));
       expect(captures.pageInfo.hasPreviousPage).toBe(after !== null);
-      if (captures.edges.length) expect(captures.pageInfo.endCursor).toBe(captures.edges.at(-1).cursor);
+      if (captures.edges.length) expect(captures.pageInfo.endCursor).toBe(captures.edges.at(-1)?.cursor);
       if (!captures.pageInfo.hasNextPage) break;
       after = captures.pageInfo.endCursor;
     }
@@ -144,10 +166,11 @@ describe('captures', () => {
     expect(ids).toEqual([...rows].sort(newestFirst).map((r) => r.id));
 
     const firstPage = (await server.client.data(CAPTURES, { endpoint: 'cap-ep' })).captures;
+    expectTypename(firstPage, 'CaptureConnection');
     expect(firstPage.edges).toHaveLength(50);
     expect(firstPage.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
     const newest = rows.at(-1)!;
-    expect(firstPage.edges[0].node).toEqual({
+    expect(firstPage.edges[0]?.node).toEqual({
       id: newest.id,
       eventId: newest.eventId,
       endpoint: 'cap-ep',
@@ -157,6 +180,7 @@ describe('captures', () => {
     });
 
     const all = (await server.client.data(CAPTURES, { endpoint: 'cap-ep', first: 500 })).captures;
+    expectTypename(all, 'CaptureConnection');
     expect(all.edges).toHaveLength(COUNT);
     expect(all.pageInfo.hasNextPage).toBe(false);
   });
@@ -215,6 +239,7 @@ describe('captures', () => {
   ])('answers %j with a ValidationError on %s', async (variables, field, message) => {
     const { captures } = await server.client.data(CAPTURES, { endpoint: 'cap-ep', ...variables });
     expect(captures).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field });
+    expectTypename(captures, 'ValidationError');
     expect(captures.message).toMatch(message);
   });
 
@@ -247,6 +272,7 @@ describe('captures', () => {
       inputContentType: 'image/png',
       inputBytes: row.inputData!.byteLength,
     });
+    assert(capture?.inputDataUrl, 'the capture serves its input');
     expect(capture.top).toEqual([
       { classId: row.predictedClass, label: LABELS[row.predictedClass!], probability: row.confidence },
       { classId: 20, label: LABELS[20], probability: row.top2Score },
@@ -278,15 +304,16 @@ describe('captures', () => {
     /** reads the body as it arrives and parses every line */
     async function download(query: string) {
       const response = await fetch(`${server.url}/captures/export?${query}`);
-      const events: any[] = [];
+      // each line is parsed as the export's event shape; expectEventOf then checks it field by field
+      const events: CaptureEvent[] = [];
       if (!response.ok || !response.body) return { response, events };
       const decoder = new TextDecoder();
       let buffer = '';
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
-        let split;
+        let split: number;
         while ((split = buffer.indexOf('\n')) >= 0) {
-          events.push(JSON.parse(buffer.slice(0, split)));
+          events.push(JSON.parse(buffer.slice(0, split)) as CaptureEvent);
           buffer = buffer.slice(split + 1);
         }
       }
@@ -294,7 +321,7 @@ describe('captures', () => {
       return { response, events };
     }
 
-    function expectEventOf(event: any, row: Row) {
+    function expectEventOf(event: CaptureEvent, row: Row) {
       expect(Object.keys(event)).toEqual(['captureData', 'eventMetadata', 'eventVersion']);
       expect(event.eventVersion).toBe('0');
       expect(event.eventMetadata).toEqual({ eventId: row.eventId, inferenceTime: row.inferenceTime.toISOString() });
@@ -304,6 +331,7 @@ describe('captures', () => {
           mode: 'INPUT',
           encoding: 'BASE64',
         });
+        assert(event.captureData.endpointInput);
         expect(Uint8Array.from(Buffer.from(event.captureData.endpointInput.data, 'base64'))).toEqual(row.inputData);
       } else {
         expect(event.captureData).not.toHaveProperty('endpointInput');
@@ -371,14 +399,14 @@ describe('captures', () => {
       for await (const line of service.exportJsonLines('cap-ep')) lines.push(line);
       const expected = [...rows].sort(oldestFirst);
       expect(lines).toHaveLength(COUNT);
-      lines.forEach((line, i) => expectEventOf(JSON.parse(line), expected[i]!));
+      lines.forEach((line, i) => expectEventOf(JSON.parse(line) as CaptureEvent, expected[i]!));
       const windowed: string[] = [];
       for await (const line of service.exportJsonLines('cap-ep', {
         from: new Date(BASE + 60_000),
         to: new Date(BASE + 4 * 60_000),
       }))
         windowed.push(line);
-      expect(windowed.map((l) => JSON.parse(l).eventMetadata.eventId)).toEqual(
+      expect(windowed.map((l) => (JSON.parse(l) as CaptureEvent).eventMetadata.eventId)).toEqual(
         expected.slice(3, 12).map((r) => r.eventId),
       );
     });
