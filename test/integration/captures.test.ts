@@ -54,7 +54,7 @@ const CAPTURES = graphql(
   [ERROR],
 );
 const CAPTURE = graphql(`
-  query Capture($id: ID!) {
+  query CaptureById($id: ID!) {
     capture(id: $id) {
       id eventId endpoint inferenceTime modelVersion predictedClass label confidence
       top { classId label probability }

@@ -22,7 +22,7 @@ const PREDICT = graphql(
 );
 const PREDICT_BATCH = graphql(
   `
-  mutation PredictBatch($images: [ImageInput!]!) {
+  mutation PredictSignsBatch($images: [ImageInput!]!) {
     predictBatch(endpoint: "signs", images: $images) {
       __typename
       ... on PredictBatch {

@@ -34,7 +34,7 @@ function rawExchange(
 }
 
 const TYPENAME = graphql(`query Typename { __typename }`);
-const SERVER_INFO = graphql(`query ServerInfo { __typename serverInfo { databaseProvider eventBus models } }`);
+const SERVER_INFO = graphql(`query ServerReport { __typename serverInfo { databaseProvider eventBus models } }`);
 /** two levels deep */
 const ENDPOINT_NAMES = graphql(`query EndpointNames { endpoints { name } }`);
 /** three levels deep */
