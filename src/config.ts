@@ -89,7 +89,9 @@ function redisUrl(env: Env): string | undefined {
 /** BASELINE_ROOTS: `:`-separated directories; by default the model folder and ./data/baselines */
 function baselineRoots(env: Env): string[] {
   const raw = env.BASELINE_ROOTS?.trim();
-  const roots = raw ? raw.split(':').filter(Boolean) : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
+  const roots = raw
+    ? raw.split(':').filter(Boolean)
+    : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
   return roots.map((root) => path.resolve(root));
 }
 

@@ -10,11 +10,11 @@
  *   }
  */
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.ts';
 import { builder } from '../schema/builder.ts';
 import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.ts';
 import type { CaptureFilter } from './queries.ts';
-import { parseOutput, type CaptureEdge, type CapturePage, type CaptureView, type ClassScore } from './service.ts';
+import { type CaptureEdge, type CapturePage, type CaptureView, type ClassScore, parseOutput } from './service.ts';
 
 export type { ClassScore } from './service.ts';
 
@@ -59,7 +59,8 @@ export const CaptureRef = builder.objectRef<CaptureView>('Capture').implement({
     inputDataUrl: t.string({
       nullable: true,
       description: 'the captured request body as a data: URL (null when the input was not captured)',
-      resolve: (c) => (c.inputData ? `data:${c.inputContentType ?? UNKNOWN_CONTENT_TYPE};base64,${base64(c.inputData)}` : null),
+      resolve: (c) =>
+        c.inputData ? `data:${c.inputContentType ?? UNKNOWN_CONTENT_TYPE};base64,${base64(c.inputData)}` : null,
     }),
     inputBytes: t.int({ nullable: true, resolve: (c) => c.inputData?.byteLength ?? null }),
   }),

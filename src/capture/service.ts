@@ -8,17 +8,17 @@ import { classLabel, type ModelCatalog } from '../models/catalog.ts';
 import { pageSize } from '../paging.ts';
 import { captureLine } from './export.ts';
 import {
-  decodeCursor,
-  encodeCursor,
-  validateFilter,
-  validateRange,
   type CaptureFilter,
   type Cursor,
+  decodeCursor,
+  encodeCursor,
   type PageArgs,
   type TimeRange,
+  validateFilter,
+  validateRange,
 } from './queries.ts';
 import type { CaptureStore } from './store.ts';
-import type { CaptureRecord, CapturedOutput } from './types.ts';
+import type { CapturedOutput, CaptureRecord } from './types.ts';
 
 /** A capture with the endpoint it belongs to (what GraphQL serves). */
 export interface CaptureView extends CaptureRecord {
@@ -72,7 +72,9 @@ export class CaptureService {
     const endpoint = await this.#endpoint(endpointName);
 
     const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'desc', take: take + 1 });
-    const edges = rows.slice(0, take).map((record) => ({ cursor: encodeCursor(record), node: this.#view(record, endpoint) }));
+    const edges = rows
+      .slice(0, take)
+      .map((record) => ({ cursor: encodeCursor(record), node: this.#view(record, endpoint) }));
     let total: Promise<number> | undefined;
     return {
       edges,
@@ -94,7 +96,12 @@ export class CaptureService {
   /** several captures by id, in one query (for DataLoaders) */
   async getMany(ids: readonly string[]): Promise<Map<string, CaptureView>> {
     const found = await this.#store.findMany(ids);
-    return new Map([...found].map(([id, { record, endpoint }]) => [id, { ...record, endpointName: endpoint.name, model: endpoint.model }]));
+    return new Map(
+      [...found].map(([id, { record, endpoint }]) => [
+        id,
+        { ...record, endpointName: endpoint.name, model: endpoint.model },
+      ]),
+    );
   }
 
   /**
@@ -108,7 +115,13 @@ export class CaptureService {
     const filter: CaptureFilter = { from: range.from, to: range.to };
     let after: Cursor | undefined;
     for (;;) {
-      const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'asc', take: this.#exportPageSize });
+      const rows = await this.#store.page({
+        endpointId: endpoint.id,
+        filter,
+        after,
+        direction: 'asc',
+        take: this.#exportPageSize,
+      });
       for (const record of rows) yield captureLine(record);
       const last = rows.at(-1);
       if (!last || rows.length < this.#exportPageSize) return;
@@ -163,7 +176,9 @@ export function parseOutput(text: string | null): Partial<CapturedOutput> | null
   if (text === null) return null;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Partial<CapturedOutput>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Partial<CapturedOutput>)
+      : null;
   } catch {
     return null;
   }

@@ -1,7 +1,7 @@
 /** Prisma access for captures: keyset pages, counts and single rows, as CaptureRecords. */
 import type { CaptureRow, Db, Prisma } from '../db/prisma.ts';
 import { ENDPOINT_NAME_AND_MODEL } from '../endpoints/store.ts';
-import { afterCursor, filterWhere, keysetOrder, type CaptureFilter, type Cursor } from './queries.ts';
+import { afterCursor, type CaptureFilter, type Cursor, filterWhere, keysetOrder } from './queries.ts';
 import type { CaptureRecord } from './types.ts';
 
 export function toRecord(row: CaptureRow): CaptureRecord {
@@ -37,7 +37,9 @@ export class CaptureStore {
   /** up to `take` rows following `after` in keyset order */
   async page(query: PageQuery): Promise<CaptureRecord[]> {
     const base = filterWhere(query.endpointId, query.filter);
-    const where: Prisma.CaptureWhereInput = query.after ? { AND: [base, afterCursor(query.after, query.direction)] } : base;
+    const where: Prisma.CaptureWhereInput = query.after
+      ? { AND: [base, afterCursor(query.after, query.direction)] }
+      : base;
     const rows = await this.prisma.capture.findMany({ where, orderBy: keysetOrder(query.direction), take: query.take });
     return rows.map(toRecord);
   }
@@ -56,7 +58,9 @@ export class CaptureStore {
   }
 
   /** several captures by id with their endpoints' names and models, in one query (for DataLoaders) */
-  async findMany(ids: readonly string[]): Promise<Map<string, { record: CaptureRecord; endpoint: { name: string; model: string } }>> {
+  async findMany(
+    ids: readonly string[],
+  ): Promise<Map<string, { record: CaptureRecord; endpoint: { name: string; model: string } }>> {
     const rows = await this.prisma.capture.findMany({
       where: { id: { in: [...ids] } },
       include: ENDPOINT_NAME_AND_MODEL,

@@ -89,19 +89,37 @@ export interface PredictOptions {
 }
 
 /** Classifies `files` (classifyFiles) and turns each result into its output line. Returns how many failed. */
-export async function predictFiles(runtime: ModelRuntime, catalog: ModelCatalog, files: readonly string[], options: PredictOptions): Promise<number> {
+export async function predictFiles(
+  runtime: ModelRuntime,
+  catalog: ModelCatalog,
+  files: readonly string[],
+  options: PredictOptions,
+): Promise<number> {
   const model = runtime.entry.name;
   const scores = (probabilities: Float64Array, k: number) =>
-    topK(probabilities, k).map((s) => ({ classId: s.classId, label: catalog.label(model, s.classId), probability: s.probability }));
+    topK(probabilities, k).map((s) => ({
+      classId: s.classId,
+      label: catalog.label(model, s.classId),
+      probability: s.probability,
+    }));
   let failed = 0;
-  for await (const result of classifyFiles(runtime, files, { batch: options.batch, limits: options.limits, onProgress: options.onProgress })) {
+  for await (const result of classifyFiles(runtime, files, {
+    batch: options.batch,
+    limits: options.limits,
+    onProgress: options.onProgress,
+  })) {
     if ('error' in result) {
       failed++;
       options.onLine(result);
       continue;
     }
     const best = scores(result.probabilities, 1)[0]!;
-    const line: PredictLine = { path: result.path, predictedClass: best.classId, label: best.label, confidence: best.probability };
+    const line: PredictLine = {
+      path: result.path,
+      predictedClass: best.classId,
+      label: best.label,
+      confidence: best.probability,
+    };
     if (options.top !== undefined) line.top = scores(result.probabilities, options.top);
     options.onLine(line);
   }
@@ -111,7 +129,8 @@ export async function predictFiles(runtime: ModelRuntime, catalog: ModelCatalog,
 function positiveInteger(raw: string | undefined, flag: string, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${flag}=${raw}: expected an integer from 1 to ${max}`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new Error(`${flag}=${raw}: expected an integer from 1 to ${max}`);
   return value;
 }
 
@@ -245,7 +264,10 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 function commandLineBytes(): number {
-  return [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+  return [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce(
+    (n, a) => n + Buffer.byteLength(a) + 1,
+    0,
+  );
 }
 
 /** This command again, in a child process with a short command line: the paths go through its stdin. */

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client.ts';
+import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import type { Db } from './prisma.ts';
-import { parseDatabaseUrl, type DatabaseTarget } from './url.ts';
+import { type DatabaseTarget, parseDatabaseUrl } from './url.ts';
 
 export interface Database {
   prisma: Db;

@@ -6,7 +6,6 @@
  */
 import type { PrismaClient } from '../generated/sqlite/client.ts';
 
-export { Prisma } from '../generated/sqlite/client.ts';
 export type {
   Baseline as BaselineRow,
   Capture as CaptureRow,
@@ -14,6 +13,7 @@ export type {
   MonitoringExecution as ExecutionRow,
   MonitoringSchedule as ScheduleRow,
 } from '../generated/sqlite/client.ts';
+export { Prisma } from '../generated/sqlite/client.ts';
 
 export type Db = PrismaClient;
 

@@ -13,13 +13,17 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { isOneOf } from '../guards.ts';
 import { binary } from '../server/responses.ts';
 import { pathSegment, type Route } from '../server/routes.ts';
-import { parseMethod, parseRender, type ImageKind, type SaliencyService } from './saliency.ts';
+import { type ImageKind, parseMethod, parseRender, type SaliencyService } from './saliency.ts';
 import { MODE_KEYS } from './store.ts';
 import type { StepRef, TrialService } from './trial.ts';
 
-
 export function saliencyRoutes(trials: TrialService, saliency: SaliencyService): Route[] {
-  const serve = async (url: URL, kind: ImageKind, ref: () => Promise<StepRef>, cacheSeconds: number): Promise<Response> => {
+  const serve = async (
+    url: URL,
+    kind: ImageKind,
+    ref: () => Promise<StepRef>,
+    cacheSeconds: number,
+  ): Promise<Response> => {
     const params = url.searchParams;
     const method = parseMethod(params.get('method'));
     const render = parseRender({
@@ -42,7 +46,8 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
       handle(_request, url) {
         const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
         const kind = imageKind(file);
-        if (!captureId || !kind || rest.length) throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
+        if (!captureId || !kind || rest.length)
+          throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
         return serve(url, kind, () => saliency.stepOfCapture(pathSegment(captureId, 'captureId')), 3600);
       },
     },
@@ -56,10 +61,16 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
           throw new NotFoundError('Route', url.pathname, 'use /steps/<endpoint>/<step>/heatmap.png or overlay.png');
         }
         const step = Number(stepText);
-        if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) throw new ValidationError('step', `step must be a non-negative integer, got '${stepText}'`);
+        if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step))
+          throw new ValidationError('step', `step must be a non-negative integer, got '${stepText}'`);
         const mode = url.searchParams.get('mode') ?? 'PREDICT';
         if (!isOneOf(MODE_KEYS, mode)) throw new ValidationError('mode', `mode must be one of ${MODE_KEYS.join(', ')}`);
-        return serve(url, kind, async () => trials.step(await trials.trial(pathSegment(endpoint, 'endpoint')), step, mode), 60);
+        return serve(
+          url,
+          kind,
+          async () => trials.step(await trials.trial(pathSegment(endpoint, 'endpoint')), step, mode),
+          60,
+        );
       },
     },
   ];

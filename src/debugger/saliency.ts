@@ -5,28 +5,36 @@
  */
 import type { CaptureStore } from '../capture/store.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { isOneOf } from '../guards.ts';
-import { backgroundSaliency, type BackgroundOptions, type BackgroundSaliency } from '../explain/background.ts';
+import { type BackgroundOptions, type BackgroundSaliency, backgroundSaliency } from '../explain/background.ts';
 import { COLORMAPS } from '../explain/colormap.ts';
 import {
   argmax,
-  completeness as completenessOf,
+  type Completeness,
   completenessFromTerms,
+  completeness as completenessOf,
   mapRange,
   methodNeeds,
-  saliencyMap,
   SALIENCY_METHODS,
-  type Completeness,
+  type SaliencyMapData,
   type SaliencyMethod,
   type SiteGradient,
+  saliencyMap,
 } from '../explain/fullgrad.ts';
-import { denormalise, heatmapPng, overlayPng, type BaseImage, type RenderOptions, type RgbImage } from '../explain/render.ts';
+import {
+  type BaseImage,
+  denormalise,
+  heatmapPng,
+  overlayPng,
+  type RenderOptions,
+  type RgbImage,
+} from '../explain/render.ts';
+import { isOneOf } from '../guards.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { inflateSparse, isSparseEncoding, sparseHalvesSummary } from './encoding.ts';
 import { LruCache } from './lru.ts';
 import { decodeStored, type StoredTensor, type TensorRecord, type TensorStore } from './store.ts';
-import { tensorCatalog, type TensorCatalog } from './tensor-names.ts';
+import { type TensorCatalog, tensorCatalog } from './tensor-names.ts';
 import { ENABLE_HOOK_HINT, type StepRef } from './trial.ts';
 
 export { SALIENCY_METHODS, type SaliencyMethod } from '../explain/fullgrad.ts';
@@ -67,7 +75,11 @@ export interface SaliencyDeps {
 export type ImageKind = 'heatmap' | 'overlay';
 
 export class SaliencyService {
-  readonly maps = new LruCache<ComputedSaliency>(256, 64 * 1024 * 1024, (m) => m.values.byteLength + m.input.rgb.byteLength + (m.captureInput?.byteLength ?? 0));
+  readonly maps = new LruCache<ComputedSaliency>(
+    256,
+    64 * 1024 * 1024,
+    (m) => m.values.byteLength + m.input.rgb.byteLength + (m.captureInput?.byteLength ?? 0),
+  );
   readonly pngs = new LruCache<Buffer>(1024, 64 * 1024 * 1024, (b) => b.byteLength);
   readonly #catalogs = new Map<string, { manifest: ModelManifest; catalog: TensorCatalog }>();
 
@@ -80,7 +92,10 @@ export class SaliencyService {
 
   /** the step of a capture; NotFoundError for an unknown capture or one recorded without the hook */
   async stepOfCapture(captureId: string): Promise<StepRef> {
-    const [endpoint, step] = await Promise.all([this.deps.captures.endpointOf(captureId), this.deps.store.stepOfCapture(captureId)]);
+    const [endpoint, step] = await Promise.all([
+      this.deps.captures.endpointOf(captureId),
+      this.deps.store.stepOfCapture(captureId),
+    ]);
     if (!endpoint) throw new NotFoundError('Capture', captureId);
     if (!step) {
       throw new NotFoundError(
@@ -100,19 +115,29 @@ export class SaliencyService {
   }
 
   /** heatmap or overlay PNG bytes (cached by step, method and options) */
-  async png(ref: StepRef, method: SaliencyMethod, kind: ImageKind, render: RenderOptions, options: { cache?: boolean } = {}): Promise<Buffer> {
+  async png(
+    ref: StepRef,
+    method: SaliencyMethod,
+    kind: ImageKind,
+    render: RenderOptions,
+    options: { cache?: boolean } = {},
+  ): Promise<Buffer> {
     const make = async () => {
       const map = await this.compute(ref, method, options);
       return this.render(map, kind, render);
     };
     if (options.cache === false) return make();
-    return this.pngs.getOrCompute(`${ref.id}|${method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, make);
+    return this.pngs.getOrCompute(
+      `${ref.id}|${method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`,
+      make,
+    );
   }
 
   /** a computed map's PNG (cached) */
   renderCached(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
-    return this.pngs.getOrCompute(`${map.ref.id}|${map.method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, () =>
-      this.render(map, kind, render),
+    return this.pngs.getOrCompute(
+      `${map.ref.id}|${map.method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`,
+      () => this.render(map, kind, render),
     );
   }
 
@@ -138,7 +163,9 @@ export class SaliencyService {
     return completenessOf({
       input: dense('input'),
       inputGrad: dense('input_grad'),
-      sites: catalog.sites.map((site) => siteGradient(site.name, rows.get(`${site.name}.output_grad`)!, dense(`${site.name}.bias`))),
+      sites: catalog.sites.map((site) =>
+        siteGradient(site.name, rows.get(`${site.name}.output_grad`)!, dense(`${site.name}.bias`)),
+      ),
       fcBias: dense('fc.bias'),
       logits: dense('logits'),
     });
@@ -167,8 +194,13 @@ export class SaliencyService {
     const inputShape = perImage(tensors.get('input')!);
     const inputGrad = dense('input_grad');
     const bias = (name: string) => (tensors.has(`${name}.bias`) ? dense(`${name}.bias`) : undefined);
-    const sites: SiteGradient[] = needs.sites || withCheck ? catalog.sites.map((site) => siteGradient(site.name, tensors.get(`${site.name}.output_grad`)!, bias(site.name))) : [];
-    let map;
+    const sites: SiteGradient[] =
+      needs.sites || withCheck
+        ? catalog.sites.map((site) =>
+            siteGradient(site.name, tensors.get(`${site.name}.output_grad`)!, bias(site.name)),
+          )
+        : [];
+    let map: SaliencyMapData;
     let check: Completeness | null = null;
     try {
       map = saliencyMap(method, { input, inputGrad, inputShape, sites: needs.sites ? sites : [] });
@@ -176,10 +208,15 @@ export class SaliencyService {
         const fcBias = dense('fc.bias');
         const logits = dense('logits');
         // the sums came with the map when it read every site with its bias; else one more pass
-        check = needs.sites ? completenessFromTerms(map.terms, fcBias, logits) : completenessOf({ input, inputGrad, sites, fcBias, logits });
+        check = needs.sites
+          ? completenessFromTerms(map.terms, fcBias, logits)
+          : completenessOf({ input, inputGrad, sites, fcBias, logits });
       }
     } catch (error) {
-      throw new ValidationError('step', `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${(error as Error).message}`);
+      throw new ValidationError(
+        'step',
+        `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${(error as Error).message}`,
+      );
     }
     const range = mapRange(map.values);
     const inputBytes = capture?.inputData ?? null;
@@ -191,7 +228,7 @@ export class SaliencyService {
       values: map.values,
       min: range.min,
       max: range.max,
-      classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : capture?.predictedClass ?? null),
+      classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : (capture?.predictedClass ?? null)),
       completeness: check,
       input: denormalise(input, inputShape, manifest.mean, manifest.std),
       captureInput: inputBytes && inputBytes.byteLength <= MAX_KEPT_INPUT_BYTES ? inputBytes : null,
@@ -201,7 +238,8 @@ export class SaliencyService {
 
   #model(model: string): { manifest: ModelManifest; catalog: TensorCatalog } {
     const entry = this.deps.models.get(model);
-    if (!entry) throw new NotFoundError('Model', model, `Model '${model}' is not available, so its tensor sites are unknown`);
+    if (!entry)
+      throw new NotFoundError('Model', model, `Model '${model}' is not available, so its tensor sites are unknown`);
     const key = `${entry.name}@${entry.manifest.version}`;
     let found = this.#catalogs.get(key);
     if (!found) this.#catalogs.set(key, (found = { manifest: entry.manifest, catalog: tensorCatalog(entry.manifest) }));
@@ -228,7 +266,13 @@ export function siteGradient(name: string, stored: StoredTensor, bias: Float32Ar
   if (isSparseEncoding(stored.encoding)) {
     let raw: Uint8Array | undefined;
     const count = shape[0] * shape[1] * shape[2];
-    return { name, shape, bias, summarize: (weights) => sparseHalvesSummary((raw ??= inflateSparse(stored.data, stored.encoding, count)), shape, weights) };
+    return {
+      name,
+      shape,
+      bias,
+      summarize: (weights) =>
+        sparseHalvesSummary((raw ??= inflateSparse(stored.data, stored.encoding, count)), shape, weights),
+    };
   }
   return { name, shape, bias, grad: decodeStored(stored) };
 }
@@ -236,7 +280,11 @@ export function siteGradient(name: string, stored: StoredTensor, bias: Float32Ar
 /** [1, C, H, W] (or [C, H, W]) → [C, H, W] */
 function perImage(tensor: TensorRecord): [number, number, number] {
   const dims = tensor.shape.length === 4 && tensor.shape[0] === 1 ? tensor.shape.slice(1) : tensor.shape;
-  if (dims.length !== 3) throw new ValidationError('step', `tensor ${tensor.name} has shape [${tensor.shape.join(',')}], expected [1,C,H,W]`);
+  if (dims.length !== 3)
+    throw new ValidationError(
+      'step',
+      `tensor ${tensor.name} has shape [${tensor.shape.join(',')}], expected [1,C,H,W]`,
+    );
   return dims as [number, number, number];
 }
 
@@ -245,13 +293,19 @@ function missingTensors(ref: StepRef, what: string, missing: string[]): NotFound
   const biases = missing.filter((n) => n.endsWith('.bias') && n !== 'fc.bias');
   const single = missing.filter((n) => !grads.includes(n) && !biases.includes(n));
   const group = (names: string[], what: string) =>
-    names.length === 0 ? [] : names.length <= 3 ? names : [`${names.length} ${what} (${names[0]}, ${names[1]}, …, ${names.at(-1)})`];
+    names.length === 0
+      ? []
+      : names.length <= 3
+        ? names
+        : [`${names.length} ${what} (${names[0]}, ${names[1]}, …, ${names.at(-1)})`];
   const parts = [...single, ...group(grads, 'site gradients'), ...group(biases, 'site biases')];
   const hints: string[] = [];
   if (single.includes('input') || single.includes('input_grad')) hints.push('".*image" (the input and its gradient)');
   if (grads.length) hints.push('".*bn|.*downsample" (the sites\' output_grad)');
   if (biases.length || single.includes('fc.bias')) hints.push('".*bias"');
-  const logits = single.includes('logits') ? ' (the hook saves `logits` with every step now; this step predates that)' : '';
+  const logits = single.includes('logits')
+    ? ' (the hook saves `logits` with every step now; this step predates that)'
+    : '';
   return new NotFoundError(
     'Tensor',
     missing[0]!,
@@ -283,10 +337,14 @@ export function parseRender(args: SaliencyArgs): RenderOptions {
     throw new ValidationError('colormap', `Unknown colormap '${colormap}': use ${COLORMAPS.join(', ')}`);
   }
   const opacity = args.opacity ?? DEFAULT_RENDER.opacity;
-  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1) throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${opacity}`);
+  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1)
+    throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${opacity}`);
   const size = args.size ?? DEFAULT_RENDER.size;
   if (!Number.isInteger(size) || size < MIN_RENDER_SIZE || size > MAX_RENDER_SIZE) {
-    throw new ValidationError('size', `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`);
+    throw new ValidationError(
+      'size',
+      `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`,
+    );
   }
   return { colormap, opacity, size };
 }
@@ -304,5 +362,10 @@ export function validateBackground(options: BackgroundOptions): BackgroundOption
 
 /** the query string of a saliency image URL */
 export function imageQuery(method: SaliencyMethod, render: RenderOptions): string {
-  return new URLSearchParams({ method, colormap: render.colormap, opacity: String(render.opacity), size: String(render.size) }).toString();
+  return new URLSearchParams({
+    method,
+    colormap: render.colormap,
+    opacity: String(render.opacity),
+    size: String(render.size),
+  }).toString();
 }

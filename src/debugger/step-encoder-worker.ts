@@ -4,7 +4,9 @@ import { encodeTensor } from './encoding.ts';
 import type { EncodeReply, EncodeRequest, TensorRef } from './step-encoder.ts';
 
 function encodeStep(buffers: ArrayBuffer[], tensors: TensorRef[]): { bytes: Uint8Array; lengths: number[] } {
-  const blobs = tensors.map((t) => encodeTensor(new Float32Array(buffers[t.buffer]!, t.byteOffset, t.length), t.encoding));
+  const blobs = tensors.map((t) =>
+    encodeTensor(new Float32Array(buffers[t.buffer]!, t.byteOffset, t.length), t.encoding),
+  );
   const bytes = new Uint8Array(blobs.reduce((a, b) => a + b.byteLength, 0));
   let at = 0;
   for (const blob of blobs) {

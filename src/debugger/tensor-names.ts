@@ -51,11 +51,13 @@ const ALIASES: Record<string, string[]> = {
  * smdebug semantics: a tensor is saved when the include regex matches one of its names from the
  * start (Python's re.match) or a named collection contains it.
  */
-export function selectTensors(catalog: TensorCatalog, hook: Pick<DebugHookConfig, 'includeRegex' | 'collections'>): string[] {
+export function selectTensors(
+  catalog: TensorCatalog,
+  hook: Pick<DebugHookConfig, 'includeRegex' | 'collections'>,
+): string[] {
   const include = hook.includeRegex ? new RegExp(`^(?:${hook.includeRegex})`) : undefined;
   const collections = hook.collections.filter(isCollectionName).map((c) => COLLECTIONS[c]);
   return catalog.names.filter(
-    (name) =>
-      [name, ...(ALIASES[name] ?? [])].some((n) => include?.test(n)) || collections.some((re) => re.test(name)),
+    (name) => [name, ...(ALIASES[name] ?? [])].some((n) => include?.test(n)) || collections.some((re) => re.test(name)),
   );
 }

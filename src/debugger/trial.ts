@@ -7,7 +7,7 @@ import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { compileRegex } from '../endpoints/validation.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { COLLECTION_NAMES, COLLECTIONS, isCollectionName } from './collections.ts';
-import { reduce, type ReductionKind } from './reductions.ts';
+import { type ReductionKind, reduce } from './reductions.ts';
 import type { DecodedTensor, ModeKey, StepRecord, TensorRecord, TensorStore } from './store.ts';
 
 export interface Trial {
@@ -87,7 +87,10 @@ export class TrialService {
     let collection: RegExp | undefined;
     if (query.collection) {
       if (!isCollectionName(query.collection)) {
-        throw new ValidationError('collection', `Unknown collection '${query.collection}': known collections are ${COLLECTION_NAMES.join(', ')}`);
+        throw new ValidationError(
+          'collection',
+          `Unknown collection '${query.collection}': known collections are ${COLLECTION_NAMES.join(', ')}`,
+        );
       }
       collection = COLLECTIONS[query.collection];
     }
@@ -123,7 +126,11 @@ export class TrialService {
     const saved = names.length
       ? `saved tensors are ${describeList(names, 60)}`
       : `no tensors are saved for it in mode ${mode} (${ENABLE_HOOK_HINT})`;
-    throw new NotFoundError('Tensor', name, `Tensor '${name}' was not saved by endpoint '${trial.endpoint.name}': ${saved}`);
+    throw new NotFoundError(
+      'Tensor',
+      name,
+      `Tensor '${name}' was not saved by endpoint '${trial.endpoint.name}': ${saved}`,
+    );
   }
 
   tensorSteps(tensor: TrialTensor): Promise<number[]> {
@@ -164,7 +171,11 @@ export class TrialService {
     const available = steps.length
       ? `available steps are ${describeList(steps)}`
       : `it has no ${mode === 'GLOBAL' ? '' : `${mode} `}steps yet: ${ENABLE_HOOK_HINT} and send requests`;
-    return new NotFoundError('DebugStep', String(step), `Step ${step} of endpoint '${trial.endpoint.name}' does not exist: ${available}`);
+    return new NotFoundError(
+      'DebugStep',
+      String(step),
+      `Step ${step} of endpoint '${trial.endpoint.name}' does not exist: ${available}`,
+    );
   }
 }
 

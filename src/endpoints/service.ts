@@ -77,7 +77,12 @@ export class EndpointService implements EndpointLookup {
       id: randomUUID(),
       name: input.name,
       model: input.model ?? this.deps.defaultModel,
-      dataCapture: { enabled: false, samplingPercentage: 0, captureMode: 'BOTH' as const, ...defined(input.dataCapture) },
+      dataCapture: {
+        enabled: false,
+        samplingPercentage: 0,
+        captureMode: 'BOTH' as const,
+        ...defined(input.dataCapture),
+      },
       debugHook: { enabled: false, includeRegex: null, saveInterval: 1, collections: [], ...defined(input.debugHook) },
     };
     if (draft.debugHook.includeRegex === '') draft.debugHook.includeRegex = null;

@@ -1,5 +1,5 @@
 /** Prisma access for endpoints: rows ↔ records. */
-import { isUniqueViolation, type Db, type EndpointRow } from '../db/prisma.ts';
+import { type Db, type EndpointRow, isUniqueViolation } from '../db/prisma.ts';
 import type { CaptureMode, Endpoint } from './types.ts';
 
 /** what other domains' rows carry of their endpoint (an `include` for Prisma), and the row it makes */

@@ -1,6 +1,7 @@
 /** Rules for endpoint names and configurations; each failure names the field it is about. */
+
+import { COLLECTION_NAMES, isCollectionName } from '../debugger/collections.ts';
 import { ValidationError } from '../errors.ts';
-import { isCollectionName, COLLECTION_NAMES } from '../debugger/collections.ts';
 import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig } from './types.ts';
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;

@@ -46,7 +46,10 @@ export function displayValues(map: MapImage, size: number): Float64Array {
   }
   // resize keeps constants, so normalising after it is the same as before: one pass fewer
   const scale = hi > lo ? 1 / (hi - lo) : 0;
-  const values = map.values instanceof Float32Array || map.values instanceof Float64Array ? map.values : Float64Array.from(map.values);
+  const values =
+    map.values instanceof Float32Array || map.values instanceof Float64Array
+      ? map.values
+      : Float64Array.from(map.values);
   const out = new Float64Array(size * size);
   resizeBilinearAdd(values, map.height, map.width, out, size, size, scale, -lo * scale);
   return out;
@@ -88,7 +91,12 @@ export function blend(image: Uint8Array, heatmap: Uint8Array, opacity: number): 
 }
 
 /** the heatmap blended over the base image; a base sharp cannot decode falls back to `fallback` */
-export async function overlayPng(map: MapImage, base: BaseImage, options: RenderOptions, fallback?: BaseImage): Promise<Buffer> {
+export async function overlayPng(
+  map: MapImage,
+  base: BaseImage,
+  options: RenderOptions,
+  fallback?: BaseImage,
+): Promise<Buffer> {
   let image: Uint8Array;
   try {
     image = await baseImageRgb(base, options.size);
@@ -120,7 +128,7 @@ export function denormalise(
     const base = c * plane;
     for (let p = 0; p < plane; p++) {
       const v = Math.round(input[base + p]! * s + m);
-      rgb[p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      rgb[p * 3 + c] = v < 0 ? 0 : Math.min(v, 255);
     }
   }
   return { width, height, rgb };

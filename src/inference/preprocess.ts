@@ -6,10 +6,15 @@
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors.ts';
 import { decodeNpy } from './decode/npy.ts';
-import { decodePpm, ImageFormatError, isPpm, readPpmHeader, type RawImage } from './decode/ppm.ts';
+import { decodePpm, ImageFormatError, isPpm, type RawImage, readPpmHeader } from './decode/ppm.ts';
 import { pilResizeBilinear } from './pil-resize.ts';
 
-export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/x-portable-pixmap' | 'application/x-npy';
+export type ImageContentType =
+  | 'image/png'
+  | 'image/jpeg'
+  | 'image/webp'
+  | 'image/x-portable-pixmap'
+  | 'application/x-npy';
 
 export interface PreprocessSpec {
   /** [height, width] */
@@ -55,10 +60,17 @@ function checkPixels(width: number, height: number, limits: DecodeLimits): void 
 }
 
 /** Decodes and resizes one image; every way it can be unreadable becomes an InvalidImageError. */
-export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limits: DecodeLimits): Promise<PreparedImage> {
+export async function prepareImage(
+  bytes: Uint8Array,
+  spec: PreprocessSpec,
+  limits: DecodeLimits,
+): Promise<PreparedImage> {
   if (bytes.length === 0) throw new InvalidImageError('Image is empty (0 bytes)');
   const contentType = sniffContentType(bytes);
-  if (!contentType) throw new InvalidImageError('Unsupported or unrecognised image format: send PNG, JPEG, WebP, PPM or a uint8 H×W×3 .npy array');
+  if (!contentType)
+    throw new InvalidImageError(
+      'Unsupported or unrecognised image format: send PNG, JPEG, WebP, PPM or a uint8 H×W×3 .npy array',
+    );
   const [height, width] = spec.inputSize;
   try {
     let raw: RawImage;
@@ -71,7 +83,8 @@ export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limi
       checkPixels(raw.width, raw.height, limits);
     } else {
       const decoded = await decodeWithSharp(bytes, limits);
-      if (decoded.info.channels !== 3) throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
+      if (decoded.info.channels !== 3)
+        throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
       raw = { width: decoded.info.width, height: decoded.info.height, rgb: decoded.data };
     }
     // sharp decodes; the resize is PIL's own algorithm (sharp/libvips's 'linear' upsizing is offset by half an
@@ -89,7 +102,10 @@ export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limi
  * One sharp pipeline (its fixed cost is most of a small image's decode): the pixel limit is enforced by
  * sharp, and only a refusal reads the header again, to say how large the image is.
  */
-async function decodeWithSharp(bytes: Uint8Array, limits: DecodeLimits): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
+async function decodeWithSharp(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
   try {
     return await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated' })
       .removeAlpha()

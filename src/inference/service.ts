@@ -9,8 +9,8 @@ import type { EndpointService } from '../endpoints/service.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
-import { DynamicBatcher, type BatcherOptions } from './batcher.ts';
-import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from './preprocess.ts';
+import { type BatcherOptions, DynamicBatcher } from './batcher.ts';
+import { type DecodeLimits, type PreprocessSpec, prepareImage, writeNormalised } from './preprocess.ts';
 import type { Recorder } from './recorder.ts';
 import { softmax, topK } from './scores.ts';
 import type { ImagePayload, Prediction } from './types.ts';
@@ -56,14 +56,21 @@ export class InferenceService {
 
     const probabilities = softmax(result.logits);
     const catalog = this.deps.models.catalog;
-    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({ ...s, label: catalog.label(runtime.entry.name, s.classId) }));
+    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({
+      ...s,
+      label: catalog.label(runtime.entry.name, s.classId),
+    }));
     const best = top[0]!;
     const inferenceTime = new Date();
 
     const recorded = await this.deps.recorder.record(plan, {
       payload: { bytes: image.bytes, contentType: prepared.contentType },
       prediction: { top, probabilities, modelVersion: runtime.version, inferenceTime },
-      tensors: result.outputs && { input: tensor, inputShape: [3, spec.inputSize[0], spec.inputSize[1]], outputs: result.outputs },
+      tensors: result.outputs && {
+        input: tensor,
+        inputShape: [3, spec.inputSize[0], spec.inputSize[1]],
+        outputs: result.outputs,
+      },
     });
 
     const latencyMs = performance.now() - started;

@@ -41,7 +41,10 @@ export function parseManifest(raw: unknown, source: string): ModelManifest {
   const mean = numbers(raw.mean, 3) ?? fail('"mean" must have 3 values');
   const std = numbers(raw.std, 3) ?? fail('"std" must have 3 values');
   const serving = isObject(raw.serving) ? raw.serving : {};
-  const debug = isObject(raw.debug) && typeof raw.debug.file === 'string' ? { file: raw.debug.file, outputNames: strings(raw.debug.outputNames) } : null;
+  const debug =
+    isObject(raw.debug) && typeof raw.debug.file === 'string'
+      ? { file: raw.debug.file, outputNames: strings(raw.debug.outputNames) }
+      : null;
   const sites = raw.tensorSites ?? [];
   if (!Array.isArray(sites)) return fail('"tensorSites" must be a list');
   return {
@@ -67,7 +70,13 @@ function tensorSite(raw: unknown): TensorSite | null {
   const { name, output, outputGrad, biasTensor } = raw;
   const shape = numbers(raw.shape, 3);
   const bias = numbers(raw.bias);
-  if (typeof name !== 'string' || typeof output !== 'string' || typeof outputGrad !== 'string' || typeof biasTensor !== 'string') return null;
+  if (
+    typeof name !== 'string' ||
+    typeof output !== 'string' ||
+    typeof outputGrad !== 'string' ||
+    typeof biasTensor !== 'string'
+  )
+    return null;
   if (!shape || !bias) return null;
   return { name, output, outputGrad, biasTensor, shape: [shape[0]!, shape[1]!, shape[2]!], bias };
 }

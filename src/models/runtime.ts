@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 import type { InferenceDevice, SessionTuning } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelEntry } from './catalog.ts';
-import { openWithProvider, type ProviderChoice, type Provider } from './providers.ts';
+import { openWithProvider, type Provider, type ProviderChoice } from './providers.ts';
 
 export interface DebugRun {
   logits: Float32Array;
@@ -26,7 +26,12 @@ export class ModelRuntime {
     private readonly tuning: SessionTuning,
   ) {}
 
-  static async load(entry: ModelEntry, device: InferenceDevice, logger: Logger, tuning: SessionTuning = {}): Promise<ModelRuntime> {
+  static async load(
+    entry: ModelEntry,
+    device: InferenceDevice,
+    logger: Logger,
+    tuning: SessionTuning = {},
+  ): Promise<ModelRuntime> {
     const file = path.join(entry.dir, servingFile(entry));
     const opened = await openWithProvider(device, (provider) => createSession(file, provider, tuning), logger);
     logger.info(`model ${entry.name} loaded on ${opened.provider}`, { version: entry.manifest.version });
@@ -92,7 +97,8 @@ function servingNames(entry: ModelEntry): { input: string; output: string } {
 
 /** an output's values: every output of vigil's graphs is float32 */
 function float32(tensor: ort.Tensor | undefined): Float32Array {
-  if (!(tensor?.data instanceof Float32Array)) throw new Error(`expected a float32 output, got ${tensor ? tensor.type : 'none'}`);
+  if (!(tensor?.data instanceof Float32Array))
+    throw new Error(`expected a float32 output, got ${tensor ? tensor.type : 'none'}`);
   return tensor.data;
 }
 

@@ -11,5 +11,9 @@ import type { Monitor } from './index.ts';
 import { metricsRoutes } from './metrics/http.ts';
 
 export function monitorRoutes(monitor: Monitor): Route[] {
-  return [...baselineRoutes(monitor.baselines), ...executionRoutes(monitor.executions), ...metricsRoutes(monitor.metrics)];
+  return [
+    ...baselineRoutes(monitor.baselines),
+    ...executionRoutes(monitor.executions),
+    ...metricsRoutes(monitor.metrics),
+  ];
 }

@@ -74,6 +74,11 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
     executions,
     metrics: new MetricService({ metrics: new MetricStore(deps.prisma), models: deps.models }),
-    scheduler: new MonitorScheduler({ schedules, executions, intervalMs: deps.schedulerIntervalMs, logger: deps.logger.child('scheduler') }),
+    scheduler: new MonitorScheduler({
+      schedules,
+      executions,
+      intervalMs: deps.schedulerIntervalMs,
+      logger: deps.logger.child('scheduler'),
+    }),
   };
 }

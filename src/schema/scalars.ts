@@ -17,7 +17,8 @@ builder.scalarType('DateTime', {
   },
   parseLiteral: (ast) => {
     const date = ast.kind === Kind.STRING ? new Date(ast.value) : new Date(NaN);
-    if (Number.isNaN(date.getTime())) throw new TypeError('a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"');
+    if (Number.isNaN(date.getTime()))
+      throw new TypeError('a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"');
     return date;
   },
 });

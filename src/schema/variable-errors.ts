@@ -4,7 +4,7 @@
  * variable that is not of type File (a String, say) fails with graphql-js's `inspect` of the upload
  * object, which means nothing to a client, so its message says what happened and where files go instead.
  */
-import { GraphQLError, Kind, print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { type DocumentNode, type ExecutionResult, GraphQLError, Kind, print } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 const PREFIX = 'Variable "$';
@@ -20,7 +20,10 @@ export function useReadableVariableErrors(): Plugin {
             if (!error.message.startsWith(PREFIX)) return error;
             const name = error.message.slice(PREFIX.length, error.message.indexOf('"', PREFIX.length));
             if (!containsFile(variables[name], 4)) {
-              return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+              return new GraphQLError(error.message, {
+                nodes: error.nodes,
+                extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+              });
             }
             const type = variableType(args.document, name) ?? 'its type';
             return new GraphQLError(

@@ -5,19 +5,22 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLSchema } from 'graphql';
+import type { ExecutionArgs, GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import type { GraphQLContext } from '../context.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { GraphQLContext } from '../context.ts';
+import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 import { useBodyLimit } from './body-limit.ts';
-import { useReadiness, type ReadinessCheck } from './health.ts';
+import { type ReadinessCheck, useReadiness } from './health.ts';
 import { errorBody, HTTP_STATUS, maskUnexpectedErrors } from './http-errors.ts';
 import { queryLimitPlugins } from './limits.ts';
-import { useRoutes, type Route } from './routes.ts';
-import { useReadableVariableErrors } from '../schema/variable-errors.ts';
+import { type Route, useRoutes } from './routes.ts';
+
+/** the functions Yoga's envelop makes for one operation */
+type Enveloped = ReturnType<YogaServerInstance<NodeServerContext, GraphQLContext>['getEnveloped']>;
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -87,10 +90,17 @@ export function createServer(options: ServerOptions): VigilServer {
 
   // graphql-ws on the same path: Yoga's envelop (schema, context, validation, limits) runs each operation.
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // Each operation runs with the functions Yoga's envelop made for it, kept beside its arguments.
+  const operations = new WeakMap<ExecutionArgs, Pick<Enveloped, 'execute' | 'subscribe'>>();
+  const envelopedFor = (args: ExecutionArgs) => {
+    const found = operations.get(args);
+    if (!found) throw new Error('a graphql-ws operation ran without its envelop');
+    return found;
+  };
   const wsCleanup = useServer(
     {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      execute: (args) => envelopedFor(args).execute(args),
+      subscribe: (args) => envelopedFor(args).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -98,16 +108,16 @@ export function createServer(options: ServerOptions): VigilServer {
           socket: ctx.extra.socket,
           params,
         });
-        const args = {
+        const args: ExecutionArgs = {
           schema,
           operationName: params.operationName,
           document: parse(params.query),
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
+        operations.set(args, { execute, subscribe });
         return args;
       },
     },

@@ -3,7 +3,7 @@
  * passes, 503 otherwise, with each check's result. (/healthz, "the process is up", is Yoga's own
  * health check.)
  */
-import { useReadinessCheck, type Plugin } from 'graphql-yoga';
+import { type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { json } from './responses.ts';
 
 export interface CheckResult {

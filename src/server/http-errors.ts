@@ -5,7 +5,7 @@
  * else is unexpected: logged whole, answered 500 with a generic message.
  */
 import { GraphQLError } from 'graphql';
-import { NotFoundError, PayloadTooLargeError, ValidationError, VigilError, type RequestFailure } from '../errors.ts';
+import { NotFoundError, PayloadTooLargeError, type RequestFailure, ValidationError, VigilError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { json } from './responses.ts';
 
@@ -29,7 +29,8 @@ export function errorBody(error: RequestFailure): Record<string, unknown> {
 
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
-  if (error instanceof VigilError || error instanceof PayloadTooLargeError) return json(HTTP_STATUS[error.code], errorBody(error));
+  if (error instanceof VigilError || error instanceof PayloadTooLargeError)
+    return json(HTTP_STATUS[error.code], errorBody(error));
   logger.error('request failed', { ...context, error });
   return json(500, { error: 'internal error' });
 }
@@ -55,7 +56,8 @@ export function requestError(error: RequestFailure): GraphQLError {
 export function maskUnexpectedErrors(logger: Logger): (error: unknown, message: string) => Error {
   return (error, message) => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error))) return error;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error)))
+      return error;
     logger.error('unexpected error in a resolver', { error: original ?? error });
     return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };

@@ -1,7 +1,8 @@
 /** Query depth, cost and alias limits (GraphQL Armor), so one request cannot ask for unbounded work. */
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import type { Plugin } from 'graphql-yoga';
 
 export function queryLimitPlugins(limits: { maxDepth: number; maxCost: number }): Plugin[] {

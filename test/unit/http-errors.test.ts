@@ -26,8 +26,16 @@ function recordingLogger(): Logger & { errors: unknown[] } {
 
 describe('the error-to-status mapping', () => {
   const cases: [RequestFailure, number, Record<string, unknown>][] = [
-    [new NotFoundError('Endpoint', 'ghost'), 404, { error: "Endpoint 'ghost' does not exist", code: 'NOT_FOUND', resource: 'Endpoint', key: 'ghost' }],
-    [new ValidationError('from', 'from must be an ISO date'), 400, { error: 'from must be an ISO date', code: 'VALIDATION', field: 'from' }],
+    [
+      new NotFoundError('Endpoint', 'ghost'),
+      404,
+      { error: "Endpoint 'ghost' does not exist", code: 'NOT_FOUND', resource: 'Endpoint', key: 'ghost' },
+    ],
+    [
+      new ValidationError('from', 'from must be an ISO date'),
+      400,
+      { error: 'from must be an ISO date', code: 'VALIDATION', field: 'from' },
+    ],
     [new InvalidImageError('not an image'), 400, { error: 'not an image', code: 'INVALID_IMAGE' }],
     [new PayloadTooLargeError(10, 'too large'), 413, { error: 'too large', code: 'PAYLOAD_TOO_LARGE', limit: 10 }],
     [new ConflictError('exists'), 409, { error: 'exists', code: 'CONFLICT' }],

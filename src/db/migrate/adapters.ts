@@ -1,12 +1,13 @@
 // Driver-adapter factories (main + shadow database) for the wasm schema engine, with workarounds for
 // what the stock adapters get wrong when the schema engine, not the Prisma client, drives them.
+
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -33,14 +34,19 @@ export function parseDatabaseUrl(url: string): Target {
       user: u.username ? decodeURIComponent(u.username) : undefined,
       password: u.password ? decodeURIComponent(u.password) : undefined,
       database,
-      ssl: !sslmode || sslmode === 'disable' || sslmode === 'prefer' ? undefined : { rejectUnauthorized: sslmode === 'verify-full' },
+      ssl:
+        !sslmode || sslmode === 'disable' || sslmode === 'prefer'
+          ? undefined
+          : { rejectUnauthorized: sslmode === 'verify-full' },
       // Unqualified names in migration.sql must land in the URL's schema, as with the native engine.
       options: `-c search_path=${quoteIdent(schema).replace(/([\\ ])/g, '\\$1')}`,
       max: 4,
     };
     return { provider: 'postgresql', pool, database, schema };
   }
-  throw new Error(`Unsupported database URL (expected file: or postgres(ql)://): ${url.replace(/\/\/[^@/]*@/, '//***@')}`);
+  throw new Error(
+    `Unsupported database URL (expected file: or postgres(ql)://): ${url.replace(/\/\/[^@/]*@/, '//***@')}`,
+  );
 }
 
 export function quoteIdent(name: string): string {
@@ -150,7 +156,8 @@ Object.defineProperty(CharAsTextClient.prototype, 'query', {
   value(this: pg.Client, ...args: unknown[]): unknown {
     const last = args.length - 1;
     const callback = args[last];
-    if (typeof callback === 'function') args[last] = (err: unknown, res: unknown) => callback(err, err ? res : charAsText(res));
+    if (typeof callback === 'function')
+      args[last] = (err: unknown, res: unknown) => callback(err, err ? res : charAsText(res));
     const result: unknown = Reflect.apply(pgQuery, this, args);
     return isPromiseLike(result) ? result.then(charAsText) : result;
   },

@@ -7,7 +7,8 @@ import { ImageFormatError, type RawImage } from './ppm.ts';
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 export function decodeNpy(bytes: Uint8Array): RawImage {
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new ImageFormatError('not a NumPy .npy file (bad magic)');
+  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b))
+    throw new ImageFormatError('not a NumPy .npy file (bad magic)');
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
@@ -23,8 +24,13 @@ export function decodeNpy(bytes: Uint8Array): RawImage {
     throw new ImageFormatError(`.npy array must be uint8 (|u1), got '${descr}'`);
   }
   if (fortran === 'True') throw new ImageFormatError('.npy array must be C-ordered (fortran_order False)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (shape.length !== 3 || shape[2] !== 3) throw new ImageFormatError(`.npy array must be H×W×3, got shape (${shape.join(', ')})`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (shape.length !== 3 || shape[2] !== 3)
+    throw new ImageFormatError(`.npy array must be H×W×3, got shape (${shape.join(', ')})`);
   const [height, width] = shape as [number, number, number];
   const count = height * width * 3;
   if (!(height > 0 && width > 0)) throw new ImageFormatError('.npy array is empty');
@@ -38,7 +44,7 @@ export function decodeNpy(bytes: Uint8Array): RawImage {
 export function encodeNpy(image: RawImage): Buffer {
   let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${image.height}, ${image.width}, 3), }`;
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const prefix = Buffer.alloc(10);
   Buffer.from(MAGIC).copy(prefix);
   prefix[6] = 1;

@@ -20,17 +20,23 @@ const AlertRef = builder.objectRef<MonitorAlert>('MonitorAlert').implement({
     recordCount: t.exposeInt('recordCount'),
     violations: t.field({ type: [ViolationRef], resolve: (a) => a.violations }),
     at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
-    execution: t.field({ type: ExecutionRef, nullable: true, resolve: (a, _args, { loaders }) => loaders.execution.load(a.executionId) }),
+    execution: t.field({
+      type: ExecutionRef,
+      nullable: true,
+      resolve: (a, _args, { loaders }) => loaders.execution.load(a.executionId),
+    }),
   }),
 });
 
 builder.subscriptionFields((t) => ({
   monitorAlerts: t.field({
     type: AlertRef,
-    description: "Executions that complete with violations, from any replica (one endpoint's, or all; an error with code NOT_FOUND for an unknown endpoint)",
+    description:
+      "Executions that complete with violations, from any replica (one endpoint's, or all; an error with code NOT_FOUND for an unknown endpoint)",
     args: { endpoint: t.arg.string() },
     subscribe: async (_root, { endpoint }, { services }) => {
-      if (endpoint && !(await services.endpoints.get(endpoint))) throw topLevelError(new NotFoundError('Endpoint', endpoint));
+      if (endpoint && !(await services.endpoints.get(endpoint)))
+        throw topLevelError(new NotFoundError('Endpoint', endpoint));
       return subscribeAlerts(services.pubsub, endpoint);
     },
     resolve: (alert) => alert,

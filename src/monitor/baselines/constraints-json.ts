@@ -1,6 +1,12 @@
 /** constraints.json in SageMaker Model Monitor's shape, suggested from a baseline's statistics. */
 import { roundStatistic } from './statistics-json.ts';
-import type { Constraints, DriftMethod, NumericalFeatureStatistics, Statistics, StringFeatureStatistics } from './types.ts';
+import type {
+  Constraints,
+  DriftMethod,
+  NumericalFeatureStatistics,
+  Statistics,
+  StringFeatureStatistics,
+} from './types.ts';
 
 export interface ConstraintOptions {
   driftMethod?: DriftMethod;

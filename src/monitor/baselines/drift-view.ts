@@ -1,6 +1,12 @@
 /** A baseline's statistics.json and constraints.json read back as what the drift check compares with. */
 import { HISTOGRAM_BUCKETS } from '../windows/counts.ts';
-import { FEATURE, type Constraints, type NumericalFeatureStatistics, type Statistics, type StringFeatureStatistics } from './types.ts';
+import {
+  type Constraints,
+  FEATURE,
+  type NumericalFeatureStatistics,
+  type Statistics,
+  type StringFeatureStatistics,
+} from './types.ts';
 
 /** What the drift check needs of a baseline. */
 export interface BaselineView {
@@ -13,10 +19,15 @@ export interface BaselineView {
 }
 
 export function baselineView(name: string, statistics: Statistics, constraints: Constraints): BaselineView {
-  const cls = statistics.features.find((f): f is StringFeatureStatistics => f.name === FEATURE.predictedClass && 'string_statistics' in f);
-  const conf = statistics.features.find((f): f is NumericalFeatureStatistics => f.name === FEATURE.confidence && 'numerical_statistics' in f);
+  const cls = statistics.features.find(
+    (f): f is StringFeatureStatistics => f.name === FEATURE.predictedClass && 'string_statistics' in f,
+  );
+  const conf = statistics.features.find(
+    (f): f is NumericalFeatureStatistics => f.name === FEATURE.confidence && 'numerical_statistics' in f,
+  );
   const classCounts = new Map<number, number>();
-  for (const b of cls?.string_statistics.distribution.categorical.buckets ?? []) classCounts.set(Number(b.value), b.count);
+  for (const b of cls?.string_statistics.distribution.categorical.buckets ?? [])
+    classCounts.set(Number(b.value), b.count);
   return {
     name,
     classCounts,

@@ -13,7 +13,12 @@ export function baselineRoutes(baselines: Pick<BaselineService, 'get'>): Route[]
       path: '/baselines/',
       async handle(_request, url) {
         const match = BASELINE_FILE.exec(url.pathname);
-        if (!match) throw new NotFoundError('Route', url.pathname, `no route for GET ${url.pathname}: use /baselines/<id>/statistics.json or constraints.json`);
+        if (!match)
+          throw new NotFoundError(
+            'Route',
+            url.pathname,
+            `no route for GET ${url.pathname}: use /baselines/<id>/statistics.json or constraints.json`,
+          );
         const id = pathSegment(match[1]!, 'id');
         const baseline = await baselines.get(id);
         if (!baseline) throw new NotFoundError('Baseline', id);

@@ -4,7 +4,13 @@ import { builder } from '../../schema/builder.ts';
 import { classCountList } from '../windows/class-counts.ts';
 import { ClassCountRef } from '../windows/schema.ts';
 import type { CreateBaselineInput } from './service.ts';
-import { BASELINE_SOURCES, DRIFT_METHODS, FEATURE, type BaselineRecord, type StringFeatureStatistics } from './types.ts';
+import {
+  BASELINE_SOURCES,
+  type BaselineRecord,
+  DRIFT_METHODS,
+  FEATURE,
+  type StringFeatureStatistics,
+} from './types.ts';
 
 const DriftMethodEnum = builder.enumType('CategoricalDriftMethod', { values: DRIFT_METHODS });
 const BaselineSourceEnum = builder.enumType('BaselineSource', { values: BASELINE_SOURCES });
@@ -18,15 +24,33 @@ export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').impleme
     source: t.field({ type: BaselineSourceEnum, resolve: (b) => b.source }),
     itemCount: t.exposeInt('itemCount'),
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),
-    statistics: t.field({ type: 'JSON', description: 'statistics.json (SageMaker Model Monitor shape)', resolve: (b) => b.statistics }),
-    constraints: t.field({ type: 'JSON', description: 'constraints.json (SageMaker Model Monitor shape)', resolve: (b) => b.constraints }),
-    statisticsUrl: t.string({ description: 'path of the statistics.json download', resolve: (b) => `/baselines/${b.id}/statistics.json` }),
-    constraintsUrl: t.string({ description: 'path of the constraints.json download', resolve: (b) => `/baselines/${b.id}/constraints.json` }),
+    statistics: t.field({
+      type: 'JSON',
+      description: 'statistics.json (SageMaker Model Monitor shape)',
+      resolve: (b) => b.statistics,
+    }),
+    constraints: t.field({
+      type: 'JSON',
+      description: 'constraints.json (SageMaker Model Monitor shape)',
+      resolve: (b) => b.constraints,
+    }),
+    statisticsUrl: t.string({
+      description: 'path of the statistics.json download',
+      resolve: (b) => `/baselines/${b.id}/statistics.json`,
+    }),
+    constraintsUrl: t.string({
+      description: 'path of the constraints.json download',
+      resolve: (b) => `/baselines/${b.id}/constraints.json`,
+    }),
     classes: t.field({
       type: [ClassCountRef],
       resolve: (b, _args, { services }) => {
-        const feature = b.statistics.features.find((f): f is StringFeatureStatistics => f.name === FEATURE.predictedClass && 'string_statistics' in f);
-        const counts = Object.fromEntries((feature?.string_statistics.distribution.categorical.buckets ?? []).map((x) => [x.value, x.count]));
+        const feature = b.statistics.features.find(
+          (f): f is StringFeatureStatistics => f.name === FEATURE.predictedClass && 'string_statistics' in f,
+        );
+        const counts = Object.fromEntries(
+          (feature?.string_statistics.distribution.categorical.buckets ?? []).map((x) => [x.value, x.count]),
+        );
         return classCountList(counts, services.models.labels(b.model));
       },
     }),
@@ -34,13 +58,16 @@ export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').impleme
 });
 
 const CreateBaselineInputRef = builder.inputRef<CreateBaselineInput>('CreateBaselineInput').implement({
-  description: 'A window of captures (from/to), or a server-side directory of images predicted with the endpoint\'s model',
+  description:
+    "A window of captures (from/to), or a server-side directory of images predicted with the endpoint's model",
   fields: (t) => ({
     endpoint: t.string({ required: true }),
     name: t.string({ required: true }),
     from: t.field({ type: 'DateTime', description: "inclusive; default: the endpoint's first capture" }),
     to: t.field({ type: 'DateTime', description: 'exclusive; default: now' }),
-    directory: t.string({ description: 'a directory on the server, inside one of BASELINE_ROOTS, searched recursively for images' }),
+    directory: t.string({
+      description: 'a directory on the server, inside one of BASELINE_ROOTS, searched recursively for images',
+    }),
     limit: t.int({ description: 'at most this many images of the directory, spread evenly over it' }),
     categoricalDriftMethod: t.field({ type: DriftMethodEnum, description: 'default LInfinity' }),
     categoricalThreshold: t.float({ description: 'LInfinity distance or ChiSquared p-value, (0, 1]; default 0.1' }),

@@ -11,7 +11,7 @@ import type { DecodeLimits } from '../../inference/preprocess.ts';
 import type { Logger } from '../../logger.ts';
 import type { ModelRegistry } from '../../models/registry.ts';
 import { validateResourceName } from '../resource-name.ts';
-import { countPredictions } from '../windows/counts.ts';
+import { countPredictions, type WindowCounts } from '../windows/counts.ts';
 import type { WindowStore } from '../windows/store.ts';
 import { suggestConstraints } from './constraints-json.ts';
 import { listImages, predictImages } from './image-directory.ts';
@@ -65,26 +65,43 @@ export class BaselineService {
       throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
     }
 
-    let counts;
+    let counts: WindowCounts;
     let source: 'WINDOW' | 'DIRECTORY';
     if (input.directory !== null && input.directory !== undefined) {
-      if (input.from || input.to) throw new ValidationError('directory', 'give a directory or a window (from/to), not both');
+      if (input.from || input.to)
+        throw new ValidationError('directory', 'give a directory or a window (from/to), not both');
       if (input.limit !== null && input.limit !== undefined && !(Number.isInteger(input.limit) && input.limit >= 1)) {
         throw new ValidationError('limit', `limit must be a positive integer, got ${input.limit}`);
       }
       const files = await listImages(input.directory, this.deps.baselineRoots, input.limit);
       const runtime = await this.deps.runtimes.get(endpoint.model);
-      const predictions = await predictImages(files, runtime, this.deps.limits, this.deps.logger, `'${input.name}' of ${endpoint.name}`);
+      const predictions = await predictImages(
+        files,
+        runtime,
+        this.deps.limits,
+        this.deps.logger,
+        `'${input.name}' of ${endpoint.name}`,
+      );
       counts = countPredictions(predictions);
       source = 'DIRECTORY';
     } else {
       const to = input.to ?? new Date();
       const from = input.from ?? (await this.deps.windows.firstCaptureTime(endpoint.id)) ?? to;
       if (from > to) throw new ValidationError('to', `to (${to.toISOString()}) is before from (${from.toISOString()})`);
-      counts = await this.deps.windows.count({ endpointId: endpoint.id, from, to, lowConfidenceThreshold: 0.5, moments: true });
+      counts = await this.deps.windows.count({
+        endpointId: endpoint.id,
+        from,
+        to,
+        lowConfidenceThreshold: 0.5,
+        moments: true,
+      });
       source = 'WINDOW';
     }
-    if (counts.recordCount === 0) throw new ValidationError(source === 'WINDOW' ? 'from' : 'directory', 'the baseline would have no data: the window holds no captures');
+    if (counts.recordCount === 0)
+      throw new ValidationError(
+        source === 'WINDOW' ? 'from' : 'directory',
+        'the baseline would have no data: the window holds no captures',
+      );
 
     const statistics = buildStatistics(counts);
     const constraints = suggestConstraints(statistics, {
@@ -102,7 +119,12 @@ export class BaselineService {
       constraints,
     });
     if (!created) throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
-    this.deps.logger.info('baseline created', { endpoint: endpoint.name, name: input.name, source, items: counts.recordCount });
+    this.deps.logger.info('baseline created', {
+      endpoint: endpoint.name,
+      name: input.name,
+      source,
+      items: counts.recordCount,
+    });
     return created;
   }
 

@@ -1,8 +1,7 @@
 /** Prisma access for baselines: rows ↔ records, statistics.json and constraints.json stored as text. */
-import { isUniqueViolation, type BaselineRow, type Db } from '../../db/prisma.ts';
+import { type BaselineRow, type Db, isUniqueViolation } from '../../db/prisma.ts';
 import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
 import type { BaselineRecord, BaselineSource, Constraints, Statistics } from './types.ts';
-
 
 export function toBaseline(row: WithEndpoint<BaselineRow>): BaselineRecord {
   return {
@@ -53,12 +52,18 @@ export class BaselineStore {
 
   /** several baselines by id, in one query (for DataLoaders) */
   async getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
-    const rows = await this.prisma.baseline.findMany({ where: { id: { in: [...ids] } }, include: ENDPOINT_NAME_AND_MODEL });
+    const rows = await this.prisma.baseline.findMany({
+      where: { id: { in: [...ids] } },
+      include: ENDPOINT_NAME_AND_MODEL,
+    });
     return new Map(rows.map((row) => [row.id, toBaseline(row)]));
   }
 
   async getByName(endpointId: string, name: string): Promise<BaselineRecord | null> {
-    const row = await this.prisma.baseline.findUnique({ where: { endpointId_name: { endpointId, name } }, include: ENDPOINT_NAME_AND_MODEL });
+    const row = await this.prisma.baseline.findUnique({
+      where: { endpointId_name: { endpointId, name } },
+      include: ENDPOINT_NAME_AND_MODEL,
+    });
     return row && toBaseline(row);
   }
 

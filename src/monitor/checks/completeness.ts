@@ -3,7 +3,7 @@
  * confidence in it) — the monitor cannot judge those predictions at all.
  */
 import { FEATURE } from '../baselines/types.ts';
-import { percent, type CheckContext, type CheckResult } from './types.ts';
+import { type CheckContext, type CheckResult, percent } from './types.ts';
 
 export function completenessCheck({ counts, checks }: CheckContext): CheckResult {
   const total = counts.recordCount;

@@ -3,7 +3,7 @@
  * — the top-1 score is the largest, so that is `confidence < confidenceThreshold` — above `maxShare`.
  */
 import { FEATURE } from '../baselines/types.ts';
-import { percent, type CheckContext, type CheckResult } from './types.ts';
+import { type CheckContext, type CheckResult, percent } from './types.ts';
 
 export function lowConfidenceCheck({ counts, checks }: CheckContext): CheckResult {
   const scored = counts.confidence.count;

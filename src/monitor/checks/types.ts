@@ -16,7 +16,9 @@ export interface ChecksConfig {
   minSampleSize: number;
 }
 
-type NestedPatch<T> = { [K in keyof T]?: T[K] extends object ? { [F in keyof T[K]]?: T[K][F] | null } | null : T[K] | null };
+type NestedPatch<T> = {
+  [K in keyof T]?: T[K] extends object ? { [F in keyof T[K]]?: T[K][F] | null } | null : T[K] | null;
+};
 /** what a client sends: any part may be left out to keep the default (or current) value */
 export type ChecksInput = NestedPatch<ChecksConfig>;
 

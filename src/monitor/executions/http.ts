@@ -22,7 +22,11 @@ export function executionRoutes(executions: Pick<ExecutionService, 'get' | 'viol
       async handle(_request, url) {
         const match = EXECUTION_FILE.exec(url.pathname);
         if (!match) {
-          throw new NotFoundError('Route', url.pathname, `no route for GET ${url.pathname}: use /executions/<id>/constraint_violations.json or classes.png`);
+          throw new NotFoundError(
+            'Route',
+            url.pathname,
+            `no route for GET ${url.pathname}: use /executions/<id>/constraint_violations.json or classes.png`,
+          );
         }
         const id = pathSegment(match[1]!, 'id');
         const execution = await executions.get(id);

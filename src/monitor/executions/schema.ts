@@ -25,14 +25,18 @@ export const ExecutionRef = builder.objectRef<ExecutionRecord>('MonitoringExecut
     classCounts: t.field({ type: 'JSON', nullable: true, description: 'class → count', resolve: (e) => e.classCounts }),
     classes: t.field({
       type: [ClassCountRef],
-      description: "every class of the model, with its count in the window",
+      description: 'every class of the model, with its count in the window',
       resolve: (e, _args, { services }) => classCountList(e.classCounts, services.monitor.executions.labels(e.model)),
     }),
     message: t.string({
-      description: 'one line, as SageMaker writes it: e.g. "CompletedWithViolations: <first violation>" (the status while running)',
+      description:
+        'one line, as SageMaker writes it: e.g. "CompletedWithViolations: <first violation>" (the status while running)',
       resolve: (e) => e.message ?? e.status,
     }),
-    violations: t.field({ type: [ViolationRef], resolve: (e, _args, { loaders }) => loaders.violationsOfExecution.load(e.id) }),
+    violations: t.field({
+      type: [ViolationRef],
+      resolve: (e, _args, { loaders }) => loaders.violationsOfExecution.load(e.id),
+    }),
     constraintViolations: t.field({
       type: 'JSON',
       description: 'constraint_violations.json (SageMaker Model Monitor shape)',
@@ -42,7 +46,10 @@ export const ExecutionRef = builder.objectRef<ExecutionRecord>('MonitoringExecut
     startedAt: t.field({ type: 'DateTime', resolve: (e) => e.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.finishedAt }),
     constraintViolationsUrl: t.string({ resolve: (e) => `/executions/${e.id}/constraint_violations.json` }),
-    classesChartUrl: t.string({ description: 'a PNG bar chart of the class counts', resolve: (e) => `/executions/${e.id}/classes.png` }),
+    classesChartUrl: t.string({
+      description: 'a PNG bar chart of the class counts',
+      resolve: (e) => `/executions/${e.id}/classes.png`,
+    }),
   }),
 });
 
@@ -56,8 +63,16 @@ builder.queryFields((t) => ({
   monitoringExecutions: t.field({
     type: [ExecutionRef],
     description: "A schedule's executions, newest first, optionally of one status (first: 1–500, default 20)",
-    errors: { types: [NotFoundError, ValidationError], result: { name: 'MonitoringExecutionList' }, dataField: { name: 'executions' } },
-    args: { schedule: t.arg.string({ required: true }), status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
+    errors: {
+      types: [NotFoundError, ValidationError],
+      result: { name: 'MonitoringExecutionList' },
+      dataField: { name: 'executions' },
+    },
+    args: {
+      schedule: t.arg.string({ required: true }),
+      status: t.arg({ type: ExecutionStatusEnum }),
+      first: t.arg.int(),
+    },
     resolve: (_root, { schedule, ...args }, { services }) => services.monitor.executions.list(schedule, args),
   }),
 }));

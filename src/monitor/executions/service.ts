@@ -7,8 +7,9 @@
  * run: lease → fail executions a stopped process left InProgress → window → InProgress row → counts
  * in SQL → checks → violations, metrics and status in one transaction → alert if violations.
  */
-import type { PubSub } from 'graphql-yoga';
+
 import { randomUUID } from 'node:crypto';
+import type { PubSub } from 'graphql-yoga';
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
@@ -109,7 +110,10 @@ export class ExecutionService {
   }
 
   /** a schedule's executions, newest first (NotFoundError for an unknown schedule; first: 1–500, default 20) */
-  async list(scheduleName: string, options: { status?: ExecutionStatus | null; first?: number | null } = {}): Promise<ExecutionRecord[]> {
+  async list(
+    scheduleName: string,
+    options: { status?: ExecutionStatus | null; first?: number | null } = {},
+  ): Promise<ExecutionRecord[]> {
     const take = pageSize(options.first, 'first', 20);
     const schedule = await this.deps.schedules.getByName(scheduleName);
     if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
@@ -148,10 +152,14 @@ export class ExecutionService {
     // a clock behind the previous run's (another replica's) still moves the window forward
     const windowEnd = previousEnd && previousEnd >= startedAt ? new Date(previousEnd.getTime() + 1) : startedAt;
     const first = previousEnd ?? (await this.deps.windows.firstCaptureTime(schedule.endpointId)) ?? windowEnd;
+    // biome-ignore lint/complexity/useMathMinMax: these are Dates; Math.min would turn them into numbers
     const windowStart = first > windowEnd ? windowEnd : first;
 
     const execution = await executions.start({ scheduleId: schedule.id, trigger, windowStart, windowEnd, startedAt });
-    if (!execution) throw new ConflictError(`Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`);
+    if (!execution)
+      throw new ConflictError(
+        `Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`,
+      );
     try {
       await this.deps.flush?.();
       const counts = await this.deps.windows.count({
@@ -180,7 +188,9 @@ export class ExecutionService {
         {
           status,
           recordCount: counts.recordCount,
-          classCounts: Object.fromEntries([...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n])),
+          classCounts: Object.fromEntries(
+            [...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n]),
+          ),
           message,
           violations: outcome.violations,
           metrics: outcome.metrics,

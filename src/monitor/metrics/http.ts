@@ -11,7 +11,10 @@ export function metricsRoutes(metrics: Pick<MetricService, 'prometheus'>): Route
         const text = await metrics.prometheus();
         return new Response(text, {
           status: 200,
-          headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) },
+          headers: {
+            'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+            'content-length': String(Buffer.byteLength(text)),
+          },
         });
       },
     },

@@ -4,7 +4,13 @@
 export class Exposition {
   readonly #families = new Map<string, { help: string; type: string; samples: string[] }>();
 
-  add(name: string, help: string, labels: Record<string, string>, value: number, type: 'gauge' | 'counter' = 'gauge'): void {
+  add(
+    name: string,
+    help: string,
+    labels: Record<string, string>,
+    value: number,
+    type: 'gauge' | 'counter' = 'gauge',
+  ): void {
     let family = this.#families.get(name);
     if (!family) this.#families.set(name, (family = { help, type, samples: [] }));
     const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
@@ -14,7 +20,11 @@ export class Exposition {
   text(): string {
     const lines: string[] = [];
     for (const [name, f] of this.#families) {
-      lines.push(`# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${f.type}`, ...f.samples);
+      lines.push(
+        `# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
+        `# TYPE ${name} ${f.type}`,
+        ...f.samples,
+      );
     }
     return `${lines.join('\n')}\n`;
   }

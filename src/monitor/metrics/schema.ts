@@ -7,7 +7,11 @@ export const MetricRef = builder.objectRef<MetricPoint>('MonitoringMetric').impl
   fields: (t) => ({
     name: t.exposeString('name'),
     value: t.exposeFloat('value'),
-    timestamp: t.field({ type: 'DateTime', description: "the end of the execution's window", resolve: (m) => m.timestamp }),
+    timestamp: t.field({
+      type: 'DateTime',
+      description: "the end of the execution's window",
+      resolve: (m) => m.timestamp,
+    }),
     executionId: t.exposeID('executionId'),
   }),
 });
@@ -28,7 +32,7 @@ const MetricSeriesRef = builder.objectRef<MetricSeries>('MonitoringMetricSeries'
 builder.queryFields((t) => ({
   metrics: t.field({
     type: MetricSeriesRef,
-    description: "One metric of a schedule over [from, to), for charts (e.g. class_count_14, max_class_share)",
+    description: 'One metric of a schedule over [from, to), for charts (e.g. class_count_14, max_class_share)',
     errors: { types: [NotFoundError] },
     args: {
       schedule: t.arg.string({ required: true }),

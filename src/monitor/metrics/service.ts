@@ -26,7 +26,11 @@ export class MetricService {
   constructor(private readonly deps: MetricsDeps) {}
 
   /** One metric of a schedule over [from, to), oldest first (at most 10,000 points: the newest). */
-  async series(scheduleName: string, name: string, range: { from?: Date | null; to?: Date | null } = {}): Promise<MetricPoint[]> {
+  async series(
+    scheduleName: string,
+    name: string,
+    range: { from?: Date | null; to?: Date | null } = {},
+  ): Promise<MetricPoint[]> {
     const points = await this.deps.metrics.series(scheduleName, name, range, MAX_POINTS);
     if (!points) throw new NotFoundError('MonitoringSchedule', scheduleName);
     return points;
@@ -38,14 +42,29 @@ export class MetricService {
     for (const { schedule, endpoint, latest } of await this.deps.metrics.latestBySchedule()) {
       if (!latest) continue;
       const base = { schedule, endpoint: endpoint.name };
-      out.add('vigil_monitor_last_execution_window_end_seconds', 'End of the latest completed execution window (Unix time)', base, latest.windowEnd.getTime() / 1000);
+      out.add(
+        'vigil_monitor_last_execution_window_end_seconds',
+        'End of the latest completed execution window (Unix time)',
+        base,
+        latest.windowEnd.getTime() / 1000,
+      );
       for (const m of latest.metrics) {
         const cls = /^class_count_(\d+)$/.exec(m.name);
         if (cls) {
           const classId = Number(cls[1]);
-          out.add('vigil_monitor_class_count', 'Predictions of a class in the latest window', { ...base, class: String(classId), label: this.deps.models.label(endpoint.model, classId) }, m.value);
+          out.add(
+            'vigil_monitor_class_count',
+            'Predictions of a class in the latest window',
+            { ...base, class: String(classId), label: this.deps.models.label(endpoint.model, classId) },
+            m.value,
+          );
         } else {
-          out.add(`vigil_monitor_${m.name.replace(/[^a-zA-Z0-9_]/g, '_')}`, `Model Monitor metric ${m.name} of the latest window`, base, m.value);
+          out.add(
+            `vigil_monitor_${m.name.replace(/[^a-zA-Z0-9_]/g, '_')}`,
+            `Model Monitor metric ${m.name} of the latest window`,
+            base,
+            m.value,
+          );
         }
       }
     }
@@ -53,8 +72,19 @@ export class MetricService {
     const cpu = process.cpuUsage();
     out.add('process_resident_memory_bytes', 'Resident memory size in bytes', {}, memory.rss);
     out.add('nodejs_heap_used_bytes', 'V8 heap used in bytes', {}, memory.heapUsed);
-    out.add('process_cpu_seconds_total', 'User and system CPU time spent in seconds', {}, (cpu.user + cpu.system) / 1e6, 'counter');
-    out.add('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds', {}, Math.round(PROCESS_START));
+    out.add(
+      'process_cpu_seconds_total',
+      'User and system CPU time spent in seconds',
+      {},
+      (cpu.user + cpu.system) / 1e6,
+      'counter',
+    );
+    out.add(
+      'process_start_time_seconds',
+      'Start time of the process since the Unix epoch in seconds',
+      {},
+      Math.round(PROCESS_START),
+    );
     return out.text();
   }
 }

@@ -13,8 +13,16 @@ export class MetricStore {
   constructor(private readonly prisma: Db) {}
 
   /** One metric of a schedule over [from, to), oldest first (the newest `limit` points); null for an unknown schedule. */
-  async series(scheduleName: string, name: string, range: { from?: Date | null; to?: Date | null }, limit: number): Promise<MetricPoint[] | null> {
-    const schedule = await this.prisma.monitoringSchedule.findUnique({ where: { name: scheduleName }, select: { id: true } });
+  async series(
+    scheduleName: string,
+    name: string,
+    range: { from?: Date | null; to?: Date | null },
+    limit: number,
+  ): Promise<MetricPoint[] | null> {
+    const schedule = await this.prisma.monitoringSchedule.findUnique({
+      where: { name: scheduleName },
+      select: { id: true },
+    });
     if (!schedule) return null;
     const rows = await this.prisma.metric.findMany({
       where: {
@@ -25,7 +33,9 @@ export class MetricStore {
       orderBy: { timestamp: 'desc' },
       take: limit,
     });
-    return rows.reverse().map((r) => ({ name: r.name, value: r.value, timestamp: r.timestamp, executionId: r.executionId }));
+    return rows
+      .reverse()
+      .map((r) => ({ name: r.name, value: r.value, timestamp: r.timestamp, executionId: r.executionId }));
   }
 
   /** every schedule, by name, with its latest completed execution's metrics (by name), in one query */

@@ -23,7 +23,8 @@ const CronRef = builder.objectRef<{ expression: string }>('CronExpression').impl
       args: { count: t.arg.int({ defaultValue: 5 }) },
       resolve: (c, { count }) => {
         const n = count ?? 5;
-        if (!Number.isInteger(n) || n < 1 || n > 100) throw new ValidationError('count', `count must be from 1 to 100, got ${n}`);
+        if (!Number.isInteger(n) || n < 1 || n > 100)
+          throw new ValidationError('count', `count must be from 1 to 100, got ${n}`);
         return nextRuns(parseCron(c.expression), new Date(), n);
       },
     }),
@@ -46,7 +47,11 @@ export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule
     executions: t.field({
       type: [ExecutionRef],
       description: 'newest first (first: 1–500, default 20)',
-      errors: { types: [ValidationError], result: { name: 'MonitoringScheduleExecutionList' }, dataField: { name: 'executions' } },
+      errors: {
+        types: [ValidationError],
+        result: { name: 'MonitoringScheduleExecutionList' },
+        dataField: { name: 'executions' },
+      },
       args: { status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
       resolve: (s, args, { services }) => services.monitor.executions.list(s.name, args),
     }),

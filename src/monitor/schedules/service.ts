@@ -10,7 +10,7 @@ import type { BaselineRecord } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
 import type { ChecksInput } from '../checks/types.ts';
 import { validateResourceName } from '../resource-name.ts';
-import { cronExpression, nextRun, parseCron, type CronKind } from './cron.ts';
+import { type CronKind, cronExpression, nextRun, parseCron } from './cron.ts';
 import type { ScheduleStore } from './store.ts';
 import type { ScheduleRecord } from './types.ts';
 
@@ -94,7 +94,8 @@ export class ScheduleService {
 
   async delete(name: string): Promise<ScheduleRecord> {
     const current = await this.deps.schedules.getByName(name);
-    if (!current || !(await this.deps.schedules.delete(current.id))) throw new NotFoundError('MonitoringSchedule', name);
+    if (!current || !(await this.deps.schedules.delete(current.id)))
+      throw new NotFoundError('MonitoringSchedule', name);
     return current;
   }
 
@@ -119,8 +120,13 @@ export class ScheduleService {
 }
 
 /** the cron from an expression or a helper (exactly one; neither is fine for an update) */
-function resolveCron(cron: string | null | undefined, helper: CronHelperInput | null | undefined, required: boolean): string | null {
-  if (cron !== null && cron !== undefined && helper) throw new ValidationError('cron', 'give cron or cronHelper, not both');
+function resolveCron(
+  cron: string | null | undefined,
+  helper: CronHelperInput | null | undefined,
+  required: boolean,
+): string | null {
+  if (cron !== null && cron !== undefined && helper)
+    throw new ValidationError('cron', 'give cron or cronHelper, not both');
   if (helper) {
     const expression = cronExpression(helper.kind, helper, 'cronHelper.');
     parseCron(expression, 'cronHelper');

@@ -3,12 +3,11 @@
  * one manual run) can win until it is released or expires, so that every execution of a schedule —
  * and so every window — is computed by one process at a time.
  */
-import { isUniqueViolation, Prisma, type Db, type ScheduleRow } from '../../db/prisma.ts';
+import { type Db, isUniqueViolation, Prisma, type ScheduleRow } from '../../db/prisma.ts';
 import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
 import { parseStoredChecks } from '../checks/config.ts';
 import type { ChecksConfig } from '../checks/types.ts';
 import type { ScheduleRecord } from './types.ts';
-
 
 export function toSchedule(row: WithEndpoint<ScheduleRow>): ScheduleRecord {
   return {
@@ -41,7 +40,10 @@ export class ScheduleStore {
   /** null when a schedule of that name exists */
   async insert(s: ScheduleFields & { id: string; name: string; endpointId: string }): Promise<ScheduleRecord | null> {
     try {
-      const row = await this.prisma.monitoringSchedule.create({ data: { ...s, checks: JSON.stringify(s.checks) }, include: ENDPOINT_NAME_AND_MODEL });
+      const row = await this.prisma.monitoringSchedule.create({
+        data: { ...s, checks: JSON.stringify(s.checks) },
+        include: ENDPOINT_NAME_AND_MODEL,
+      });
       return toSchedule(row);
     } catch (error) {
       if (isUniqueViolation(error)) return null;
@@ -50,7 +52,10 @@ export class ScheduleStore {
   }
 
   async update(id: string, s: ScheduleFields): Promise<ScheduleRecord | null> {
-    const result = await this.prisma.monitoringSchedule.updateMany({ where: { id }, data: { ...s, checks: JSON.stringify(s.checks) } });
+    const result = await this.prisma.monitoringSchedule.updateMany({
+      where: { id },
+      data: { ...s, checks: JSON.stringify(s.checks) },
+    });
     return result.count ? this.get(id) : null;
   }
 

@@ -10,7 +10,10 @@ export interface ClassCount {
 }
 
 /** every class of the model (`labels`: ModelCatalog.labels) and any other class counted, in class order */
-export function classCountList(counts: Record<string, number> | null, labels: readonly string[] | undefined): ClassCount[] {
+export function classCountList(
+  counts: Record<string, number> | null,
+  labels: readonly string[] | undefined,
+): ClassCount[] {
   const byClass = counts ?? {};
   const highest = Math.max(-1, ...Object.keys(byClass).map(Number));
   const classes = Math.max(labels?.length ?? 0, highest + 1);

@@ -30,7 +30,14 @@ export function emptyCounts(): WindowCounts {
     classCounts: new Map(),
     missingCount: 0,
     lowConfidenceCount: 0,
-    confidence: { count: 0, sum: 0, sumSquares: 0, min: null, max: null, histogram: new Array<number>(HISTOGRAM_BUCKETS).fill(0) },
+    confidence: {
+      count: 0,
+      sum: 0,
+      sumSquares: 0,
+      min: null,
+      max: null,
+      histogram: new Array<number>(HISTOGRAM_BUCKETS).fill(0),
+    },
   };
 }
 

@@ -82,7 +82,11 @@ export interface ChiSquaredResult {
  * `categories` classes. The baseline is smoothed (add ½ to every class) so that a class the
  * baseline never saw has a small expected count instead of zero, which would make χ² infinite.
  */
-export function chiSquaredTest(observed: ReadonlyMap<number, number>, baseline: ReadonlyMap<number, number>, categories: number): ChiSquaredResult {
+export function chiSquaredTest(
+  observed: ReadonlyMap<number, number>,
+  baseline: ReadonlyMap<number, number>,
+  categories: number,
+): ChiSquaredResult {
   const n = sum(observed.values());
   const smoothing = 0.5;
   const baseTotal = sum(baseline.values()) + smoothing * categories;

@@ -19,7 +19,7 @@
  * confidence). Identifiers are double-quoted, which both accept and PostgreSQL needs.
  */
 import { randomBytes } from 'node:crypto';
-import { Prisma, type Db } from '../../db/prisma.ts';
+import { type Db, Prisma } from '../../db/prisma.ts';
 import { emptyCounts, HISTOGRAM_BUCKETS, type WindowCounts } from './counts.ts';
 
 const SLICE_ROWS = 100_000;
@@ -57,14 +57,22 @@ export async function countWindow(
 ): Promise<WindowCounts> {
   const counts = emptyCounts();
   if (query.to.getTime() <= query.from.getTime()) return counts;
-  const rows = strategy === 'upsert' ? await upsertCounts(prisma, provider, query) : await groupCounts(prisma, provider, query);
+  const rows =
+    strategy === 'upsert' ? await upsertCounts(prisma, provider, query) : await groupCounts(prisma, provider, query);
   addRows(counts, rows);
   const c = counts.confidence;
   if (query.moments) {
-    const [m] = await prisma.$queryRaw<[{ sum: number | null; sumSquares: number | null; min: number | null; max: number | null }]>`
+    const [m] = await prisma.$queryRaw<
+      [{ sum: number | null; sumSquares: number | null; min: number | null; max: number | null }]
+    >`
       SELECT SUM("confidence") AS "sum", SUM("confidence" * "confidence") AS "sumSquares", MIN("confidence") AS "min", MAX("confidence") AS "max"
       FROM "Capture" WHERE ${windowPredicate(query)}`;
-    [c.sum, c.sumSquares, c.min, c.max] = [Number(m.sum ?? 0), Number(m.sumSquares ?? 0), m.min === null ? null : Number(m.min), m.max === null ? null : Number(m.max)];
+    [c.sum, c.sumSquares, c.min, c.max] = [
+      Number(m.sum ?? 0),
+      Number(m.sumSquares ?? 0),
+      m.min === null ? null : Number(m.min),
+      m.max === null ? null : Number(m.max),
+    ];
   } else {
     // from bucket midpoints, and the edges of the outermost non-empty buckets
     c.histogram.forEach((n, b) => {
@@ -104,7 +112,9 @@ function groupCounts(prisma: Db, provider: Provider, q: WindowQuery): Promise<Ke
 /** SQLite: one connection, so the temporary table is this call's alone (and uniquely named anyway) */
 async function upsertCounts(prisma: Db, provider: Provider, q: WindowQuery): Promise<KeyRow[]> {
   const table = Prisma.raw(`temp."monitor_counts_${randomBytes(6).toString('hex')}"`);
-  const [{ rows }] = await prisma.$queryRaw<[{ rows: bigint | number }]>`SELECT COUNT(*) AS "rows" FROM "Capture" WHERE ${windowPredicate(q)}`;
+  const [{ rows }] = await prisma.$queryRaw<
+    [{ rows: bigint | number }]
+  >`SELECT COUNT(*) AS "rows" FROM "Capture" WHERE ${windowPredicate(q)}`;
   const start = q.from.getTime();
   const span = q.to.getTime() - start;
   const slices = Math.max(1, Math.min(Math.ceil(Number(rows) / SLICE_ROWS), span));
@@ -145,7 +155,10 @@ function addRows(counts: WindowCounts, rows: KeyRow[]): void {
 
 /** A window's counts and an endpoint's first capture, for the services (which hold no database client). */
 export class WindowStore {
-  constructor(private readonly prisma: Db, private readonly provider: Provider) {}
+  constructor(
+    private readonly prisma: Db,
+    private readonly provider: Provider,
+  ) {}
 
   count(query: WindowQuery): Promise<WindowCounts> {
     return countWindow(this.prisma, this.provider, query);
