@@ -19,7 +19,7 @@ import { type Database, openDatabase } from '../db/client.ts';
 import { parseDatabaseUrl } from '../db/url.ts';
 import { endpointLookup } from '../endpoints/service.ts';
 import { EndpointStore } from '../endpoints/store.ts';
-import { ValidationError, VigilError } from '../errors.ts';
+import { messageOf, ValidationError, VigilError } from '../errors.ts';
 
 export const CAPTURE_EXPORT_USAGE = 'usage: vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE]';
 const PROGRESS_EVERY = 10_000;
@@ -81,7 +81,7 @@ export async function captureExportCommand(
       allowPositionals: false,
     }).values;
   } catch (error) {
-    say(`${(error as Error).message}\n${CAPTURE_EXPORT_USAGE}\n(vigil capture export --help for more)`);
+    say(`${messageOf(error)}\n${CAPTURE_EXPORT_USAGE}\n(vigil capture export --help for more)`);
     return 2;
   }
   if (options.help) {
@@ -98,7 +98,7 @@ export async function captureExportCommand(
     from = parseIsoDate(options.from, '--from');
     to = parseIsoDate(options.to, '--to');
   } catch (error) {
-    say((error as Error).message);
+    say(messageOf(error));
     return 2;
   }
 
@@ -110,7 +110,7 @@ export async function captureExportCommand(
     if (target.provider === 'sqlite' && !fs.existsSync(target.file)) throw new Error(`no database at ${target.file}`);
     database = openDatabase(url);
   } catch (error) {
-    say(`cannot open DATABASE_URL=${url}: ${(error as Error).message}`);
+    say(`cannot open DATABASE_URL=${url}: ${messageOf(error)}`);
     return 1;
   }
   let file: fs.WriteStream | undefined;

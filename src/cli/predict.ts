@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { messageOf } from '../errors.ts';
 import { classifyFiles, collectImageFiles, fileErrorMessage, IMAGE_EXTENSIONS } from '../inference/classify-files.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import { topK } from '../inference/scores.ts';
@@ -168,7 +169,7 @@ export async function predictCommand(
     batch = positiveInteger(values.batch, '--batch', 32, 4096);
     top = values.top === undefined ? undefined : positiveInteger(values.top, '--top', 1, 1000);
   } catch (error) {
-    say(`${(error as Error).message}\n${PREDICT_USAGE}\n(vigil predict --help for more)`);
+    say(`${messageOf(error)}\n${PREDICT_USAGE}\n(vigil predict --help for more)`);
     return 2;
   }
   if (values['files-from'] !== undefined) {
@@ -226,7 +227,7 @@ export async function predictCommand(
   try {
     runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
   } catch (error) {
-    say(`cannot load model '${modelName}': ${(error as Error).message}`);
+    say(`cannot load model '${modelName}': ${messageOf(error)}`);
     return 1;
   }
 
@@ -249,7 +250,7 @@ export async function predictCommand(
     });
     return failed ? 1 : 0;
   } catch (error) {
-    say(`prediction failed: ${(error as Error).message}`);
+    say(`prediction failed: ${messageOf(error)}`);
     return 1;
   } finally {
     await runtime.release();

@@ -4,7 +4,7 @@
  * method and rendering options (LRUs in memory; steps never change once written).
  */
 import type { CaptureStore } from '../capture/store.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { messageOf, NotFoundError, ValidationError } from '../errors.ts';
 import { type BackgroundOptions, type BackgroundSaliency, backgroundSaliency } from '../explain/background.ts';
 import { COLORMAPS } from '../explain/colormap.ts';
 import {
@@ -215,7 +215,7 @@ export class SaliencyService {
     } catch (error) {
       throw new ValidationError(
         'step',
-        `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${(error as Error).message}`,
+        `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${messageOf(error)}`,
       );
     }
     const range = mapRange(map.values);

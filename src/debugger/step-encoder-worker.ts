@@ -1,5 +1,6 @@
 /** The StepEncoder's worker thread: encodeTensor over each tensor of each step (step-encoder.ts). */
 import { parentPort } from 'node:worker_threads';
+import { messageOf } from '../errors.ts';
 import { encodeTensor } from './encoding.ts';
 import type { EncodeReply, EncodeRequest, TensorRef } from './step-encoder.ts';
 
@@ -24,7 +25,7 @@ parentPort!.on('message', (request: EncodeRequest) => {
       transfer.push(step.bytes.buffer as ArrayBuffer);
       return step;
     } catch (error) {
-      return { error: (error as Error).message };
+      return { error: messageOf(error) };
     }
   });
   const reply: EncodeReply = { id: request.id, steps };

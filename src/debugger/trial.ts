@@ -5,7 +5,7 @@
  */
 import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { compileRegex } from '../endpoints/validation.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { messageOf, NotFoundError, ValidationError } from '../errors.ts';
 import { COLLECTION_NAMES, COLLECTIONS, isCollectionName } from './collections.ts';
 import { type ReductionKind, reduce } from './reductions.ts';
 import type { DecodedTensor, ModeKey, StepRecord, TensorRecord, TensorStore } from './store.ts';
@@ -185,6 +185,6 @@ export function anchored(pattern: string, field = 'regex'): RegExp {
   try {
     return new RegExp(`^(?:${pattern})`);
   } catch (error) {
-    throw new ValidationError(field, `Invalid regex '${pattern}': ${(error as Error).message}`);
+    throw new ValidationError(field, `Invalid regex '${pattern}': ${messageOf(error)}`);
   }
 }

@@ -1,7 +1,7 @@
 /** Rules for endpoint names and configurations; each failure names the field it is about. */
 
 import { COLLECTION_NAMES, isCollectionName } from '../debugger/collections.ts';
-import { ValidationError } from '../errors.ts';
+import { messageOf, ValidationError } from '../errors.ts';
 import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig } from './types.ts';
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -36,7 +36,7 @@ export function compileRegex(pattern: string, field: string): RegExp {
   try {
     return new RegExp(pattern);
   } catch (error) {
-    throw new ValidationError(field, `Invalid regex '${pattern}': ${(error as Error).message}`);
+    throw new ValidationError(field, `Invalid regex '${pattern}': ${messageOf(error)}`);
   }
 }
 

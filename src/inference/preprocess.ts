@@ -4,7 +4,7 @@
  * scale to [0,1] → normalise with the manifest's mean/std → CHW float32.
  */
 import sharp from 'sharp';
-import { InvalidImageError } from '../errors.ts';
+import { InvalidImageError, messageOf } from '../errors.ts';
 import { decodeNpy } from './decode/npy.ts';
 import { decodePpm, ImageFormatError, isPpm, type RawImage, readPpmHeader } from './decode/ppm.ts';
 import { pilResizeBilinear } from './pil-resize.ts';
@@ -94,7 +94,7 @@ export async function prepareImage(
   } catch (error) {
     if (error instanceof InvalidImageError) throw error;
     if (error instanceof ImageFormatError) throw new InvalidImageError(error.message);
-    throw new InvalidImageError(`Cannot decode the ${contentType} image: ${(error as Error).message}`);
+    throw new InvalidImageError(`Cannot decode the ${contentType} image: ${messageOf(error)}`);
   }
 }
 
@@ -113,7 +113,7 @@ async function decodeWithSharp(
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    if (/pixel limit/i.test((error as Error).message)) {
+    if (/pixel limit/i.test(messageOf(error))) {
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
       if (meta.width && meta.height) checkPixels(meta.width, meta.height, limits);
     }

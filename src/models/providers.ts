@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { InferenceDevice } from '../config.ts';
+import { messageOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export type Provider = 'cuda' | 'webgpu' | 'cpu';
@@ -67,7 +68,7 @@ export async function openWithProvider<T>(
       const value = await open(provider);
       return { value, provider, skipped };
     } catch (error) {
-      const message = (error as Error).message.split('\n')[0]!.slice(0, 300);
+      const message = messageOf(error).split('\n')[0]!.slice(0, 300);
       if (device !== 'auto')
         throw new Error(`INFERENCE_DEVICE=${device}: cannot open the model on ${provider}: ${message}`);
       skipped.push({ provider, reason: message });

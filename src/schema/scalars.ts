@@ -34,11 +34,22 @@ builder.scalarType('File', {
   serialize: () => {
     throw new GraphQLError('File is an input-only scalar');
   },
-  // Yoga hands over its own File implementation (a ponyfill), so check the shape, not the class
   parseValue: (value) => {
-    if (typeof (value as File | null)?.arrayBuffer !== 'function') {
+    if (!isUpload(value)) {
       throw new TypeError('a File is sent as a multipart upload (graphql-multipart-request-spec)');
     }
-    return value as File;
+    return value;
   },
 });
+
+/** a multipart upload: Yoga hands over its own File implementation (a ponyfill), so check the shape, not the class */
+export function isUpload(value: unknown): value is File {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'arrayBuffer' in value &&
+    typeof value.arrayBuffer === 'function' &&
+    'size' in value &&
+    typeof value.size === 'number'
+  );
+}

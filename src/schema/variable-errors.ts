@@ -6,6 +6,7 @@
  */
 import { type DocumentNode, type ExecutionResult, GraphQLError, Kind, print } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { isUpload } from './scalars.ts';
 
 const PREFIX = 'Variable "$';
 
@@ -45,7 +46,7 @@ function isResult(result: unknown): result is ExecutionResult {
 /** whether a File sits anywhere in a JSON-like value, looking at most `depth` levels down */
 function containsFile(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (typeof (value as File).arrayBuffer === 'function' && typeof (value as File).size === 'number') return true;
+  if (isUpload(value)) return true;
   if (depth === 0) return false;
   return Object.values(value).some((v) => containsFile(v, depth - 1));
 }

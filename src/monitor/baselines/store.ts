@@ -1,16 +1,25 @@
 /** Prisma access for baselines: rows ↔ records, statistics.json and constraints.json stored as text. */
 import { type BaselineRow, type Db, isUniqueViolation } from '../../db/prisma.ts';
 import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
-import type { BaselineRecord, BaselineSource, Constraints, Statistics } from './types.ts';
+import { isOneOf } from '../../guards.ts';
+import {
+  BASELINE_SOURCES,
+  type BaselineRecord,
+  type BaselineSource,
+  type Constraints,
+  type Statistics,
+} from './types.ts';
 
 export function toBaseline(row: WithEndpoint<BaselineRow>): BaselineRecord {
+  const { source } = row;
+  if (!isOneOf(BASELINE_SOURCES, source)) throw new Error(`baseline ${row.id} has an unknown source '${source}'`);
   return {
     id: row.id,
     endpointId: row.endpointId,
     endpointName: row.endpoint.name,
     model: row.endpoint.model,
     name: row.name,
-    source: row.source as BaselineSource,
+    source,
     itemCount: row.itemCount,
     statistics: JSON.parse(row.statistics) as Statistics,
     constraints: JSON.parse(row.constraints) as Constraints,

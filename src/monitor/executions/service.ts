@@ -10,7 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
-import { ConflictError, NotFoundError } from '../../errors.ts';
+import { ConflictError, messageOf, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
 import { pageSize } from '../../paging.ts';
@@ -209,7 +209,7 @@ export class ExecutionService {
       return finished;
     } catch (error) {
       logger.error('monitoring execution failed', { schedule: schedule.name, error });
-      const failed = await executions.fail(execution.id, `Failed: ${(error as Error).message}`, this.#clock());
+      const failed = await executions.fail(execution.id, `Failed: ${messageOf(error)}`, this.#clock());
       return failed ?? execution;
     }
   }
