@@ -3,37 +3,38 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
-import type { Config } from './config.ts';
-import { openDatabase, type Database } from './db/client.ts';
-import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
-import { migrateDeploy } from './db/migrate/index.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
+import type { Config } from './config.ts';
+import { createContext, type Services } from './context.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { migrateDeploy } from './db/migrate/index.ts';
+import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { DebugHook } from './debugger/hook.ts';
+import { saliencyRoutes } from './debugger/http.ts';
 import { IncludeRegexResolver } from './debugger/include-regex.ts';
 import { RegexGuard } from './debugger/regex-guard.ts';
-import { StepEncoder } from './debugger/step-encoder.ts';
-import { saliencyRoutes } from './debugger/http.ts';
 import { SaliencyService } from './debugger/saliency.ts';
+import { StepEncoder } from './debugger/step-encoder.ts';
 import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
+import { EndpointStore } from './endpoints/store.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
-import { ModelRegistry } from './models/registry.ts';
-import { EndpointStore } from './endpoints/store.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ModelCatalog } from './models/catalog.ts';
-import { createMonitor } from './monitor/index.ts';
+import { ModelRegistry } from './models/registry.ts';
 import { monitorRoutes } from './monitor/http.ts';
+import { createMonitor } from './monitor/index.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
-import { createContext, type Services } from './context.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 export interface App {
   config: Config;
@@ -50,9 +51,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
   const database = openDatabase(config.databaseUrl, { onQuery: config.onQuery });
-  const checkpointer = database.target.provider === 'sqlite'
-    ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
-    : undefined;
+  const checkpointer =
+    database.target.provider === 'sqlite'
+      ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
+      : undefined;
 
   const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
   const models = new ModelCatalog(config.modelDir);
@@ -102,7 +104,12 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 
   const tensorStore = new TensorStore(database.prisma);
   const trials = new TrialService({ store: tensorStore, endpoints, regexes });
-  const saliency = new SaliencyService({ store: tensorStore, captures: captureStore, models, maxInputPixels: config.maxImagePixels });
+  const saliency = new SaliencyService({
+    store: tensorStore,
+    captures: captureStore,
+    models,
+    maxInputPixels: config.maxImagePixels,
+  });
 
   const monitor = createMonitor({
     prisma: database.prisma,
@@ -146,12 +153,21 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
       // migrateDeploy above applied every migration or the app did not start; the migrations folder is
       // fixed for the process's life, so this stays true without asking the schema engine again.
-      { name: 'migrations', check: () => ({ ok: true, detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start' }) },
+      {
+        name: 'migrations',
+        check: () => ({
+          ok: true,
+          detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
+        }),
+      },
       {
         name: 'models',
         check: async () => {
           const loaded = await runtimes.loaded();
-          return { ok: loaded.length > 0, detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded' };
+          return {
+            ok: loaded.length > 0,
+            detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded',
+          };
         },
       },
     ],

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isOneOf } from './guards.ts';
 
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -80,10 +81,8 @@ function integer(env: Env, key: string, fallback: number, min: number, max: numb
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
-  }
-  return raw as T;
+  if (!isOneOf(allowed, raw)) throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
+  return raw;
 }
 
 /**
@@ -94,14 +93,21 @@ function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], f
 function corsOrigins(env: Env): string[] {
   const raw = env.CORS_ORIGINS?.trim();
   if (!raw) return [];
-  return raw.split(',').map((item) => item.trim()).filter(Boolean).map((origin) => {
-    if (origin === '*' || origin.includes('*')) throw new ConfigError(`CORS_ORIGINS=${raw}: list each origin exactly (no wildcard)`);
-    const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
-      throw new ConfigError(`CORS_ORIGINS: '${origin}' is not an origin: expected scheme://host[:port], e.g. https://dashboard.example.com`);
-    }
-    return origin;
-  });
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      if (origin === '*' || origin.includes('*'))
+        throw new ConfigError(`CORS_ORIGINS=${raw}: list each origin exactly (no wildcard)`);
+      const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
+      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+        throw new ConfigError(
+          `CORS_ORIGINS: '${origin}' is not an origin: expected scheme://host[:port], e.g. https://dashboard.example.com`,
+        );
+      }
+      return origin;
+    });
 }
 
 function databaseUrl(env: Env): string {
@@ -122,7 +128,9 @@ function redisUrl(env: Env): string | undefined {
 /** BASELINE_ROOTS: `:`-separated directories; by default the model folder and ./data/baselines */
 function baselineRoots(env: Env): string[] {
   const raw = env.BASELINE_ROOTS?.trim();
-  const roots = raw ? raw.split(':').filter(Boolean) : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
+  const roots = raw
+    ? raw.split(':').filter(Boolean)
+    : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
   return roots.map((root) => path.resolve(root));
 }
 

@@ -12,8 +12,11 @@ import type { EndpointService } from './endpoints/service.ts';
 import type { InferenceService } from './inference/service.ts';
 import type { ModelCatalog } from './models/catalog.ts';
 import type { ModelRegistry } from './models/registry.ts';
+import type { BaselineRecord } from './monitor/baselines/types.ts';
+import type { Violation } from './monitor/checks/types.ts';
+import type { ExecutionRecord } from './monitor/executions/types.ts';
 import type { Monitor } from './monitor/index.ts';
-import type { BaselineRecord, ExecutionRecord, MetricPoint, Violation } from './monitor/types.ts';
+import type { MetricPoint } from './monitor/metrics/types.ts';
 import type { EventMap } from './pubsub/events.ts';
 
 export interface ServerInfo {

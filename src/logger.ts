@@ -36,7 +36,12 @@ function errorReplacer(_key: string, value: unknown): unknown {
  * Logs an unexpected failure whole under a new error id and returns the id, for the client's answer:
  * the client sees the id and a message written for it, the log keeps the exception.
  */
-export function logUnexpected(logger: Logger, message: string, error: unknown, context: Record<string, unknown> = {}): string {
+export function logUnexpected(
+  logger: Logger,
+  message: string,
+  error: unknown,
+  context: Record<string, unknown> = {},
+): string {
   const errorId = randomUUID();
   logger.error(message, { errorId, ...context, error });
   return errorId;

@@ -10,10 +10,11 @@
  *   }
  */
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.ts';
 import { builder } from '../schema/builder.ts';
 import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type CaptureFilter } from './queries.ts';
-import { parseOutput, type CaptureEdge, type CapturePage, type CaptureView, type ClassScore } from './service.ts';
+import type { CaptureFilter } from './queries.ts';
+import { type CaptureEdge, type CapturePage, type CaptureView, type ClassScore, parseOutput } from './service.ts';
 
 export type { ClassScore } from './service.ts';
 

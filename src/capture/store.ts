@@ -2,9 +2,9 @@
  * Prisma access for captures: keyset pages, counts and single rows, as CaptureSummaries (without the
  * request bytes) or, for the export, CaptureRecords; and the request bytes of given captures.
  */
-import type { Db } from '../db/client.ts';
-import { Prisma, type Capture as CaptureRow } from '../generated/sqlite/client.ts';
-import { afterCursor, filterWhere, keysetOrder, type CaptureFilter, type Cursor } from './queries.ts';
+import { type CaptureRow, type Db, Prisma } from '../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL } from '../endpoints/store.ts';
+import { afterCursor, type CaptureFilter, type Cursor, filterWhere, keysetOrder } from './queries.ts';
 import type { CaptureRecord, CaptureSummary } from './types.ts';
 
 export function toRecord(row: CaptureRow): CaptureRecord {
@@ -61,7 +61,11 @@ export class CaptureStore {
       where: { id: { in: [...ids] }, inputData: { not: null } },
       select: { id: true, inputData: true, inputContentType: true },
     });
-    return new Map(rows.flatMap((r) => (r.inputData ? [[r.id, { data: r.inputData, contentType: r.inputContentType }] as const] : [])));
+    return new Map(
+      rows.flatMap((r) =>
+        r.inputData ? [[r.id, { data: r.inputData, contentType: r.inputContentType }] as const] : [],
+      ),
+    );
   }
 
   /** the size of the request bytes, by capture id, without reading them */
@@ -81,24 +85,26 @@ export class CaptureStore {
     const row = await this.prisma.capture.findUnique({
       where: { id },
       omit: WITHOUT_INPUT,
-      include: { endpoint: { select: { name: true, model: true } } },
+      include: ENDPOINT_NAME_AND_MODEL,
     });
     return row && { record: toSummary(row), endpoint: row.endpoint };
   }
 
   /** several captures by id with their endpoints' names and models, in one query (for DataLoaders) */
-  async findMany(ids: readonly string[]): Promise<Map<string, { record: CaptureSummary; endpoint: { name: string; model: string } }>> {
+  async findMany(
+    ids: readonly string[],
+  ): Promise<Map<string, { record: CaptureSummary; endpoint: { name: string; model: string } }>> {
     const rows = await this.prisma.capture.findMany({
       where: { id: { in: [...ids] } },
       omit: WITHOUT_INPUT,
-      include: { endpoint: { select: { name: true, model: true } } },
+      include: ENDPOINT_NAME_AND_MODEL,
     });
     return new Map(rows.map((row) => [row.id, { record: toSummary(row), endpoint: row.endpoint }]));
   }
 
   /** the name and model of a capture's endpoint; null for an unknown capture */
   async endpointOf(id: string): Promise<{ name: string; model: string } | null> {
-    const row = await this.prisma.capture.findUnique({ where: { id }, select: { endpoint: { select: { name: true, model: true } } } });
+    const row = await this.prisma.capture.findUnique({ where: { id }, select: ENDPOINT_NAME_AND_MODEL });
     return row?.endpoint ?? null;
   }
 
@@ -110,6 +116,8 @@ export class CaptureStore {
 
 function pageArgs(query: PageQuery) {
   const base = filterWhere(query.endpointId, query.filter);
-  const where: Prisma.CaptureWhereInput = query.after ? { AND: [base, afterCursor(query.after, query.direction)] } : base;
+  const where: Prisma.CaptureWhereInput = query.after
+    ? { AND: [base, afterCursor(query.after, query.direction)] }
+    : base;
   return { where, orderBy: keysetOrder(query.direction), take: query.take };
 }

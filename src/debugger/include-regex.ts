@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { LruCache } from './lru.ts';
 import type { RegexGuard } from './regex-guard.ts';
-import { regexCandidates, tensorCatalog, type TensorCatalog } from './tensor-names.ts';
+import { regexCandidates, type TensorCatalog, tensorCatalog } from './tensor-names.ts';
 
 const CACHED_SELECTIONS = 1024;
 
@@ -34,7 +34,11 @@ export class IncludeRegexResolver {
     const { id, catalog } = this.#catalog(manifest);
     return this.#selections.getOrCompute(`${id}\n${pattern}`, () =>
       this.#match(catalog, pattern, 'debugHook.includeRegex').catch((error: unknown) => {
-        this.deps.logger.warn('a stored includeRegex selects no tensors: it cannot be resolved', { pattern, model: manifest.name, error });
+        this.deps.logger.warn('a stored includeRegex selects no tensors: it cannot be resolved', {
+          pattern,
+          model: manifest.name,
+          error,
+        });
         return new Set<string>();
       }),
     );

@@ -36,7 +36,8 @@ interface Reply {
 
 /** Compiles a user-supplied pattern on this thread to check its syntax, or explains why it cannot be used. */
 export function checkRegexSyntax(pattern: string, field: string): void {
-  if (pattern.length > MAX_REGEX_LENGTH) throw new ValidationError(field, `regex is longer than ${MAX_REGEX_LENGTH} characters`);
+  if (pattern.length > MAX_REGEX_LENGTH)
+    throw new ValidationError(field, `regex is longer than ${MAX_REGEX_LENGTH} characters`);
   try {
     // compiling does not run it; the anchored form is what the worker runs
     new RegExp(`^(?:${pattern})`);
@@ -67,7 +68,11 @@ export class RegexGuard {
 
   /** the names the pattern matches from the start */
   async filter(pattern: string, names: readonly string[], field: string): Promise<string[]> {
-    const matched = await this.matchFromStart(pattern, names.map((n) => [n]), field);
+    const matched = await this.matchFromStart(
+      pattern,
+      names.map((n) => [n]),
+      field,
+    );
     return names.filter((_, i) => matched[i]);
   }
 

@@ -3,18 +3,10 @@
  * `layer1.0.bn1.output`, `layer1.0.bn1.output_grad`, `layer1.0.bn1.bias`, `fc.bias`), and which of
  * them a hook configuration selects.
  */
-import type { ModelManifest } from '../models/manifest.ts';
+import type { ModelManifest, TensorSite } from '../models/manifest.ts';
 import { COLLECTIONS, isCollectionName } from './collections.ts';
 
-export interface TensorSite {
-  name: string;
-  output: string;
-  outputGrad: string;
-  biasTensor: string;
-  /** [C, H, W] per image */
-  shape: [number, number, number];
-  bias: number[];
-}
+export type { TensorSite } from '../models/manifest.ts';
 
 /** where a tensor's values come from */
 export type TensorSource =
@@ -29,7 +21,7 @@ export interface TensorCatalog {
 }
 
 export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
-  const sites = (manifest.tensorSites ?? []) as TensorSite[];
+  const sites = manifest.tensorSites;
   const sources = new Map<string, TensorSource>();
   sources.set('input', { kind: 'input' });
   sources.set('input_grad', { kind: 'output', output: 'input_grad' });
@@ -38,7 +30,7 @@ export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
     sources.set(`${site.name}.output_grad`, { kind: 'output', output: site.outputGrad });
     sources.set(`${site.name}.bias`, { kind: 'constant', values: site.bias });
   }
-  const fcBias = manifest.fcBias as number[] | undefined;
+  const { fcBias } = manifest;
   if (fcBias) sources.set('fc.bias', { kind: 'constant', values: fcBias });
   sources.set('logits', { kind: 'output', output: 'logits' });
   return { names: [...sources.keys()], sources, sites };
@@ -64,7 +56,10 @@ export function regexCandidates(catalog: TensorCatalog): string[][] {
  * start (Python's re.match) or a named collection contains it. The regex has been resolved to the
  * names it selects (include-regex.ts) when it was saved: here it is a set lookup.
  */
-export function selectTensors(catalog: TensorCatalog, hook: { included: ReadonlySet<string> | null; collections: readonly string[] }): string[] {
+export function selectTensors(
+  catalog: TensorCatalog,
+  hook: { included: ReadonlySet<string> | null; collections: readonly string[] },
+): string[] {
   const collections = hook.collections.filter(isCollectionName).map((c) => COLLECTIONS[c]);
   return catalog.names.filter((name) => hook.included?.has(name) || collections.some((re) => re.test(name)));
 }

@@ -1,7 +1,8 @@
 /** Rules for endpoint names and configurations; each failure names the field it is about. */
-import { ValidationError } from '../errors.ts';
-import { isCollectionName, COLLECTION_NAMES } from '../debugger/collections.ts';
+
+import { COLLECTION_NAMES, isCollectionName } from '../debugger/collections.ts';
 import { checkRegexSyntax } from '../debugger/regex-guard.ts';
+import { ValidationError } from '../errors.ts';
 import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig } from './types.ts';
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -34,7 +35,10 @@ export function validateDebugHook(h: DebugHookConfig): void {
     throw new ValidationError('debugHook.saveInterval', `saveInterval must be an integer ≥ 1, got ${h.saveInterval}`);
   }
   if (h.collections.length > COLLECTION_NAMES.length) {
-    throw new ValidationError('debugHook.collections', `collections may name each of the ${COLLECTION_NAMES.length} collections once, got ${h.collections.length} names`);
+    throw new ValidationError(
+      'debugHook.collections',
+      `collections may name each of the ${COLLECTION_NAMES.length} collections once, got ${h.collections.length} names`,
+    );
   }
   for (const name of h.collections) {
     if (!isCollectionName(name)) {

@@ -7,7 +7,10 @@ import { InvalidImageError } from '../errors.ts';
 import type { ImagePayload } from './types.ts';
 
 /** exactly one of these is set (ImageInput is a @oneOf input) */
-export type ImageInputShape = { file: File; base64?: never; npy?: never } | { base64: string; file?: never; npy?: never } | { npy: string; file?: never; base64?: never };
+export type ImageInputShape =
+  | { file: File; base64?: never; npy?: never }
+  | { base64: string; file?: never; npy?: never }
+  | { npy: string; file?: never; base64?: never };
 
 export async function readImageInput(input: ImageInputShape, field = 'image'): Promise<ImagePayload> {
   if (input.file) return { bytes: new Uint8Array(await input.file.arrayBuffer()) };
@@ -69,8 +72,10 @@ function isBase64Digit(c: number): boolean {
     (c >= 0x41 && c <= 0x5a) || // A-Z
     (c >= 0x61 && c <= 0x7a) || // a-z
     (c >= 0x30 && c <= 0x39) || // 0-9
-    c === 0x2b || c === 0x2f || // + /
-    c === 0x2d || c === 0x5f // - _ (URL-safe)
+    c === 0x2b ||
+    c === 0x2f || // + /
+    c === 0x2d ||
+    c === 0x5f // - _ (URL-safe)
   );
 }
 

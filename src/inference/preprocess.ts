@@ -12,16 +12,21 @@
  * crops, 15–250 pixels a side) take the exact path.
  */
 import sharp from 'sharp';
-import { InvalidImageError } from '../errors.ts';
-import { imageDimensions, type Dimensions } from './decode/dimensions.ts';
+import { InvalidImageError, messageOf } from '../errors.ts';
+import { type Dimensions, imageDimensions } from './decode/dimensions.ts';
 import { decodeNpy, readNpyHeader } from './decode/npy.ts';
-import { decodePpm, ImageFormatError, isPpm, readPpmHeader, type RawImage } from './decode/ppm.ts';
+import { decodePpm, ImageFormatError, isPpm, type RawImage, readPpmHeader } from './decode/ppm.ts';
 import { pilResizeBilinear } from './pil-resize.ts';
 
 /** an image wider or taller than this times the model's input is reduced by libvips first */
 export const PRESHRINK_FACTOR = 8;
 
-export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/x-portable-pixmap' | 'application/x-npy';
+export type ImageContentType =
+  | 'image/png'
+  | 'image/jpeg'
+  | 'image/webp'
+  | 'image/x-portable-pixmap'
+  | 'application/x-npy';
 
 export interface PreprocessSpec {
   /** [height, width] */
@@ -76,7 +81,10 @@ export interface ImageHeader {
 export function readImageHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length === 0) throw new InvalidImageError('Image is empty (0 bytes)');
   const contentType = sniffContentType(bytes);
-  if (!contentType) throw new InvalidImageError('Unsupported or unrecognised image format: send PNG, JPEG, WebP, PPM or a uint8 H×W×3 .npy array');
+  if (!contentType)
+    throw new InvalidImageError(
+      'Unsupported or unrecognised image format: send PNG, JPEG, WebP, PPM or a uint8 H×W×3 .npy array',
+    );
   return { contentType, dimensions: imageDimensions(bytes, contentType) };
 }
 
@@ -108,7 +116,12 @@ export async function inspectImage(bytes: Uint8Array): Promise<ImageHeader> {
 }
 
 /** Decodes and resizes one image; every way it can be unreadable becomes an InvalidImageError. */
-export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limits: DecodeLimits, header = readImageHeader(bytes)): Promise<PreparedImage> {
+export async function prepareImage(
+  bytes: Uint8Array,
+  spec: PreprocessSpec,
+  limits: DecodeLimits,
+  header = readImageHeader(bytes),
+): Promise<PreparedImage> {
   const { contentType, dimensions } = header;
   const [height, width] = spec.inputSize;
   try {
@@ -122,7 +135,8 @@ export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limi
     } else {
       const shrinkTo = dimensions && preshrinkSize(dimensions, spec);
       const decoded = await decodeWithSharp(bytes, limits, shrinkTo);
-      if (decoded.info.channels !== 3) throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
+      if (decoded.info.channels !== 3)
+        throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
       raw = { width: decoded.info.width, height: decoded.info.height, rgb: decoded.data };
       original = shrinkTo && dimensions ? dimensions : raw;
     }
@@ -133,7 +147,7 @@ export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limi
   } catch (error) {
     if (error instanceof InvalidImageError) throw error;
     if (error instanceof ImageFormatError) throw new InvalidImageError(error.message);
-    throw new InvalidImageError(`Cannot decode the ${contentType} image: ${(error as Error).message}`);
+    throw new InvalidImageError(`Cannot decode the ${contentType} image: ${messageOf(error)}`);
   }
 }
 
@@ -151,13 +165,19 @@ export function preshrinkSize(image: Dimensions, spec: PreprocessSpec): Dimensio
  * sharp as well (for a header this module could not read), and only a refusal reads the header again,
  * to say how large the image is. With `shrinkTo`, libvips reduces the image as it decodes it.
  */
-async function decodeWithSharp(bytes: Uint8Array, limits: DecodeLimits, shrinkTo?: Dimensions): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
+async function decodeWithSharp(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+  shrinkTo?: Dimensions,
+): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
   try {
-    let pipeline = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated', sequentialRead: true }).removeAlpha().toColourspace('srgb');
+    let pipeline = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated', sequentialRead: true })
+      .removeAlpha()
+      .toColourspace('srgb');
     if (shrinkTo) pipeline = pipeline.resize(shrinkTo.width, shrinkTo.height, { fit: 'fill', kernel: 'linear' });
     return await pipeline.raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
-    if (/pixel limit/i.test((error as Error).message)) {
+    if (/pixel limit/i.test(messageOf(error))) {
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
       if (meta.width && meta.height) checkPixels(meta.width, meta.height, limits);
     }

@@ -15,8 +15,16 @@ import { ValidationError } from '../errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
-import { DynamicBatcher, type BatcherOptions } from './batcher.ts';
-import { inspectImage, prepareImage, writeNormalised, type DecodeLimits, type ImageHeader, type PreparedImage, type PreprocessSpec } from './preprocess.ts';
+import { type BatcherOptions, DynamicBatcher } from './batcher.ts';
+import {
+  type DecodeLimits,
+  type ImageHeader,
+  inspectImage,
+  type PreparedImage,
+  type PreprocessSpec,
+  prepareImage,
+  writeNormalised,
+} from './preprocess.ts';
 import type { Recorder } from './recorder.ts';
 import { softmax, topK } from './scores.ts';
 import type { ImagePayload, Prediction } from './types.ts';
@@ -60,7 +68,12 @@ export class InferenceService {
    * InvalidImageError). The same payload object given twice is decoded once. NotFoundError for an
    * unknown endpoint; ValidationError when the distinct images decode to more than the request may.
    */
-  async predictBatch(endpointName: string, images: readonly ImagePayload[], k = 3, field = 'images'): Promise<PromiseSettledResult<Prediction>[]> {
+  async predictBatch(
+    endpointName: string,
+    images: readonly ImagePayload[],
+    k = 3,
+    field = 'images',
+  ): Promise<PromiseSettledResult<Prediction>[]> {
     const started = performance.now();
     const endpoint = await this.deps.endpoints.snapshot(endpointName);
     const runtime = await this.deps.models.get(endpoint.model);
@@ -86,10 +99,16 @@ export class InferenceService {
     const prepared = new Map<ImagePayload, Promise<PreparedImage>>();
     const prepare = (image: ImagePayload) => {
       let found = prepared.get(image);
-      if (!found) prepared.set(image, (found = headers.get(image)!.then((header) => prepareImage(image.bytes, spec, this.deps.limits, header))));
+      if (!found)
+        prepared.set(
+          image,
+          (found = headers.get(image)!.then((header) => prepareImage(image.bytes, spec, this.deps.limits, header))),
+        );
       return found;
     };
-    return Promise.allSettled(images.map((image) => this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k)));
+    return Promise.allSettled(
+      images.map((image) => this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k)),
+    );
   }
 
   async #predictOne(
@@ -110,14 +129,21 @@ export class InferenceService {
 
     const probabilities = softmax(result.logits);
     const catalog = this.deps.models.catalog;
-    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({ ...s, label: catalog.label(runtime.entry.name, s.classId) }));
+    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({
+      ...s,
+      label: catalog.label(runtime.entry.name, s.classId),
+    }));
     const best = top[0]!;
     const inferenceTime = new Date();
 
     const recorded = await this.deps.recorder.record(plan, {
       payload: { bytes: image.bytes, contentType: prepared.contentType },
       prediction: { top, probabilities, modelVersion: runtime.version, inferenceTime },
-      tensors: result.outputs && { input: tensor, inputShape: [3, spec.inputSize[0], spec.inputSize[1]], outputs: result.outputs },
+      tensors: result.outputs && {
+        input: tensor,
+        inputShape: [3, spec.inputSize[0], spec.inputSize[1]],
+        outputs: result.outputs,
+      },
     });
 
     const latencyMs = performance.now() - started;

@@ -4,7 +4,7 @@
  */
 import type { EndpointChange } from '../endpoints/types.ts';
 import type { PredictionEvent } from '../inference/types.ts';
-import type { MonitorAlert } from '../monitor/types.ts';
+import type { MonitorAlert } from '../monitor/alerts/types.ts';
 
 export type EventMap = {
   endpointChanged: [payload: EndpointChange];

@@ -8,19 +8,19 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { ValidationError } from '../errors.ts';
 import type { Config } from '../config.ts';
-import type { Logger } from '../logger.ts';
 import type { GraphQLContext } from '../context.ts';
+import { ValidationError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 import { useBodyLimit } from './body-limit.ts';
-import { useReadiness, type ReadinessCheck } from './health.ts';
+import { type ReadinessCheck, useReadiness } from './health.ts';
 import { errorBody, HTTP_STATUS, INTERNAL_ERROR_MESSAGE, maskUnexpectedErrors } from './http-errors.ts';
 import { queryLimitPlugins } from './limits.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
-import { useRoutes, type Route } from './routes.ts';
+import { type Route, useRoutes } from './routes.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
-import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 
 /** the settings of the server: limits, cross-origin rules, development aids */
 export type ServerSettings = Pick<

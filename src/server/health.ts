@@ -4,8 +4,8 @@
  * error id; its exception (a connection string, a path) goes to the log under that id. (/healthz,
  * "the process is up", is Yoga's own health check.)
  */
-import { useReadinessCheck, type Plugin } from 'graphql-yoga';
-import { logUnexpected, type Logger } from '../logger.ts';
+import { type Plugin, useReadinessCheck } from 'graphql-yoga';
+import { type Logger, logUnexpected } from '../logger.ts';
 import { json } from './responses.ts';
 
 export interface CheckResult {

@@ -7,8 +7,8 @@
  * SQL and paths stay in the log.
  */
 import { GraphQLError } from 'graphql';
-import { NotFoundError, PayloadTooLargeError, ValidationError, VigilError, type RequestFailure } from '../errors.ts';
-import { logUnexpected, type Logger } from '../logger.ts';
+import { NotFoundError, PayloadTooLargeError, type RequestFailure, ValidationError, VigilError } from '../errors.ts';
+import { type Logger, logUnexpected } from '../logger.ts';
 import { json } from './responses.ts';
 
 export const HTTP_STATUS: Readonly<Record<RequestFailure['code'], number>> = {
@@ -34,7 +34,8 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error: the server log has
 
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
-  if (error instanceof VigilError || error instanceof PayloadTooLargeError) return json(HTTP_STATUS[error.code], errorBody(error));
+  if (error instanceof VigilError || error instanceof PayloadTooLargeError)
+    return json(HTTP_STATUS[error.code], errorBody(error));
   const errorId = logUnexpected(logger, 'request failed', error, context);
   return json(500, { error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId });
 }
@@ -66,7 +67,8 @@ export function requestError(error: RequestFailure): GraphQLError {
 export function maskUnexpectedErrors(logger: Logger): (error: unknown, message?: string) => GraphQLError {
   return (error, message = INTERNAL_ERROR_MESSAGE) => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error))) return error;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error)))
+      return error;
     const path = error instanceof GraphQLError ? error.path : undefined;
     const errorId = logUnexpected(logger, 'unexpected error', original ?? error, path ? { path: path.join('.') } : {});
     return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } });

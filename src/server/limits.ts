@@ -4,9 +4,10 @@
  * depth, cost and aliases (GraphQL Armor), and schema introspection where it is off (production, unless
  * INTROSPECTION=true).
  */
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -42,9 +43,12 @@ export function useDocumentSizeLimit(limit: number): Plugin {
       const bytes = Buffer.byteLength(source);
       if (bytes <= limit) return;
       setParseFn(() => {
-        throw new GraphQLError(`Syntax Error: the document is ${bytes} bytes, over the limit of ${limit} (MAX_DOCUMENT_BYTES); send large values as variables`, {
-          extensions: { code: 'DOCUMENT_TOO_LARGE' },
-        });
+        throw new GraphQLError(
+          `Syntax Error: the document is ${bytes} bytes, over the limit of ${limit} (MAX_DOCUMENT_BYTES); send large values as variables`,
+          {
+            extensions: { code: 'DOCUMENT_TOO_LARGE' },
+          },
+        );
       });
     },
   };

@@ -38,7 +38,11 @@ export function corsOption(origins: readonly string[]): false | ((request: Reque
  * May a browser page of `origin` open the WebSocket? Yes when the request has no Origin (not a
  * browser), comes from the server's own origin (GraphiQL), or from a listed one.
  */
-export function isAllowedOrigin(origin: string | undefined, host: string | undefined, origins: readonly string[]): boolean {
+export function isAllowedOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  origins: readonly string[],
+): boolean {
   if (origin === undefined) return true;
   if (origins.includes(origin)) return true;
   return host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase();
@@ -59,7 +63,11 @@ export function useCsrfPrevention(): Plugin {
           `A multipart request needs a non-empty ${PREFLIGHT_HEADERS[0]} header (a browser form cannot send one, so this keeps other sites' pages from posting here)`,
         );
       }
-      throw refused(415, 'UNSUPPORTED_MEDIA_TYPE', `POST /graphql takes application/json, or multipart/form-data for uploads; got ${type || 'no content type'}`);
+      throw refused(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `POST /graphql takes application/json, or multipart/form-data for uploads; got ${type || 'no content type'}`,
+      );
     },
   };
 }

@@ -27,7 +27,8 @@ export function useRoutes(routes: readonly Route[], logger: Logger): Plugin {
 
 function findRoute(routes: readonly Route[], method: string, pathname: string): Route | undefined {
   return routes.find(
-    (r) => (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
+    (r) =>
+      (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
       (r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path),
   );
 }

@@ -8,10 +8,10 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
 import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from '../context.ts';
 import type { Logger } from '../logger.ts';
@@ -42,7 +42,8 @@ interface EnvelopedRoot {
 
 function envelopedRoot(args: ExecutionArgs): EnvelopedRoot {
   const root: unknown = args.rootValue;
-  if (typeof root === 'object' && root !== null && 'execute' in root && 'subscribe' in root) return root as EnvelopedRoot;
+  if (typeof root === 'object' && root !== null && 'execute' in root && 'subscribe' in root)
+    return root as EnvelopedRoot;
   throw new Error('graphql-ws ran an operation that onSubscribe did not prepare');
 }
 
@@ -92,20 +93,30 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
       // A socket error is the client's (a frame over maxPayload, a bad frame): ws closes the socket itself
       // (1009, 1002). graphql-ws would print each to the console; one line at debug level is enough.
       ws.removeAllListeners('error');
-      ws.on('error', (error) => logger.debug('WebSocket closed on a protocol error', { address, error: error.message }));
+      ws.on('error', (error) =>
+        logger.debug('WebSocket closed on a protocol error', { address, error: error.message }),
+      );
     });
   }
 
   function refusalOf(request: IncomingMessage): { status: number; message: string } | undefined {
     const path = (request.url ?? '/').split('?', 1)[0];
-    if (path !== yoga.graphqlEndpoint) return { status: 404, message: `no WebSocket at ${path}: use ${yoga.graphqlEndpoint}` };
+    if (path !== yoga.graphqlEndpoint)
+      return { status: 404, message: `no WebSocket at ${path}: use ${yoga.graphqlEndpoint}` };
     if (!isAllowedOrigin(request.headers.origin, request.headers.host, options.corsOrigins)) {
       return { status: 403, message: 'this origin may not open the WebSocket (CORS_ORIGINS lists those that may)' };
     }
-    if (connections >= limits.maxConnections) return { status: 503, message: `the server holds its limit of ${limits.maxConnections} WebSocket connections (WS_MAX_CONNECTIONS)` };
+    if (connections >= limits.maxConnections)
+      return {
+        status: 503,
+        message: `the server holds its limit of ${limits.maxConnections} WebSocket connections (WS_MAX_CONNECTIONS)`,
+      };
     const address = request.socket.remoteAddress ?? 'unknown';
     if ((perAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
-      return { status: 429, message: `this address holds its limit of ${limits.maxConnectionsPerAddress} WebSocket connections (WS_MAX_CONNECTIONS_PER_ADDRESS)` };
+      return {
+        status: 429,
+        message: `this address holds its limit of ${limits.maxConnectionsPerAddress} WebSocket connections (WS_MAX_CONNECTIONS_PER_ADDRESS)`,
+      };
     }
     return undefined;
   }
@@ -120,9 +131,12 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
         // graphql-ws has already counted this operation
         if (Object.keys(ctx.subscriptions).length > limits.maxOperationsPerConnection) {
           return [
-            new GraphQLError(`This connection already runs ${limits.maxOperationsPerConnection} operations (WS_MAX_OPERATIONS_PER_CONNECTION): complete one first`, {
-              extensions: { code: 'TOO_MANY_OPERATIONS' },
-            }),
+            new GraphQLError(
+              `This connection already runs ${limits.maxOperationsPerConnection} operations (WS_MAX_OPERATIONS_PER_CONNECTION): complete one first`,
+              {
+                extensions: { code: 'TOO_MANY_OPERATIONS' },
+              },
+            ),
           ];
         }
         try {
@@ -165,8 +179,13 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
 
 /** an HTTP answer on a socket that asked to upgrade, then the end of it */
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error: message, code: status === 429 || status === 503 ? 'TOO_MANY_CONNECTIONS' : status === 403 ? 'FORBIDDEN_ORIGIN' : 'NOT_FOUND' });
-  const reason = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Bad Request';
+  const body = JSON.stringify({
+    error: message,
+    code: status === 429 || status === 503 ? 'TOO_MANY_CONNECTIONS' : status === 403 ? 'FORBIDDEN_ORIGIN' : 'NOT_FOUND',
+  });
+  const reason =
+    { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ??
+    'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

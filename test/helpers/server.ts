@@ -1,7 +1,7 @@
 /** Starts the real vigil server (HTTP + WebSocket) on a random port over a fresh database. */
 import { afterAll, beforeAll } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { type App, createApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { GraphQLClient } from './graphql.ts';
@@ -27,7 +27,13 @@ export interface StartOptions {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = {
-    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error', ...options.env, DATABASE_URL: database.url, PORT: '0' }),
+    ...loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error',
+      ...options.env,
+      DATABASE_URL: database.url,
+      PORT: '0',
+    }),
     host: '127.0.0.1',
     ...options.config,
   };
@@ -71,6 +77,16 @@ export interface LogLine {
 }
 
 export function recordingLogger(lines: LogLine[] = [], scope = 'test'): Logger & { lines: LogLine[] } {
-  const at = (level: LogLine['level']) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, scope, message, fields });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (child) => recordingLogger(lines, `${scope}:${child}`) };
+  const at =
+    (level: LogLine['level']) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, scope, message, fields });
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (child) => recordingLogger(lines, `${scope}:${child}`),
+  };
 }

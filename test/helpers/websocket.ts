@@ -61,12 +61,16 @@ export class RawGraphQLSocket {
     this.send({ id, type: 'subscribe', payload: { query, variables } });
   }
 
-  async waitFor(match: (message: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> {
+  async waitFor(
+    match: (message: Record<string, unknown>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.find(match);
       if (found) return found;
-      if (this.closed) throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) before the message came`);
+      if (this.closed)
+        throw new Error(`socket closed (${this.closed.code} ${this.closed.reason}) before the message came`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out; got ${JSON.stringify(this.messages)}`);
       await new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixture, hugePng } from '../helpers/images.ts';
-import { useTestServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, useTestServer } from '../helpers/server.ts';
 
 const BATCH = `mutation($images: [ImageInput!]!) {
   predictBatch(endpoint: "signs", images: $images) {
@@ -39,7 +39,9 @@ async function photo(width: number, height: number, seed = 1): Promise<Buffer> {
     rgb[i + 1] = (Math.floor(p / width) * 255) / height + ((s >> 8) & 31);
     rgb[i + 2] = (s >> 16) & 255;
   }
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 }
 
 describe('bounded work per request', () => {
@@ -50,13 +52,18 @@ describe('bounded work per request', () => {
     config: { onQuery: (sql) => void (recording && statements.push(sql)) },
   });
   beforeAll(async () => {
-    await server.client.data('mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }');
+    await server.client.data(
+      'mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }',
+    );
   });
 
   it('answers a predictBatch that selects only __typename, with an undecodable item, and stays up', async () => {
-    const result = await server.client.request('mutation($images: [ImageInput!]!) { predictBatch(endpoint: "signs", images: $images) { __typename } }', {
-      images: [b64(fixture('stop_like_octagon.png')), { base64: Buffer.from('not an image').toString('base64') }],
-    });
+    const result = await server.client.request(
+      'mutation($images: [ImageInput!]!) { predictBatch(endpoint: "signs", images: $images) { __typename } }',
+      {
+        images: [b64(fixture('stop_like_octagon.png')), { base64: Buffer.from('not an image').toString('base64') }],
+      },
+    );
     expect(result).toEqual({ data: { predictBatch: { __typename: 'PredictBatch' } } });
     await new Promise((r) => setTimeout(r, 300));
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
@@ -91,20 +98,29 @@ describe('bounded work per request', () => {
     // four distinct 2000×1500 bombs: 4 × 9 MB of pixels, a few KB on the wire
     const before = await captureCount(server);
     const started = performance.now();
-    const result = (await server.client.data(BATCH, { images: [0, 1, 2, 3].map((i) => b64(hugePng(2000 + i, 1500))) })).predictBatch;
+    const result = (await server.client.data(BATCH, { images: [0, 1, 2, 3].map((i) => b64(hugePng(2000 + i, 1500))) }))
+      .predictBatch;
     expect(result).toMatchObject({ __typename: 'ValidationError', field: 'images' });
     expect(result.message).toMatch(/over the limit of 33,554,432 \(MAX_REQUEST_DECODED_BYTES\)/);
     expect(performance.now() - started).toBeLessThan(2000);
     expect(await captureCount(server)).toBe(before);
     // three of them fit
-    const fits = (await server.client.data(BATCH, { images: [0, 1, 2].map((i) => b64(hugePng(2000 + i, 1500))) })).predictBatch;
-    expect(fits.predictions.map((p: { __typename: string }) => p.__typename)).toEqual(['Prediction', 'Prediction', 'Prediction']);
+    const fits = (await server.client.data(BATCH, { images: [0, 1, 2].map((i) => b64(hugePng(2000 + i, 1500))) }))
+      .predictBatch;
+    expect(fits.predictions.map((p: { __typename: string }) => p.__typename)).toEqual([
+      'Prediction',
+      'Prediction',
+      'Prediction',
+    ]);
   });
 
   it('classifies a 6 MP photo (reduced by libvips while it decodes) like the same photo at 1024 pixels', async () => {
     const big = await photo(3000, 2000, 7);
     const small = await sharp(big).resize(1024, 768, { fit: 'fill' }).jpeg({ quality: 95 }).toBuffer();
-    const [fromBig, fromSmall] = [(await server.client.data(PREDICT, { image: b64(big) })).predict, (await server.client.data(PREDICT, { image: b64(small) })).predict];
+    const [fromBig, fromSmall] = [
+      (await server.client.data(PREDICT, { image: b64(big) })).predict,
+      (await server.client.data(PREDICT, { image: b64(small) })).predict,
+    ];
     expect(fromBig.__typename).toBe('Prediction');
     expect(fromBig.predictedClass).toBe(fromSmall.predictedClass);
   });
@@ -132,16 +148,22 @@ describe('bounded work per request', () => {
       { regex: CATASTROPHIC },
     );
     expect(update.updateEndpoint).toMatchObject({ __typename: 'ValidationError', field: 'debugHook.includeRegex' });
-    expect((await server.app.database.prisma.endpoint.findUnique({ where: { name: 'signs' } }))!.hookIncludeRegex).toBeNull();
+    expect(
+      (await server.app.database.prisma.endpoint.findUnique({ where: { name: 'signs' } }))!.hookIncludeRegex,
+    ).toBeNull();
     // the server was never stuck
-    expect((await server.client.data(PREDICT, { image: b64(fixture('stop_like_octagon.png')) })).predict.__typename).toBe('Prediction');
+    expect(
+      (await server.client.data(PREDICT, { image: b64(fixture('stop_like_octagon.png')) })).predict.__typename,
+    ).toBe('Prediction');
   });
 
   it('resolves a saved includeRegex to names: requests only look names up', async () => {
     await server.client.data(
       'mutation { createEndpoint(input: { name: "hooked", debugHook: { enabled: true, includeRegex: ".*image" } }) { __typename } }',
     );
-    const predicted = (await server.client.data(PREDICT, { endpoint: 'hooked', image: b64(fixture('stop_like_octagon.png')) })).predict;
+    const predicted = (
+      await server.client.data(PREDICT, { endpoint: 'hooked', image: b64(fixture('stop_like_octagon.png')) })
+    ).predict;
     const trial = await server.client.data(
       `{ trial(endpoint: "hooked") { ... on Trial { names: tensorNames(step: ${predicted.debugStep}) { ... on TensorNameList { names } } stuck: tensorNames(regex: "${CATASTROPHIC_SHORT}") { __typename ... on ValidationError { field message } } } } }`,
     );
@@ -151,20 +173,34 @@ describe('bounded work per request', () => {
   });
 
   it('serves an endpoint whose stored includeRegex predates the check: it selects nothing, requests do not hang', async () => {
-    await server.client.data('mutation { createEndpoint(input: { name: "legacy", debugHook: { enabled: true, collections: ["biases"] } }) { __typename } }');
-    await server.app.database.prisma.endpoint.update({ where: { name: 'legacy' }, data: { hookIncludeRegex: CATASTROPHIC } });
+    await server.client.data(
+      'mutation { createEndpoint(input: { name: "legacy", debugHook: { enabled: true, collections: ["biases"] } }) { __typename } }',
+    );
+    await server.app.database.prisma.endpoint.update({
+      where: { name: 'legacy' },
+      data: { hookIncludeRegex: CATASTROPHIC },
+    });
     await new Promise((r) => setTimeout(r, 2100)); // the cached snapshot expires
     const started = performance.now();
-    const first = (await server.client.data(PREDICT, { endpoint: 'legacy', image: b64(fixture('stop_like_octagon.png')) })).predict;
+    const first = (
+      await server.client.data(PREDICT, { endpoint: 'legacy', image: b64(fixture('stop_like_octagon.png')) })
+    ).predict;
     expect(first.__typename).toBe('Prediction');
-    const second = (await server.client.data(PREDICT, { endpoint: 'legacy', image: b64(fixture('stop_like_octagon.png')) })).predict;
+    const second = (
+      await server.client.data(PREDICT, { endpoint: 'legacy', image: b64(fixture('stop_like_octagon.png')) })
+    ).predict;
     expect(performance.now() - started).toBeLessThan(5000);
-    const names = await server.client.data(`{ trial(endpoint: "legacy") { ... on Trial { tensorNames(step: ${second.debugStep}) { ... on TensorNameList { names } } } } }`);
+    const names = await server.client.data(
+      `{ trial(endpoint: "legacy") { ... on Trial { tensorNames(step: ${second.debugStep}) { ... on TensorNameList { names } } } } }`,
+    );
     expect(names.trial.tensorNames.names.every((n: string) => n.endsWith('.bias') || n === 'logits')).toBe(true);
   });
 
   it('lists captures without reading their images; reads them (or their size) only when selected', async () => {
-    const page = (fields: string) => server.client.data(`{ captures(endpoint: "signs", first: 20) { ... on CaptureConnection { edges { node { ${fields} } } } } }`);
+    const page = (fields: string) =>
+      server.client.data(
+        `{ captures(endpoint: "signs", first: 20) { ... on CaptureConnection { edges { node { ${fields} } } } } }`,
+      );
     const run = async (fields: string) => {
       statements.length = 0;
       recording = true;
@@ -182,7 +218,8 @@ describe('bounded work per request', () => {
     const withData = await run('id inputBytes inputDataUrl');
     const edges = withData.captures.edges as { node: { inputBytes: number; inputDataUrl: string } }[];
     expect(edges.length).toBe(20);
-    for (const { node } of edges) expect(Buffer.from(node.inputDataUrl.split(',')[1]!, 'base64').length).toBe(node.inputBytes);
+    for (const { node } of edges)
+      expect(Buffer.from(node.inputDataUrl.split(',')[1]!, 'base64').length).toBe(node.inputBytes);
     expect(sized.captures.edges[0].node.inputBytes).toBe(edges[0]!.node.inputBytes);
     // one query for the page's sizes, one for its images
     expect(statements.filter((s) => s.includes('inputData'))).toHaveLength(2);

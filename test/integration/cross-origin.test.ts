@@ -14,7 +14,8 @@ const DASHBOARD = 'https://dash.example.com';
 describe('cross-origin requests, default settings (no CORS_ORIGINS, development)', () => {
   const server = useTestServer();
 
-  const endpointNames = async () => ((await server.client.data('{ endpoints { name } }')).endpoints as { name: string }[]).map((e) => e.name);
+  const endpointNames = async () =>
+    ((await server.client.data('{ endpoints { name } }')).endpoints as { name: string }[]).map((e) => e.name);
 
   it('sends no CORS headers, to a simple request or a preflight', async () => {
     const simple = await fetch(server.graphqlUrl, {
@@ -26,7 +27,11 @@ describe('cross-origin requests, default settings (no CORS_ORIGINS, development)
     expect(simple.headers.get('access-control-allow-credentials')).toBeNull();
     const preflight = await fetch(server.graphqlUrl, {
       method: 'OPTIONS',
-      headers: { origin: EVIL, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: EVIL,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -39,7 +44,11 @@ describe('cross-origin requests, default settings (no CORS_ORIGINS, development)
       ['application/graphql', CREATE],
     ];
     for (const [type, body] of forms) {
-      const response = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': type, origin: EVIL }, body });
+      const response = await fetch(server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': type, origin: EVIL },
+        body,
+      });
       expect(response.status, type).toBe(415);
       const answer = (await response.json()) as { errors: { extensions: { code: string } }[] };
       expect(answer.errors[0]!.extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
@@ -56,10 +65,16 @@ describe('cross-origin requests, default settings (no CORS_ORIGINS, development)
     };
     const refused = await fetch(server.graphqlUrl, { method: 'POST', body: form(), headers: { origin: EVIL } });
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('PREFLIGHT_REQUIRED');
+    expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+      'PREFLIGHT_REQUIRED',
+    );
     expect(await endpointNames()).toEqual([]);
 
-    const accepted = await fetch(server.graphqlUrl, { method: 'POST', body: form(), headers: { 'graphql-require-preflight': '1' } });
+    const accepted = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      body: form(),
+      headers: { 'graphql-require-preflight': '1' },
+    });
     expect(((await accepted.json()) as { data: unknown }).data).toEqual({ createEndpoint: { __typename: 'Endpoint' } });
     expect(await endpointNames()).toEqual(['forged']);
     await server.client.data('mutation { deleteEndpoint(name: "forged") { __typename } }');
@@ -84,21 +99,37 @@ describe('cross-origin requests, default settings (no CORS_ORIGINS, development)
   it('still takes a predict upload with the header (multipart is how files come)', async () => {
     await server.client.data('mutation { createEndpoint(input: { name: "uploads" }) { __typename } }');
     const body = new FormData();
-    body.set('operations', JSON.stringify({ query: 'mutation($f: File!) { predict(endpoint: "uploads", image: { file: $f }) { __typename } }', variables: { f: null } }));
+    body.set(
+      'operations',
+      JSON.stringify({
+        query: 'mutation($f: File!) { predict(endpoint: "uploads", image: { file: $f }) { __typename } }',
+        variables: { f: null },
+      }),
+    );
     body.set('map', JSON.stringify({ 0: ['variables.f'] }));
     body.set('0', new Blob([new Uint8Array(fixture('speed_ring.ppm'))]), 'speed_ring.ppm');
-    const response = await fetch(server.graphqlUrl, { method: 'POST', body, headers: { 'graphql-require-preflight': '1' } });
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      body,
+      headers: { 'graphql-require-preflight': '1' },
+    });
     expect(await response.json()).toEqual({ data: { predict: { __typename: 'Prediction' } } });
   });
 });
 
 describe('cross-origin requests in production with CORS_ORIGINS', () => {
-  const server = useTestServer({ env: { NODE_ENV: 'production', CORS_ORIGINS: `${DASHBOARD}, http://localhost:5173` } });
+  const server = useTestServer({
+    env: { NODE_ENV: 'production', CORS_ORIGINS: `${DASHBOARD}, http://localhost:5173` },
+  });
 
   it('answers a listed origin exactly, with credentials, and others not at all', async () => {
     const preflight = await fetch(server.graphqlUrl, {
       method: 'OPTIONS',
-      headers: { origin: DASHBOARD, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' },
+      headers: {
+        origin: DASHBOARD,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, authorization',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
     expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');

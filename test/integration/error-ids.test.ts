@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WsSubscription } from '../helpers/graphql.ts';
-import { recordingLogger, useTestServer, type LogLine } from '../helpers/server.ts';
+import { type LogLine, recordingLogger, useTestServer } from '../helpers/server.ts';
 
 const SECRET = 'postgres://vigil:hunter2@db.internal/vigil at /srv/vigil/src/db/client.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -41,14 +41,18 @@ describe('unexpected failures reach clients as a code and an error id, the excep
     const text = await response.text();
     expect(text).not.toContain('hunter2');
     expect(text).not.toContain('/srv/vigil');
-    const body = JSON.parse(text) as { errors: { message: string; path: string[]; extensions: { code: string; errorId: string } }[] };
+    const body = JSON.parse(text) as {
+      errors: { message: string; path: string[]; extensions: { code: string; errorId: string } }[];
+    };
     const [error] = body.errors;
     expect(error!.extensions.code).toBe('INTERNAL_SERVER_ERROR');
     expect(error!.extensions.errorId).toMatch(UUID);
     expect(error!.path).toEqual(['endpoints']);
     const logged = loggedWith(error!.extensions.errorId);
     expect(logged).toHaveLength(1);
-    expect(JSON.stringify(logged[0]!.fields.error, (_k, v: unknown) => (v instanceof Error ? v.message : v))).toContain('hunter2');
+    expect(JSON.stringify(logged[0]!.fields.error, (_k, v: unknown) => (v instanceof Error ? v.message : v))).toContain(
+      'hunter2',
+    );
   });
 
   it('a plain route: 500 with code and errorId, the exception in the log line of that id', async () => {
@@ -72,7 +76,9 @@ describe('unexpected failures reach clients as a code and an error id, the excep
     expect(response.status).toBe(503);
     const text = await response.text();
     expect(text).not.toContain('hunter2');
-    const models = (JSON.parse(text) as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find((c) => c.name === 'models')!;
+    const models = (JSON.parse(text) as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find(
+      (c) => c.name === 'models',
+    )!;
     expect(models.ok).toBe(false);
     const errorId = /errorId ([0-9a-f-]{36})/.exec(models.detail)?.[1];
     expect(errorId).toMatch(UUID);
@@ -85,7 +91,8 @@ describe('unexpected failures reach clients as a code and an error id, the excep
       'mutation { createMonitoringSchedule(input: { name: "hourly", endpoint: "watched", cron: "0 * * * *" }) { __typename } }',
     );
     expect(create.createMonitoringSchedule.__typename).toBe('MonitoringSchedule');
-    const RUN = 'mutation { runMonitoringSchedule(name: "hourly") { __typename ... on MonitoringExecution { status message } } }';
+    const RUN =
+      'mutation { runMonitoringSchedule(name: "hourly") { __typename ... on MonitoringExecution { status message } } }';
     expect((await server.client.data(RUN)).runMonitoringSchedule.status).toBe('Completed');
     // the table the window is counted from is gone while the second run counts it
     const prisma = server.app.database.prisma;
@@ -100,7 +107,9 @@ describe('unexpected failures reach clients as a code and an error id, the excep
     expect(run.message).not.toMatch(/Capture|table|relation|SELECT/i);
     const errorId = /errorId ([0-9a-f-]{36})/.exec(run.message)?.[1];
     expect(errorId, run.message).toMatch(UUID);
-    expect(JSON.stringify(loggedWith(errorId)[0]?.fields.error, (_k, v: unknown) => (v instanceof Error ? v.message : v))).toMatch(/Capture/);
+    expect(
+      JSON.stringify(loggedWith(errorId)[0]?.fields.error, (_k, v: unknown) => (v instanceof Error ? v.message : v)),
+    ).toMatch(/Capture/);
   });
 
   it('a subscription whose source fails: the graphql-ws error has the code and errorId, not the text', async () => {

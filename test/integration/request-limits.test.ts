@@ -18,7 +18,9 @@ describe('GraphQL document limits and the parse cache', () => {
     const big = await server.client.request(`{ __typename ${' '.repeat(5000)} }`);
     expect(big.data).toBeUndefined();
     expect(big.errors?.[0]?.message).toMatch(/over the limit of 4096 \(MAX_DOCUMENT_BYTES\)/);
-    const tokens = await server.client.request(`{ ${Array.from({ length: 400 }, (_, i) => `a${i}: __typename`).join(' ')} }`.slice(0, 4000));
+    const tokens = await server.client.request(
+      `{ ${Array.from({ length: 400 }, (_, i) => `a${i}: __typename`).join(' ')} }`.slice(0, 4000),
+    );
     expect(tokens.data).toBeUndefined();
     expect(tokens.errors?.[0]?.message).toMatch(/Token limit of 300 exceeded/);
     expect((await server.client.data('{ __typename }')).__typename).toBe('Query');
@@ -29,7 +31,13 @@ describe('GraphQL document limits and the parse cache', () => {
     // each fails validation (an unknown field) or a limit: none may stay in memory
     for (let i = 0; i < 20; i++) {
       expect((await server.client.request(`{ nope${i} }`)).errors).toBeDefined();
-      expect((await server.client.request(`{ ${Array.from({ length: 31 }, (_, j) => `a${j}x${i}: endpoints { name }`).join(' ')} }`)).errors).toBeDefined();
+      expect(
+        (
+          await server.client.request(
+            `{ ${Array.from({ length: 31 }, (_, j) => `a${j}x${i}: endpoints { name }`).join(' ')} }`,
+          )
+        ).errors,
+      ).toBeDefined();
     }
     expect(cache().size).toBe(before);
     await server.client.data('{ endpoints { name } }');
@@ -42,7 +50,8 @@ describe('GraphQL document limits and the parse cache', () => {
   it('holds at most PARSE_CACHE_ENTRIES documents and PARSE_CACHE_BYTES of them', async () => {
     for (let i = 0; i < 30; i++) await server.client.data(`{ a${i}: __typename }`);
     expect(cache().size).toBeLessThanOrEqual(5);
-    for (let i = 0; i < 30; i++) await server.client.data(`{ ${Array.from({ length: 25 }, (_, j) => `b${i}x${j}: __typename`).join(' ')} }`);
+    for (let i = 0; i < 30; i++)
+      await server.client.data(`{ ${Array.from({ length: 25 }, (_, j) => `b${i}x${j}: __typename`).join(' ')} }`);
     expect(cache().bytes).toBeLessThanOrEqual(200_000);
     expect(cache().size).toBeGreaterThan(0);
   });
@@ -50,13 +59,23 @@ describe('GraphQL document limits and the parse cache', () => {
 
 describe('graphql-ws limits', () => {
   const server = useTestServer({
-    env: { MAX_BODY_BYTES: String(64 * 1024), WS_MAX_OPERATIONS_PER_CONNECTION: '2', WS_MAX_CONNECTIONS_PER_ADDRESS: '3' },
+    env: {
+      MAX_BODY_BYTES: String(64 * 1024),
+      WS_MAX_OPERATIONS_PER_CONNECTION: '2',
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '3',
+    },
   });
 
   it('closes a connection whose message is over MAX_BODY_BYTES (1009) and keeps serving', async () => {
     const socket = new RawGraphQLSocket(server.wsUrl);
     await socket.init();
-    socket.sendRaw(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(100 * 1024) } } }));
+    socket.sendRaw(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: '{ __typename }', variables: { pad: 'x'.repeat(100 * 1024) } },
+      }),
+    );
     expect((await socket.waitForClose()).code).toBe(1009);
     expect((await server.client.data('{ __typename }')).__typename).toBe('Query');
   });
@@ -70,7 +89,9 @@ describe('graphql-ws limits', () => {
       expect(error.type).toBe('error');
       expect(JSON.stringify(error.payload)).toMatch(/Syntax Error/);
       socket.subscribe('good', '{ __typename }');
-      expect(await socket.waitFor((m) => m.id === 'good' && m.type === 'next')).toMatchObject({ payload: { data: { __typename: 'Query' } } });
+      expect(await socket.waitFor((m) => m.id === 'good' && m.type === 'next')).toMatchObject({
+        payload: { data: { __typename: 'Query' } },
+      });
       expect(socket.closed).toBeUndefined();
     } finally {
       socket.close();
@@ -92,7 +113,9 @@ describe('graphql-ws limits', () => {
       socket.send({ id: '1', type: 'complete' });
       await new Promise((r) => setTimeout(r, 100));
       socket.subscribe('4', '{ __typename }');
-      expect(await socket.waitFor((m) => m.id === '4' && m.type === 'next')).toMatchObject({ payload: { data: { __typename: 'Query' } } });
+      expect(await socket.waitFor((m) => m.id === '4' && m.type === 'next')).toMatchObject({
+        payload: { data: { __typename: 'Query' } },
+      });
       expect(socket.closed).toBeUndefined();
     } finally {
       socket.close();
@@ -101,7 +124,11 @@ describe('graphql-ws limits', () => {
 
   it('refuses a connection past WS_MAX_CONNECTIONS_PER_ADDRESS with 429, and takes one again when another closes', async () => {
     await new Promise((r) => setTimeout(r, 100)); // the sockets of earlier tests are closed
-    const sockets = [new RawGraphQLSocket(server.wsUrl), new RawGraphQLSocket(server.wsUrl), new RawGraphQLSocket(server.wsUrl)];
+    const sockets = [
+      new RawGraphQLSocket(server.wsUrl),
+      new RawGraphQLSocket(server.wsUrl),
+      new RawGraphQLSocket(server.wsUrl),
+    ];
     try {
       await Promise.all(sockets.map((s) => s.init()));
       const refused = await upgrade(server.wsUrl);

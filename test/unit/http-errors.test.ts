@@ -9,7 +9,12 @@ import {
   ValidationError,
 } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { errorResponse, INTERNAL_ERROR_MESSAGE, maskUnexpectedErrors, requestError } from '../../src/server/http-errors.ts';
+import {
+  errorResponse,
+  INTERNAL_ERROR_MESSAGE,
+  maskUnexpectedErrors,
+  requestError,
+} from '../../src/server/http-errors.ts';
 
 function recordingLogger(): Logger & { errors: unknown[]; errorIds: unknown[] } {
   const errors: unknown[] = [];
@@ -33,8 +38,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('the error-to-status mapping', () => {
   const cases: [RequestFailure, number, Record<string, unknown>][] = [
-    [new NotFoundError('Endpoint', 'ghost'), 404, { error: "Endpoint 'ghost' does not exist", code: 'NOT_FOUND', resource: 'Endpoint', key: 'ghost' }],
-    [new ValidationError('from', 'from must be an ISO date'), 400, { error: 'from must be an ISO date', code: 'VALIDATION', field: 'from' }],
+    [
+      new NotFoundError('Endpoint', 'ghost'),
+      404,
+      { error: "Endpoint 'ghost' does not exist", code: 'NOT_FOUND', resource: 'Endpoint', key: 'ghost' },
+    ],
+    [
+      new ValidationError('from', 'from must be an ISO date'),
+      400,
+      { error: 'from must be an ISO date', code: 'VALIDATION', field: 'from' },
+    ],
     [new InvalidImageError('not an image'), 400, { error: 'not an image', code: 'INVALID_IMAGE' }],
     [new PayloadTooLargeError(10, 'too large'), 413, { error: 'too large', code: 'PAYLOAD_TOO_LARGE', limit: 10 }],
     [new ConflictError('exists'), 409, { error: 'exists', code: 'CONFLICT' }],
@@ -61,7 +74,11 @@ describe('the error-to-status mapping', () => {
     const response = errorResponse(unexpected, logger);
     expect(response.status).toBe(500);
     const body = (await response.json()) as { errorId: string };
-    expect(body).toEqual({ error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId: expect.stringMatching(UUID) });
+    expect(body).toEqual({
+      error: INTERNAL_ERROR_MESSAGE,
+      code: 'INTERNAL_SERVER_ERROR',
+      errorId: expect.stringMatching(UUID),
+    });
     expect(JSON.stringify(body)).not.toContain('secret');
     expect(logger.errors).toEqual([unexpected]);
     expect(logger.errorIds).toEqual([body.errorId]);

@@ -7,11 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { InvalidImageError } from '../../src/errors.ts';
 import { imageDimensions } from '../../src/inference/decode/dimensions.ts';
 import { encodeNpy } from '../../src/inference/decode/npy.ts';
 import { pilResizeBilinear } from '../../src/inference/pil-resize.ts';
-import { inspectImage, preshrinkSize, prepareImage, readImageHeader, sniffContentType } from '../../src/inference/preprocess.ts';
-import { InvalidImageError } from '../../src/errors.ts';
+import {
+  inspectImage,
+  prepareImage,
+  preshrinkSize,
+  readImageHeader,
+  sniffContentType,
+} from '../../src/inference/preprocess.ts';
 import { FIXTURE_DIR, hugePng } from '../helpers/images.ts';
 
 const SPEC = { inputSize: [128, 128] as const, mean: [0.5, 0.5, 0.5] as const, std: [0.25, 0.25, 0.25] as const };
@@ -28,13 +34,20 @@ function noise(width: number, height: number, channels: 3 | 4 = 3): Buffer {
 
 describe('image sizes from headers', () => {
   it('reads PNG, JPEG (baseline, progressive), WebP (lossy, lossless, extended), PPM and .npy like libvips does', async () => {
-    const raw = (w: number, h: number, c: 3 | 4 = 3) => sharp(noise(w, h, c), { raw: { width: w, height: h, channels: c } });
+    const raw = (w: number, h: number, c: 3 | 4 = 3) =>
+      sharp(noise(w, h, c), { raw: { width: w, height: h, channels: c } });
     const images: [string, Buffer][] = [
       ['png', await raw(301, 77).png().toBuffer()],
       ['png with alpha', await raw(64, 999, 4).png().toBuffer()],
       ['jpeg', await raw(640, 481).jpeg().toBuffer()],
       ['progressive jpeg', await raw(333, 222).jpeg({ progressive: true }).toBuffer()],
-      ['jpeg with exif', await raw(120, 90).withMetadata({ exif: { IFD0: { Copyright: 'x'.repeat(3000) } } }).jpeg().toBuffer()],
+      [
+        'jpeg with exif',
+        await raw(120, 90)
+          .withMetadata({ exif: { IFD0: { Copyright: 'x'.repeat(3000) } } })
+          .jpeg()
+          .toBuffer(),
+      ],
       ['lossy webp', await raw(517, 13).webp().toBuffer()],
       ['lossless webp', await raw(16383, 2).webp({ lossless: true }).toBuffer()],
       ['webp with alpha', await raw(200, 100, 4).webp({ alphaQuality: 50 }).toBuffer()],
@@ -61,16 +74,24 @@ describe('image sizes from headers', () => {
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0xff, 0xff, 0x00]);
     expect(imageDimensions(jpeg, 'image/jpeg')).toBeUndefined();
     // segment lengths that point past the end, or at themselves
-    expect(imageDimensions(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0x00, 0x01, 0xff, 0xc0]), 'image/jpeg')).toBeUndefined();
-    expect(imageDimensions(Buffer.from('RIFF\0\0\0\0WEBPVP8 \0\0\0\0\0\0\0\0\0\0\0\0\0\0', 'latin1'), 'image/webp')).toBeUndefined();
+    expect(
+      imageDimensions(Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0x00, 0x01, 0xff, 0xc0]), 'image/jpeg'),
+    ).toBeUndefined();
+    expect(
+      imageDimensions(Buffer.from('RIFF\0\0\0\0WEBPVP8 \0\0\0\0\0\0\0\0\0\0\0\0\0\0', 'latin1'), 'image/webp'),
+    ).toBeUndefined();
   });
 
   it('refuses an image over the pixel limit from its header, whatever its body', async () => {
     const bomb = hugePng(10_000, 10_000);
     expect(bomb.length).toBeLessThan(100_000);
-    await expect(prepareImage(bomb, SPEC, { maxPixels: 25_000_000 })).rejects.toThrow(/10000×10000 pixels .*\(MAX_IMAGE_PIXELS\)/);
+    await expect(prepareImage(bomb, SPEC, { maxPixels: 25_000_000 })).rejects.toThrow(
+      /10000×10000 pixels .*\(MAX_IMAGE_PIXELS\)/,
+    );
     // the header says 10000×10000; the body is cut: it is still refused for its size, not decoded
-    await expect(prepareImage(bomb.subarray(0, 40), SPEC, { maxPixels: 25_000_000 })).rejects.toThrow(/MAX_IMAGE_PIXELS/);
+    await expect(prepareImage(bomb.subarray(0, 40), SPEC, { maxPixels: 25_000_000 })).rejects.toThrow(
+      /MAX_IMAGE_PIXELS/,
+    );
   });
 
   it('refuses a .npy or PPM whose header cannot be read when the request is inspected', async () => {
@@ -92,8 +113,13 @@ describe('large images', () => {
   it('come out close to PIL’s exact resize of the whole image', async () => {
     const width = 3000;
     const height = 2000;
-    const rgb = await sharp(noise(width, height), { raw: { width, height, channels: 3 } }).blur(3).raw().toBuffer();
-    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const rgb = await sharp(noise(width, height), { raw: { width, height, channels: 3 } })
+      .blur(3)
+      .raw()
+      .toBuffer();
+    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const decoded = await sharp(jpeg).raw().toBuffer();
     const exact = pilResizeBilinear(decoded, width, height, 128, 128);
     const reduced = await prepareImage(jpeg, SPEC, { maxPixels: 25_000_000 });

@@ -21,11 +21,13 @@ export interface NpyHeader {
 
 /** reads and checks the header: a C-ordered uint8 H×W×3 array */
 export function readNpyHeader(bytes: Uint8Array): NpyHeader {
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new ImageFormatError('not a NumPy .npy file (bad magic)');
+  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b))
+    throw new ImageFormatError('not a NumPy .npy file (bad magic)');
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  if (headerLength > MAX_HEADER_BYTES) throw new ImageFormatError(`.npy header is ${headerLength} bytes, over ${MAX_HEADER_BYTES}`);
+  if (headerLength > MAX_HEADER_BYTES)
+    throw new ImageFormatError(`.npy header is ${headerLength} bytes, over ${MAX_HEADER_BYTES}`);
   const headerStart = major === 1 ? 10 : 12;
   const dataStart = headerStart + headerLength;
   if (dataStart > bytes.length) throw new ImageFormatError('.npy header is truncated');
@@ -38,10 +40,16 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
     throw new ImageFormatError(`.npy array must be uint8 (|u1), got '${descr}'`);
   }
   if (fortran === 'True') throw new ImageFormatError('.npy array must be C-ordered (fortran_order False)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (shape.length !== 3 || shape[2] !== 3) throw new ImageFormatError(`.npy array must be H×W×3, got shape (${shape.join(', ')})`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (shape.length !== 3 || shape[2] !== 3)
+    throw new ImageFormatError(`.npy array must be H×W×3, got shape (${shape.join(', ')})`);
   const [height, width] = shape as [number, number, number];
-  if (!(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height > 0 && width > 0)) throw new ImageFormatError('.npy array is empty');
+  if (!(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height > 0 && width > 0))
+    throw new ImageFormatError('.npy array is empty');
   return { width, height, dataStart };
 }
 
@@ -58,7 +66,7 @@ export function decodeNpy(bytes: Uint8Array): RawImage {
 export function encodeNpy(image: RawImage): Buffer {
   let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${image.height}, ${image.width}, 3), }`;
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const prefix = Buffer.alloc(10);
   Buffer.from(MAGIC).copy(prefix);
   prefix[6] = 1;

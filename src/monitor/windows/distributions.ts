@@ -1,7 +1,7 @@
 /**
- * The statistics the checks need, as pure functions: distribution distances, the chi-squared test
- * (p-value from the regularized incomplete gamma function), and quantiles / CDF values read from a
- * fine confidence histogram.
+ * Math on distributions, as pure functions (for the drift check and statistics.json): distribution
+ * distances, the chi-squared test (p-value from the regularized incomplete gamma function), and
+ * quantiles / CDF values read from a fine confidence histogram.
  */
 
 /** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9; ~15 significant digits). */
@@ -82,7 +82,11 @@ export interface ChiSquaredResult {
  * `categories` classes. The baseline is smoothed (add ½ to every class) so that a class the
  * baseline never saw has a small expected count instead of zero, which would make χ² infinite.
  */
-export function chiSquaredTest(observed: ReadonlyMap<number, number>, baseline: ReadonlyMap<number, number>, categories: number): ChiSquaredResult {
+export function chiSquaredTest(
+  observed: ReadonlyMap<number, number>,
+  baseline: ReadonlyMap<number, number>,
+  categories: number,
+): ChiSquaredResult {
   const n = sum(observed.values());
   const smoothing = 0.5;
   const baseTotal = sum(baseline.values()) + smoothing * categories;

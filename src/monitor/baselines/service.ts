@@ -5,18 +5,19 @@
  * endpoint's model.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import type { Endpoint } from '../endpoints/types.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
-import type { DecodeLimits } from '../inference/preprocess.ts';
-import type { Logger } from '../logger.ts';
-import type { ModelRegistry } from '../models/registry.ts';
-import { countPredictions, countWindow, firstCaptureTime } from './aggregate.ts';
-import { listImages, predictImages } from './baseline-directory.ts';
-import { buildStatistics, suggestConstraints } from './statistics.ts';
-import type { MonitorStore } from './store.ts';
+import type { EndpointLookup } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { DecodeLimits } from '../../inference/preprocess.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelRegistry } from '../../models/registry.ts';
+import { validateResourceName } from '../resource-name.ts';
+import { countPredictions, type WindowCounts } from '../windows/counts.ts';
+import type { WindowStore } from '../windows/store.ts';
+import { suggestConstraints } from './constraints-json.ts';
+import { listImages, predictImages } from './image-directory.ts';
+import { buildStatistics } from './statistics-json.ts';
+import type { BaselineStore } from './store.ts';
 import type { BaselineRecord, DriftMethod } from './types.ts';
-import { validateResourceName } from './validation.ts';
 
 export interface CreateBaselineInput {
   endpoint: string;
@@ -37,10 +38,10 @@ export interface CreateBaselineInput {
 }
 
 export interface BaselineServiceDeps {
-  prisma: Db;
-  provider: 'sqlite' | 'postgresql';
-  store: MonitorStore;
-  endpoints: { get(name: string): Promise<Endpoint | null> };
+  baselines: BaselineStore;
+  /** counts the window a baseline is made of */
+  windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
+  endpoints: EndpointLookup;
   runtimes: Pick<ModelRegistry, 'get'>;
   limits: DecodeLimits;
   /** the directories a directory baseline may read (config BASELINE_ROOTS) */
@@ -59,32 +60,48 @@ export class BaselineService {
         throw new ValidationError(key, `${key} must be in (0, 1], got ${value}`);
       }
     }
-    const endpoint = await this.deps.endpoints.get(input.endpoint);
-    if (!endpoint) throw new NotFoundError('Endpoint', input.endpoint);
-    if (await this.deps.store.baselineByName(endpoint.id, input.name)) {
+    const endpoint = await this.deps.endpoints.require(input.endpoint);
+    if (await this.deps.baselines.getByName(endpoint.id, input.name)) {
       throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
     }
 
-    let counts;
+    let counts: WindowCounts;
     let source: 'WINDOW' | 'DIRECTORY';
     if (input.directory !== null && input.directory !== undefined) {
-      if (input.from || input.to) throw new ValidationError('directory', 'give a directory or a window (from/to), not both');
+      if (input.from || input.to)
+        throw new ValidationError('directory', 'give a directory or a window (from/to), not both');
       if (input.limit !== null && input.limit !== undefined && !(Number.isInteger(input.limit) && input.limit >= 1)) {
         throw new ValidationError('limit', `limit must be a positive integer, got ${input.limit}`);
       }
       const files = await listImages(input.directory, this.deps.baselineRoots, input.limit);
       const runtime = await this.deps.runtimes.get(endpoint.model);
-      const predictions = await predictImages(files, runtime, this.deps.limits, this.deps.logger, `'${input.name}' of ${endpoint.name}`);
+      const predictions = await predictImages(
+        files,
+        runtime,
+        this.deps.limits,
+        this.deps.logger,
+        `'${input.name}' of ${endpoint.name}`,
+      );
       counts = countPredictions(predictions);
       source = 'DIRECTORY';
     } else {
       const to = input.to ?? new Date();
-      const from = input.from ?? (await firstCaptureTime(this.deps.prisma, endpoint.id)) ?? to;
+      const from = input.from ?? (await this.deps.windows.firstCaptureTime(endpoint.id)) ?? to;
       if (from > to) throw new ValidationError('to', `to (${to.toISOString()}) is before from (${from.toISOString()})`);
-      counts = await countWindow(this.deps.prisma, this.deps.provider, { endpointId: endpoint.id, from, to, lowConfidenceThreshold: 0.5, moments: true });
+      counts = await this.deps.windows.count({
+        endpointId: endpoint.id,
+        from,
+        to,
+        lowConfidenceThreshold: 0.5,
+        moments: true,
+      });
       source = 'WINDOW';
     }
-    if (counts.recordCount === 0) throw new ValidationError(source === 'WINDOW' ? 'from' : 'directory', 'the baseline would have no data: the window holds no captures');
+    if (counts.recordCount === 0)
+      throw new ValidationError(
+        source === 'WINDOW' ? 'from' : 'directory',
+        'the baseline would have no data: the window holds no captures',
+      );
 
     const statistics = buildStatistics(counts);
     const constraints = suggestConstraints(statistics, {
@@ -92,7 +109,7 @@ export class BaselineService {
       categoricalThreshold: input.categoricalThreshold ?? undefined,
       confidenceThreshold: input.confidenceThreshold ?? undefined,
     });
-    const created = await this.deps.store.insertBaseline({
+    const created = await this.deps.baselines.insert({
       id: randomUUID(),
       endpointId: endpoint.id,
       name: input.name,
@@ -102,31 +119,35 @@ export class BaselineService {
       constraints,
     });
     if (!created) throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
-    this.deps.logger.info('baseline created', { endpoint: endpoint.name, name: input.name, source, items: counts.recordCount });
+    this.deps.logger.info('baseline created', {
+      endpoint: endpoint.name,
+      name: input.name,
+      source,
+      items: counts.recordCount,
+    });
     return created;
   }
 
   get(id: string): Promise<BaselineRecord | null> {
-    return this.deps.store.baseline(id);
+    return this.deps.baselines.get(id);
   }
 
   /** an endpoint's baselines (all when no endpoint is given; NotFoundError for an unknown endpoint) */
   async list(endpointName?: string | null): Promise<BaselineRecord[]> {
-    if (!endpointName) return this.deps.store.baselines();
-    const endpoint = await this.deps.endpoints.get(endpointName);
-    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
-    return this.deps.store.baselines(endpoint.id);
+    if (!endpointName) return this.deps.baselines.list();
+    const endpoint = await this.deps.endpoints.require(endpointName);
+    return this.deps.baselines.list(endpoint.id);
   }
 
   /** several baselines by id, in one query (for DataLoaders) */
   getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
-    return this.deps.store.baselinesByIds(ids);
+    return this.deps.baselines.getMany(ids);
   }
 
   /** Deletes a baseline; schedules that compared with it keep running without drift. */
   async delete(id: string): Promise<BaselineRecord> {
-    const existing = await this.deps.store.baseline(id);
-    if (!existing || !(await this.deps.store.deleteBaseline(id))) throw new NotFoundError('Baseline', id);
+    const existing = await this.deps.baselines.get(id);
+    if (!existing || !(await this.deps.baselines.delete(id))) throw new NotFoundError('Baseline', id);
     return existing;
   }
 }

@@ -4,12 +4,12 @@
  * so a schedule due once runs once however many replicas there are. The winner sets the next run
  * and releases; a replica that stops mid-run leaves a lease that expires, and the schedule is retried.
  */
-import type { Logger } from '../logger.ts';
-import type { ExecutionService } from './executions.ts';
-import type { MonitorStore } from './store.ts';
+import type { Logger } from '../../logger.ts';
+import type { ExecutionService } from '../executions/service.ts';
+import type { ScheduleStore } from './store.ts';
 
 export interface SchedulerDeps {
-  store: MonitorStore;
+  schedules: Pick<ScheduleStore, 'due'>;
   executions: Pick<ExecutionService, 'runIfDue'>;
   intervalMs: number;
   logger: Logger;
@@ -43,7 +43,7 @@ export class MonitorScheduler {
   /** Runs every schedule that is due and whose lease this replica wins; resolves to how many ran. */
   async tick(): Promise<number> {
     const now = (this.deps.clock ?? (() => new Date()))();
-    const due = await this.deps.store.dueSchedules(now);
+    const due = await this.deps.schedules.due(now);
     let ran = 0;
     for (const schedule of due) {
       if (this.#closing) break;

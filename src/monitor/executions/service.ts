@@ -7,29 +7,35 @@
  * run: lease → fail executions a stopped process left InProgress → window → InProgress row → counts
  * in SQL → checks → violations, metrics and status in one transaction → alert if violations.
  */
-import type { PubSub } from 'graphql-yoga';
+
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import { isUniqueViolation } from '../endpoints/store.ts';
-import { ConflictError, NotFoundError, VigilError } from '../errors.ts';
-import { logUnexpected, type Logger } from '../logger.ts';
-import type { ModelCatalog } from '../models/catalog.ts';
-import type { EventMap } from '../pubsub/events.ts';
-import { countWindow, firstCaptureTime } from './aggregate.ts';
-import { publishAlert, toAlert } from './alerts.ts';
-import { runChecks } from './checks/index.ts';
-import { nextRun, parseCron } from './cron.ts';
-import type { ExecutionStore } from './execution-store.ts';
-import { baselineView } from './statistics.ts';
-import type { MonitorStore } from './store.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, ScheduleRecord, Violation } from './types.ts';
-import { pageSize } from '../capture/queries.ts';
+import type { PubSub } from 'graphql-yoga';
+import { ConflictError, NotFoundError, VigilError } from '../../errors.ts';
+import { type Logger, logUnexpected } from '../../logger.ts';
+import type { ModelCatalog } from '../../models/catalog.ts';
+import { pageSize } from '../../paging.ts';
+import type { EventMap } from '../../pubsub/events.ts';
+import { publishAlert, toAlert } from '../alerts/publish.ts';
+import { baselineView } from '../baselines/drift-view.ts';
+import type { BaselineStore } from '../baselines/store.ts';
+import { runChecks } from '../checks/index.ts';
+import type { Violation } from '../checks/types.ts';
+import type { MetricPoint } from '../metrics/types.ts';
+import { nextRun, parseCron } from '../schedules/cron.ts';
+import type { ScheduleStore } from '../schedules/store.ts';
+import type { ScheduleRecord } from '../schedules/types.ts';
+import type { WindowStore } from '../windows/store.ts';
+import type { ExecutionStore } from './store.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 export interface ExecutionServiceDeps {
-  prisma: Db;
-  provider: 'sqlite' | 'postgresql';
-  store: MonitorStore;
+  /** the schedules run, and their leases */
+  schedules: Pick<ScheduleStore, 'get' | 'getByName' | 'claim' | 'release'>;
+  /** the baselines the drift check compares with */
+  baselines: Pick<BaselineStore, 'get'>;
   executions: ExecutionStore;
+  /** counts each window */
+  windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
   pubsub: PubSub<EventMap>;
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label' | 'labels'>;
@@ -56,13 +62,13 @@ export class ExecutionService {
 
   /** Runs the schedule now; waits a while for a run in progress, then ConflictError. */
   async runNow(scheduleName: string): Promise<ExecutionRecord> {
-    const schedule = await this.deps.store.scheduleByName(scheduleName);
+    const schedule = await this.deps.schedules.getByName(scheduleName);
     if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
     const owner = this.#owner();
     const deadline = Date.now() + (this.deps.manualWaitMs ?? 10_000);
-    while (!(await this.deps.store.claim(schedule.id, owner, this.#clock(), this.#leaseMs, false))) {
+    while (!(await this.deps.schedules.claim(schedule.id, owner, this.#clock(), this.#leaseMs, false))) {
       if (Date.now() > deadline) {
-        const current = await this.deps.store.schedule(schedule.id);
+        const current = await this.deps.schedules.get(schedule.id);
         if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
         throw new ConflictError(
           `Schedule '${scheduleName}' is being run by ${current.leaseOwner ?? 'another process'} (lease until ${current.leaseExpiresAt?.toISOString() ?? '?'})`,
@@ -72,21 +78,21 @@ export class ExecutionService {
     }
     try {
       // read again under the lease: the schedule may have changed (or gone) while this waited
-      const current = await this.deps.store.schedule(schedule.id);
+      const current = await this.deps.schedules.get(schedule.id);
       if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
       return await this.#execute(current, 'MANUAL');
     } finally {
-      await this.deps.store.release(schedule.id, owner);
+      await this.deps.schedules.release(schedule.id, owner);
     }
   }
 
   /** The scheduler's run: only if the schedule is due and this process wins its lease; null otherwise. */
   async runIfDue(scheduleId: string): Promise<ExecutionRecord | null> {
     const owner = this.#owner();
-    if (!(await this.deps.store.claim(scheduleId, owner, this.#clock(), this.#leaseMs, true))) return null;
+    if (!(await this.deps.schedules.claim(scheduleId, owner, this.#clock(), this.#leaseMs, true))) return null;
     let next: Date | null = null;
     try {
-      const schedule = await this.deps.store.schedule(scheduleId);
+      const schedule = await this.deps.schedules.get(scheduleId);
       if (!schedule) return null;
       try {
         return await this.#execute(schedule, 'SCHEDULED');
@@ -95,7 +101,7 @@ export class ExecutionService {
         next = nextRun(parseCron(schedule.cron), this.#clock());
       }
     } finally {
-      await this.deps.store.release(scheduleId, owner, next);
+      await this.deps.schedules.release(scheduleId, owner, next);
     }
   }
 
@@ -104,9 +110,12 @@ export class ExecutionService {
   }
 
   /** a schedule's executions, newest first (NotFoundError for an unknown schedule; first: 1–500, default 20) */
-  async list(scheduleName: string, options: { status?: ExecutionStatus | null; first?: number | null } = {}): Promise<ExecutionRecord[]> {
+  async list(
+    scheduleName: string,
+    options: { status?: ExecutionStatus | null; first?: number | null } = {},
+  ): Promise<ExecutionRecord[]> {
     const take = pageSize(options.first, 'first', 20);
-    const schedule = await this.deps.store.scheduleByName(scheduleName);
+    const schedule = await this.deps.schedules.getByName(scheduleName);
     if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
     return this.deps.executions.list(schedule.id, { status: options.status, take });
   }
@@ -142,27 +151,24 @@ export class ExecutionService {
     const previousEnd = await executions.previousWindowEnd(schedule.id);
     // a clock behind the previous run's (another replica's) still moves the window forward
     const windowEnd = previousEnd && previousEnd >= startedAt ? new Date(previousEnd.getTime() + 1) : startedAt;
-    const first = previousEnd ?? (await firstCaptureTime(this.deps.prisma, schedule.endpointId)) ?? windowEnd;
+    const first = previousEnd ?? (await this.deps.windows.firstCaptureTime(schedule.endpointId)) ?? windowEnd;
+    // biome-ignore lint/complexity/useMathMinMax: these are Dates; Math.min would turn them into numbers
     const windowStart = first > windowEnd ? windowEnd : first;
 
-    let execution: ExecutionRecord;
-    try {
-      execution = await executions.start({ scheduleId: schedule.id, trigger, windowStart, windowEnd, startedAt });
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ConflictError(`Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`);
-      }
-      throw error;
-    }
+    const execution = await executions.start({ scheduleId: schedule.id, trigger, windowStart, windowEnd, startedAt });
+    if (!execution)
+      throw new ConflictError(
+        `Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`,
+      );
     try {
       await this.deps.flush?.();
-      const counts = await countWindow(this.deps.prisma, this.deps.provider, {
+      const counts = await this.deps.windows.count({
         endpointId: schedule.endpointId,
         from: windowStart,
         to: windowEnd,
         lowConfidenceThreshold: schedule.checks.lowConfidence.confidenceThreshold,
       });
-      const baseline = schedule.baselineId ? await this.deps.store.baseline(schedule.baselineId) : null;
+      const baseline = schedule.baselineId ? await this.deps.baselines.get(schedule.baselineId) : null;
       const models = this.deps.models;
       const outcome = runChecks({
         counts,
@@ -182,7 +188,9 @@ export class ExecutionService {
         {
           status,
           recordCount: counts.recordCount,
-          classCounts: Object.fromEntries([...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n])),
+          classCounts: Object.fromEntries(
+            [...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n]),
+          ),
           message,
           violations: outcome.violations,
           metrics: outcome.metrics,
@@ -201,9 +209,10 @@ export class ExecutionService {
       return finished;
     } catch (error) {
       // an expected failure's message is written for users; anything else stays in the log, under the id
-      const message = error instanceof VigilError
-        ? `Failed: ${error.message}`
-        : `Failed: an internal error stopped the run (errorId ${logUnexpected(logger, 'monitoring execution failed', error, { schedule: schedule.name })})`;
+      const message =
+        error instanceof VigilError
+          ? `Failed: ${error.message}`
+          : `Failed: an internal error stopped the run (errorId ${logUnexpected(logger, 'monitoring execution failed', error, { schedule: schedule.name })})`;
       if (error instanceof VigilError) logger.warn('monitoring execution failed', { schedule: schedule.name, error });
       const failed = await executions.fail(execution.id, message, this.#clock());
       return failed ?? execution;

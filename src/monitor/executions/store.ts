@@ -1,8 +1,9 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import type { MonitoringExecution as ExecutionRow } from '../generated/sqlite/client.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger, MetricPoint, Violation } from './types.ts';
+import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
+import type { Violation } from '../checks/types.ts';
+import type { MetricPoint } from '../metrics/types.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
 type Row = ExecutionRow & { schedule: { name: string; endpoint: { name: string; model: string } } };
@@ -55,24 +56,42 @@ export class ExecutionStore {
   async failAbandoned(scheduleId: string, now: Date): Promise<number> {
     const result = await this.prisma.monitoringExecution.updateMany({
       where: { scheduleId, status: { in: ['Pending', 'InProgress'] } },
-      data: { status: 'Failed', message: 'Failed: abandoned (the process running it stopped before it finished)', finishedAt: now },
+      data: {
+        status: 'Failed',
+        message: 'Failed: abandoned (the process running it stopped before it finished)',
+        finishedAt: now,
+      },
     });
     return result.count;
   }
 
-  async start(e: { scheduleId: string; trigger: ExecutionTrigger; windowStart: Date; windowEnd: Date; startedAt: Date }): Promise<ExecutionRecord> {
-    const row = await this.prisma.monitoringExecution.create({
-      data: { id: randomUUID(), ...e, status: 'InProgress' },
-      include: INCLUDE,
-    });
-    return toExecution(row);
+  /** null when the schedule already has an execution ending at `windowEnd` (windows tile: one per end) */
+  async start(e: {
+    scheduleId: string;
+    trigger: ExecutionTrigger;
+    windowStart: Date;
+    windowEnd: Date;
+    startedAt: Date;
+  }): Promise<ExecutionRecord | null> {
+    try {
+      const row = await this.prisma.monitoringExecution.create({
+        data: { id: randomUUID(), ...e, status: 'InProgress' },
+        include: INCLUDE,
+      });
+      return toExecution(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
   /** violations, metrics (stamped with the window's end) and the final status, in one transaction */
   async finish(execution: ExecutionRecord, result: ExecutionResult, finishedAt: Date): Promise<ExecutionRecord> {
     const { id, scheduleId, windowEnd } = execution;
     const [, , row] = await this.prisma.$transaction([
-      this.prisma.violation.createMany({ data: result.violations.map((v, i) => ({ id: `${id}:${String(i).padStart(4, '0')}`, executionId: id, ...v })) }),
+      this.prisma.violation.createMany({
+        data: result.violations.map((v, i) => ({ id: `${id}:${String(i).padStart(4, '0')}`, executionId: id, ...v })),
+      }),
       this.prisma.metric.createMany({
         data: Object.entries(result.metrics).map(([name, value]) => ({
           id: randomUUID(),
@@ -99,7 +118,10 @@ export class ExecutionStore {
   }
 
   async fail(id: string, message: string, finishedAt: Date): Promise<ExecutionRecord | null> {
-    const updated = await this.prisma.monitoringExecution.updateMany({ where: { id }, data: { status: 'Failed', message, finishedAt } });
+    const updated = await this.prisma.monitoringExecution.updateMany({
+      where: { id },
+      data: { status: 'Failed', message, finishedAt },
+    });
     return updated.count ? this.get(id) : null;
   }
 
@@ -109,7 +131,10 @@ export class ExecutionStore {
   }
 
   /** newest first */
-  async list(scheduleId: string, options: { status?: ExecutionStatus | null; take: number }): Promise<ExecutionRecord[]> {
+  async list(
+    scheduleId: string,
+    options: { status?: ExecutionStatus | null; take: number },
+  ): Promise<ExecutionRecord[]> {
     const rows = await this.prisma.monitoringExecution.findMany({
       where: { scheduleId, ...(options.status ? { status: options.status } : {}) },
       orderBy: [{ windowEnd: 'desc' }, { startedAt: 'desc' }],
@@ -131,12 +156,20 @@ export class ExecutionStore {
 
   /** several executions' violations, by execution id, in one query */
   async violationsOf(executionIds: readonly string[]): Promise<Map<string, Violation[]>> {
-    const rows = await this.prisma.violation.findMany({ where: { executionId: { in: [...executionIds] } }, orderBy: { id: 'asc' } });
-    return groupBy(executionIds, rows, (row) => row.executionId, ({ featureName, constraintCheckType, description }) => ({
-      featureName,
-      constraintCheckType: constraintCheckType as Violation['constraintCheckType'],
-      description,
-    }));
+    const rows = await this.prisma.violation.findMany({
+      where: { executionId: { in: [...executionIds] } },
+      orderBy: { id: 'asc' },
+    });
+    return groupBy(
+      executionIds,
+      rows,
+      (row) => row.executionId,
+      ({ featureName, constraintCheckType, description }) => ({
+        featureName,
+        constraintCheckType: constraintCheckType as Violation['constraintCheckType'],
+        description,
+      }),
+    );
   }
 
   async metrics(executionId: string): Promise<MetricPoint[]> {
@@ -145,13 +178,26 @@ export class ExecutionStore {
 
   /** several executions' metrics, by execution id, in one query */
   async metricsOf(executionIds: readonly string[]): Promise<Map<string, MetricPoint[]>> {
-    const rows = await this.prisma.metric.findMany({ where: { executionId: { in: [...executionIds] } }, orderBy: { name: 'asc' } });
-    return groupBy(executionIds, rows, (row) => row.executionId, ({ name, value, timestamp, executionId }) => ({ name, value, timestamp, executionId }));
+    const rows = await this.prisma.metric.findMany({
+      where: { executionId: { in: [...executionIds] } },
+      orderBy: { name: 'asc' },
+    });
+    return groupBy(
+      executionIds,
+      rows,
+      (row) => row.executionId,
+      ({ name, value, timestamp, executionId }) => ({ name, value, timestamp, executionId }),
+    );
   }
 }
 
 /** rows grouped under each key (every key present, in the rows' order) */
-function groupBy<Row, Item>(keys: readonly string[], rows: readonly Row[], keyOf: (row: Row) => string, map: (row: Row) => Item): Map<string, Item[]> {
+function groupBy<Row, Item>(
+  keys: readonly string[],
+  rows: readonly Row[],
+  keyOf: (row: Row) => string,
+  map: (row: Row) => Item,
+): Map<string, Item[]> {
   const groups = new Map<string, Item[]>(keys.map((key) => [key, []]));
   for (const row of rows) groups.get(keyOf(row))?.push(map(row));
   return groups;

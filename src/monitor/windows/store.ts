@@ -19,9 +19,8 @@
  * confidence). Identifiers are double-quoted, which both accept and PostgreSQL needs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../db/client.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
-import { HISTOGRAM_BUCKETS, type WindowCounts } from './types.ts';
+import { type Db, Prisma } from '../../db/prisma.ts';
+import { emptyCounts, HISTOGRAM_BUCKETS, type WindowCounts } from './counts.ts';
 
 const SLICE_ROWS = 100_000;
 /** key = class × STRIDE + bucket; bucket NO_CONFIDENCE marks a missing confidence, class −1 a missing class */
@@ -50,16 +49,6 @@ interface KeyRow {
   low: bigint | number | null;
 }
 
-export function emptyCounts(): WindowCounts {
-  return {
-    recordCount: 0,
-    classCounts: new Map(),
-    missingCount: 0,
-    lowConfidenceCount: 0,
-    confidence: { count: 0, sum: 0, sumSquares: 0, min: null, max: null, histogram: new Array<number>(HISTOGRAM_BUCKETS).fill(0) },
-  };
-}
-
 export async function countWindow(
   prisma: Db,
   provider: Provider,
@@ -68,14 +57,22 @@ export async function countWindow(
 ): Promise<WindowCounts> {
   const counts = emptyCounts();
   if (query.to.getTime() <= query.from.getTime()) return counts;
-  const rows = strategy === 'upsert' ? await upsertCounts(prisma, provider, query) : await groupCounts(prisma, provider, query);
+  const rows =
+    strategy === 'upsert' ? await upsertCounts(prisma, provider, query) : await groupCounts(prisma, provider, query);
   addRows(counts, rows);
   const c = counts.confidence;
   if (query.moments) {
-    const [m] = await prisma.$queryRaw<[{ sum: number | null; sumSquares: number | null; min: number | null; max: number | null }]>`
+    const [m] = await prisma.$queryRaw<
+      [{ sum: number | null; sumSquares: number | null; min: number | null; max: number | null }]
+    >`
       SELECT SUM("confidence") AS "sum", SUM("confidence" * "confidence") AS "sumSquares", MIN("confidence") AS "min", MAX("confidence") AS "max"
       FROM "Capture" WHERE ${windowPredicate(query)}`;
-    [c.sum, c.sumSquares, c.min, c.max] = [Number(m.sum ?? 0), Number(m.sumSquares ?? 0), m.min === null ? null : Number(m.min), m.max === null ? null : Number(m.max)];
+    [c.sum, c.sumSquares, c.min, c.max] = [
+      Number(m.sum ?? 0),
+      Number(m.sumSquares ?? 0),
+      m.min === null ? null : Number(m.min),
+      m.max === null ? null : Number(m.max),
+    ];
   } else {
     // from bucket midpoints, and the edges of the outermost non-empty buckets
     c.histogram.forEach((n, b) => {
@@ -115,7 +112,9 @@ function groupCounts(prisma: Db, provider: Provider, q: WindowQuery): Promise<Ke
 /** SQLite: one connection, so the temporary table is this call's alone (and uniquely named anyway) */
 async function upsertCounts(prisma: Db, provider: Provider, q: WindowQuery): Promise<KeyRow[]> {
   const table = Prisma.raw(`temp."monitor_counts_${randomBytes(6).toString('hex')}"`);
-  const [{ rows }] = await prisma.$queryRaw<[{ rows: bigint | number }]>`SELECT COUNT(*) AS "rows" FROM "Capture" WHERE ${windowPredicate(q)}`;
+  const [{ rows }] = await prisma.$queryRaw<
+    [{ rows: bigint | number }]
+  >`SELECT COUNT(*) AS "rows" FROM "Capture" WHERE ${windowPredicate(q)}`;
   const start = q.from.getTime();
   const span = q.to.getTime() - start;
   const slices = Math.max(1, Math.min(Math.ceil(Number(rows) / SLICE_ROWS), span));
@@ -154,38 +153,24 @@ function addRows(counts: WindowCounts, rows: KeyRow[]): void {
   }
 }
 
-/** The same counts over predictions made in memory (a baseline from a directory of images). */
-export function countPredictions(
-  predictions: Iterable<{ classId: number; confidence: number } | null>,
-  lowConfidenceThreshold = 0.5,
-): WindowCounts {
-  const counts = emptyCounts();
-  const c = counts.confidence;
-  for (const p of predictions) {
-    counts.recordCount++;
-    if (!p) {
-      counts.missingCount++;
-      continue;
-    }
-    counts.classCounts.set(p.classId, (counts.classCounts.get(p.classId) ?? 0) + 1);
-    if (p.confidence < lowConfidenceThreshold) counts.lowConfidenceCount++;
-    const bucket = Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, Math.floor(p.confidence * HISTOGRAM_BUCKETS)));
-    c.histogram[bucket]!++;
-    c.count++;
-    c.sum += p.confidence;
-    c.sumSquares += p.confidence * p.confidence;
-    c.min = c.min === null ? p.confidence : Math.min(c.min, p.confidence);
-    c.max = c.max === null ? p.confidence : Math.max(c.max, p.confidence);
-  }
-  return counts;
-}
+/** A window's counts and an endpoint's first capture, for the services (which hold no database client). */
+export class WindowStore {
+  constructor(
+    private readonly prisma: Db,
+    private readonly provider: Provider,
+  ) {}
 
-/** the first capture of an endpoint: where a schedule's first window starts */
-export async function firstCaptureTime(prisma: Db, endpointId: string): Promise<Date | null> {
-  const first = await prisma.capture.findFirst({
-    where: { endpointId },
-    orderBy: { inferenceTime: 'asc' },
-    select: { inferenceTime: true },
-  });
-  return first?.inferenceTime ?? null;
+  count(query: WindowQuery): Promise<WindowCounts> {
+    return countWindow(this.prisma, this.provider, query);
+  }
+
+  /** the first capture of an endpoint: where a schedule's first window starts */
+  async firstCaptureTime(endpointId: string): Promise<Date | null> {
+    const first = await this.prisma.capture.findFirst({
+      where: { endpointId },
+      orderBy: { inferenceTime: 'asc' },
+      select: { inferenceTime: true },
+    });
+    return first?.inferenceTime ?? null;
+  }
 }

@@ -6,11 +6,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ValidationError } from '../errors.ts';
-import { classifyFiles, listImageFiles } from '../inference/classify-files.ts';
-import type { DecodeLimits } from '../inference/preprocess.ts';
-import type { Logger } from '../logger.ts';
-import type { ModelRuntime } from '../models/runtime.ts';
+import { ValidationError } from '../../errors.ts';
+import { classifyFiles, listImageFiles } from '../../inference/classify-files.ts';
+import type { DecodeLimits } from '../../inference/preprocess.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelRuntime } from '../../models/runtime.ts';
 
 const BATCH = 16;
 const PROGRESS_MS = 2000;
@@ -23,10 +23,18 @@ export type Prediction = { classId: number; confidence: number } | null;
  * `dir` must lie inside one of `allowedRoots` once symbolic links and `..` are resolved: a GraphQL
  * client names the directory, and the server should not read (or confirm the existence of) others.
  */
-export async function listImages(dir: string, allowedRoots: readonly string[], limit?: number | null, field = 'directory'): Promise<string[]> {
+export async function listImages(
+  dir: string,
+  allowedRoots: readonly string[],
+  limit?: number | null,
+  field = 'directory',
+): Promise<string[]> {
   const root = await fs.realpath(path.resolve(dir)).catch(() => null);
   const roots = await Promise.all(allowedRoots.map((r) => fs.realpath(r).catch(() => null)));
-  if (!root || !roots.some((r) => r !== null && (root === r || root.startsWith(r.endsWith(path.sep) ? r : r + path.sep)))) {
+  if (
+    !root ||
+    !roots.some((r) => r !== null && (root === r || root.startsWith(r.endsWith(path.sep) ? r : r + path.sep)))
+  ) {
     throw new ValidationError(
       field,
       `Directory '${dir}' is not inside a directory baselines may read (BASELINE_ROOTS: ${allowedRoots.join(', ') || 'none'}), or does not exist`,
@@ -35,7 +43,8 @@ export async function listImages(dir: string, allowedRoots: readonly string[], l
   const stat = await fs.stat(root);
   if (!stat.isDirectory()) throw new ValidationError(field, `'${dir}' is not a directory`);
   const files = await listImageFiles(root);
-  if (files.length === 0) throw new ValidationError(field, `Directory '${dir}' holds no images (PNG, JPEG, WebP, PPM or .npy)`);
+  if (files.length === 0)
+    throw new ValidationError(field, `Directory '${dir}' holds no images (PNG, JPEG, WebP, PPM or .npy)`);
   if (!limit || limit >= files.length) return files;
   return Array.from({ length: limit }, (_, i) => files[Math.floor((i * files.length) / limit)]!);
 }
@@ -61,7 +70,8 @@ export async function predictImages(
   for await (const result of classifyFiles(runtime, files, { batch: BATCH, limits, onProgress: progress })) {
     if ('error' in result) {
       predictions.push(null);
-      if (unreadable++ < 5) logger.warn(`baseline ${label}: skipping unreadable image`, { file: result.path, error: result.error });
+      if (unreadable++ < 5)
+        logger.warn(`baseline ${label}: skipping unreadable image`, { file: result.path, error: result.error });
       continue;
     }
     const p = result.probabilities;
@@ -69,6 +79,9 @@ export async function predictImages(
     for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
     predictions.push({ classId: best, confidence: p[best]! });
   }
-  logger.info(`baseline ${label}: ${files.length}/${files.length} images predicted`, { unreadable, ms: Date.now() - started });
+  logger.info(`baseline ${label}: ${files.length}/${files.length} images predicted`, {
+    unreadable,
+    ms: Date.now() - started,
+  });
   return predictions;
 }

@@ -4,8 +4,10 @@
  * the bus fans the event out, so subscribers on every replica receive it whichever ran the execution.
  */
 import type { PubSub } from 'graphql-yoga';
-import type { EventMap } from '../pubsub/events.ts';
-import type { ExecutionRecord, MonitorAlert, Violation } from './types.ts';
+import type { EventMap } from '../../pubsub/events.ts';
+import type { Violation } from '../checks/types.ts';
+import type { ExecutionRecord } from '../executions/types.ts';
+import type { MonitorAlert } from './types.ts';
 
 /** not a valid endpoint name, so it cannot collide with one */
 export const ALL_ENDPOINTS = '*';

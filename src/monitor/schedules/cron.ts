@@ -7,7 +7,7 @@
  * restricted a day matches if either does. `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`
  * are accepted too.
  */
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../../errors.ts';
 
 export interface CronSchedule {
   expression: string;
@@ -26,7 +26,12 @@ const FIELDS = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
   { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ] as const;
 
@@ -67,11 +72,7 @@ export function parseCron(expression: string, field = 'cron'): CronSchedule {
   return schedule;
 }
 
-function parseField(
-  part: string,
-  spec: (typeof FIELDS)[number],
-  fail: (why: string) => never,
-): Set<number> {
+function parseField(part: string, spec: (typeof FIELDS)[number], fail: (why: string) => never): Set<number> {
   const values = new Set<number>();
   const value = (token: string): number => {
     const named = 'names' in spec ? (spec.names as readonly string[]).indexOf(token.toUpperCase()) : -1;
@@ -86,7 +87,8 @@ function parseField(
     if (extra !== undefined || range === '' || range === undefined) fail(`'${item}' is not a valid ${spec.name} item`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) < 1) fail(`step '${stepText}' in the ${spec.name} field must be a positive integer`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) < 1)
+        fail(`step '${stepText}' in the ${spec.name} field must be a positive integer`);
       step = Number(stepText);
     }
     let from: number;
@@ -158,7 +160,8 @@ export function cronExpression(
   fieldPrefix = '',
 ): string {
   const hour = options.hour ?? 0;
-  if (!Number.isInteger(hour) || hour < 0 || hour > 23) throw new ValidationError(`${fieldPrefix}hour`, `hour must be an integer from 0 to 23, got ${hour}`);
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23)
+    throw new ValidationError(`${fieldPrefix}hour`, `hour must be an integer from 0 to 23, got ${hour}`);
   switch (kind) {
     case 'HOURLY':
       return '0 * * * *';
@@ -166,7 +169,8 @@ export function cronExpression(
       return `0 ${hour} * * *`;
     case 'EVERY_N_HOURS': {
       const hours = options.hours;
-      if (hours === null || hours === undefined) throw new ValidationError(`${fieldPrefix}hours`, 'EVERY_N_HOURS needs hours (1–23)');
+      if (hours === null || hours === undefined)
+        throw new ValidationError(`${fieldPrefix}hours`, 'EVERY_N_HOURS needs hours (1–23)');
       if (!Number.isInteger(hours) || hours < 1 || hours > 23) {
         throw new ValidationError(`${fieldPrefix}hours`, `hours must be an integer from 1 to 23, got ${hours}`);
       }

@@ -1,17 +1,5 @@
-/** Presentations of an execution shared by GraphQL and the HTTP downloads. */
-import { classLabel } from '../models/catalog.ts';
-import type { Violation } from './types.ts';
-
-/** constraint_violations.json (SageMaker Model Monitor's shape) */
-export function constraintViolations(violations: readonly Violation[]) {
-  return {
-    violations: violations.map((v) => ({
-      feature_name: v.featureName,
-      constraint_check_type: v.constraintCheckType,
-      description: v.description,
-    })),
-  };
-}
+/** A window's class counts as a list of every class, shared by baselines, executions and the chart. */
+import { classLabel } from '../../models/catalog.ts';
 
 export interface ClassCount {
   classId: number;
@@ -22,7 +10,10 @@ export interface ClassCount {
 }
 
 /** every class of the model (`labels`: ModelCatalog.labels) and any other class counted, in class order */
-export function classCountList(counts: Record<string, number> | null, labels: readonly string[] | undefined): ClassCount[] {
+export function classCountList(
+  counts: Record<string, number> | null,
+  labels: readonly string[] | undefined,
+): ClassCount[] {
   const byClass = counts ?? {};
   const highest = Math.max(-1, ...Object.keys(byClass).map(Number));
   const classes = Math.max(labels?.length ?? 0, highest + 1);

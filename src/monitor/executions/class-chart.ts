@@ -14,7 +14,9 @@ const HEIGHT = 420;
 const MARGIN = { left: 64, right: 16, top: 44, bottom: 48 };
 
 export async function renderClassChart(bars: readonly ClassBar[], title: string): Promise<Buffer> {
-  return sharp(Buffer.from(classChartSvg(bars, title))).png().toBuffer();
+  return sharp(Buffer.from(classChartSvg(bars, title)))
+    .png()
+    .toBuffer();
 }
 
 export function classChartSvg(bars: readonly ClassBar[], title: string): string {
@@ -42,8 +44,12 @@ export function classChartSvg(bars: readonly ClassBar[], title: string): string 
     const x = MARGIN.left + i * slot + (slot - barWidth) / 2;
     const by = y(bar.count);
     const fill = bar.count === max && max > 0 ? '#d9534f' : '#4878a8';
-    parts.push(`<rect x="${x.toFixed(1)}" y="${by.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(MARGIN.top + plotHeight - by).toFixed(1)}" fill="${fill}"/>`);
-    parts.push(`<text x="${(x + barWidth / 2).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 14}" font-size="9" text-anchor="middle" fill="#555">${bar.classId}</text>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${by.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(MARGIN.top + plotHeight - by).toFixed(1)}" fill="${fill}"/>`,
+    );
+    parts.push(
+      `<text x="${(x + barWidth / 2).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 14}" font-size="9" text-anchor="middle" fill="#555">${bar.classId}</text>`,
+    );
   });
   parts.push(
     `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${MARGIN.top + plotHeight}" y2="${MARGIN.top + plotHeight}" stroke="#888"/>`,
