@@ -30,6 +30,9 @@ import { monitorRoutes } from './monitor/http.ts';
 import { createMonitor } from './monitor/index.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
+import { StorageStore } from './retention/storage.ts';
+import { RetentionStore } from './retention/store.ts';
+import { RetentionSweeper } from './retention/sweeper.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
 
@@ -42,6 +45,8 @@ export interface App {
   services: Services;
   database: Database;
   server: VigilServer;
+  /** deletes expired rows and deleted endpoints' data in the background; `sweep()` runs one sweep now */
+  retention: RetentionSweeper;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -63,8 +68,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   // user regular expressions run on this guard's worker thread, under a time limit
   const regexes = new RegexGuard();
   const includes = new IncludeRegexResolver({ guard: regexes, logger: logger.child('debugger') });
+  const storage = new StorageStore(database.prisma);
   const endpoints = new EndpointService({
     store: new EndpointStore(database.prisma),
+    measureStorage: (ids) => storage.usage(ids),
     pubsub: bus.pubsub,
     logger: logger.child('endpoints'),
     defaultModel: config.defaultModel,
@@ -174,7 +181,17 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger: logger.child('http'),
   });
 
+  const retention = new RetentionSweeper({
+    store: new RetentionStore(database.prisma),
+    logger: logger.child('retention'),
+    pubsub: bus.pubsub,
+    intervalMs: config.retention.sweepIntervalMs,
+    batchSize: config.retention.batchSize,
+    pauseMs: config.retention.batchPauseMs,
+  });
+
   monitor.scheduler.start();
+  retention.start();
 
   return {
     config,
@@ -182,10 +199,12 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     services,
     database,
     server,
+    retention,
     listen: () => server.listen(config.port, config.host),
     async close() {
       endpoints.stop();
       await monitor.scheduler.stop();
+      await retention.stop();
       await server.close();
       await recorder.idle();
       await stepEncoder.close();

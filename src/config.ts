@@ -56,6 +56,11 @@ export interface Config {
   /** the only directories (and their subdirectories) a baseline may read images from */
   baselineRoots: string[];
   schedulerIntervalMs: number;
+  /**
+   * the retention sweeper: how often it runs, the rows one DELETE statement removes at most, and the
+   * pause after each statement (src/retention/sweeper.ts)
+   */
+  retention: { sweepIntervalMs: number; batchSize: number; batchPauseMs: number };
   /** identifies this process in scheduler leases */
   instanceId: string;
   /** called with each SQL statement sent to the database (tests count queries); never read from the environment */
@@ -176,6 +181,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestDecodedBytes: integer(env, 'MAX_REQUEST_DECODED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     baselineRoots: baselineRoots(env),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
+    retention: {
+      sweepIntervalMs: integer(env, 'RETENTION_SWEEP_INTERVAL_MS', 60_000, 50, 86_400_000),
+      batchSize: integer(env, 'RETENTION_BATCH_SIZE', 500, 1, 10_000),
+      batchPauseMs: integer(env, 'RETENTION_BATCH_PAUSE_MS', 10, 0, 60_000),
+    },
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   };
 }
