@@ -134,6 +134,10 @@ const CASES: Record<string, Case> = {
     graphql(`mutation DeleteUnknownEndpoint { deleteEndpoint(name: "nope") { __typename ...CaseError } }`, [ERROR]),
     ['deleteEndpoint'],
   ),
+  'Query.storage → NotFoundError': errorCase(
+    graphql(`query StorageOfUnknownEndpoint { storage(endpoint: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['storage'],
+  ),
 
   // inference
   'Mutation.predict → InvalidImageError': errorCase(
