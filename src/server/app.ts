@@ -15,8 +15,15 @@ import type { Logger } from '../logger.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 import { useBodyLimit } from './body-limit.ts';
 import { type ReadinessCheck, useReadiness } from './health.ts';
-import { errorBody, HTTP_STATUS, INTERNAL_ERROR_MESSAGE, maskUnexpectedErrors } from './http-errors.ts';
+import {
+  errorBody,
+  HTTP_STATUS,
+  INTERNAL_ERROR_MESSAGE,
+  maskUnexpectedErrors,
+  useTypedRequestParseErrors,
+} from './http-errors.ts';
 import { queryLimitPlugins } from './limits.ts';
+import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { type Route, useRoutes } from './routes.ts';
@@ -86,6 +93,7 @@ export function createServer(options: ServerOptions): VigilServer {
     plugins: [
       useCsrfPrevention(),
       useBodyLimit(options.maxBodyBytes),
+      useTypedRequestParseErrors(),
       useReadiness(options.readiness, logger),
       useRoutes(options.routes, logger),
       useBoundedParseCache(documents),
@@ -97,6 +105,7 @@ export function createServer(options: ServerOptions): VigilServer {
         introspection: options.introspection,
       }),
       useReadableVariableErrors(),
+      useNoNulStrings(),
     ],
   });
 

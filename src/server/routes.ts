@@ -35,10 +35,21 @@ function findRoute(routes: readonly Route[], method: string, pathname: string): 
 
 async function answer(route: Route, request: Request, url: URL, logger: Logger): Promise<Response> {
   try {
+    if (holdsNul(url)) {
+      // no path segment or parameter takes it, and PostgreSQL cannot compare it (nul-strings.ts)
+      throw new ValidationError('url', 'the URL holds %00 (NUL), which no path segment or parameter accepts');
+    }
     return await route.handle(request, url);
   } catch (error) {
     return errorResponse(error, logger, { method: request.method, path: url.pathname });
   }
+}
+
+/** NUL in the path (only percent-encoded: Node refuses a raw one) or in a decoded query parameter */
+function holdsNul(url: URL): boolean {
+  if (url.pathname.toLowerCase().includes('%00')) return true;
+  for (const [key, value] of url.searchParams) if (key.includes('\u0000') || value.includes('\u0000')) return true;
+  return false;
 }
 
 /** a percent-encoded path segment, decoded; a malformed escape is the client's error, not a 500 */
