@@ -7,6 +7,7 @@
  * SQL and paths stay in the log.
  */
 import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { NotFoundError, PayloadTooLargeError, type RequestFailure, ValidationError, VigilError } from '../errors.ts';
 import { type Logger, logUnexpected } from '../logger.ts';
 import { json } from './responses.ts';
@@ -78,4 +79,28 @@ export function maskUnexpectedErrors(logger: Logger): (error: unknown, message?:
 function isClientError(error: GraphQLError): boolean {
   const status = (error.extensions?.http as { status?: number } | undefined)?.status;
   return status !== undefined && status >= 400 && status < 500;
+}
+
+/**
+ * Yoga's multipart parser refuses a malformed request (a `map` that is not JSON, a missing `operations`)
+ * with errors that have neither a code nor a status, which reached clients as a 200. Anything the request
+ * parser refuses without a code is the request's fault: BAD_REQUEST, HTTP 400, as Yoga answers invalid JSON.
+ */
+export function useTypedRequestParseErrors(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      const parse = requestParser;
+      setRequestParser(async (request) => {
+        try {
+          return await parse(request);
+        } catch (error) {
+          if (!(error instanceof GraphQLError) || error.extensions.code) throw error;
+          throw new GraphQLError(error.message, {
+            extensions: { ...error.extensions, code: 'BAD_REQUEST', http: { status: 400 } },
+          });
+        }
+      });
+    },
+  };
 }
