@@ -1098,7 +1098,16 @@ function strings(): HostileCase[] {
       ),
       expect: VALIDATION,
     },
-    { name: 'schedule: a 100 KB cron', send: schedule({ cron: '* '.repeat(50_000) }), expect: VALIDATION },
+    {
+      name: 'schedule: a 100 KB cron of 50,000 fields',
+      send: schedule({ cron: '* '.repeat(50_000) }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'schedule: a 3 MB cron list (seconds of parsing before it was bounded)',
+      send: schedule({ cron: `${'*,'.repeat(1_500_000)}* * * * *` }),
+      expect: VALIDATION,
+    },
     { name: 'schedule: a step of 0', send: schedule({ cron: '*/0 * * * *' }), expect: VALIDATION },
     {
       name: 'schedule: a name with a newline',
