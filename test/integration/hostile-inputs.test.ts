@@ -60,23 +60,21 @@ const server: TestServer = useTestServer({
 
 type Counts = Record<Prisma.ModelName, number>;
 
-/** the rows of every table; the Record's keys make a new model a compile error here until it is counted */
+/** the rows of every table (the return type names every model: a new one is a compile error until counted) */
 async function snapshotCounts(prisma: Db): Promise<Counts> {
-  const counters: Record<Prisma.ModelName, () => Promise<number>> = {
-    Endpoint: () => prisma.endpoint.count(),
-    Capture: () => prisma.capture.count(),
-    DebugStep: () => prisma.debugStep.count(),
-    Tensor: () => prisma.tensor.count(),
-    Baseline: () => prisma.baseline.count(),
-    MonitoringSchedule: () => prisma.monitoringSchedule.count(),
-    MonitoringExecution: () => prisma.monitoringExecution.count(),
-    Violation: () => prisma.violation.count(),
-    Metric: () => prisma.metric.count(),
-  };
-  const entries = await Promise.all(
-    Object.entries(counters).map(async ([model, count]) => [model, await count()] as const),
-  );
-  return Object.fromEntries(entries) as Counts;
+  const [Endpoint, Capture, DebugStep, Tensor, Baseline, MonitoringSchedule, MonitoringExecution, Violation, Metric] =
+    await Promise.all([
+      prisma.endpoint.count(),
+      prisma.capture.count(),
+      prisma.debugStep.count(),
+      prisma.tensor.count(),
+      prisma.baseline.count(),
+      prisma.monitoringSchedule.count(),
+      prisma.monitoringExecution.count(),
+      prisma.violation.count(),
+      prisma.metric.count(),
+    ]);
+  return { Endpoint, Capture, DebugStep, Tensor, Baseline, MonitoringSchedule, MonitoringExecution, Violation, Metric };
 }
 
 /** endpoints and schedules as stored (leases left out: the scheduler owns them) */
@@ -97,7 +95,7 @@ async function snapshotSettings(prisma: Db): Promise<unknown> {
 /** the value under the first key named `result` (the field a case is about), depth first */
 function findResult(value: unknown): { found: boolean; value?: unknown } {
   if (typeof value !== 'object' || value === null) return { found: false };
-  if ('result' in value) return { found: true, value: (value as { result: unknown }).result };
+  if ('result' in value) return { found: true, value: value.result };
   for (const inner of Object.values(value)) {
     const found = findResult(inner);
     if (found.found) return found;
@@ -136,7 +134,8 @@ async function post(body: string | Blob | FormData, headers: Record<string, stri
   return observeGraphQL(response.status, await response.text());
 }
 
-const gql = (query: string, variables?: Record<string, unknown>) => () => post(JSON.stringify({ query, variables }));
+const operation = (query: string, variables?: Record<string, unknown>) => () =>
+  post(JSON.stringify({ query, variables }));
 
 /**
  * Writes raw bytes and reads one answer: until the server closes, or a complete response (by
@@ -243,7 +242,7 @@ const b64 = (bytes: Buffer) => ({ base64: bytes.toString('base64') });
 const PREDICT = `mutation($image: ImageInput!) {
   result: predict(endpoint: "signs", image: $image) { __typename ... on VigilError { code message } }
 }`;
-const predictImage = (image: Record<string, string>) => gql(PREDICT, { image });
+const predictImage = (image: Record<string, string>) => operation(PREDICT, { image });
 const predictBytes = (bytes: Buffer) => predictImage(b64(bytes));
 const predictNpy = (bytes: Buffer) => predictImage({ npy: bytes.toString('base64') });
 const INVALID_IMAGE: Expected = { status: 200, typename: 'InvalidImageError', code: 'INVALID_IMAGE' };
@@ -580,62 +579,62 @@ function documents(): HostileCase[] {
   return [
     {
       name: 'document: 10,000 fields (over MAX_DOCUMENT_BYTES)',
-      send: gql(`{ ${'__typename '.repeat(10_000)}}`),
+      send: operation(`{ ${'__typename '.repeat(10_000)}}`),
       expect: { status: 400, code: 'DOCUMENT_TOO_LARGE' },
     },
     {
       name: 'document: 2,500 fields (over MAX_QUERY_TOKENS)',
-      send: gql(`{ ${'__typename '.repeat(2500)}}`),
+      send: operation(`{ ${'__typename '.repeat(2500)}}`),
       expect: { status: 400, code: 'GRAPHQL_PARSE_FAILED' },
     },
     {
       name: 'document: 5,000 nested list literals',
-      send: gql(`{ result: endpoint(name: ${'['.repeat(5000)}${']'.repeat(5000)}) { name } }`),
+      send: operation(`{ result: endpoint(name: ${'['.repeat(5000)}${']'.repeat(5000)}) { name } }`),
       expect: { status: 400, code: 'GRAPHQL_PARSE_FAILED' },
     },
     {
       name: 'document: 990 nested list literals (within the token limit)',
-      send: gql(`{ result: endpoint(name: ${'['.repeat(990)}${']'.repeat(990)}) { name } }`),
+      send: operation(`{ result: endpoint(name: ${'['.repeat(990)}${']'.repeat(990)}) { name } }`),
       expect: { status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
     },
-    { name: 'document: depth 13', send: gql(DEEP), expect: { status: 400, code: 'QUERY_TOO_COMPLEX' } },
+    { name: 'document: depth 13', send: operation(DEEP), expect: { status: 400, code: 'QUERY_TOO_COMPLEX' } },
     {
       name: 'document: 31 aliases',
-      send: gql(ENDPOINTS_31_ALIASES),
+      send: operation(ENDPOINTS_31_ALIASES),
       expect: { status: 400, code: 'QUERY_TOO_COMPLEX' },
     },
     {
       name: 'document: cost (25 pages of 500 captures)',
-      send: gql(
+      send: operation(
         `{ ${Array.from({ length: 25 }, (_, i) => `p${i}: captures(endpoint: "signs", first: 500) { ... on CaptureConnection { edges { node { id top { label } } } } }`).join(' ')} }`,
       ),
       expect: { status: 400, code: 'QUERY_TOO_COMPLEX' },
     },
     {
       name: 'document: a fragment cycle',
-      send: gql('query { ...A } fragment A on Query { ...B } fragment B on Query { __typename ...A }'),
+      send: operation('query { ...A } fragment A on Query { ...B } fragment B on Query { __typename ...A }'),
       expect: { status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
     },
     {
       name: 'document: a fragment bomb (30 levels, each spread twice)',
-      send: gql(
+      send: operation(
         `query { ...F0 } ${Array.from({ length: 30 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F30 on Query { endpoints { name } }`,
       ),
       expect: { status: 400, code: 'QUERY_TOO_COMPLEX' },
     },
     {
       name: 'document: one directive 200 times',
-      send: gql(`{ __typename ${'@include(if: true) '.repeat(200)}}`),
+      send: operation(`{ __typename ${'@include(if: true) '.repeat(200)}}`),
       expect: { status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
     },
     {
       name: 'document: 100 operations and no operationName',
-      send: gql(Array.from({ length: 100 }, (_, i) => `query Q${i} { __typename }`).join(' ')),
+      send: operation(Array.from({ length: 100 }, (_, i) => `query Q${i} { __typename }`).join(' ')),
       expect: { status: 400, code: 'OPERATION_RESOLUTION_FAILURE' },
     },
     {
       name: 'document: a deep introspection query',
-      send: gql(`{ __schema { types { ${'fields { type { ofType { '.repeat(5)}name${' } } }'.repeat(5)} } } }`),
+      send: operation(`{ __schema { types { ${'fields { type { ofType { '.repeat(5)}name${' } } }'.repeat(5)} } } }`),
       expect: { status: 400, code: 'GRAPHQL_VALIDATION_FAILED' },
     },
     {
@@ -660,50 +659,50 @@ function limits(): HostileCase[] {
   const BATCH = `mutation($images: [ImageInput!]!) { result: predictBatch(endpoint: "signs", images: $images) { __typename ... on VigilError { code message } } }`;
   const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
   return [
-    { name: 'batch: 257 items', send: gql(BATCH_OF_ONE(257), { image: { base64: 'AAAA' } }), expect: VALIDATION },
+    { name: 'batch: 257 items', send: operation(BATCH_OF_ONE(257), { image: { base64: 'AAAA' } }), expect: VALIDATION },
     {
       name: 'batch: 20,000 items in a variable',
-      send: gql(BATCH, { images: Array(20_000).fill({ base64: 'AAAA' }) }),
+      send: operation(BATCH, { images: Array(20_000).fill({ base64: 'AAAA' }) }),
       expect: VALIDATION,
     },
-    { name: 'batch: no items', send: gql(BATCH, { images: [] }), expect: VALIDATION },
+    { name: 'batch: no items', send: operation(BATCH, { images: [] }), expect: VALIDATION },
     {
       name: 'batch: three distinct 12 MP bombs, over MAX_REQUEST_DECODED_BYTES together',
-      send: gql(BATCH, { images: [0, 1, 2].map((i) => b64(hugePng(4000 + i, 3000))) }),
+      send: operation(BATCH, { images: [0, 1, 2].map((i) => b64(hugePng(4000 + i, 3000))) }),
       expect: VALIDATION,
     },
     {
       name: 'page size: captures first 501',
-      send: gql('{ result: captures(endpoint: "signs", first: 501) { __typename ... on VigilError { code } } }'),
+      send: operation('{ result: captures(endpoint: "signs", first: 501) { __typename ... on VigilError { code } } }'),
       expect: VALIDATION,
     },
     {
       name: 'page size: captures first 0',
-      send: gql('{ result: captures(endpoint: "signs", first: 0) { __typename ... on VigilError { code } } }'),
+      send: operation('{ result: captures(endpoint: "signs", first: 0) { __typename ... on VigilError { code } } }'),
       expect: VALIDATION,
     },
     {
       name: 'page size: executions first -1',
-      send: gql(
+      send: operation(
         '{ result: monitoringExecutions(schedule: "nightly", first: -1) { __typename ... on VigilError { code } } }',
       ),
       expect: VALIDATION,
     },
     {
       name: 'page size: a first past 32 bits',
-      send: gql('{ result: captures(endpoint: "signs", first: 99999999999) { __typename } }'),
+      send: operation('{ result: captures(endpoint: "signs", first: 99999999999) { __typename } }'),
       expect: { status: 400 },
     },
     {
       name: 'list: nextRuns count 1,000,000',
-      send: gql(
+      send: operation(
         '{ cronExpression(kind: HOURLY) { ... on CronExpression { result: nextRuns(count: 1000000) { __typename ... on VigilError { code } } } } }',
       ),
       expect: VALIDATION,
     },
     {
       name: 'list: 10,000 debug-hook collections',
-      send: gql(
+      send: operation(
         'mutation($c: [String!]) { result: updateEndpoint(name: "signs", input: { debugHook: { collections: $c } }) { __typename ... on VigilError { code } } }',
         { c: Array(10_000).fill('fullgrad') },
       ),
@@ -711,7 +710,7 @@ function limits(): HostileCase[] {
     },
     {
       name: 'list: topK 44 of 43 classes',
-      send: gql(
+      send: operation(
         'mutation($image: ImageInput!) { result: predict(endpoint: "signs", image: $image, topK: 44) { __typename ... on VigilError { code } } }',
         { image: b64(fixture('noise.png')) },
       ),
@@ -719,7 +718,7 @@ function limits(): HostileCase[] {
     },
     {
       name: 'string: a 2,000-character regex',
-      send: gql(
+      send: operation(
         'query($r: String) { trial(endpoint: "hooked") { ... on Trial { result: tensorNames(regex: $r) { __typename ... on VigilError { code } } } } }',
         { r: 'a'.repeat(2000) },
       ),
@@ -728,7 +727,7 @@ function limits(): HostileCase[] {
     {
       name: 'saliency: size 100,000 through GraphQL',
       send: () =>
-        gql(
+        operation(
           'query($id: ID!) { result: saliency(captureId: $id, size: 100000) { __typename ... on VigilError { code } } }',
           {
             id: hookedCaptureId,
@@ -739,7 +738,7 @@ function limits(): HostileCase[] {
     {
       name: 'saliency: opacity 1e308 through GraphQL',
       send: () =>
-        gql(
+        operation(
           'query($id: ID!) { result: saliency(captureId: $id, opacity: 1e308) { __typename ... on VigilError { code } } }',
           {
             id: hookedCaptureId,
@@ -936,23 +935,23 @@ function strings(): HostileCase[] {
   const CREATE = `mutation($name: String!, $model: String) {
     result: createEndpoint(input: { name: $name, model: $model }) { __typename ... on VigilError { code } }
   }`;
-  const create = (name: string, model?: string) => gql(CREATE, { name, model });
+  const create = (name: string, model?: string) => operation(CREATE, { name, model });
   const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
   const NOT_FOUND: Expected = { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' };
   const NUL_REFUSED: Expected = { status: 400, code: 'BAD_USER_INPUT' };
   const schedule = (input: Record<string, unknown>) =>
-    gql(
+    operation(
       'mutation($input: CreateMonitoringScheduleInput!) { result: createMonitoringSchedule(input: $input) { __typename ... on VigilError { code } } }',
       { input: { endpoint: 'signs', name: 'hostile', cron: '0 0 29 2 *', ...input } },
     );
   const baseline = (directory: string) =>
-    gql(
+    operation(
       'mutation($d: String) { result: createBaseline(input: { endpoint: "signs", name: "hostile", directory: $d }) { __typename ... on VigilError { code } } }',
       { d: directory },
     );
   /** a field that fetches one thing by its key (null when there is none) */
   const lookup = (field: string, argument: string, type: string, value: string) =>
-    gql(`query($v: ${type}!) { result: ${field}(${argument}: $v) { __typename } }`, { v: value });
+    operation(`query($v: ${type}!) { result: ${field}(${argument}: $v) { __typename } }`, { v: value });
   return [
     { name: 'endpoint name: 1 MB', send: create('a'.repeat(MB)), expect: VALIDATION },
     { name: 'endpoint name: control characters', send: create('sig\u0001\u001b[2Jns'), expect: VALIDATION },
@@ -963,7 +962,7 @@ function strings(): HostileCase[] {
     { name: 'endpoint name: NUL', send: create('signs\u0000'), expect: NUL_REFUSED },
     {
       name: 'endpoint name: NUL in a literal',
-      send: gql('mutation { result: createEndpoint(input: { name: "a\\u0000" }) { __typename } }'),
+      send: operation('mutation { result: createEndpoint(input: { name: "a\\u0000" }) { __typename } }'),
       expect: NUL_REFUSED,
     },
     { name: 'model: a path out of MODEL_DIR', send: create('hostile', '../../../../etc/passwd'), expect: NOT_FOUND },
@@ -994,7 +993,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'deleteEndpoint: SQL that matches every row',
-      send: gql(
+      send: operation(
         'mutation($n: String!) { result: deleteEndpoint(name: $n) { __typename ... on VigilError { code } } }',
         {
           n: `' OR '1'='1`,
@@ -1004,7 +1003,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'deleteEndpoint: a LIKE wildcard',
-      send: gql(
+      send: operation(
         'mutation($n: String!) { result: deleteEndpoint(name: $n) { __typename ... on VigilError { code } } }',
         { n: '%' },
       ),
@@ -1012,7 +1011,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'deleteMonitoringSchedule: a glob',
-      send: gql(
+      send: operation(
         'mutation($n: String!) { result: deleteMonitoringSchedule(name: $n) { __typename ... on VigilError { code } } }',
         {
           n: '*',
@@ -1022,14 +1021,17 @@ function strings(): HostileCase[] {
     },
     {
       name: 'deleteBaseline: SQL',
-      send: gql('mutation($n: ID!) { result: deleteBaseline(id: $n) { __typename ... on VigilError { code } } }', {
-        n: '1 OR 1=1',
-      }),
+      send: operation(
+        'mutation($n: ID!) { result: deleteBaseline(id: $n) { __typename ... on VigilError { code } } }',
+        {
+          n: '1 OR 1=1',
+        },
+      ),
       expect: NOT_FOUND,
     },
     {
       name: 'runMonitoringSchedule: JSON',
-      send: gql(
+      send: operation(
         'mutation($n: String!) { result: runMonitoringSchedule(name: $n) { __typename ... on VigilError { code } } }',
         {
           n: '{"name":{"$ne":null}}',
@@ -1039,7 +1041,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'predict: an endpoint of control characters',
-      send: gql(
+      send: operation(
         'mutation($e: String!) { result: predict(endpoint: $e, image: { base64: "" }) { __typename ... on VigilError { code } } }',
         { e: '\u0007\u0008\u007f' },
       ),
@@ -1047,7 +1049,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'captures: a 1 MB cursor',
-      send: gql(
+      send: operation(
         'query($a: String) { result: captures(endpoint: "signs", after: $a) { __typename ... on VigilError { code } } }',
         {
           a: 'A'.repeat(MB),
@@ -1057,7 +1059,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'captures: a well-formed cursor with SQL for its id',
-      send: gql(
+      send: operation(
         'query($a: String) { result: captures(endpoint: "signs", after: $a) { __typename ... on VigilError { code } } }',
         {
           a: Buffer.from(`${Date.now()}:' OR 1=1 --`).toString('base64url'),
@@ -1067,14 +1069,17 @@ function strings(): HostileCase[] {
     },
     {
       name: 'captures: a DateTime of 1 MB',
-      send: gql('query($f: DateTime) { result: captures(endpoint: "signs", filter: { from: $f }) { __typename } }', {
-        f: `2026-01-01T${'9'.repeat(MB)}`,
-      }),
+      send: operation(
+        'query($f: DateTime) { result: captures(endpoint: "signs", filter: { from: $f }) { __typename } }',
+        {
+          f: `2026-01-01T${'9'.repeat(MB)}`,
+        },
+      ),
       expect: { status: 400, code: 'BAD_USER_INPUT' },
     },
     {
       name: 'metrics: SQL for the metric name',
-      send: gql(
+      send: operation(
         'query($n: String!) { result: metrics(schedule: "nightly", name: $n) { __typename ... on VigilError { code } } }',
         {
           n: `x' UNION SELECT * FROM "Endpoint" --`,
@@ -1084,7 +1089,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'trial: a 1 MB tensor name',
-      send: gql(
+      send: operation(
         'query($n: String!) { trial(endpoint: "hooked") { ... on Trial { result: tensor(name: $n) { __typename ... on VigilError { code } } } } }',
         { n: 'x'.repeat(MB) },
       ),
@@ -1092,7 +1097,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'trial: a collection that is SQL',
-      send: gql(
+      send: operation(
         'query($c: String) { trial(endpoint: "hooked") { ... on Trial { result: tensorNames(collection: $c) { __typename ... on VigilError { code } } } } }',
         { c: `'; DELETE FROM "Tensor"; --` },
       ),
@@ -1120,7 +1125,7 @@ function strings(): HostileCase[] {
     { name: 'baseline directory: 1 MB', send: baseline('d/'.repeat(MB / 2)), expect: VALIDATION },
     {
       name: 'debug hook: a collection that is JSON',
-      send: gql(
+      send: operation(
         'mutation($c: [String!]) { result: updateEndpoint(name: "signs", input: { debugHook: { collections: $c } }) { __typename ... on VigilError { code } } }',
         { c: ['{"all":true}'] },
       ),
@@ -1128,7 +1133,7 @@ function strings(): HostileCase[] {
     },
     {
       name: 'debug hook: an includeRegex holding NUL',
-      send: gql(
+      send: operation(
         'mutation($r: String) { result: updateEndpoint(name: "signs", input: { debugHook: { includeRegex: $r } }) { __typename } }',
         { r: 'input\u0000' },
       ),
@@ -1140,17 +1145,17 @@ function strings(): HostileCase[] {
 function regexes(): HostileCase[] {
   const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
   const createHooked = (regex: string) =>
-    gql(
+    operation(
       'mutation($r: String) { result: createEndpoint(input: { name: "hostile-hook", debugHook: { enabled: true, includeRegex: $r } }) { __typename ... on VigilError { code } } }',
       { r: regex },
     );
   const updateHook = (regex: string) =>
-    gql(
+    operation(
       'mutation($r: String) { result: updateEndpoint(name: "signs", input: { debugHook: { enabled: true, includeRegex: $r } }) { __typename ... on VigilError { code } } }',
       { r: regex },
     );
   const tensorNames = (regex: string) =>
-    gql(
+    operation(
       'query($r: String) { trial(endpoint: "hooked") { ... on Trial { result: tensorNames(regex: $r) { __typename ... on VigilError { code } } } } }',
       { r: regex },
     );
@@ -1178,11 +1183,11 @@ function regexes(): HostileCase[] {
       expect: { status: 200, typename: 'TensorNameList' },
     },
     { name: 'tensorNames regex: (.*.*)*;', send: tensorNames('(.*.*)*;'), expect: VALIDATION },
-    { name: 'tensorNames regex: ((a|b|.)*)*!', send: tensorNames('(([a-z_.0-9]|.)*)*!'), expect: VALIDATION },
+    { name: 'tensorNames regex: (([a-z_.0-9]|.)*)*!', send: tensorNames('(([a-z_.0-9]|.)*)*!'), expect: VALIDATION },
     {
       name: 'tensorNames regex: three catastrophic patterns in one document',
       send: async () => {
-        const observed = await gql(
+        const observed = await operation(
           `{ trial(endpoint: "hooked") { ... on Trial { ${CATASTROPHIC_ON_TENSOR_NAMES.slice(0, 3)
             .map((r, i) => `r${i}: tensorNames(regex: ${JSON.stringify(r)}) { __typename }`)
             .join(' ')} } } }`,
@@ -1440,9 +1445,12 @@ describe('hostile inputs through the real server', () => {
       if (model !== 'Violation') expect(count, model).toBeGreaterThan(0);
   });
 
-  for (const [category, make] of Object.entries(CATEGORIES)) {
+  // made once, when the file is collected (the bombs and megabyte strings among them included)
+  const corpus = Object.entries(CATEGORIES).map(([category, make]) => [category, make()] as const);
+
+  for (const [category, cases] of corpus) {
     describe(category, () => {
-      for (const hostile of make()) {
+      for (const hostile of cases) {
         it(hostile.name, async () => {
           const prisma = server.app.database.prisma;
           const [counts, settings] = await Promise.all([snapshotCounts(prisma), snapshotSettings(prisma)]);
@@ -1465,7 +1473,7 @@ describe('hostile inputs through the real server', () => {
   }
 
   it('holds at least 60 cases', () => {
-    const total = Object.values(CATEGORIES).reduce((n, make) => n + make().length, 0);
+    const total = corpus.reduce((n, [, cases]) => n + cases.length, 0);
     expect(total).toBeGreaterThanOrEqual(60);
   });
 });
