@@ -123,7 +123,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     schedulerIntervalMs: config.schedulerIntervalMs,
     limits: { maxPixels: config.maxImagePixels },
     baselineRoots: config.baselineRoots,
-    flush: () => recorder.idle(),
+    barrier: () => recorder.barrier(),
+    leaseMs: config.monitor.leaseMs,
+    commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
+    testExecutionDelayMs: config.monitor.testExecutionDelayMs,
   });
 
   const services: Services = {

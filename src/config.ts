@@ -56,6 +56,17 @@ export interface Config {
   /** the only directories (and their subdirectories) a baseline may read images from */
   baselineRoots: string[];
   schedulerIntervalMs: number;
+  monitor: {
+    /** a schedule lease's length; a run renews it every third of this, and a stopped run's lease expires after it */
+    leaseMs: number;
+    /**
+     * how long after its cut-off a run waits before counting, for captures other replicas stamped before
+     * the cut-off to commit; undefined: 0 on SQLite, 1000 on PostgreSQL (where replicas share the database)
+     */
+    commitGraceMs: number | undefined;
+    /** test only (VIGIL_TEST_EXECUTION_DELAY_MS): a pause inside every run, to make runs long */
+    testExecutionDelayMs: number;
+  };
   /** identifies this process in scheduler leases */
   instanceId: string;
   /** called with each SQL statement sent to the database (tests count queries); never read from the environment */
@@ -176,6 +187,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestDecodedBytes: integer(env, 'MAX_REQUEST_DECODED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     baselineRoots: baselineRoots(env),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
+    monitor: {
+      leaseMs: integer(env, 'MONITOR_LEASE_MS', 5 * 60_000, 300, 24 * 3_600_000),
+      commitGraceMs: env.MONITOR_COMMIT_GRACE_MS ? integer(env, 'MONITOR_COMMIT_GRACE_MS', 0, 0, 600_000) : undefined,
+      testExecutionDelayMs: integer(env, 'VIGIL_TEST_EXECUTION_DELAY_MS', 0, 0, 3_600_000),
+    },
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   };
 }

@@ -67,6 +67,8 @@ class Plan implements RecordPlan {
 export class PredictionRecorder implements Recorder {
   readonly #commit: GroupCommit;
   readonly #catalogs = new WeakMap<ModelManifest, TensorCatalog>();
+  /** records not yet committed (or failed), for barrier() */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PredictionRecorderDeps) {
     // a step may name its capture, a tensor its step
@@ -83,7 +85,19 @@ export class PredictionRecorder implements Recorder {
     return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog, included), catalog);
   }
 
-  async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+  record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+    // registered before anything is awaited: a capture stamped before a barrier() call is one it waits for
+    const recording = this.#record(plan, request);
+    const settled = recording.then(
+      () => {},
+      () => {},
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return recording;
+  }
+
+  async #record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
     if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
     const { endpoint, step } = plan;
     const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
@@ -99,7 +113,17 @@ export class PredictionRecorder implements Recorder {
     return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };
   }
 
-  /** resolves when everything recorded so far is committed */
+  /**
+   * Resolves when every record started before the call has committed or failed, and not later records:
+   * under steady traffic it still resolves, within one commit of the last of them. The inference service
+   * stamps a prediction's inferenceTime and calls record() in one synchronous step, so a monitoring run
+   * that calls this after its cut-off waits for every capture of this process stamped before it.
+   */
+  async barrier(): Promise<void> {
+    await Promise.all(this.#inFlight);
+  }
+
+  /** resolves when everything recorded so far is committed (never, under steady traffic: see barrier()) */
   idle(): Promise<void> {
     return this.#commit.idle();
   }
