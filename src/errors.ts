@@ -2,7 +2,7 @@
  * Expected failures, thrown by services and returned to GraphQL clients as typed errors with a stable
  * `code` (see schema/errors.ts). Anything else is unexpected: masked for clients and logged.
  */
-export type ErrorCode = 'NOT_FOUND' | 'VALIDATION' | 'CONFLICT' | 'INVALID_IMAGE';
+export type ErrorCode = 'NOT_FOUND' | 'VALIDATION' | 'CONFLICT' | 'INVALID_IMAGE' | 'UNAVAILABLE';
 
 export abstract class VigilError extends Error {
   abstract readonly code: ErrorCode;
@@ -39,6 +39,21 @@ export class ConflictError extends VigilError {
 /** an image that cannot be read: empty, truncated, an unknown format, or over the pixel limit */
 export class InvalidImageError extends VigilError {
   readonly code = 'INVALID_IMAGE' as const;
+}
+
+/**
+ * The server cannot do this now, through no fault of the request: its database unreachable, locked by
+ * another writer or out of space. Nothing the request asked to store was acknowledged; the same request
+ * may succeed after `retryAfterSeconds` (HTTP 503 with Retry-After where the whole request fails).
+ */
+export class UnavailableError extends VigilError {
+  readonly code = 'UNAVAILABLE' as const;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
