@@ -9,6 +9,8 @@ import { CaptureStore } from './capture/store.ts';
 import type { Config } from './config.ts';
 import { createContext, type Services } from './context.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { type Durability, SQLITE_SYNCHRONOUS } from './db/durability.ts';
+import type { GroupCommitStats } from './db/group-commit.ts';
 import { migrateDeploy } from './db/migrate/index.ts';
 import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { DebugHook } from './debugger/hook.ts';
@@ -42,6 +44,8 @@ export interface App {
   services: Services;
   database: Database;
   server: VigilServer;
+  /** the capture writer's queue, commit latency and lag (for /metrics) */
+  commitStats(): GroupCommitStats;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -50,10 +54,16 @@ export interface App {
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
-  const database = openDatabase(config.databaseUrl, { onQuery: config.onQuery });
+  const dbLogger = logger.child('database');
+  const database = openDatabase(config.databaseUrl, {
+    onQuery: config.onQuery,
+    durability: config.durability,
+    lockTimeoutMs: config.databaseLockTimeoutMs,
+    onConnectionError: (error) => dbLogger.warn('a database connection failed; the pool opens a new one', { error }),
+  });
   const checkpointer =
     database.target.provider === 'sqlite'
-      ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
+      ? await tuneSqlite(database, database.target.file, config.durability, logger.child('sqlite'))
       : undefined;
 
   const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
@@ -182,6 +192,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     services,
     database,
     server,
+    commitStats: () => recorder.commitStats(),
     listen: () => server.listen(config.port, config.host),
     async close() {
       endpoints.stop();
@@ -199,11 +210,17 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 }
 
 /**
- * WAL lets readers run beside the writer; NORMAL sync keeps committed data across a process kill;
- * checkpoints run on a thread of their own (sqlite-checkpointer.ts).
+ * WAL lets readers run beside the writer; `synchronous` follows DURABILITY (db/durability.ts: NORMAL
+ * keeps committed data across a process kill, FULL across power loss); checkpoints run on a thread of
+ * their own (sqlite-checkpointer.ts).
  */
-async function tuneSqlite(database: Database, file: string, logger: Logger): Promise<SqliteCheckpointer> {
+async function tuneSqlite(
+  database: Database,
+  file: string,
+  durability: Durability,
+  logger: Logger,
+): Promise<SqliteCheckpointer> {
   await database.prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-  await database.prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  await database.prisma.$executeRawUnsafe(`PRAGMA synchronous = ${SQLITE_SYNCHRONOUS[durability].name}`);
   return SqliteCheckpointer.start(database, { file, intervalMs: 200 }, logger);
 }

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DURABILITY_LEVELS, type Durability } from './db/durability.ts';
 import { isOneOf } from './guards.ts';
 
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -24,6 +25,10 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** what an acknowledged write survives (db/durability.ts): `normal` a process crash, `strict` also power loss */
+  durability: Durability;
+  /** how long a write waits for a lock another connection holds before failing with UNAVAILABLE */
+  databaseLockTimeoutMs: number;
   redisUrl: string | undefined;
   modelDir: string;
   defaultModel: string;
@@ -140,6 +145,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: env.HOST?.trim() || '0.0.0.0',
     databaseUrl: databaseUrl(env),
+    durability: oneOf(env, 'DURABILITY', DURABILITY_LEVELS, 'normal'),
+    databaseLockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 10_000, 100, 600_000),
     redisUrl: redisUrl(env),
     modelDir: path.resolve(env.MODEL_DIR?.trim() || 'models'),
     defaultModel: env.DEFAULT_MODEL?.trim() || 'gtsrb-resnet18',
