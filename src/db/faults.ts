@@ -24,6 +24,7 @@ interface AdapterCause {
   kind?: string;
   /** the driver's code: a PostgreSQL SQLSTATE, or SQLite's `SQLITE_…` name */
   originalCode?: string;
+  originalMessage?: string;
   code?: string;
 }
 
@@ -104,6 +105,14 @@ export function asUnavailable(error: unknown): UnavailableError | undefined {
 /** a caught error as the client should see it: UnavailableError for a database fault, else unchanged */
 export function unavailableOr(error: unknown): unknown {
   return asUnavailable(error) ?? error;
+}
+
+/** a failure in one line for the log: the driver's code and message, without Prisma's invocation text and stack */
+export function describeFault(error: unknown): string {
+  const cause = adapterCause(error);
+  const code = cause?.originalCode ?? cause?.kind ?? prismaCode(error);
+  const message = cause?.originalMessage ?? (error instanceof Error ? error.message.trim() : String(error));
+  return code ? `${code}: ${message}` : message;
 }
 
 /** an INSERT named a row that does not exist (an endpoint deleted while its request was in flight) */

@@ -12,7 +12,7 @@
  */
 
 import type { Logger } from '../logger.ts';
-import { unavailableOr, type WriteFault, writeFault } from './faults.ts';
+import { describeFault, unavailableOr, type WriteFault, writeFault } from './faults.ts';
 import { Histogram, type HistogramSnapshot } from './histogram.ts';
 import { insertStatementCount, insertValues, type TableRows } from './insert.ts';
 import type { Db } from './prisma.ts';
@@ -159,7 +159,7 @@ export class GroupCommit {
       fault === 'unreachable' || group.length === 1
         ? 'group commit failed'
         : 'group commit failed: committing its requests one by one',
-      { size: group.length, fault, error: failure },
+      { size: group.length, fault, cause: describeFault(failure) },
     );
     if (fault === 'unreachable' || group.length === 1) {
       for (const p of group) this.#fail(p, failure);
@@ -197,7 +197,7 @@ export class GroupCommit {
   /** rejects with UnavailableError for a fault of the database, else with the error itself */
   #fail(p: Pending, error: unknown, fault?: WriteFault): void {
     this.#failed++;
-    if (fault === 'rows') this.logger.warn("a request's rows were refused", { error });
+    if (fault === 'rows') this.logger.warn("a request's rows were refused", { cause: describeFault(error) });
     p.reject(unavailableOr(error));
   }
 
