@@ -59,7 +59,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     onQuery: config.onQuery,
     durability: config.durability,
     lockTimeoutMs: config.databaseLockTimeoutMs,
-    onConnectionError: (error) => dbLogger.warn('a database connection failed; the pool opens a new one', { error }),
+    onConnectionError: (error) =>
+      dbLogger.warn('a database connection failed; the pool opens a new one', { cause: error.message }),
   });
   const checkpointer =
     database.target.provider === 'sqlite'

@@ -111,7 +111,9 @@ export function unavailableOr(error: unknown): unknown {
 export function describeFault(error: unknown): string {
   const cause = adapterCause(error);
   const code = cause?.originalCode ?? cause?.kind ?? prismaCode(error);
-  const message = cause?.originalMessage ?? (error instanceof Error ? error.message.trim() : String(error));
+  // Prisma's message opens with the invocation; its last line is the database's answer
+  const text = error instanceof Error ? error.message : String(error);
+  const message = cause?.originalMessage ?? text.split('\n').findLast((line) => line.trim() !== '') ?? text;
   return code ? `${code}: ${message}` : message;
 }
 

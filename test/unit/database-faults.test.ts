@@ -4,7 +4,7 @@
  * foreign key naming a deleted endpoint.
  */
 import { describe, expect, it } from 'vitest';
-import { asUnavailable, isForeignKeyViolation, writeFault } from '../../src/db/faults.ts';
+import { asUnavailable, describeFault, isForeignKeyViolation, writeFault } from '../../src/db/faults.ts';
 import { UnavailableError } from '../../src/errors.ts';
 
 /** a Prisma error carrying the driver adapter's mapped cause, as Prisma 7 throws them */
@@ -48,5 +48,22 @@ describe('database faults', () => {
     expect(isForeignKeyViolation(prismaError('P2010', { kind: 'postgres', originalCode: '23503' }))).toBe(true);
     expect(isForeignKeyViolation(prismaError('P2003', {}))).toBe(true);
     expect(isForeignKeyViolation(prismaError('P2002', { kind: 'UniqueConstraintViolation' }))).toBe(false);
+  });
+
+  it('describes a fault in one line: the driver code and the database answer, not the invocation text of Prisma', () => {
+    const full = prismaError('P2010', {
+      kind: 'sqlite',
+      originalCode: 'SQLITE_FULL',
+      originalMessage: 'database or disk is full',
+    });
+    expect(describeFault(full)).toBe('SQLITE_FULL: database or disk is full');
+    const down = Object.assign(
+      new Error("\nInvalid `prisma.$executeRaw()` invocation:\n\n\nCan't reach database server"),
+      {
+        code: 'P2010',
+        meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } },
+      },
+    );
+    expect(describeFault(down)).toBe("DatabaseNotReachable: Can't reach database server");
   });
 });
