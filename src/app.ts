@@ -41,6 +41,8 @@ export interface App {
   logger: Logger;
   services: Services;
   database: Database;
+  /** the event bus; `bus.metrics` has its counters and state for /metrics */
+  bus: EventBus<EventMap>;
   server: VigilServer;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
@@ -56,7 +58,11 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
       : undefined;
 
-  const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
+  const bus: EventBus<EventMap> = await createEventBus<EventMap>({
+    redisUrl: config.redisUrl,
+    logger: logger.child('pubsub'),
+    subscriberLimits: config.subscriberBuffer,
+  });
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
@@ -147,7 +153,9 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const server = createServer({
     ...config,
     schema: buildSchema(),
-    context: () => createContext(services),
+    // a subscription's events are bounded per connection: the bus disconnects it through its transport
+    context: (transport) =>
+      createContext(transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services),
     routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
     readiness: [
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
@@ -160,6 +168,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
           detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
         }),
       },
+      // degraded, not failed, without Redis: this replica still serves (bus.ts says why)
+      { name: 'eventBus', check: () => bus.health() },
       {
         name: 'models',
         check: async () => {
@@ -181,6 +191,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger,
     services,
     database,
+    bus,
     server,
     listen: () => server.listen(config.port, config.host),
     async close() {

@@ -49,6 +49,8 @@ export interface Config {
   /** graphql-ws: connections in all and per remote address, operations at once per connection */
   webSocket: { maxConnections: number; maxConnectionsPerAddress: number; maxOperationsPerConnection: number };
   batch: { maxSize: number; maxWaitMs: number };
+  /** events (and their serialized bytes) waiting for one subscriber before it is dropped as too slow */
+  subscriberBuffer: { maxEvents: number; maxBytes: number };
   /** image decode guard: width × height above this is rejected before decoding */
   maxImagePixels: number;
   /** the RGB bytes the distinct images of one request decode to, at most (from their headers) */
@@ -165,6 +167,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
       maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
       maxOperationsPerConnection: integer(env, 'WS_MAX_OPERATIONS_PER_CONNECTION', 32, 1, 100_000),
+    },
+    subscriberBuffer: {
+      maxEvents: integer(env, 'SUBSCRIBER_BUFFER_EVENTS', 256, 1, 1_000_000),
+      maxBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
     batch: {
       maxSize: integer(env, 'BATCH_MAX_SIZE', 16, 1, 1024),

@@ -8,10 +8,12 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import type { GraphQLContext } from '../context.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { SubscriberTransport } from '../pubsub/subscription.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 import { useBodyLimit } from './body-limit.ts';
 import { type ReadinessCheck, useReadiness } from './health.ts';
@@ -20,6 +22,7 @@ import { queryLimitPlugins } from './limits.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { type Route, useRoutes } from './routes.ts';
+import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
 
 /** the settings of the server: limits, cross-origin rules, development aids */
@@ -39,7 +42,8 @@ export type ServerSettings = Pick<
 
 export interface ServerOptions extends ServerSettings {
   schema: GraphQLSchema;
-  context: () => GraphQLContext;
+  /** an operation's context; `transport`: the connection a subscription of it would send its events on */
+  context: (transport: SubscriberTransport | undefined) => GraphQLContext;
   routes: readonly Route[];
   readiness: readonly ReadinessCheck[];
   logger: Logger;
@@ -66,7 +70,7 @@ export function createServer(options: ServerOptions): VigilServer {
   const documents = new DocumentCache(options.parseCache);
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
-    context: options.context,
+    context: (initial) => options.context(subscriberTransportOf(initial)),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
@@ -142,6 +146,16 @@ export function createServer(options: ServerOptions): VigilServer {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The connection of an operation, from what Yoga's context starts with: graphql-ws operations carry
+ * their socket (websocket.ts), HTTP requests Node's response.
+ */
+function subscriberTransportOf(initial: object): SubscriberTransport | undefined {
+  if ('socket' in initial && initial.socket instanceof WebSocket) return webSocketTransport(initial.socket);
+  if ('res' in initial && initial.res instanceof http.ServerResponse) return httpTransport(initial.res);
+  return undefined;
 }
 
 /** a request refused before Yoga sees it: the mapped status, the route's JSON error body, connection closed */

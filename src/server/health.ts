@@ -1,6 +1,7 @@
 /**
  * /readyz: the database answers, migrations are applied, a model is loaded. 200 when every check
- * passes, 503 otherwise, with each check's result. A check that throws is reported failed with an
+ * passes, 503 otherwise, with each check's result; a check may pass degraded (the event bus without
+ * Redis), which keeps 200 and says `degraded`. A check that throws is reported failed with an
  * error id; its exception (a connection string, a path) goes to the log under that id. (/healthz,
  * "the process is up", is Yoga's own health check.)
  */
@@ -10,6 +11,8 @@ import { json } from './responses.ts';
 
 export interface CheckResult {
   ok: boolean;
+  /** working, with less than it should (the event bus without Redis): still ready, status `degraded` */
+  degraded?: boolean;
   detail?: string | undefined;
 }
 
@@ -33,7 +36,8 @@ export function useReadiness(checks: readonly ReadinessCheck[], logger: Logger):
         }),
       );
       const ready = results.every((r) => r.ok);
-      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
+      const status = !ready ? 'not ready' : results.some((r) => r.degraded) ? 'degraded' : 'ready';
+      return json(ready ? 200 : 503, { status, checks: results });
     },
   });
 }
