@@ -1,6 +1,8 @@
 /** `npm start`: runs vigil until SIGINT/SIGTERM. */
 import { createApp } from './app.ts';
 import { type Config, ConfigError, checkModelDir, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { installProcessFaultHandlers } from './process-faults.ts';
 
 let config: Config;
 try {
@@ -11,6 +13,10 @@ try {
   console.error(`vigil: invalid configuration: ${error.message}`);
   process.exit(2);
 }
+
+// an unhandled rejection is logged and the process serves on; an uncaught exception is logged and the
+// process exits 1 to be restarted clean (process-faults.ts says why)
+installProcessFaultHandlers(createLogger(config.logLevel, 'process'));
 
 const app = await createApp(config);
 const port = await app.listen();
