@@ -3,6 +3,11 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { anonymousPermitted, anonymousWarning, checkBinding } from './auth/binding.ts';
+import { Gate } from './auth/gate.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { ApiKeyService } from './auth/service.ts';
+import { ApiKeyStore } from './auth/store.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
@@ -53,6 +58,24 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     : undefined;
 
   const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
+  const apiKeys = new ApiKeyService({
+    store: new ApiKeyStore(database.prisma),
+    pubsub: bus.pubsub,
+    logger: logger.child('auth'),
+    environmentKeys: config.apiKeys,
+  });
+  // Refuse an address others can reach before anything else starts, when no key would guard it.
+  try {
+    checkBinding(config, await apiKeys.anyKey());
+  } catch (error) {
+    await bus.close();
+    await checkpointer?.stop();
+    await database.close();
+    throw error;
+  }
+  if (!(await apiKeys.anyKey())) logger.warn(anonymousWarning(config));
+  apiKeys.start();
+
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
@@ -119,6 +142,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    apiKeys,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -129,7 +153,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 
   const server = createServer({
     schema: buildSchema(),
-    context: () => createContext(services),
+    context: (identity) => createContext(services, identity),
+    gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
     readiness: [
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
@@ -164,6 +189,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       endpoints.stop();
       await monitor.scheduler.stop();
       await server.close();
+      await apiKeys.stop();
       await recorder.idle();
       await stepEncoder.close();
       await runtimes.close();

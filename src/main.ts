@@ -2,17 +2,22 @@
 import { createApp } from './app.ts';
 import { type Config, ConfigError, checkModelDir, loadConfig } from './config.ts';
 
-let config: Config;
-try {
-  config = loadConfig();
-  checkModelDir(config);
-} catch (error) {
+function refuse(error: unknown): never {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`vigil: invalid configuration: ${error.message}`);
   process.exit(2);
 }
 
-const app = await createApp(config);
+let config: Config;
+try {
+  config = loadConfig();
+  checkModelDir(config);
+} catch (error) {
+  refuse(error);
+}
+
+// createApp refuses, with a ConfigError, an address others can reach when no API key exists
+const app = await createApp(config).catch(refuse);
 const port = await app.listen();
 app.logger.info(`vigil listening on http://localhost:${port}/graphql`, {
   database: app.database.provider,

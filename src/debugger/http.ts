@@ -39,6 +39,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
     {
       method: 'GET',
       path: '/saliency/',
+      role: 'read',
       handle(_request, url) {
         const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
         const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
@@ -49,6 +50,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
     {
       method: 'GET',
       path: '/steps/',
+      role: 'read',
       handle(_request, url) {
         const [endpoint, stepText, file, ...rest] = url.pathname.slice('/steps/'.length).split('/');
         const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;

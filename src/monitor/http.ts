@@ -21,6 +21,7 @@ export function monitorRoutes(monitor: Monitor): Route[] {
     {
       method: 'GET',
       path: '/baselines/',
+      role: 'read',
       async handle(_request, url) {
         const match = BASELINE_FILE.exec(url.pathname);
         if (!match) throw noRoute(url, '/baselines/<id>/statistics.json or constraints.json');
@@ -33,6 +34,7 @@ export function monitorRoutes(monitor: Monitor): Route[] {
     {
       method: 'GET',
       path: '/executions/',
+      role: 'read',
       async handle(_request, url) {
         const match = EXECUTION_FILE.exec(url.pathname);
         if (!match) throw noRoute(url, '/executions/<id>/constraint_violations.json or classes.png');
@@ -50,6 +52,7 @@ export function monitorRoutes(monitor: Monitor): Route[] {
     {
       method: 'GET',
       path: '/metrics',
+      role: 'read',
       async handle() {
         const text = await monitor.metrics.prometheus();
         return new Response(text, {

@@ -1,27 +1,42 @@
 /**
  * One HTTP server, and Yoga is its request handler: /graphql (queries and mutations; subscriptions over
- * SSE), GraphiQL in development, /healthz, and as plugins the body-size limit, /readyz and the plain
- * routes each domain contributes. graphql-ws shares the port and the /graphql path.
+ * SSE), GraphiQL in development, /healthz, and as plugins authentication and rate limits (first), the
+ * role check of every operation, the body-size limit, /readyz and the plain routes each domain
+ * contributes. graphql-ws shares the port and the /graphql path, authenticated in connection_init.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import type { Gate } from '../auth/gate.ts';
+import type { Identity } from '../auth/roles.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { GraphQLContext } from '../context.ts';
+import { callerOf, useAuthentication, type NodeServerContext } from './authentication.ts';
+import { useAuthorization } from './authorization.ts';
 import { useBodyLimit } from './body-limit.ts';
-import { useReadiness, type ReadinessCheck } from './health.ts';
-import { errorBody, HTTP_STATUS, maskUnexpectedErrors } from './http-errors.ts';
+import { READINESS_PATH, useReadiness, type ReadinessCheck } from './health.ts';
+import { errorBody, HTTP_STATUS, maskUnexpectedErrors, requestError } from './http-errors.ts';
+import { KeyHoldings } from './key-holdings.ts';
 import { queryLimitPlugins } from './limits.ts';
 import { useRoutes, type Route } from './routes.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 
+export type { NodeServerContext };
+
+/** graphql-ws close codes of a refused connection (4400–4499 are the application's, like HTTP's 4xx) */
+export const WS_UNAUTHORIZED = 4401;
+export const WS_FORBIDDEN = 4403;
+
 export interface ServerOptions {
   schema: GraphQLSchema;
-  context: () => GraphQLContext;
+  /** the GraphQL context of one request by this caller */
+  context: (identity: Identity) => GraphQLContext;
+  /** authentication and rate limits (src/auth/gate.ts) */
+  gate: Gate;
   routes: readonly Route[];
   readiness: readonly ReadinessCheck[];
   logger: Logger;
@@ -29,12 +44,6 @@ export interface ServerOptions {
   maxBodyBytes: number;
   maxQueryDepth: number;
   maxQueryCost: number;
-}
-
-/** what Yoga's Node request listener passes to every plugin */
-export interface NodeServerContext {
-  req: IncomingMessage;
-  res: ServerResponse;
 }
 
 export interface VigilServer {
@@ -45,10 +54,15 @@ export interface VigilServer {
 }
 
 export function createServer(options: ServerOptions): VigilServer {
-  const { logger } = options;
+  const { logger, gate } = options;
+  const holdings = new KeyHoldings();
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
-    context: options.context,
+    context: (initial) => {
+      const caller = callerOf(initial);
+      if (caller instanceof Error) throw requestError(caller);
+      return options.context(caller);
+    },
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
@@ -63,6 +77,8 @@ export function createServer(options: ServerOptions): VigilServer {
     // useBodyLimit enforces MAX_BODY_BYTES with vigil's error instead
     maxRequestBodySize: false,
     plugins: [
+      useAuthentication({ gate, graphqlEndpoint: '/graphql', openPaths: [READINESS_PATH], holdings, logger }),
+      useAuthorization(),
       useBodyLimit(options.maxBodyBytes),
       useReadiness(options.readiness),
       useRoutes(options.routes, logger),
@@ -86,17 +102,39 @@ export function createServer(options: ServerOptions): VigilServer {
   server.headersTimeout = 66_000;
 
   // graphql-ws on the same path: Yoga's envelop (schema, context, validation, limits) runs each operation.
+  // The caller is named once, in connection_init; each operation is then authorized and rate-limited
+  // like an HTTP request, by the same plugins.
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const wsCleanup = useServer(
+  const wsCleanup = useServer<Record<string, unknown> | undefined, { identity: Identity; release: () => void }>(
     {
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        const identity = await gate.identify(connectionAuthorization(ctx.connectionParams) ?? request.headers.authorization, request.socket.remoteAddress ?? 'unknown');
+        if (identity instanceof Error) {
+          // graphql-ws answers `false` with 4403; a missing or invalid key is 4401, with the reason why
+          socket.close(WS_UNAUTHORIZED, closeReason(`Unauthorized: ${identity.message}`));
+          return false;
+        }
+        ctx.extra.identity = identity;
+        if (identity.kind === 'key') {
+          ctx.extra.release = holdings.hold(identity.keyName, () => socket.close(WS_FORBIDDEN, 'Forbidden: the API key was revoked'));
+        }
+        return true;
+      },
+      onClose: (ctx) => ctx.extra.release?.(),
       onSubscribe: async (ctx, _id, params) => {
+        const identity = ctx.extra.identity;
+        if (!identity) return [new GraphQLError('the connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const limited = gate.admit(identity);
+        if (limited) return [requestError(limited)];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
+          identity,
         });
         const args = {
           schema,
@@ -113,6 +151,7 @@ export function createServer(options: ServerOptions): VigilServer {
     },
     wsServer,
   );
+  const stopWatchingKeys = gate.onKeysReloaded((active) => holdings.closeAllBut(active));
 
   return {
     http: server,
@@ -127,12 +166,24 @@ export function createServer(options: ServerOptions): VigilServer {
       });
     },
     async close() {
+      stopWatchingKeys();
       await wsCleanup.dispose();
       wsServer.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `authorization` of graphql-ws's connection_init payload (`Authorization` accepted too) */
+function connectionAuthorization(params: Record<string, unknown> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** a WebSocket close reason is at most 123 bytes */
+function closeReason(text: string): string {
+  return Buffer.byteLength(text) <= 123 ? text : `${text.slice(0, 119)}…`;
 }
 
 /** a request refused before Yoga sees it: the mapped status, the route's JSON error body, connection closed */

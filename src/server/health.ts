@@ -1,10 +1,15 @@
 /**
  * /readyz: the database answers, migrations are applied, a model is loaded. 200 when every check
- * passes, 503 otherwise, with each check's result. (/healthz, "the process is up", is Yoga's own
- * health check.)
+ * passes, 503 otherwise. Any caller (a load balancer's probe has no key) gets the status; the checks'
+ * details, which name models, providers and migrations, go to callers with the admin role only.
+ * (/healthz, "the process is up", is Yoga's own health check.)
  */
-import { useReadinessCheck, type Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { allows } from '../auth/roles.ts';
+import type { NodeServerContext } from './authentication.ts';
 import { json } from './responses.ts';
+
+export const READINESS_PATH = '/readyz';
 
 export interface CheckResult {
   ok: boolean;
@@ -16,10 +21,10 @@ export interface ReadinessCheck {
   check(): CheckResult | Promise<CheckResult>;
 }
 
-export function useReadiness(checks: readonly ReadinessCheck[]): Plugin {
-  return useReadinessCheck({
-    endpoint: '/readyz',
-    async check() {
+export function useReadiness(checks: readonly ReadinessCheck[]): Plugin<Record<string, unknown>, NodeServerContext> {
+  return {
+    async onRequest({ url, serverContext, endResponse }) {
+      if (url.pathname !== READINESS_PATH) return;
       const results = await Promise.all(
         checks.map(async (c) => {
           try {
@@ -30,7 +35,11 @@ export function useReadiness(checks: readonly ReadinessCheck[]): Plugin {
         }),
       );
       const ready = results.every((r) => r.ok);
-      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
+      const status = ready ? 'ready' : 'not ready';
+      const admin = serverContext.identity !== undefined && allows(serverContext.identity, 'admin');
+      endResponse(
+        json(ready ? 200 : 503, admin ? { status, checks: results } : { status }, { 'cache-control': 'no-store' }),
+      );
     },
-  });
+  };
 }

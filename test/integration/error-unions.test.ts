@@ -237,6 +237,19 @@ const CASES: Record<string, Case> = {
     variables: () => ({ id: UNKNOWN_ID }),
     path: ['saliency'],
   },
+  // API keys. The conflict needs a key to exist, which ends anonymous access: the first alias creates
+  // it, the second collides, and the undo removes the row (revoking would not reopen anonymous use).
+  'Mutation.createApiKey → ValidationError': { document: `mutation { createApiKey(input: { name: "no spaces", role: READ }) { ${ERR} } }`, path: ['createApiKey'] },
+  'Mutation.createApiKey → ConflictError': {
+    document: `mutation { first: createApiKey(input: { name: "taken", role: READ }) { __typename } createApiKey(input: { name: "taken", role: READ }) { ${ERR} } }`,
+    path: ['createApiKey'],
+    arrange: async (server) => async () => {
+      await server.app.database.prisma.apiKey.deleteMany();
+      await server.app.services.apiKeys.reload();
+    },
+  },
+  'Mutation.revokeApiKey → NotFoundError': { document: `mutation { revokeApiKey(name: "nope") { ${ERR} } }`, path: ['revokeApiKey'] },
+  'Mutation.revokeApiKey → ValidationError': { document: `mutation { revokeApiKey(name: "env-1") { ${ERR} } }`, path: ['revokeApiKey'] },
   'Query.saliency → ValidationError': {
     document: `query($id: ID!) { saliency(captureId: $id, backgroundRadius: 0) { ${ERR} } }`,
     variables: (fx) => ({ id: fx.hookedCapture }),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineStream } from '../../src/capture/http.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServer, type VigilServer } from '../../src/server/app.ts';
+import { localGate } from '../helpers/gate.ts';
 
 const LINE = 'x'.repeat(64 * 1024);
 
@@ -32,7 +33,8 @@ describe('a streamed response', () => {
       context: () => {
         throw new Error('no GraphQL in this test');
       },
-      routes: [{ method: 'GET', path: '/lines', handle: () => new Response(lineStream(lines())) }],
+      gate: localGate(),
+      routes: [{ method: 'GET', path: '/lines', role: 'read', handle: () => new Response(lineStream(lines())) }],
       readiness: [],
       logger: createLogger('error', 'test'),
       development: false,
