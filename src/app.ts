@@ -3,7 +3,7 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
-import { anonymousPermitted, anonymousWarning, checkBinding } from './auth/binding.ts';
+import { anonymousPermitted, checkBinding } from './auth/binding.ts';
 import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
 import { ApiKeyService } from './auth/service.ts';
@@ -73,7 +73,6 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     await database.close();
     throw error;
   }
-  if (!(await apiKeys.anyKey())) logger.warn(anonymousWarning(config));
   apiKeys.start();
 
   const models = new ModelCatalog(config.modelDir);

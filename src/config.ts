@@ -109,7 +109,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<keyof RateLimits, string>> = {
   admin: '50/s,burst=100',
   invoke: '200/s,burst=400',
   read: '100/s,burst=200',
-  anonymous: '500/s,burst=1000',
+  anonymous: '1000/s,burst=2000',
 };
 
 function rateLimit(env: Env, limitClass: keyof RateLimits): RateLimit | null {

@@ -1,5 +1,6 @@
 /** `npm start`: runs vigil until SIGINT/SIGTERM. */
 import { createApp } from './app.ts';
+import { anonymousWarning } from './auth/binding.ts';
 import { type Config, ConfigError, checkModelDir, loadConfig } from './config.ts';
 
 function refuse(error: unknown): never {
@@ -19,6 +20,7 @@ try {
 // createApp refuses, with a ConfigError, an address others can reach when no API key exists
 const app = await createApp(config).catch(refuse);
 const port = await app.listen();
+if (!(await app.services.apiKeys.anyKey())) app.logger.warn(anonymousWarning(config));
 app.logger.info(`vigil listening on http://localhost:${port}/graphql`, {
   database: app.database.provider,
   eventBus: app.services.info.eventBus,

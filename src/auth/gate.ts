@@ -8,10 +8,13 @@ import { type RateLimitedError, UnauthenticatedError } from '../errors.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Identity } from './roles.ts';
 import { parseBearer } from './secrets.ts';
-import type { ApiKeyService } from './service.ts';
+import type { ApiKeyService, KeyLookup } from './service.ts';
 
 /** what the gate asks of the keys (ApiKeyService) */
-export type KeyDirectory = Pick<ApiKeyService, 'anyKey' | 'authenticate' | 'onReload'>;
+export type KeyDirectory = Pick<ApiKeyService, 'keys' | 'onReload'>;
+
+/** the caller, or why there is none */
+export type Admission = Identity | UnauthenticatedError;
 
 export class Gate {
   constructor(
@@ -21,21 +24,14 @@ export class Gate {
     private readonly anonymousPermitted: boolean,
   ) {}
 
-  /** the caller of a request with this Authorization value, from this remote address */
-  async identify(authorization: string | null | undefined, address: string): Promise<Identity | UnauthenticatedError> {
-    if (!(await this.keys.anyKey())) {
-      if (this.anonymousPermitted) return { kind: 'anonymous', address };
-      return new UnauthenticatedError(
-        'no API key exists yet: start the server with API_KEYS set (README "Deployment")',
-      );
-    }
-    const bearer = parseBearer(authorization);
-    if (bearer.kind === 'none')
-      return new UnauthenticatedError('an API key is required: send the header Authorization: Bearer <key>');
-    if (bearer.kind === 'malformed') return new UnauthenticatedError('the Authorization header must be "Bearer <key>"');
-    const key = await this.keys.authenticate(bearer.secret);
-    if (!key) return new UnauthenticatedError('the API key is not valid (unknown or revoked)');
-    return { kind: 'key', keyName: key.name, role: key.role };
+  /**
+   * The caller of a request with this Authorization value, from this remote address: at once while
+   * the keys in memory are fresh (every request but about one in 30 s), a promise while they reload.
+   */
+  identify(authorization: string | null | undefined, address: string): Admission | Promise<Admission> {
+    const keys = this.keys.keys();
+    if (keys instanceof Promise) return keys.then((k) => this.#identify(k, authorization, address));
+    return this.#identify(keys, authorization, address);
   }
 
   /** takes one request from the caller's rate limit */
@@ -46,5 +42,21 @@ export class Gate {
   /** see ApiKeyService.onReload */
   onKeysReloaded(listener: (active: ReadonlySet<string>) => void): () => void {
     return this.keys.onReload(listener);
+  }
+
+  #identify(keys: KeyLookup, authorization: string | null | undefined, address: string): Admission {
+    if (!keys.anyKey()) {
+      if (this.anonymousPermitted) return { kind: 'anonymous', address };
+      return new UnauthenticatedError(
+        'no API key exists yet: start the server with API_KEYS set (README "Deployment")',
+      );
+    }
+    const bearer = parseBearer(authorization);
+    if (bearer.kind === 'none')
+      return new UnauthenticatedError('an API key is required: send the header Authorization: Bearer <key>');
+    if (bearer.kind === 'malformed') return new UnauthenticatedError('the Authorization header must be "Bearer <key>"');
+    const key = keys.match(bearer.secret);
+    if (!key) return new UnauthenticatedError('the API key is not valid (unknown or revoked)');
+    return { kind: 'key', keyName: key.name, role: key.role };
   }
 }

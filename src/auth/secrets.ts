@@ -7,7 +7,7 @@
  * microsecond per request. Secrets of API_KEYS are chosen by the deployer: at least 16 characters are
  * required, and the README asks for generated ones.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isRole, ROLES, type Role } from './roles.ts';
 
 /** marks a vigil key in logs, configs and secret scanners */
@@ -20,8 +20,9 @@ export function generateSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
 }
 
+/** SHA-256 of the secret (one-shot `crypto.hash`: half the cost of a Hash object per request) */
 export function digestOf(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+  return hash('sha256', secret, 'buffer');
 }
 
 /**

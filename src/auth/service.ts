@@ -39,6 +39,14 @@ export interface KeyMatch {
   role: Role;
 }
 
+/** the keys of one moment, read synchronously */
+export interface KeyLookup {
+  /** any key in API_KEYS or in the table, revoked ones included: anonymous access has ended */
+  anyKey(): boolean;
+  /** the active key a secret belongs to (looked up by digest), or null */
+  match(secret: string): KeyMatch | null;
+}
+
 interface ActiveKey extends KeyMatch {
   digest: Buffer;
   stored: boolean;
@@ -103,26 +111,46 @@ export class ApiKeyService {
     await Promise.allSettled([...this.#writes]);
   }
 
+  /**
+   * The keys as they are now: at once from memory while fresh (the path every request takes, so no
+   * promise), otherwise after a reload.
+   */
+  keys(): KeyLookup | Promise<KeyLookup> {
+    const snapshot = this.#snapshot;
+    if (snapshot && performance.now() - snapshot.loadedAt < this.#ttl) return this.#lookup;
+    return this.#refresh(snapshot).then(() => this.#lookup);
+  }
+
   /** whether any key exists (API_KEYS, or stored, revoked included); reads the table once if never read */
   async anyKey(): Promise<boolean> {
-    return (await this.#current()).anyKey;
+    return (await this.keys()).anyKey();
   }
 
   /** the key a secret belongs to, or null for an unknown or revoked one */
   async authenticate(secret: string): Promise<KeyMatch | null> {
-    const digest = digestOf(secret);
-    const key = (await this.#current()).byDigest.get(digest.toString('hex'));
-    if (!key || !sameDigest(key.digest, digest)) return null;
-    if (key.stored) this.#touch(key.name);
-    return { name: key.name, role: key.role };
+    return (await this.keys()).match(secret);
   }
+
+  /** reads through the latest snapshot */
+  readonly #lookup: KeyLookup = {
+    anyKey: () => this.#snapshot?.anyKey ?? true,
+    match: (secret) => {
+      const snapshot = this.#snapshot;
+      if (!snapshot) return null;
+      const digest = digestOf(secret);
+      const key = snapshot.byDigest.get(digest.toString('hex'));
+      if (!key || !sameDigest(key.digest, digest)) return null;
+      if (key.stored) this.#touch(key.name);
+      return { name: key.name, role: key.role };
+    },
+  };
 
   /** Creates a stored key; its secret is in the answer and nowhere else, ever. */
   async create(input: { name: string; role: string }): Promise<{ key: ApiKeyView; secret: string }> {
     validateName(input.name);
     if (!isRole(input.role)) throw new ValidationError('input.role', `role must be one of ${ROLES.join(', ')}`);
     const secret = generateSecret();
-    const wasAnonymous = !(await this.#current()).anyKey;
+    const wasAnonymous = !(await this.anyKey());
     const stored = await this.deps.store.insert({
       id: randomUUID(),
       name: input.name,
@@ -194,16 +222,13 @@ export class ApiKeyService {
     return this.#reloading;
   }
 
-  async #current(): Promise<KeySnapshot> {
-    const snapshot = this.#snapshot;
-    if (snapshot && performance.now() - snapshot.loadedAt < this.#ttl) return snapshot;
+  async #refresh(previous: KeySnapshot | undefined): Promise<void> {
     try {
-      return await this.reload();
+      await this.reload();
     } catch (error) {
       // The database is down: the keys read last time still decide, rather than every request failing.
-      if (!snapshot) throw error;
+      if (!previous) throw error;
       this.deps.logger.warn('reloading API keys failed; using the keys read before', { error });
-      return snapshot;
     }
   }
 

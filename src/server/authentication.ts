@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
-import type { Gate } from '../auth/gate.ts';
+import type { Admission, Gate } from '../auth/gate.ts';
 import type { Identity } from '../auth/roles.ts';
 import { type RequestFailure, UnauthenticatedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -36,26 +36,40 @@ export function useAuthentication(options: AuthenticationOptions): Plugin<Record
   const { gate, graphqlEndpoint, openPaths, holdings, logger } = options;
   const refuse = (pathname: string, error: RequestFailure) =>
     pathname === graphqlEndpoint ? graphqlErrorResponse(error) : errorResponse(error, logger);
+  const admit = (admission: Admission, payload: RequestPayload): void => {
+    const { request, url, serverContext, endResponse } = payload;
+    if (openPaths.includes(url.pathname)) {
+      if (!(admission instanceof UnauthenticatedError)) serverContext.identity = admission;
+      return;
+    }
+    if (admission instanceof UnauthenticatedError) return endResponse(refuse(url.pathname, admission));
+    const limited = gate.admit(admission);
+    if (limited) return endResponse(refuse(url.pathname, limited));
+    serverContext.identity = admission;
+    // An event stream lives as long as the client keeps it: a revoked key's must end with the key.
+    if (admission.kind === 'key' && request.headers.get('accept')?.includes('text/event-stream')) {
+      const { res } = serverContext;
+      const release = holdings.hold(admission.keyName, () => res.destroy());
+      res.once('close', release);
+    }
+  };
   return {
-    async onRequest({ request, url, serverContext, endResponse }) {
-      const address = serverContext.req.socket.remoteAddress ?? 'unknown';
-      const identity = await gate.identify(request.headers.get('authorization'), address);
-      if (openPaths.includes(url.pathname)) {
-        if (!(identity instanceof UnauthenticatedError)) serverContext.identity = identity;
-        return;
-      }
-      if (identity instanceof UnauthenticatedError) return endResponse(refuse(url.pathname, identity));
-      const limited = gate.admit(identity);
-      if (limited) return endResponse(refuse(url.pathname, limited));
-      serverContext.identity = identity;
-      // An event stream lives as long as the client keeps it: a revoked key's must end with the key.
-      if (identity.kind === 'key' && request.headers.get('accept')?.includes('text/event-stream')) {
-        const { res } = serverContext;
-        const release = holdings.hold(identity.keyName, () => res.destroy());
-        res.once('close', release);
-      }
+    // synchronous unless the keys are being reloaded: no promise on the path of every request
+    onRequest(payload) {
+      const address = payload.serverContext.req.socket.remoteAddress ?? 'unknown';
+      const admission = gate.identify(payload.request.headers.get('authorization'), address);
+      if (admission instanceof Promise) return admission.then((a) => admit(a, payload));
+      admit(admission, payload);
     },
   };
+}
+
+/** what the plugin reads of Yoga's onRequest payload */
+interface RequestPayload {
+  request: Request;
+  url: URL;
+  serverContext: NodeServerContext;
+  endResponse(response: Response): void;
 }
 
 /** the caller the authentication plugin resolved; a request without one is refused (fail closed) */

@@ -68,19 +68,25 @@ export function rootFields(
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
 ): Set<string> {
   const names = new Set<string>();
-  const visited = new Set<string>();
-  const walk = (set: SelectionSetNode) => {
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) names.add(selection.name.value);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
-      else if (!visited.has(selection.name.value)) {
-        // a spread of an unknown fragment fails validation before this runs
-        visited.add(selection.name.value);
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) walk(fragment.selectionSet);
-      }
-    }
-  };
-  walk(selectionSet);
+  collectFields(selectionSet, fragments, names, new Set());
   return names;
+}
+
+// a function of its own, not a closure made per request: tsx wraps every closure it creates in a naming call
+function collectFields(
+  set: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  names: Set<string>,
+  visited: Set<string>,
+): void {
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) names.add(selection.name.value);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) collectFields(selection.selectionSet, fragments, names, visited);
+    else if (!visited.has(selection.name.value)) {
+      // a spread of an unknown fragment fails validation before this runs
+      visited.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      if (fragment) collectFields(fragment.selectionSet, fragments, names, visited);
+    }
+  }
 }

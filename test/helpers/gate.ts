@@ -3,6 +3,6 @@ import { Gate } from '../../src/auth/gate.ts';
 import { RateLimiter } from '../../src/auth/rate-limit.ts';
 
 export function localGate(): Gate {
-  const noKeys = { anyKey: async () => false, authenticate: async () => null, onReload: () => () => {} };
+  const noKeys = { keys: () => ({ anyKey: () => false, match: () => null }), onReload: () => () => {} };
   return new Gate(noKeys, new RateLimiter({ admin: null, invoke: null, read: null, anonymous: null }), true);
 }
