@@ -63,7 +63,7 @@ export interface LoadResult {
  * process (bench/load-generator.ts) and measures this process's CPU time meanwhile. The caller is
  * the server: its event loop stays free while the child runs.
  */
-export async function httpLoad(job: { url: string; bodies: string[]; concurrency: number; requests: number; field: string }): Promise<LoadResult> {
+export async function httpLoad(job: { url: string; bodies: string[]; concurrency: number; requests: number; field: string; headers?: Record<string, string> }): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
   const cpu0 = process.cpuUsage();
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
