@@ -1,8 +1,9 @@
 // Prisma CLI configuration. The CLI wants a native schema engine before `generate`, which cannot be
 // downloaded offline; `generate` never runs it, so any existing file satisfies the check. Migrations
 // do not use the CLI here: `npm run db:migrate` drives the wasm schema engine (src/db/migrate/).
-import { defineConfig } from 'prisma/config';
+
 import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'prisma/config';
 
 process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= fileURLToPath(import.meta.url);
 

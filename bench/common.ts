@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { TadaDocumentNode } from 'gql.tada';
+import { print } from 'graphql';
 import ort from 'onnxruntime-node';
 
 export function machineFacts(extra: Record<string, string> = {}): string {
@@ -13,7 +15,9 @@ export function machineFacts(extra: Record<string, string> = {}): string {
     onnxruntime: ort.env.versions.node ?? 'unknown',
     ...extra,
   };
-  return Object.entries(facts).map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n');
+  return Object.entries(facts)
+    .map(([k, v]) => `${k.padEnd(12)} ${v}`)
+    .join('\n');
 }
 
 export function percentile(values: number[], p: number): number {
@@ -63,7 +67,14 @@ export interface LoadResult {
  * process (bench/load-generator.ts) and measures this process's CPU time meanwhile. The caller is
  * the server: its event loop stays free while the child runs.
  */
-export async function httpLoad(job: { url: string; bodies: string[]; concurrency: number; requests: number; field: string; headers?: Record<string, string> }): Promise<LoadResult> {
+export async function httpLoad(job: {
+  url: string;
+  bodies: string[];
+  concurrency: number;
+  requests: number;
+  field: string;
+  headers?: Record<string, string>;
+}): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
   const cpu0 = process.cpuUsage();
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -73,7 +84,12 @@ export async function httpLoad(job: { url: string; bodies: string[]; concurrency
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   const cpu = process.cpuUsage(cpu0);
-  const output = JSON.parse(Buffer.concat(chunks).toString()) as { seconds: number; latencies: number[]; answers: Record<string, unknown>[]; clientCpuMs: number };
+  const output = JSON.parse(Buffer.concat(chunks).toString()) as {
+    seconds: number;
+    latencies: number[];
+    answers: Record<string, unknown>[];
+    clientCpuMs: number;
+  };
   return {
     throughput: job.requests / output.seconds,
     p50: median(output.latencies),
@@ -81,5 +97,19 @@ export async function httpLoad(job: { url: string; bodies: string[]; concurrency
     answers: output.answers,
     serverCpuPerRequest: (cpu.user + cpu.system) / 1000 / job.requests,
     clientCpuPerRequest: output.clientCpuMs / job.requests,
+  };
+}
+
+/** a typed GraphQL request function for a server: the data, or a thrown error listing the GraphQL errors */
+export function graphqlClient(url: string, headers: Record<string, string> = {}) {
+  return async <R, V>(document: TadaDocumentNode<R, V>, variables: V): Promise<R> => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    const body = (await response.json()) as { data?: R; errors?: unknown };
+    if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
+    return body.data;
   };
 }

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { print } from 'graphql';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { decodeTensor, encodeTensor, type TensorEncoding } from '../src/debugger/encoding.ts';
@@ -25,9 +26,10 @@ import { encodingOf } from '../src/debugger/hook.ts';
 import { DEFAULT_RENDER } from '../src/debugger/saliency.ts';
 import { tensorCatalog } from '../src/debugger/tensor-names.ts';
 import { saliencyMap } from '../src/explain/fullgrad.ts';
+import { graphql, type VariablesOf } from '../src/graphql.ts';
 import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
 import { createLogger } from '../src/logger.ts';
-import { httpLoad } from './common.ts';
+import { graphqlClient, httpLoad } from './common.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -42,9 +44,13 @@ const CONCURRENCY = Number(options.concurrency);
 const ROUNDS = Number(options.rounds);
 const SALIENCY_STEPS = Number(options.saliency);
 const FIXTURE_DIR = path.resolve('models/gtsrb-resnet18/fixtures');
-const IMAGES = ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg', 'speed_ring.ppm', 'yield_like_97x61.webp'].map((f) =>
-  fs.readFileSync(path.join(FIXTURE_DIR, f)).toString('base64'),
-);
+const IMAGES = [
+  'stop_like_octagon.png',
+  'warning_triangle.png',
+  'blue_arrow_circle.jpg',
+  'speed_ring.ppm',
+  'yield_like_97x61.webp',
+].map((f) => fs.readFileSync(path.join(FIXTURE_DIR, f)).toString('base64'));
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -52,22 +58,35 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
 const config = {
-  ...loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'error', DATABASE_URL: `file:${path.join(dir, 'bench.db')}`, PORT: '0' }),
+  ...loadConfig({
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: `file:${path.join(dir, 'bench.db')}`,
+    PORT: '0',
+  }),
   host: '127.0.0.1',
 };
 const app = await createApp(config, createLogger('error', 'bench'));
 const port = await app.listen();
 const base = `http://127.0.0.1:${port}`;
 
-async function graphql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: T; errors?: unknown };
-  if (body.errors || !body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const request = graphqlClient(`${base}/graphql`);
 
-const PREDICT = `mutation($endpoint: String!, $image: ImageInput!) {
-  predict(endpoint: $endpoint, image: $image) { __typename ... on Prediction { debugStep } ... on VigilError { message } } }`;
+const PREDICT = graphql(`
+  mutation Predict($endpoint: String!, $image: ImageInput!) {
+    predict(endpoint: $endpoint, image: $image) {
+      __typename
+      ... on Prediction { debugStep }
+      ... on VigilError { message }
+    }
+  }
+`);
+const CREATE_ENDPOINT = graphql(`
+  mutation CreateEndpoint($input: CreateEndpointInput!) {
+    createEndpoint(input: $input) { __typename ... on VigilError { message } }
+  }
+`);
 
 interface RunResult {
   name: string;
@@ -88,7 +107,12 @@ const cpuMs = () => {
 
 /** one configuration's requests, sent by the load generator in its own process (bench/common.ts) */
 async function load(endpoint: string, requests: number, label: string): Promise<RunResult> {
-  const bodies = IMAGES.map((base64) => JSON.stringify({ query: PREDICT, variables: { endpoint, image: { base64 } } }));
+  // the load generator sends prepared bodies: the document printed once, the variables per image
+  const query = print(PREDICT);
+  const bodies = IMAGES.map((base64) => {
+    const variables: VariablesOf<typeof PREDICT> = { endpoint, image: { base64 } };
+    return JSON.stringify({ query, variables });
+  });
   const r = await httpLoad({ url: `${base}/graphql`, bodies, concurrency: CONCURRENCY, requests, field: 'predict' });
   const failed = r.answers.find((a) => a.__typename !== 'Prediction');
   if (failed) throw new Error(`predict failed: ${JSON.stringify(failed)}`);
@@ -97,16 +121,23 @@ async function load(endpoint: string, requests: number, label: string): Promise<
 
 const configs = [
   { name: 'off', label: 'hook off', debugHook: { enabled: false } },
-  { name: 'fullgrad', label: 'hook on, fullgrad', debugHook: { enabled: true, collections: ['fullgrad'], saveInterval: 1 } },
+  {
+    name: 'fullgrad',
+    label: 'hook on, fullgrad',
+    debugHook: { enabled: true, collections: ['fullgrad'], saveInterval: 1 },
+  },
   { name: 'all', label: 'hook on, all', debugHook: { enabled: true, collections: ['all'], saveInterval: 1 } },
 ];
 for (const c of configs) {
-  await graphql(`mutation($input: CreateEndpointInput!) { createEndpoint(input: $input) { __typename } }`, {
+  const { createEndpoint } = await request(CREATE_ENDPOINT, {
     input: { name: c.name, dataCapture: { enabled: true, samplingPercentage: 100 }, debugHook: c.debugHook },
   });
+  if (createEndpoint.__typename !== 'Endpoint') throw new Error(`createEndpoint: ${JSON.stringify(createEndpoint)}`);
 }
 
-progress(`predict: ${ROUNDS} rounds of ${REQUESTS} requests per configuration at concurrency ${CONCURRENCY}, ${os.cpus().length} CPUs (load average ${os.loadavg()[0]!.toFixed(1)})`);
+progress(
+  `predict: ${ROUNDS} rounds of ${REQUESTS} requests per configuration at concurrency ${CONCURRENCY}, ${os.cpus().length} CPUs (load average ${os.loadavg()[0]!.toFixed(1)})`,
+);
 // warm both graphs (session creation, JIT) outside the measurements
 await load('off', 16, 'warm-up serving');
 await load('fullgrad', 16, 'warm-up debug');
@@ -134,7 +165,9 @@ const runs: RunResult[] = rounds.map((rs) => ({
 
 // bytes per step, from the database
 const prisma = app.database.prisma;
-async function stepBytes(endpoint: string): Promise<{ steps: number; mean: number; min: number; max: number; tensors: number }> {
+async function stepBytes(
+  endpoint: string,
+): Promise<{ steps: number; mean: number; min: number; max: number; tensors: number }> {
   const rows = await prisma.$queryRaw<{ bytes: number | bigint; tensors: number | bigint }[]>`
     SELECT SUM(LENGTH(t."data")) AS "bytes", COUNT(*) AS "tensors" FROM "Tensor" t JOIN "DebugStep" s ON s."id" = t."stepId"
     JOIN "Endpoint" e ON e."id" = s."endpointId" WHERE e."name" = ${endpoint} GROUP BY t."stepId"`;
@@ -188,25 +221,44 @@ progress('encodings…');
 const runtime = await app.services.runtimes.get('gtsrb-resnet18');
 const manifest = runtime.entry.manifest;
 const catalog = tensorCatalog(manifest);
-const fixtureFiles = fs.readdirSync(FIXTURE_DIR).filter((f) => !f.endsWith('.json'));
-const encodings: (TensorEncoding | 'f16-deflate (input f16)')[] = ['f16-deflate (input f16)', 'f16-deflate', 'f16-sparse-deflate', 'f16-sparse-split', 'f32-deflate'];
+// the images only: the folder also holds fixtures.json and a README
+const fixtureFiles = fs.readdirSync(FIXTURE_DIR).filter((f) => /\.(png|jpe?g|webp|ppm)$/.test(f));
+const encodings: (TensorEncoding | 'f16-deflate (input f16)')[] = [
+  'f16-deflate (input f16)',
+  'f16-deflate',
+  'f16-sparse-deflate',
+  'f16-sparse-split',
+  'f32-deflate',
+];
 const encodingStats = new Map(encodings.map((e) => [e, { bytes: 0, maxError: 0, encodeMs: 0, decodeMs: 0 }]));
 for (const file of fixtureFiles) {
-  const prepared = await prepareImage(fs.readFileSync(path.join(FIXTURE_DIR, file)), { inputSize: manifest.inputSize, mean: manifest.mean, std: manifest.std }, { maxPixels: 1e8 });
+  const prepared = await prepareImage(
+    fs.readFileSync(path.join(FIXTURE_DIR, file)),
+    { inputSize: manifest.inputSize, mean: manifest.mean, std: manifest.std },
+    { maxPixels: 1e8 },
+  );
   const input = new Float32Array(3 * manifest.inputSize[0] * manifest.inputSize[1]);
   writeNormalised(prepared.resized, manifest, input);
   const run = await runtime.runDebug(input, 1, ['input_grad', ...catalog.sites.map((s) => s.outputGrad)]);
   const tensors: [string, 'input' | 'output', Float32Array][] = [
     ['input', 'input', input],
     ['input_grad', 'output', run.outputs.get('input_grad')!.data],
-    ...catalog.sites.map((s) => [`${s.name}.output_grad`, 'output', run.outputs.get(s.outputGrad)!.data] as [string, 'output', Float32Array]),
+    ...catalog.sites.map(
+      (s) =>
+        [`${s.name}.output_grad`, 'output', run.outputs.get(s.outputGrad)!.data] as [string, 'output', Float32Array],
+    ),
   ];
   const mapOf = (decoded: Map<string, Float32Array>) =>
     saliencyMap('FULLGRAD', {
       input: decoded.get('input')!,
       inputGrad: decoded.get('input_grad')!,
       inputShape: [3, manifest.inputSize[0], manifest.inputSize[1]],
-      sites: catalog.sites.map((s) => ({ name: s.name, shape: s.shape, grad: decoded.get(`${s.name}.output_grad`)!, bias: s.bias })),
+      sites: catalog.sites.map((s) => ({
+        name: s.name,
+        shape: s.shape,
+        grad: decoded.get(`${s.name}.output_grad`)!,
+        bias: s.bias,
+      })),
     }).values;
   const exact = mapOf(new Map(tensors.map(([n, , v]) => [n, v])));
   let exactMax = 0;
@@ -216,7 +268,9 @@ for (const file of fixtureFiles) {
     const lossy = (choice === 'f16-deflate (input f16)' ? 'f16-deflate' : choice) as TensorEncoding;
     const decoded = new Map<string, Float32Array>();
     // the biases (20 × C floats, f32) and logits (43 floats, f32) are the same for every choice
-    let bytes = catalog.sites.reduce((sum, s) => sum + 4 * s.bias.length, 0) + 4 * ((manifest.fcBias as number[]).length + manifest.classCount);
+    let bytes =
+      catalog.sites.reduce((sum, s) => sum + 4 * s.bias.length, 0) +
+      4 * ((manifest.fcBias as number[]).length + manifest.classCount);
     for (const [name, kind, values] of tensors) {
       const encoding = choice === 'f16-deflate (input f16)' ? 'f16-deflate' : encodingOf(name, kind, lossy);
       const t0 = performance.now();
@@ -239,13 +293,22 @@ await app.close();
 fs.rmSync(dir, { recursive: true, force: true });
 
 // report
-const line = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+const line = (cells: string[], widths: number[]) =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 const w1 = [22, 10, 10, 11, 11, 12, 11, 12, 11];
 console.log(
   `\npredict over HTTP: ${ROUNDS} rounds of ${REQUESTS} requests per configuration (medians), concurrency ${CONCURRENCY}, client in its own process (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; ` +
-    `load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`,
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end)`,
 );
-console.log(line(['configuration', 'images/s', 'ms/image', 'p50', 'p99', 'CPU/image', 'wall vs off', 'CPU vs off', 'p50 vs off'], w1));
+console.log(
+  line(
+    ['configuration', 'images/s', 'ms/image', 'p50', 'p99', 'CPU/image', 'wall vs off', 'CPU vs off', 'p50 vs off'],
+    w1,
+  ),
+);
 for (const r of runs) {
   console.log(
     line(
@@ -264,19 +327,35 @@ for (const r of runs) {
     ),
   );
 }
-console.log('  (ms/image = wall time / images at that concurrency; CPU/image = the server process\'s CPU time, all threads, / images; "vs off": median over rounds of each round\'s ratio)');
+console.log(
+  '  (ms/image = wall time / images at that concurrency; CPU/image = the server process\'s CPU time, all threads, / images; "vs off": median over rounds of each round\'s ratio)',
+);
 const mb = (b: number) => `${(b / 1e6).toFixed(3)} MB`;
 console.log('\nstored per step (Σ LENGTH(Tensor.data), from the database)');
 for (const [name, s] of Object.entries(stored)) {
-  console.log(`  ${name.padEnd(9)} ${s.steps} steps, ${s.tensors} tensors/step: mean ${mb(s.mean)}, min ${mb(s.min)}, max ${mb(s.max)}`);
+  console.log(
+    `  ${name.padEnd(9)} ${s.steps} steps, ${s.tensors} tensors/step: mean ${mb(s.mean)}, min ${mb(s.min)}, max ${mb(s.max)}`,
+  );
 }
-console.log(`\nsaliency PNG (FULLGRAD overlay ${DEFAULT_RENDER.size}×${DEFAULT_RENDER.size}, ${DEFAULT_RENDER.colormap}) from stored tensors, ${refs.length} steps`);
-console.log(`  service, uncached (read + decode + map + PNG): p50 ${ms(quantile(service.png, 0.5))}, p99 ${ms(quantile(service.png, 0.99))}, CPU ${ms(service.cpu)} per PNG`);
-console.log(`    of which read + decode + map:                 p50 ${ms(quantile(service.map, 0.5))}, p99 ${ms(quantile(service.map, 0.99))}`);
-console.log(`  HTTP GET /steps/…/overlay.png, first request:    p50 ${ms(quantile(http.cold, 0.5))}, p99 ${ms(quantile(http.cold, 0.99))}`);
-console.log(`  HTTP, repeated (cached PNG):                     p50 ${ms(quantile(http.cached, 0.5))}, p99 ${ms(quantile(http.cached, 0.99))}`);
+console.log(
+  `\nsaliency PNG (FULLGRAD overlay ${DEFAULT_RENDER.size}×${DEFAULT_RENDER.size}, ${DEFAULT_RENDER.colormap}) from stored tensors, ${refs.length} steps`,
+);
+console.log(
+  `  service, uncached (read + decode + map + PNG): p50 ${ms(quantile(service.png, 0.5))}, p99 ${ms(quantile(service.png, 0.99))}, CPU ${ms(service.cpu)} per PNG`,
+);
+console.log(
+  `    of which read + decode + map:                 p50 ${ms(quantile(service.map, 0.5))}, p99 ${ms(quantile(service.map, 0.99))}`,
+);
+console.log(
+  `  HTTP GET /steps/…/overlay.png, first request:    p50 ${ms(quantile(http.cold, 0.5))}, p99 ${ms(quantile(http.cold, 0.99))}`,
+);
+console.log(
+  `  HTTP, repeated (cached PNG):                     p50 ${ms(quantile(http.cached, 0.5))}, p99 ${ms(quantile(http.cached, 0.99))}`,
+);
 console.log(`  completeness residual over those steps: max ${Math.max(...service.residuals).toExponential(2)}`);
-console.log(`\nencodings on the ${fixtureFiles.length} fixture images (fullgrad tensors + logits, server preprocessing)`);
+console.log(
+  `\nencodings on the ${fixtureFiles.length} fixture images (fullgrad tensors + logits, server preprocessing)`,
+);
 const w2 = [26, 14, 22, 12, 12];
 console.log(line(['encoding (activations)', 'bytes/step', 'FULLGRAD max rel. err', 'encode', 'decode'], w2));
 for (const [name, s] of encodingStats) {

@@ -11,15 +11,17 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { print } from 'graphql';
 import sharp from 'sharp';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { graphql, type VariablesOf } from '../src/graphql.ts';
+import { encodeNpy } from '../src/inference/decode/npy.ts';
+import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
 import { createLogger } from '../src/logger.ts';
 import { ModelCatalog } from '../src/models/catalog.ts';
 import { ModelRuntime } from '../src/models/runtime.ts';
-import { encodeNpy } from '../src/inference/decode/npy.ts';
-import { prepareImage, writeNormalised } from '../src/inference/preprocess.ts';
-import { httpLoad, machineFacts, median, progress, table, type LoadResult } from './common.ts';
+import { graphqlClient, httpLoad, type LoadResult, machineFacts, median, progress, table } from './common.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const REQUESTS = Number(args.get('requests') ?? 480);
@@ -31,17 +33,27 @@ const AUTH = args.has('auth');
 const ADMIN_KEY = `vgl_bench_admin_${randomBytes(16).toString('hex')}`;
 const INVOKE_KEY = `vgl_bench_invoke_${randomBytes(16).toString('hex')}`;
 // rate limits out of reach of the load generator, but still checked on every request
-const keys = AUTH ? { API_KEYS: `admin:${ADMIN_KEY},invoke:${INVOKE_KEY}`, RATE_LIMIT_INVOKE: '1000000/s' } : { RATE_LIMIT_ANONYMOUS: '1000000/s' };
+const keys = AUTH
+  ? { API_KEYS: `admin:${ADMIN_KEY},invoke:${INVOKE_KEY}`, RATE_LIMIT_INVOKE: '1000000/s' }
+  : { RATE_LIMIT_ANONYMOUS: '1000000/s' };
 const predictHeaders: Record<string, string> = AUTH ? { authorization: `Bearer ${INVOKE_KEY}` } : {};
 const logger = createLogger('warn', 'bench');
 
 const imageFile = path.resolve('models/gtsrb-resnet18/fixtures/warning_triangle.png');
 const imageBytes = fs.readFileSync(imageFile);
-const decodedPixels = await sharp(imageBytes).removeAlpha().raw().toBuffer({ resolveWithObject: true }).then((r) => ({ width: r.info.width, height: r.info.height, rgb: r.data }));
+const decodedPixels = await sharp(imageBytes)
+  .removeAlpha()
+  .raw()
+  .toBuffer({ resolveWithObject: true })
+  .then((r) => ({ width: r.info.width, height: r.info.height, rgb: r.data }));
 if (FORMAT !== 'png' && FORMAT !== 'npy') throw new Error(`--format=${FORMAT}: expected png or npy`);
 
 async function rawThroughput(runtime: ModelRuntime, batch: number): Promise<number> {
-  const spec = { inputSize: runtime.entry.manifest.inputSize, mean: runtime.entry.manifest.mean, std: runtime.entry.manifest.std };
+  const spec = {
+    inputSize: runtime.entry.manifest.inputSize,
+    mean: runtime.entry.manifest.mean,
+    std: runtime.entry.manifest.std,
+  };
   const prepared = await prepareImage(imageBytes, spec, { maxPixels: 1e8 });
   const per = 3 * spec.inputSize[0] * spec.inputSize[1];
   const images = new Float32Array(per * batch);
@@ -56,19 +68,47 @@ async function rawThroughput(runtime: ModelRuntime, batch: number): Promise<numb
   return done / ((performance.now() - started) / 1000);
 }
 
+const PREDICT = graphql(`
+  mutation Predict($endpoint: String!, $image: ImageInput!) {
+    predict(endpoint: $endpoint, image: $image) {
+      __typename
+      ... on Prediction { predictedClass batchSize }
+      ... on VigilError { message }
+    }
+  }
+`);
+
 /** a request body per input format: the PNG as base64, or its pixels as a NumPy .npy array (the write-up's client) */
 function predictBody(endpoint: string, format: string): string {
-  const image = format === 'npy' ? { npy: encodeNpy(decodedPixels).toString('base64') } : { base64: imageBytes.toString('base64') };
-  return JSON.stringify({
-    query: `mutation($image: ImageInput!) { predict(endpoint: "${endpoint}", image: $image) { ... on Prediction { predictedClass batchSize } ... on VigilError { message } } }`,
-    variables: { image },
-  });
+  const image =
+    format === 'npy' ? { npy: encodeNpy(decodedPixels).toString('base64') } : { base64: imageBytes.toString('base64') };
+  const variables: VariablesOf<typeof PREDICT> = { endpoint, image };
+  return JSON.stringify({ query: print(PREDICT), variables });
 }
 
-async function httpThroughput(url: string, endpoint: string, concurrency: number, requests: number): Promise<LoadResult & { batchMedian: number }> {
+async function httpThroughput(
+  url: string,
+  endpoint: string,
+  concurrency: number,
+  requests: number,
+): Promise<LoadResult & { batchMedian: number }> {
   const body = predictBody(endpoint, FORMAT);
-  await httpLoad({ url, bodies: [body], concurrency, requests: Math.min(64, requests), field: 'predict', headers: predictHeaders }); // warm-up
-  const result = await httpLoad({ url, bodies: [body], concurrency, requests, field: 'predict', headers: predictHeaders });
+  await httpLoad({
+    url,
+    bodies: [body],
+    concurrency,
+    requests: Math.min(64, requests),
+    field: 'predict',
+    headers: predictHeaders,
+  }); // warm-up
+  const result = await httpLoad({
+    url,
+    bodies: [body],
+    concurrency,
+    requests,
+    field: 'predict',
+    headers: predictHeaders,
+  });
   const batches = result.answers.map((a) => {
     if (typeof a.batchSize !== 'number') throw new Error(`predict failed: ${JSON.stringify(a)}`);
     return a.batchSize;
@@ -77,25 +117,50 @@ async function httpThroughput(url: string, endpoint: string, concurrency: number
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
-const config = { ...loadConfig({ ...process.env, ...keys, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: `file:${dir}/bench.db`, PORT: '0', INFERENCE_DEVICE: 'cpu' }), host: '127.0.0.1' };
+const config = {
+  ...loadConfig({
+    ...process.env,
+    ...keys,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: `file:${dir}/bench.db`,
+    PORT: '0',
+    INFERENCE_DEVICE: 'cpu',
+  }),
+  host: '127.0.0.1',
+};
 const app = await createApp(config, logger);
 const port = await app.listen();
 const url = `http://127.0.0.1:${port}/graphql`;
-const gql = (query: string) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(AUTH && { authorization: `Bearer ${ADMIN_KEY}` }) }, body: JSON.stringify({ query }) });
-await gql(`mutation { createEndpoint(input: { name: "capture-off" }) { __typename } }`);
-await gql(`mutation { createEndpoint(input: { name: "capture-100", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
+
+const request = graphqlClient(url, AUTH ? { authorization: `Bearer ${ADMIN_KEY}` } : {});
+const CREATE_ENDPOINT = graphql(`
+  mutation CreateEndpoint($input: CreateEndpointInput!) {
+    createEndpoint(input: $input) { __typename ... on VigilError { message } }
+  }
+`);
+for (const input of [
+  { name: 'capture-off' },
+  { name: 'capture-100', dataCapture: { enabled: true, samplingPercentage: 100 } },
+]) {
+  const { createEndpoint } = await request(CREATE_ENDPOINT, { input });
+  if (createEndpoint.__typename !== 'Endpoint') throw new Error(`createEndpoint: ${JSON.stringify(createEndpoint)}`);
+}
 
 // the baseline is onnxruntime as it comes (its threads spin between runs), not the server's tuning
-const runtime = await ModelRuntime.load(new ModelCatalog(config.modelDir).get(config.defaultModel)!, 'cpu', logger, { spinWait: true });
+const runtime = await ModelRuntime.load(new ModelCatalog(config.modelDir).get(config.defaultModel)!, 'cpu', logger, {
+  spinWait: true,
+});
 const tuning = `${config.inferenceTuning.threads ?? 'default'} threads, spin-wait ${config.inferenceTuning.spinWait ? 'on' : 'off'}`;
-console.log(machineFacts({
-  provider: runtime.provider,
-  'batch max': `${config.batch.maxSize} images / ${config.batch.maxWaitMs} ms`,
-  server: `onnxruntime ${tuning}; client: a separate process (node:http keep-alive)`,
-  input: `${path.basename(imageFile)} as ${FORMAT === 'npy' ? 'a uint8 .npy array' : 'base64 PNG'}, ${ROUNDS} rounds of ${REQUESTS} requests (medians)`,
-  callers: AUTH ? 'an invoke API key on every request (Authorization: Bearer)' : 'anonymous (no key configured)',
-}));
+console.log(
+  machineFacts({
+    provider: runtime.provider,
+    'batch max': `${config.batch.maxSize} images / ${config.batch.maxWaitMs} ms`,
+    server: `onnxruntime ${tuning}; client: a separate process (node:http keep-alive)`,
+    input: `${path.basename(imageFile)} as ${FORMAT === 'npy' ? 'a uint8 .npy array' : 'base64 PNG'}, ${ROUNDS} rounds of ${REQUESTS} requests (medians)`,
+    callers: AUTH ? 'an invoke API key on every request (Authorization: Bearer)' : 'anonymous (no key configured)',
+  }),
+);
 console.log('');
 
 interface Row {
@@ -107,19 +172,42 @@ interface Row {
   serverCpu: number;
   clientCpu: number;
 }
-const rows: (string | number)[][] = [['run', 'concurrency', 'batch', 'images/s', 'p50 ms', 'p99 ms', 'server CPU ms/img', 'client CPU ms/img', 'vs raw', 'vs capture off']];
+const rows: (string | number)[][] = [
+  [
+    'run',
+    'concurrency',
+    'batch',
+    'images/s',
+    'p50 ms',
+    'p99 ms',
+    'server CPU ms/img',
+    'client CPU ms/img',
+    'vs raw',
+    'vs capture off',
+  ],
+];
 const mid = (rs: Row[], f: (r: Row) => number) => median(rs.map(f));
 for (const concurrency of CONCURRENCY) {
   const results: Record<string, Row[]> = { 'capture-off': [], 'capture-100': [] };
   for (let round = 1; round <= ROUNDS; round++) {
     // each round measures raw at the batch size just formed, right after: both see the same machine load
     for (const endpoint of Object.keys(results)) {
-      progress(`round ${round}/${ROUNDS}: predict over HTTP, ${endpoint}, concurrency ${concurrency}, ${REQUESTS} requests`);
+      progress(
+        `round ${round}/${ROUNDS}: predict over HTTP, ${endpoint}, concurrency ${concurrency}, ${REQUESTS} requests`,
+      );
       const r = await httpThroughput(url, endpoint, concurrency, REQUESTS);
       const batch = Math.max(1, Math.round(r.batchMedian));
       progress(`round ${round}/${ROUNDS}: raw session.run at batch ${batch}`);
       const rawRate = await rawThroughput(runtime, batch);
-      results[endpoint]!.push({ batch: r.batchMedian, throughput: r.throughput, p50: r.p50, p99: r.p99, raw: rawRate, serverCpu: r.serverCpuPerRequest, clientCpu: r.clientCpuPerRequest });
+      results[endpoint]!.push({
+        batch: r.batchMedian,
+        throughput: r.throughput,
+        p50: r.p50,
+        p99: r.p99,
+        raw: rawRate,
+        serverCpu: r.serverCpuPerRequest,
+        clientCpu: r.clientCpuPerRequest,
+      });
     }
   }
   const off = results['capture-off']!;
@@ -137,10 +225,23 @@ for (const concurrency of CONCURRENCY) {
       median(rs.map((r, i) => r.throughput / off[i]!.throughput)),
     ]);
   }
-  rows.push([`  raw session.run at that batch`, '–', mid(off, (r) => Math.round(r.batch)), mid(off, (r) => r.raw), NaN, NaN, NaN, NaN, 1, NaN]);
+  rows.push([
+    `  raw session.run at that batch`,
+    '–',
+    mid(off, (r) => Math.round(r.batch)),
+    mid(off, (r) => r.raw),
+    NaN,
+    NaN,
+    NaN,
+    NaN,
+    1,
+    NaN,
+  ]);
 }
 console.log(table(rows));
-console.log('\n(vs raw: each round\'s predict throughput over raw onnxruntime at its batch size, measured right after; median over rounds)');
+console.log(
+  "\n(vs raw: each round's predict throughput over raw onnxruntime at its batch size, measured right after; median over rounds)",
+);
 console.log(`captures written: ${await app.database.prisma.capture.count()}`);
 await runtime.release();
 await app.close();

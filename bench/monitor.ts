@@ -18,7 +18,7 @@ import { createApp } from '../src/app.ts';
 import { captureLine } from '../src/capture/export.ts';
 import { toRecord } from '../src/capture/store.ts';
 import { loadConfig } from '../src/config.ts';
-import { Prisma } from '../src/generated/sqlite/client.ts';
+import { Prisma } from '../src/db/prisma.ts';
 import { createLogger } from '../src/logger.ts';
 
 const { values: options } = parseArgs({
@@ -39,21 +39,34 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 const file = path.resolve('bench/out/monitor.db');
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? `file:${file}`;
-if (options.fresh && databaseUrl === `file:${file}`) for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+if (options.fresh && databaseUrl === `file:${file}`)
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
 fs.mkdirSync(path.dirname(file), { recursive: true });
 
 // DEFAULT_MODEL=none: nothing is loaded; the endpoint's model only names the classes here
-const config = { ...loadConfig({ ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: '0', DEFAULT_MODEL: 'none', SCHEDULER_INTERVAL_MS: '3600000' }) };
+const config = {
+  ...loadConfig({
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    DEFAULT_MODEL: 'none',
+    SCHEDULER_INTERVAL_MS: '3600000',
+  }),
+};
 const app = await createApp(config, createLogger('warn', 'bench'));
 const { prisma } = app.database;
 
 /** a GTSRB-like class mix (the training set's class frequencies, roughly) */
-const WEIGHTS = [2, 22, 22, 14, 20, 19, 4, 14, 14, 15, 20, 13, 21, 21, 8, 6, 4, 11, 12, 2, 4, 3, 4, 5, 3, 15, 6, 2, 5, 3, 4, 8, 2, 7, 4, 12, 4, 2, 21, 3, 4, 2, 2];
+const WEIGHTS = [
+  2, 22, 22, 14, 20, 19, 4, 14, 14, 15, 20, 13, 21, 21, 8, 6, 4, 11, 12, 2, 4, 3, 4, 5, 3, 15, 6, 2, 5, 3, 4, 8, 2, 7,
+  4, 12, 4, 2, 21, 3, 4, 2, 2,
+];
 const CUMULATIVE = WEIGHTS.map((_, i) => WEIGHTS.slice(0, i + 1).reduce((s, w) => s + w, 0));
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
-  return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 async function seed(endpointId: string): Promise<void> {
@@ -70,13 +83,31 @@ async function seed(endpointId: string): Promise<void> {
           const cls = CUMULATIVE.findIndex((c) => pick < c);
           const confidence = Math.min(0.9999999, 1 - next() ** 3 * 0.9);
           const rest = (1 - confidence) / 2;
-          const probabilities = WEIGHTS.map((_, k) => (k === cls ? confidence : k === (cls + 1) % 43 ? rest : k === (cls + 2) % 43 ? rest * 0.9 : (rest * 0.1) / 40));
-          const output = JSON.stringify({ predictedClass: cls, label: `class ${cls}`, confidence, probabilities: probabilities.map((p) => Math.round(p * 1e7) / 1e7) });
-          values.push(Prisma.sql`(${`b${i}`}, ${endpointId}, ${`be${i}`}, ${new Date(start + Math.floor(i * step))}, ${'bench'}, ${output}, ${cls}, ${confidence}, ${(cls + 1) % 43}, ${rest}, ${(cls + 2) % 43}, ${rest * 0.9})`);
+          const probabilities = WEIGHTS.map((_, k) =>
+            k === cls
+              ? confidence
+              : k === (cls + 1) % 43
+                ? rest
+                : k === (cls + 2) % 43
+                  ? rest * 0.9
+                  : (rest * 0.1) / 40,
+          );
+          const output = JSON.stringify({
+            predictedClass: cls,
+            label: `class ${cls}`,
+            confidence,
+            probabilities: probabilities.map((p) => Math.round(p * 1e7) / 1e7),
+          });
+          values.push(
+            Prisma.sql`(${`b${i}`}, ${endpointId}, ${`be${i}`}, ${new Date(start + Math.floor(i * step))}, ${'bench'}, ${output}, ${cls}, ${confidence}, ${(cls + 1) % 43}, ${rest}, ${(cls + 2) % 43}, ${rest * 0.9})`,
+          );
         }
         await tx.$executeRaw`INSERT INTO "Capture" ("id", "endpointId", "eventId", "inferenceTime", "modelVersion", "output", "predictedClass", "confidence", "top2Class", "top2Score", "top3Class", "top3Score") VALUES ${Prisma.join(values)}`;
         const done = Math.min(ROWS, offset + CHUNK);
-        if (done % 100_000 === 0 || done === ROWS) progress(`seeded ${done.toLocaleString('en')} / ${ROWS.toLocaleString('en')} captures (${seconds(performance.now() - began)})`);
+        if (done % 100_000 === 0 || done === ROWS)
+          progress(
+            `seeded ${done.toLocaleString('en')} / ${ROWS.toLocaleString('en')} captures (${seconds(performance.now() - began)})`,
+          );
       }
     },
     { timeout: 3_600_000, maxWait: 60_000 },
@@ -103,7 +134,8 @@ for (let run = 0; run < RUNS; run++) {
   const began = performance.now();
   const execution = await monitor.executions.runNow(name);
   const elapsed = performance.now() - began;
-  if (execution.recordCount !== ROWS) throw new Error(`execution counted ${execution.recordCount} captures, expected ${ROWS}: ${execution.message}`);
+  if (execution.recordCount !== ROWS)
+    throw new Error(`execution counted ${execution.recordCount} captures, expected ${ROWS}: ${execution.message}`);
   executions.push(elapsed);
   progress(`execution ${run + 1}/${RUNS}: ${seconds(elapsed)} (${execution.message})`);
 }
@@ -114,7 +146,11 @@ progress('reading every capture as JSON Lines…');
 let lines = 0;
 let bytes = 0;
 const began = performance.now();
-const span = await prisma.capture.aggregate({ where: { endpointId }, _min: { inferenceTime: true }, _max: { inferenceTime: true } });
+const span = await prisma.capture.aggregate({
+  where: { endpointId },
+  _min: { inferenceTime: true },
+  _max: { inferenceTime: true },
+});
 const first = span._min.inferenceTime!.getTime();
 const last = span._max.inferenceTime!.getTime();
 const pageMs = Math.max(1, Math.ceil(((last - first + 1) * 5000) / ROWS));
@@ -125,7 +161,8 @@ for (let from = first; from <= last; from += pageMs) {
   });
   for (const row of page) {
     bytes += Buffer.byteLength(captureLine(toRecord(row))) + 1;
-    if (++lines % 200_000 === 0) progress(`read ${lines.toLocaleString('en')} lines (${seconds(performance.now() - began)})`);
+    if (++lines % 200_000 === 0)
+      progress(`read ${lines.toLocaleString('en')} lines (${seconds(performance.now() - began)})`);
   }
 }
 const readAll = performance.now() - began;
@@ -133,17 +170,33 @@ if (lines !== ROWS) throw new Error(`the loop read ${lines} lines, expected ${RO
 
 const sorted = [...executions].sort((a, b) => a - b);
 const median = sorted[Math.floor(sorted.length / 2)]!;
-const sqliteVersion = app.database.provider === 'sqlite' ? ((await prisma.$queryRaw<{ v: string }[]>`SELECT sqlite_version() AS v`)[0]?.v ?? '?') : null;
+const sqliteVersion =
+  app.database.provider === 'sqlite'
+    ? ((await prisma.$queryRaw<{ v: string }[]>`SELECT sqlite_version() AS v`)[0]?.v ?? '?')
+    : null;
 const size = app.database.provider === 'sqlite' ? `${(fs.statSync(file).size / 1e6).toFixed(0)} MB` : 'n/a';
-console.log(`vigil bench:monitor — one monitoring execution over ${ROWS.toLocaleString('en')} captures vs reading them all as JSON Lines`);
-console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, ` +
-  `${app.database.provider}${sqliteVersion ? ` ${sqliteVersion}` : ''} (database ${size})`);
+console.log(
+  `vigil bench:monitor — one monitoring execution over ${ROWS.toLocaleString('en')} captures vs reading them all as JSON Lines`,
+);
+console.log(
+  `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, Node ${process.version}, ` +
+    `${app.database.provider}${sqliteVersion ? ` ${sqliteVersion}` : ''} (database ${size})`,
+);
 console.log('');
 console.log('| what | runs | median | min | max | captures/s | vs execution |');
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-console.log(`| monitoring execution (SQL aggregation, checks, metrics) | ${RUNS} | ${seconds(median)} | ${seconds(sorted[0]!)} | ${seconds(sorted.at(-1)!)} | ${Math.round(ROWS / (median / 1000)).toLocaleString('en')} | 1.0× |`);
-console.log(`| read every capture as JSONL (pages of 5,000, ${(bytes / 1e6).toFixed(0)} MB) | 1 | ${seconds(readAll)} | | | ${Math.round(ROWS / (readAll / 1000)).toLocaleString('en')} | ${(readAll / median).toFixed(1)}× |`);
+console.log(
+  `| monitoring execution (SQL aggregation, checks, metrics) | ${RUNS} | ${seconds(median)} | ${seconds(sorted[0]!)} | ${seconds(sorted.at(-1)!)} | ${Math.round(ROWS / (median / 1000)).toLocaleString('en')} | 1.0× |`,
+);
+console.log(
+  `| read every capture as JSONL (pages of 5,000, ${(bytes / 1e6).toFixed(0)} MB) | 1 | ${seconds(readAll)} | | | ${Math.round(ROWS / (readAll / 1000)).toLocaleString('en')} | ${(readAll / median).toFixed(1)}× |`,
+);
 console.log('');
 const goalApplies = ROWS >= 1_000_000 && app.database.provider === 'sqlite';
-console.log(`goal: execution ≤ 2 s over 1,000,000 captures on SQLite — ${goalApplies ? (median <= 2000 ? 'met' : 'NOT met') : 'not measured by this run'} (median ${seconds(median)})`);
+console.log(
+  `goal: execution ≤ 2 s over 1,000,000 captures on SQLite — ${goalApplies ? (median <= 2000 ? 'met' : 'NOT met') : 'not measured by this run'} (median ${seconds(median)})`,
+);
 await app.close();

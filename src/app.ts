@@ -8,35 +8,38 @@ import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
 import { ApiKeyService } from './auth/service.ts';
 import { ApiKeyStore } from './auth/store.ts';
-import type { Config } from './config.ts';
-import { openDatabase, type Database } from './db/client.ts';
-import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
-import { migrateDeploy } from './db/migrate/index.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
+import type { Config } from './config.ts';
+import { createContext, type Services } from './context.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { migrateDeploy } from './db/migrate/index.ts';
+import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { DebugHook } from './debugger/hook.ts';
-import { StepEncoder } from './debugger/step-encoder.ts';
 import { saliencyRoutes } from './debugger/http.ts';
+import { IncludeRegexResolver } from './debugger/include-regex.ts';
+import { RegexGuard } from './debugger/regex-guard.ts';
 import { SaliencyService } from './debugger/saliency.ts';
+import { StepEncoder } from './debugger/step-encoder.ts';
 import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
+import { EndpointStore } from './endpoints/store.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
-import { ModelRegistry } from './models/registry.ts';
-import { EndpointStore } from './endpoints/store.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ModelCatalog } from './models/catalog.ts';
-import { createMonitor } from './monitor/index.ts';
+import { ModelRegistry } from './models/registry.ts';
 import { monitorRoutes } from './monitor/http.ts';
+import { createMonitor } from './monitor/index.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
-import { createContext, type Services } from './context.ts';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 export interface App {
   config: Config;
@@ -53,9 +56,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
   const database = openDatabase(config.databaseUrl, { onQuery: config.onQuery });
-  const checkpointer = database.target.provider === 'sqlite'
-    ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
-    : undefined;
+  const checkpointer =
+    database.target.provider === 'sqlite'
+      ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
+      : undefined;
 
   const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
   const apiKeys = new ApiKeyService({
@@ -78,12 +82,19 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
+  // user regular expressions run on this guard's worker thread, under a time limit
+  const regexes = new RegexGuard();
+  const includes = new IncludeRegexResolver({ guard: regexes, logger: logger.child('debugger') });
   const endpoints = new EndpointService({
     store: new EndpointStore(database.prisma),
     pubsub: bus.pubsub,
     logger: logger.child('endpoints'),
     defaultModel: config.defaultModel,
     prepareModel: (model) => runtimes.prepare(model),
+    resolveIncludeRegex: async (model, pattern) => {
+      const entry = models.get(model);
+      if (entry) await includes.resolve(entry.manifest, pattern);
+    },
   });
   endpoints.start();
   // The default model loads at start: the first request does not pay for it, and /readyz reports it.
@@ -102,19 +113,25 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     prisma: database.prisma,
     logger: logger.child('capture'),
     hook: new DebugHook(database.prisma, stepEncoder),
+    includedTensors: (model, pattern) => includes.stored(model, pattern),
   });
   const inference = new InferenceService({
     endpoints,
     models: runtimes,
     recorder,
     pubsub: bus.pubsub,
-    limits: { maxPixels: config.maxImagePixels },
+    limits: { maxPixels: config.maxImagePixels, maxRequestDecodedBytes: config.maxRequestDecodedBytes },
     batch: config.batch,
   });
 
   const tensorStore = new TensorStore(database.prisma);
-  const trials = new TrialService({ store: tensorStore, endpoints });
-  const saliency = new SaliencyService({ store: tensorStore, captures: captureStore, models });
+  const trials = new TrialService({ store: tensorStore, endpoints, regexes });
+  const saliency = new SaliencyService({
+    store: tensorStore,
+    captures: captureStore,
+    models,
+    maxInputPixels: config.maxImagePixels,
+  });
 
   const monitor = createMonitor({
     prisma: database.prisma,
@@ -151,6 +168,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   };
 
   const server = createServer({
+    ...config,
     schema: buildSchema(),
     context: (identity) => createContext(services, identity),
     gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
@@ -159,20 +177,25 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
       // migrateDeploy above applied every migration or the app did not start; the migrations folder is
       // fixed for the process's life, so this stays true without asking the schema engine again.
-      { name: 'migrations', check: () => ({ ok: true, detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start' }) },
+      {
+        name: 'migrations',
+        check: () => ({
+          ok: true,
+          detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
+        }),
+      },
       {
         name: 'models',
         check: async () => {
           const loaded = await runtimes.loaded();
-          return { ok: loaded.length > 0, detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded' };
+          return {
+            ok: loaded.length > 0,
+            detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded',
+          };
         },
       },
     ],
     logger: logger.child('http'),
-    development: config.development,
-    maxBodyBytes: config.maxBodyBytes,
-    maxQueryDepth: config.maxQueryDepth,
-    maxQueryCost: config.maxQueryCost,
   });
 
   monitor.scheduler.start();
@@ -191,6 +214,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       await apiKeys.stop();
       await recorder.idle();
       await stepEncoder.close();
+      await regexes.close();
       await runtimes.close();
       await bus.close();
       await checkpointer?.stop();

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseRateLimit, type RateLimit, type RateLimits } from './auth/rate-limit.ts';
-import { parseApiKeys, type EnvironmentKey } from './auth/secrets.ts';
+import { type EnvironmentKey, parseApiKeys } from './auth/secrets.ts';
+import { isOneOf } from './guards.ts';
 
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -39,14 +40,28 @@ export interface Config {
   /** onnxruntime's threads per session and whether they spin between runs */
   inferenceTuning: SessionTuning;
   logLevel: LogLevel;
-  /** GraphiQL and unmasked error messages */
+  /** GraphiQL (NODE_ENV is not `production`) */
   development: boolean;
+  /** schema introspection: in development, or INTROSPECTION=true */
+  introspection: boolean;
+  /** browser origins allowed to call the API cross-origin (CORS) and to open its WebSocket; exact matches */
+  corsOrigins: string[];
   maxBodyBytes: number;
   maxQueryDepth: number;
   maxQueryCost: number;
+  /** a GraphQL document of more UTF-8 bytes than this is refused before it is parsed */
+  maxDocumentBytes: number;
+  /** a GraphQL document of more tokens than this is refused while it is parsed */
+  maxQueryTokens: number;
+  /** the parsed-document cache: entries, and their estimated bytes */
+  parseCache: { maxEntries: number; maxBytes: number };
+  /** graphql-ws: connections in all and per remote address, operations at once per connection */
+  webSocket: { maxConnections: number; maxConnectionsPerAddress: number; maxOperationsPerConnection: number };
   batch: { maxSize: number; maxWaitMs: number };
   /** image decode guard: width × height above this is rejected before decoding */
   maxImagePixels: number;
+  /** the RGB bytes the distinct images of one request decode to, at most (from their headers) */
+  maxRequestDecodedBytes: number;
   /** the only directories (and their subdirectories) a baseline may read images from */
   baselineRoots: string[];
   schedulerIntervalMs: number;
@@ -75,10 +90,33 @@ function integer(env: Env, key: string, fallback: number, min: number, max: numb
 function oneOf<T extends string>(env: Env, key: string, allowed: readonly T[], fallback: T): T {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
-  }
-  return raw as T;
+  if (!isOneOf(allowed, raw)) throw new ConfigError(`${key}=${raw}: expected one of ${allowed.join(', ')}`);
+  return raw;
+}
+
+/**
+ * CORS_ORIGINS: comma-separated origins (`https://dashboard.example.com`), each compared exactly with a
+ * request's Origin header. A wildcard is refused: it would let any page call the API with the caller's
+ * credentials.
+ */
+function corsOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      if (origin === '*' || origin.includes('*'))
+        throw new ConfigError(`CORS_ORIGINS=${raw}: list each origin exactly (no wildcard)`);
+      const parsed = URL.canParse(origin) ? new URL(origin) : undefined;
+      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+        throw new ConfigError(
+          `CORS_ORIGINS: '${origin}' is not an origin: expected scheme://host[:port], e.g. https://dashboard.example.com`,
+        );
+      }
+      return origin;
+    });
 }
 
 function databaseUrl(env: Env): string {
@@ -125,7 +163,9 @@ function rateLimit(env: Env, limitClass: keyof RateLimits): RateLimit | null {
 /** BASELINE_ROOTS: `:`-separated directories; by default the model folder and ./data/baselines */
 function baselineRoots(env: Env): string[] {
   const raw = env.BASELINE_ROOTS?.trim();
-  const roots = raw ? raw.split(':').filter(Boolean) : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
+  const roots = raw
+    ? raw.split(':').filter(Boolean)
+    : [env.MODEL_DIR?.trim() || 'models', path.join('data', 'baselines')];
   return roots.map((root) => path.resolve(root));
 }
 
@@ -153,14 +193,30 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     development,
+    introspection: oneOf(env, 'INTROSPECTION', ['true', 'false'] as const, 'false') === 'true' || development,
+    corsOrigins: corsOrigins(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
     maxQueryCost: integer(env, 'MAX_QUERY_COST', 20000, 100, 10_000_000),
+    maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+    maxQueryTokens: integer(env, 'MAX_QUERY_TOKENS', 2000, 100, 1_000_000),
+    parseCache: {
+      maxEntries: integer(env, 'PARSE_CACHE_ENTRIES', 1000, 0, 1_000_000),
+      maxBytes: integer(env, 'PARSE_CACHE_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    },
+    webSocket: {
+      maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+      maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
+      maxOperationsPerConnection: integer(env, 'WS_MAX_OPERATIONS_PER_CONNECTION', 32, 1, 100_000),
+    },
     batch: {
       maxSize: integer(env, 'BATCH_MAX_SIZE', 16, 1, 1024),
       maxWaitMs: integer(env, 'BATCH_MAX_WAIT_MS', 3, 0, 1000),
     },
-    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 40_000_000, 1, 1_000_000_000),
+    // Phone cameras save 12 MP (binned 48/50 MP sensors) to 24 MP; 25 MP takes them all and refuses the
+    // 40 MP decompression bomb a 129 KB PNG can be.
+    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 25_000_000, 1, 1_000_000_000),
+    maxRequestDecodedBytes: integer(env, 'MAX_REQUEST_DECODED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     baselineRoots: baselineRoots(env),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,

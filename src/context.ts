@@ -15,8 +15,11 @@ import type { EndpointService } from './endpoints/service.ts';
 import type { InferenceService } from './inference/service.ts';
 import type { ModelCatalog } from './models/catalog.ts';
 import type { ModelRegistry } from './models/registry.ts';
+import type { BaselineRecord } from './monitor/baselines/types.ts';
+import type { Violation } from './monitor/checks/types.ts';
+import type { ExecutionRecord } from './monitor/executions/types.ts';
 import type { Monitor } from './monitor/index.ts';
-import type { BaselineRecord, ExecutionRecord, MetricPoint, Violation } from './monitor/types.ts';
+import type { MetricPoint } from './monitor/metrics/types.ts';
 import type { EventMap } from './pubsub/events.ts';
 
 export interface ServerInfo {
@@ -47,6 +50,10 @@ export interface Services {
 /** one loader per relation that a list of rows resolves row by row */
 export interface Loaders {
   capture: DataLoader<string, CaptureView | null>;
+  /** a capture's request bytes: read only when a client selects them */
+  captureInput: DataLoader<string, { data: Uint8Array; contentType: string | null } | null>;
+  /** their size, without reading them */
+  captureInputBytes: DataLoader<string, number | null>;
   debugStepOfCapture: DataLoader<string, StepRecord | null>;
   tensorsOfStep: DataLoader<string, TensorRecord[]>;
   baseline: DataLoader<string, BaselineRecord | null>;
@@ -69,6 +76,8 @@ export function createContext(services: Services, identity: Identity): GraphQLCo
     identity,
     loaders: {
       capture: batched((ids) => captures.getMany(ids), null),
+      captureInput: batched((ids) => captures.inputsOf(ids), null),
+      captureInputBytes: batched((ids) => captures.inputSizesOf(ids), null),
       debugStepOfCapture: batched((ids) => trials.stepsOfCaptures(ids), null),
       tensorsOfStep: batched((ids) => trials.tensorsOfSteps(ids), []),
       baseline: batched((ids) => monitor.baselines.getMany(ids), null),

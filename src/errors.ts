@@ -81,4 +81,14 @@ export class RateLimitedError extends Error {
 }
 
 /** what a plain HTTP route or the request parser answers with a status of its own */
-export type RequestFailure = VigilError | PayloadTooLargeError | UnauthenticatedError | ForbiddenError | RateLimitedError;
+export type RequestFailure =
+  | VigilError
+  | PayloadTooLargeError
+  | UnauthenticatedError
+  | ForbiddenError
+  | RateLimitedError;
+
+/** the message of anything thrown (a caught value is `unknown`: not every throw is an Error) */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

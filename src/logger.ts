@@ -1,4 +1,5 @@
 /** A leveled logger writing one line per event to stderr; passed to every service by the composition root. */
+import { randomUUID } from 'node:crypto';
 import type { LogLevel } from './config.ts';
 
 export interface Logger {
@@ -29,4 +30,19 @@ export function createLogger(level: LogLevel, scope = 'vigil'): Logger {
 
 function errorReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+}
+
+/**
+ * Logs an unexpected failure whole under a new error id and returns the id, for the client's answer:
+ * the client sees the id and a message written for it, the log keeps the exception.
+ */
+export function logUnexpected(
+  logger: Logger,
+  message: string,
+  error: unknown,
+  context: Record<string, unknown> = {},
+): string {
+  const errorId = randomUUID();
+  logger.error(message, { errorId, ...context, error });
+  return errorId;
 }

@@ -12,16 +12,25 @@ function reachable(url: string, defaultPort: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port) || defaultPort });
     socket.setTimeout(1500);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
 const require = process.env.VIGIL_REQUIRE_SERVICES === '1';
 const redisUrl = process.env.VIGIL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const [postgres, redis] = await Promise.all([reachable(POSTGRES_URL, 5432), reachable(redisUrl, 6379)]);
-for (const [name, up, url] of [['PostgreSQL', postgres, POSTGRES_URL], ['Redis', redis, redisUrl]] as const) {
+for (const [name, up, url] of [
+  ['PostgreSQL', postgres, POSTGRES_URL],
+  ['Redis', redis, redisUrl],
+] as const) {
   if (up) continue;
   const message = `${name} does not answer at ${url}`;
   if (require) {

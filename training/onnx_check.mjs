@@ -3,8 +3,8 @@
 // Reads <work dir>/image.bin ([batch,3,128,128] float32 LE) and seed.bin ([batch,43]), writes every debug output as
 // <work dir>/<name>.bin plus result.json (dims, serving-vs-debug logits, timings with 1 intra-op thread).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 const require = createRequire(join(process.cwd(), 'package.json'));
 const ort = require('onnxruntime-node');
@@ -14,7 +14,12 @@ const iters = Number(itersArg ?? 5);
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8'));
 const [H, W] = manifest.inputSize;
 const C = manifest.classCount;
-const options = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+const options = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+};
 
 function f32(file) {
   const b = readFileSync(file);
@@ -62,15 +67,22 @@ const timings = {
   'session create ms (serving, debug)': [Math.round(t1 - t0), Math.round(t2 - t1)],
 };
 for (const n of iters > 0 ? [1, 8] : []) {
-  const img = new ort.Tensor('float32', new Float32Array(n * 3 * H * W).map((_, i) => Math.sin(i * 0.001)), [n, 3, H, W]);
+  const img = new ort.Tensor(
+    'float32',
+    new Float32Array(n * 3 * H * W).map((_, i) => Math.sin(i * 0.001)),
+    [n, 3, H, W],
+  );
   const zero = new ort.Tensor('float32', new Float32Array(n * C), [n, C]);
   const s = await bench(serving, { image: img });
   const d = await bench(debug, { image: img, grad_seed: zero });
   timings[`batch ${n} median ms (serving, debug, ratio)`] = [s, d, Math.round((d / s) * 100) / 100];
 }
-writeFileSync(join(workDir, 'result.json'), JSON.stringify({
-  ortVersion: ort.env.versions?.common ?? 'unknown',
-  outputs,
-  servingVsDebugLogitsMaxAbs: servingVsDebug,
-  timings,
-}));
+writeFileSync(
+  join(workDir, 'result.json'),
+  JSON.stringify({
+    ortVersion: ort.env.versions?.common ?? 'unknown',
+    outputs,
+    servingVsDebugLogitsMaxAbs: servingVsDebug,
+    timings,
+  }),
+);

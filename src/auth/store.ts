@@ -1,7 +1,5 @@
 /** Prisma access for stored API keys: rows ↔ records. Only digests are stored, never secrets. */
-import type { Db } from '../db/client.ts';
-import { isUniqueViolation } from '../endpoints/store.ts';
-import type { ApiKey as ApiKeyRow } from '../generated/sqlite/client.ts';
+import { type ApiKeyRow, type Db, isUniqueViolation } from '../db/prisma.ts';
 import { isRole, type Role } from './roles.ts';
 
 export interface StoredKey {

@@ -1,15 +1,13 @@
 /**
- * The capture domain's query language: page sizes, filters and keyset cursors, validated and turned
+ * The capture domain's query language: filters and keyset cursors, validated and turned
  * into Prisma conditions. Pure functions, shared by the GraphQL listing and the JSON Lines export.
  *
  * Keyset order is (inferenceTime, id): the listing walks it newest first, the export oldest first.
  * A cursor is the position of a row in that order, opaque to clients (base64url of `<ms>:<id>`).
  */
-import { ValidationError } from '../errors.ts';
-import type { Prisma } from '../generated/sqlite/client.ts';
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+import type { Prisma } from '../db/prisma.ts';
+import { ValidationError } from '../errors.ts';
 
 /** What a client may filter a listing by; null and undefined mean "no condition". */
 export interface CaptureFilter {
@@ -50,7 +48,12 @@ export function decodeCursor(cursor: string, field = 'after'): Cursor {
   const split = text.indexOf(':');
   const time = Number(text.slice(0, split));
   const id = text.slice(split + 1);
-  if (split <= 0 || !Number.isSafeInteger(time) || !id || encodeCursor({ inferenceTime: new Date(time), id }) !== cursor) {
+  if (
+    split <= 0 ||
+    !Number.isSafeInteger(time) ||
+    !id ||
+    encodeCursor({ inferenceTime: new Date(time), id }) !== cursor
+  ) {
     throw new ValidationError(field, `'${cursor}' is not a cursor returned by this listing`);
   }
   return { time, id };
@@ -68,15 +71,6 @@ export function parseIsoDate(raw: string | null | undefined, field: string): Dat
   return date;
 }
 
-/** `first` defaulted and bounded: 1 … MAX_PAGE_SIZE */
-export function pageSize(first: number | null | undefined, field = 'first', defaultSize = DEFAULT_PAGE_SIZE): number {
-  if (first === null || first === undefined) return defaultSize;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new ValidationError(field, `${field} must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${first}`);
-  }
-  return first;
-}
-
 export function validateRange(range: TimeRange, prefix = ''): void {
   for (const key of ['from', 'to'] as const) {
     const value = range[key];
@@ -85,23 +79,39 @@ export function validateRange(range: TimeRange, prefix = ''): void {
     }
   }
   if (range.from && range.to && range.from.getTime() > range.to.getTime()) {
-    throw new ValidationError(`${prefix}to`, `to (${range.to.toISOString()}) is before from (${range.from.toISOString()})`);
+    throw new ValidationError(
+      `${prefix}to`,
+      `to (${range.to.toISOString()}) is before from (${range.from.toISOString()})`,
+    );
   }
 }
 
 export function validateFilter(filter: CaptureFilter, prefix = 'filter.'): void {
   validateRange(filter, prefix);
   const { predictedClass, minConfidence, maxConfidence } = filter;
-  if (predictedClass !== null && predictedClass !== undefined && (!Number.isInteger(predictedClass) || predictedClass < 0)) {
-    throw new ValidationError(`${prefix}predictedClass`, `predictedClass must be a class index ≥ 0, got ${predictedClass}`);
+  if (
+    predictedClass !== null &&
+    predictedClass !== undefined &&
+    (!Number.isInteger(predictedClass) || predictedClass < 0)
+  ) {
+    throw new ValidationError(
+      `${prefix}predictedClass`,
+      `predictedClass must be a class index ≥ 0, got ${predictedClass}`,
+    );
   }
-  for (const [key, value] of [['minConfidence', minConfidence], ['maxConfidence', maxConfidence]] as const) {
+  for (const [key, value] of [
+    ['minConfidence', minConfidence],
+    ['maxConfidence', maxConfidence],
+  ] as const) {
     if (value !== null && value !== undefined && !(Number.isFinite(value) && value >= 0 && value <= 1)) {
       throw new ValidationError(`${prefix}${key}`, `${key} must be between 0 and 1, got ${value}`);
     }
   }
   if (isSet(minConfidence) && isSet(maxConfidence) && minConfidence > maxConfidence) {
-    throw new ValidationError(`${prefix}minConfidence`, `minConfidence (${minConfidence}) is above maxConfidence (${maxConfidence})`);
+    throw new ValidationError(
+      `${prefix}minConfidence`,
+      `minConfidence (${minConfidence}) is above maxConfidence (${maxConfidence})`,
+    );
   }
 }
 

@@ -5,15 +5,27 @@
 import { randomUUID } from 'node:crypto';
 import { Table } from '../db/insert.ts';
 import type { Endpoint } from '../endpoints/types.ts';
-import { shouldCapture, type RandomSource } from './sampler.ts';
+import { type RandomSource, shouldCapture } from './sampler.ts';
 import type { CapturedOutput, CaptureRecord } from './types.ts';
 
 /** the Capture table, as the group commit writes it */
 export const CAPTURE_TABLE = new Table<CaptureRecord>(
   'Capture',
   [
-    'id', 'endpointId', 'eventId', 'inferenceTime', 'modelVersion', 'inputData', 'inputContentType', 'output',
-    'predictedClass', 'confidence', 'top2Class', 'top2Score', 'top3Class', 'top3Score',
+    'id',
+    'endpointId',
+    'eventId',
+    'inferenceTime',
+    'modelVersion',
+    'inputData',
+    'inputContentType',
+    'output',
+    'predictedClass',
+    'confidence',
+    'top2Class',
+    'top2Score',
+    'top3Class',
+    'top3Score',
   ],
   (row) => row.inputData?.byteLength ?? 0,
 );
@@ -59,9 +71,9 @@ export function captureOf(request: CapturedRequest, random?: RandomSource): Capt
     output: withOutput ? JSON.stringify(output) : null,
     predictedClass: withOutput ? best.classId : null,
     confidence: withOutput ? best.probability : null,
-    top2Class: withOutput ? second?.classId ?? null : null,
-    top2Score: withOutput ? second?.probability ?? null : null,
-    top3Class: withOutput ? third?.classId ?? null : null,
-    top3Score: withOutput ? third?.probability ?? null : null,
+    top2Class: withOutput ? (second?.classId ?? null) : null,
+    top2Score: withOutput ? (second?.probability ?? null) : null,
+    top3Class: withOutput ? (third?.classId ?? null) : null,
+    top3Score: withOutput ? (third?.probability ?? null) : null,
   };
 }

@@ -10,10 +10,11 @@
  *   }
  */
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.ts';
 import { builder } from '../schema/builder.ts';
 import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type CaptureFilter } from './queries.ts';
-import { parseOutput, type CaptureEdge, type CapturePage, type CaptureView, type ClassScore } from './service.ts';
+import type { CaptureFilter } from './queries.ts';
+import { type CaptureEdge, type CapturePage, type CaptureView, type ClassScore, parseOutput } from './service.ts';
 
 export type { ClassScore } from './service.ts';
 
@@ -58,9 +59,13 @@ export const CaptureRef = builder.objectRef<CaptureView>('Capture').implement({
     inputDataUrl: t.string({
       nullable: true,
       description: 'the captured request body as a data: URL (null when the input was not captured)',
-      resolve: (c) => (c.inputData ? `data:${c.inputContentType ?? UNKNOWN_CONTENT_TYPE};base64,${base64(c.inputData)}` : null),
+      // the bytes are read only for the captures whose field is selected, in one query per page
+      resolve: async (c, _args, { loaders }) => {
+        const input = await loaders.captureInput.load(c.id);
+        return input ? `data:${input.contentType ?? UNKNOWN_CONTENT_TYPE};base64,${base64(input.data)}` : null;
+      },
     }),
-    inputBytes: t.int({ nullable: true, resolve: (c) => c.inputData?.byteLength ?? null }),
+    inputBytes: t.int({ nullable: true, resolve: (c, _args, { loaders }) => loaders.captureInputBytes.load(c.id) }),
   }),
 });
 

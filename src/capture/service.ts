@@ -3,27 +3,25 @@
  * captures, and the oldest-first JSON Lines export in SageMaker's data-capture format (for downloads
  * and the CLI), streamed page by page so that no window is ever loaded whole.
  */
-import type { EndpointService } from '../endpoints/service.ts';
-import type { Endpoint } from '../endpoints/types.ts';
-import { NotFoundError } from '../errors.ts';
+import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { classLabel, type ModelCatalog } from '../models/catalog.ts';
+import { pageSize } from '../paging.ts';
 import { captureLine } from './export.ts';
 import {
-  decodeCursor,
-  encodeCursor,
-  pageSize,
-  validateFilter,
-  validateRange,
   type CaptureFilter,
   type Cursor,
+  decodeCursor,
+  encodeCursor,
   type PageArgs,
   type TimeRange,
+  validateFilter,
+  validateRange,
 } from './queries.ts';
 import type { CaptureStore } from './store.ts';
-import type { CaptureRecord, CapturedOutput } from './types.ts';
+import type { CapturedOutput, CaptureSummary } from './types.ts';
 
 /** A capture with the endpoint it belongs to (what GraphQL serves). */
-export interface CaptureView extends CaptureRecord {
+export interface CaptureView extends CaptureSummary {
   endpointName: string;
   /** the endpoint's model, whose labels name the classes */
   model: string;
@@ -49,7 +47,7 @@ export interface CapturePage {
 
 export interface CaptureServiceDeps {
   store: CaptureStore;
-  endpoints: Pick<EndpointService, 'get'>;
+  endpoints: EndpointLookup;
   /** the models, whose labels name the classes (the export, which prints no labels, goes without) */
   models?: Pick<ModelCatalog, 'labels'>;
   /** rows read per query by the export (default 500) */
@@ -74,7 +72,9 @@ export class CaptureService {
     const endpoint = await this.#endpoint(endpointName);
 
     const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'desc', take: take + 1 });
-    const edges = rows.slice(0, take).map((record) => ({ cursor: encodeCursor(record), node: this.#view(record, endpoint) }));
+    const edges = rows
+      .slice(0, take)
+      .map((record) => ({ cursor: encodeCursor(record), node: this.#view(record, endpoint) }));
     let total: Promise<number> | undefined;
     return {
       edges,
@@ -96,7 +96,22 @@ export class CaptureService {
   /** several captures by id, in one query (for DataLoaders) */
   async getMany(ids: readonly string[]): Promise<Map<string, CaptureView>> {
     const found = await this.#store.findMany(ids);
-    return new Map([...found].map(([id, { record, endpoint }]) => [id, { ...record, endpointName: endpoint.name, model: endpoint.model }]));
+    return new Map(
+      [...found].map(([id, { record, endpoint }]) => [
+        id,
+        { ...record, endpointName: endpoint.name, model: endpoint.model },
+      ]),
+    );
+  }
+
+  /** the request bytes of several captures and their type, by id (for DataLoaders: read only when selected) */
+  inputsOf(ids: readonly string[]): Promise<Map<string, { data: Uint8Array; contentType: string | null }>> {
+    return this.#store.inputs(ids);
+  }
+
+  /** the size of several captures' request bytes, by id, without reading them (for DataLoaders) */
+  inputSizesOf(ids: readonly string[]): Promise<Map<string, number>> {
+    return this.#store.inputSizes(ids);
   }
 
   /**
@@ -110,7 +125,13 @@ export class CaptureService {
     const filter: CaptureFilter = { from: range.from, to: range.to };
     let after: Cursor | undefined;
     for (;;) {
-      const rows = await this.#store.page({ endpointId: endpoint.id, filter, after, direction: 'asc', take: this.#exportPageSize });
+      const rows = await this.#store.pageWithInput({
+        endpointId: endpoint.id,
+        filter,
+        after,
+        direction: 'asc',
+        take: this.#exportPageSize,
+      });
       for (const record of rows) yield captureLine(record);
       const last = rows.at(-1);
       if (!last || rows.length < this.#exportPageSize) return;
@@ -151,12 +172,11 @@ export class CaptureService {
   }
 
   async #endpoint(name: string): Promise<Endpoint> {
-    const endpoint = await this.deps.endpoints.get(name);
-    if (!endpoint) throw new NotFoundError('Endpoint', name);
+    const endpoint = await this.deps.endpoints.require(name);
     return endpoint;
   }
 
-  #view(record: CaptureRecord, endpoint: Endpoint): CaptureView {
+  #view(record: CaptureSummary, endpoint: Endpoint): CaptureView {
     return { ...record, endpointName: endpoint.name, model: endpoint.model };
   }
 }
@@ -166,7 +186,9 @@ export function parseOutput(text: string | null): Partial<CapturedOutput> | null
   if (text === null) return null;
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Partial<CapturedOutput>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Partial<CapturedOutput>)
+      : null;
   } catch {
     return null;
   }

@@ -1,17 +1,23 @@
-/** Prisma access for captures: keyset pages, counts and single rows, as CaptureRecords. */
-import type { Db } from '../db/client.ts';
-import type { Capture as CaptureRow, Prisma } from '../generated/sqlite/client.ts';
-import { afterCursor, filterWhere, keysetOrder, type CaptureFilter, type Cursor } from './queries.ts';
-import type { CaptureRecord } from './types.ts';
+/**
+ * Prisma access for captures: keyset pages, counts and single rows, as CaptureSummaries (without the
+ * request bytes) or, for the export, CaptureRecords; and the request bytes of given captures.
+ */
+import { type CaptureRow, type Db, Prisma } from '../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL } from '../endpoints/store.ts';
+import { afterCursor, type CaptureFilter, type Cursor, filterWhere, keysetOrder } from './queries.ts';
+import type { CaptureRecord, CaptureSummary } from './types.ts';
 
 export function toRecord(row: CaptureRow): CaptureRecord {
+  return { ...toSummary(row), inputData: row.inputData };
+}
+
+export function toSummary(row: Omit<CaptureRow, 'inputData'>): CaptureSummary {
   return {
     id: row.id,
     endpointId: row.endpointId,
     eventId: row.eventId,
     inferenceTime: row.inferenceTime,
     modelVersion: row.modelVersion,
-    inputData: row.inputData,
     inputContentType: row.inputContentType,
     output: row.output,
     predictedClass: row.predictedClass,
@@ -31,42 +37,74 @@ export interface PageQuery {
   take: number;
 }
 
+/** the request bytes are left out of what listings read */
+const WITHOUT_INPUT = { inputData: true } as const;
+
 export class CaptureStore {
   constructor(private readonly prisma: Db) {}
 
-  /** up to `take` rows following `after` in keyset order */
-  async page(query: PageQuery): Promise<CaptureRecord[]> {
-    const base = filterWhere(query.endpointId, query.filter);
-    const where: Prisma.CaptureWhereInput = query.after ? { AND: [base, afterCursor(query.after, query.direction)] } : base;
-    const rows = await this.prisma.capture.findMany({ where, orderBy: keysetOrder(query.direction), take: query.take });
+  /** up to `take` rows following `after` in keyset order, without their request bytes */
+  async page(query: PageQuery): Promise<CaptureSummary[]> {
+    const rows = await this.prisma.capture.findMany({ ...pageArgs(query), omit: WITHOUT_INPUT });
+    return rows.map(toSummary);
+  }
+
+  /** the same page with the request bytes (the export writes them) */
+  async pageWithInput(query: PageQuery): Promise<CaptureRecord[]> {
+    const rows = await this.prisma.capture.findMany(pageArgs(query));
     return rows.map(toRecord);
+  }
+
+  /** the request bytes and their type, by capture id, for captures that stored them */
+  async inputs(ids: readonly string[]): Promise<Map<string, { data: Uint8Array; contentType: string | null }>> {
+    const rows = await this.prisma.capture.findMany({
+      where: { id: { in: [...ids] }, inputData: { not: null } },
+      select: { id: true, inputData: true, inputContentType: true },
+    });
+    return new Map(
+      rows.flatMap((r) =>
+        r.inputData ? [[r.id, { data: r.inputData, contentType: r.inputContentType }] as const] : [],
+      ),
+    );
+  }
+
+  /** the size of the request bytes, by capture id, without reading them */
+  async inputSizes(ids: readonly string[]): Promise<Map<string, number>> {
+    if (!ids.length) return new Map();
+    const rows = await this.prisma.$queryRaw<{ id: string; bytes: number | bigint }[]>`
+      SELECT "id", LENGTH("inputData") AS "bytes" FROM "Capture" WHERE "id" IN (${Prisma.join([...ids])}) AND "inputData" IS NOT NULL`;
+    return new Map(rows.map((r) => [r.id, Number(r.bytes)]));
   }
 
   count(endpointId: string, filter?: CaptureFilter): Promise<number> {
     return this.prisma.capture.count({ where: filterWhere(endpointId, filter) });
   }
 
-  /** the capture and the name and model of its endpoint */
-  async find(id: string): Promise<{ record: CaptureRecord; endpoint: { name: string; model: string } } | null> {
+  /** the capture (without its request bytes) and the name and model of its endpoint */
+  async find(id: string): Promise<{ record: CaptureSummary; endpoint: { name: string; model: string } } | null> {
     const row = await this.prisma.capture.findUnique({
       where: { id },
-      include: { endpoint: { select: { name: true, model: true } } },
+      omit: WITHOUT_INPUT,
+      include: ENDPOINT_NAME_AND_MODEL,
     });
-    return row && { record: toRecord(row), endpoint: row.endpoint };
+    return row && { record: toSummary(row), endpoint: row.endpoint };
   }
 
   /** several captures by id with their endpoints' names and models, in one query (for DataLoaders) */
-  async findMany(ids: readonly string[]): Promise<Map<string, { record: CaptureRecord; endpoint: { name: string; model: string } }>> {
+  async findMany(
+    ids: readonly string[],
+  ): Promise<Map<string, { record: CaptureSummary; endpoint: { name: string; model: string } }>> {
     const rows = await this.prisma.capture.findMany({
       where: { id: { in: [...ids] } },
-      include: { endpoint: { select: { name: true, model: true } } },
+      omit: WITHOUT_INPUT,
+      include: ENDPOINT_NAME_AND_MODEL,
     });
-    return new Map(rows.map((row) => [row.id, { record: toRecord(row), endpoint: row.endpoint }]));
+    return new Map(rows.map((row) => [row.id, { record: toSummary(row), endpoint: row.endpoint }]));
   }
 
   /** the name and model of a capture's endpoint; null for an unknown capture */
   async endpointOf(id: string): Promise<{ name: string; model: string } | null> {
-    const row = await this.prisma.capture.findUnique({ where: { id }, select: { endpoint: { select: { name: true, model: true } } } });
+    const row = await this.prisma.capture.findUnique({ where: { id }, select: ENDPOINT_NAME_AND_MODEL });
     return row?.endpoint ?? null;
   }
 
@@ -74,4 +112,12 @@ export class CaptureStore {
   input(id: string): Promise<{ inputData: Uint8Array | null; predictedClass: number | null } | null> {
     return this.prisma.capture.findUnique({ where: { id }, select: { inputData: true, predictedClass: true } });
   }
+}
+
+function pageArgs(query: PageQuery) {
+  const base = filterWhere(query.endpointId, query.filter);
+  const where: Prisma.CaptureWhereInput = query.after
+    ? { AND: [base, afterCursor(query.after, query.direction)] }
+    : base;
+  return { where, orderBy: keysetOrder(query.direction), take: query.take };
 }

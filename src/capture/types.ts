@@ -19,6 +19,12 @@ export interface CaptureRecord {
   top3Score: number | null;
 }
 
+/**
+ * A capture without its request bytes: what listings and lookups read. The bytes (up to an image each)
+ * are read only when a client selects them (the GraphQL context's loaders) or exports them.
+ */
+export type CaptureSummary = Omit<CaptureRecord, 'inputData'>;
+
 /** The response body a capture stores as its output, and the JSON Lines export re-emits. */
 export interface CapturedOutput {
   predictedClass: number;

@@ -6,18 +6,20 @@
  * no server needs to run. Progress goes to stderr every 10,000 rows. Resolves to the exit code:
  * 0 done, 1 failed (unknown endpoint, database error), 2 bad usage.
  */
-import fs from 'node:fs';
+
 import { once } from 'node:events';
+import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { prependLine, writeLines } from '../capture/export.ts';
 import { parseIsoDate } from '../capture/queries.ts';
 import { CaptureService } from '../capture/service.ts';
 import { CaptureStore } from '../capture/store.ts';
-import { openDatabase, type Database } from '../db/client.ts';
+import { type Database, openDatabase } from '../db/client.ts';
 import { parseDatabaseUrl } from '../db/url.ts';
+import { endpointLookup } from '../endpoints/service.ts';
 import { EndpointStore } from '../endpoints/store.ts';
-import { ValidationError, VigilError } from '../errors.ts';
+import { messageOf, ValidationError, VigilError } from '../errors.ts';
 
 export const CAPTURE_EXPORT_USAGE = 'usage: vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE]';
 const PROGRESS_EVERY = 10_000;
@@ -79,7 +81,7 @@ export async function captureExportCommand(
       allowPositionals: false,
     }).values;
   } catch (error) {
-    say(`${(error as Error).message}\n${CAPTURE_EXPORT_USAGE}\n(vigil capture export --help for more)`);
+    say(`${messageOf(error)}\n${CAPTURE_EXPORT_USAGE}\n(vigil capture export --help for more)`);
     return 2;
   }
   if (options.help) {
@@ -96,7 +98,7 @@ export async function captureExportCommand(
     from = parseIsoDate(options.from, '--from');
     to = parseIsoDate(options.to, '--to');
   } catch (error) {
-    say((error as Error).message);
+    say(messageOf(error));
     return 2;
   }
 
@@ -108,7 +110,7 @@ export async function captureExportCommand(
     if (target.provider === 'sqlite' && !fs.existsSync(target.file)) throw new Error(`no database at ${target.file}`);
     database = openDatabase(url);
   } catch (error) {
-    say(`cannot open DATABASE_URL=${url}: ${(error as Error).message}`);
+    say(`cannot open DATABASE_URL=${url}: ${messageOf(error)}`);
     return 1;
   }
   let file: fs.WriteStream | undefined;
@@ -118,7 +120,10 @@ export async function captureExportCommand(
   io.stdout.on('error', onWriteError);
   try {
     const endpoints = new EndpointStore(database.prisma);
-    const captures = new CaptureService({ store: new CaptureStore(database.prisma), endpoints: { get: (name) => endpoints.findByName(name) } });
+    const captures = new CaptureService({
+      store: new CaptureStore(database.prisma),
+      endpoints: endpointLookup(endpoints),
+    });
     const lines = captures.exportJsonLines(options.endpoint, { from, to });
     // Validation and the endpoint lookup run on the first line: an --out file is only created after.
     const first = await lines.next();
@@ -139,7 +144,9 @@ export async function captureExportCommand(
       await once(file, 'finish');
     }
     if (writeError) throw writeError;
-    say(`exported ${count} capture${count === 1 ? '' : 's'} of '${options.endpoint}'${options.out ? ` to ${options.out}` : ''}`);
+    say(
+      `exported ${count} capture${count === 1 ? '' : 's'} of '${options.endpoint}'${options.out ? ` to ${options.out}` : ''}`,
+    );
     return 0;
   } catch (error) {
     file?.destroy();

@@ -43,7 +43,10 @@ export function usage(): string {
     'usage: vigil <command> [options]        (in the repository: npm run -s vigil -- <command> [options])',
     '',
     'commands:',
-    ...table([...COMMANDS.map((c): [string, string] => [c.name, c.summary]), ['help [command]', "this message, or a command's help"]]),
+    ...table([
+      ...COMMANDS.map((c): [string, string] => [c.name, c.summary]),
+      ['help [command]', "this message, or a command's help"],
+    ]),
     '',
     "run 'vigil <command> --help' for a command's options, what it prints and an example",
   ].join('\n');

@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
+import { messageOf } from '../errors.ts';
 import { classifyFiles, collectImageFiles, fileErrorMessage, IMAGE_EXTENSIONS } from '../inference/classify-files.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import { topK } from '../inference/scores.ts';
@@ -89,19 +90,37 @@ export interface PredictOptions {
 }
 
 /** Classifies `files` (classifyFiles) and turns each result into its output line. Returns how many failed. */
-export async function predictFiles(runtime: ModelRuntime, catalog: ModelCatalog, files: readonly string[], options: PredictOptions): Promise<number> {
+export async function predictFiles(
+  runtime: ModelRuntime,
+  catalog: ModelCatalog,
+  files: readonly string[],
+  options: PredictOptions,
+): Promise<number> {
   const model = runtime.entry.name;
   const scores = (probabilities: Float64Array, k: number) =>
-    topK(probabilities, k).map((s) => ({ classId: s.classId, label: catalog.label(model, s.classId), probability: s.probability }));
+    topK(probabilities, k).map((s) => ({
+      classId: s.classId,
+      label: catalog.label(model, s.classId),
+      probability: s.probability,
+    }));
   let failed = 0;
-  for await (const result of classifyFiles(runtime, files, { batch: options.batch, limits: options.limits, onProgress: options.onProgress })) {
+  for await (const result of classifyFiles(runtime, files, {
+    batch: options.batch,
+    limits: options.limits,
+    onProgress: options.onProgress,
+  })) {
     if ('error' in result) {
       failed++;
       options.onLine(result);
       continue;
     }
     const best = scores(result.probabilities, 1)[0]!;
-    const line: PredictLine = { path: result.path, predictedClass: best.classId, label: best.label, confidence: best.probability };
+    const line: PredictLine = {
+      path: result.path,
+      predictedClass: best.classId,
+      label: best.label,
+      confidence: best.probability,
+    };
     if (options.top !== undefined) line.top = scores(result.probabilities, options.top);
     options.onLine(line);
   }
@@ -111,7 +130,8 @@ export async function predictFiles(runtime: ModelRuntime, catalog: ModelCatalog,
 function positiveInteger(raw: string | undefined, flag: string, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${flag}=${raw}: expected an integer from 1 to ${max}`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new Error(`${flag}=${raw}: expected an integer from 1 to ${max}`);
   return value;
 }
 
@@ -149,7 +169,7 @@ export async function predictCommand(
     batch = positiveInteger(values.batch, '--batch', 32, 4096);
     top = values.top === undefined ? undefined : positiveInteger(values.top, '--top', 1, 1000);
   } catch (error) {
-    say(`${(error as Error).message}\n${PREDICT_USAGE}\n(vigil predict --help for more)`);
+    say(`${messageOf(error)}\n${PREDICT_USAGE}\n(vigil predict --help for more)`);
     return 2;
   }
   if (values['files-from'] !== undefined) {
@@ -207,7 +227,7 @@ export async function predictCommand(
   try {
     runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
   } catch (error) {
-    say(`cannot load model '${modelName}': ${(error as Error).message}`);
+    say(`cannot load model '${modelName}': ${messageOf(error)}`);
     return 1;
   }
 
@@ -230,7 +250,7 @@ export async function predictCommand(
     });
     return failed ? 1 : 0;
   } catch (error) {
-    say(`prediction failed: ${(error as Error).message}`);
+    say(`prediction failed: ${messageOf(error)}`);
     return 1;
   } finally {
     await runtime.release();
@@ -245,7 +265,10 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 function commandLineBytes(): number {
-  return [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+  return [process.execPath, ...process.execArgv, ...process.argv.slice(1)].reduce(
+    (n, a) => n + Buffer.byteLength(a) + 1,
+    0,
+  );
 }
 
 /** This command again, in a child process with a short command line: the paths go through its stdin. */

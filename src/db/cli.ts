@@ -7,12 +7,13 @@
 //                                    a temporary schema on the server of POSTGRES_URL, or else
 //                                    DATABASE_URL_POSTGRES; skipped when neither is set). DATABASE_URL is
 //                                    not touched: run `migrate` afterwards.
+
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { createMigration, migrateDeploy, migrationStatus } from './migrate/index.ts';
 import { dropPostgresSchema, parseDatabaseUrl, withPostgresSchema } from './migrate/adapters.ts';
+import { createMigration, migrateDeploy, migrationStatus } from './migrate/index.ts';
 import { postgresSchemaPath, syncPostgresSchema } from './sync-postgres-schema.ts';
 
 const databaseUrl = process.env.DATABASE_URL || 'file:./data/vigil.db';

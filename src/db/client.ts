@@ -1,17 +1,16 @@
 /**
  * The Prisma client on the database a URL names: better-sqlite3 for `file:` URLs, node-postgres for
  * `postgresql://`. Both generated clients have the same model API; the SQLite one's type is the
- * project's `Db` type.
+ * project's `Db` type (db/prisma.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 import { PrismaClient as PostgresClient } from '../generated/postgres/client.ts';
-import { parseDatabaseUrl, type DatabaseTarget } from './url.ts';
-
-export type Db = SqliteClient;
+import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
+import type { Db } from './prisma.ts';
+import { type DatabaseTarget, parseDatabaseUrl } from './url.ts';
 
 export interface Database {
   prisma: Db;

@@ -4,9 +4,10 @@
  * one transaction. Each request awaits its own commit before answering, so an acknowledged capture
  * survives a crash; while one transaction runs, the next group gathers.
  */
-import type { Db } from './client.ts';
-import { insertStatementCount, insertValues, type TableRows } from './insert.ts';
+
 import type { Logger } from '../logger.ts';
+import { insertStatementCount, insertValues, type TableRows } from './insert.ts';
+import type { Db } from './prisma.ts';
 
 export interface GroupCommitOptions {
   /** the tables written, in the order their INSERTs run: a row's foreign keys point to earlier tables */
@@ -100,7 +101,11 @@ export class GroupCommit {
    * a commit).
    */
   async #commit(units: Unit[]): Promise<void> {
-    const merged = this.#tables.map((table) => ({ table, columns: [] as readonly string[], values: [] as (readonly unknown[])[] }));
+    const merged = this.#tables.map((table) => ({
+      table,
+      columns: [] as readonly string[],
+      values: [] as (readonly unknown[])[],
+    }));
     for (const unit of units) {
       for (const rows of unit) {
         const into = merged.find((m) => m.table === rows.table)!;

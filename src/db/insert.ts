@@ -5,8 +5,7 @@
  * step's 44 tensors 7 ms against 11 ms. Every column is given explicitly — Prisma's defaults (ids,
  * `now()`) are client-side, not the database's — and the same SQL runs on SQLite and PostgreSQL.
  */
-import type { Db } from './client.ts';
-import { Prisma } from '../generated/sqlite/client.ts';
+import { type Db, Prisma } from './prisma.ts';
 
 /** parameters a statement may hold: under SQLite's 32,766 (PostgreSQL allows 65,535) */
 const MAX_PARAMETERS = 30_000;
@@ -48,7 +47,12 @@ export function insertStatements<Row extends object>(
   columns: readonly (keyof Row & string)[],
   rows: readonly Row[],
 ): Prisma.PrismaPromise<number>[] {
-  return insertValues(prisma, table, columns, rows.map((row) => columns.map((c): unknown => row[c])));
+  return insertValues(
+    prisma,
+    table,
+    columns,
+    rows.map((row) => columns.map((c): unknown => row[c])),
+  );
 }
 
 /** insertStatements for rows given as their values in column order */

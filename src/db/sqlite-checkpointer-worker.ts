@@ -1,6 +1,7 @@
 /** The SqliteCheckpointer's thread: its own connection, a PASSIVE checkpoint every interval. */
-import Sqlite from 'better-sqlite3';
+
 import { parentPort, workerData } from 'node:worker_threads';
+import Sqlite from 'better-sqlite3';
 import type { CheckpointerOptions } from './sqlite-checkpointer.ts';
 
 const { file, intervalMs } = workerData as CheckpointerOptions;

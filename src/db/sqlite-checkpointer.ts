@@ -8,9 +8,9 @@
  * worker fail, the connection checkpoints by itself again.
  */
 import type { Worker } from 'node:worker_threads';
-import type { Database } from './client.ts';
 import type { Logger } from '../logger.ts';
 import { startTypeScriptWorker } from '../worker-threads.ts';
+import type { Database } from './client.ts';
 
 export const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
@@ -22,18 +22,25 @@ export interface CheckpointerOptions {
 export class SqliteCheckpointer {
   #worker: Worker | undefined;
 
-  private constructor(private readonly database: Database, private readonly logger: Logger) {}
+  private constructor(
+    private readonly database: Database,
+    private readonly logger: Logger,
+  ) {}
 
   /** never fails: without a worker, the server connection keeps checkpointing by itself */
   static async start(database: Database, options: CheckpointerOptions, logger: Logger): Promise<SqliteCheckpointer> {
     const checkpointer = new SqliteCheckpointer(database, logger);
-    const worker = startTypeScriptWorker(new URL('./sqlite-checkpointer-worker.ts', import.meta.url), { workerData: options });
+    const worker = startTypeScriptWorker(new URL('./sqlite-checkpointer-worker.ts', import.meta.url), {
+      workerData: options,
+    });
     checkpointer.#worker = worker;
     // the server's connection hands checkpoints over only once the worker's connection is open
     const started = await new Promise<boolean>((resolve) => {
       worker.once('message', () => resolve(true));
       worker.once('error', (error) => {
-        logger.warn('WAL checkpointer did not start: the server connection checkpoints by itself', { error: error.message });
+        logger.warn('WAL checkpointer did not start: the server connection checkpoints by itself', {
+          error: error.message,
+        });
         resolve(false);
       });
       worker.once('exit', () => resolve(false));
@@ -62,7 +69,9 @@ export class SqliteCheckpointer {
 
   #fallBack(error: Error): void {
     this.#worker = undefined;
-    this.logger.warn('WAL checkpointer stopped: the server connection checkpoints by itself again', { error: error.message });
+    this.logger.warn('WAL checkpointer stopped: the server connection checkpoints by itself again', {
+      error: error.message,
+    });
     void this.#restoreAutocheckpoint();
   }
 

@@ -8,7 +8,8 @@ export const sqliteSchemaPath = `${root}prisma/schema.prisma`;
 export const postgresSchemaPath = `${root}prisma/postgres/schema.prisma`;
 
 const HEADER = /^\/\/ The vigil data model \(SQLite, the default\).*/;
-const GENERATED_HEADER = '// GENERATED from prisma/schema.prisma by `npm run db:sync-postgres`: edit that file, not this one.';
+const GENERATED_HEADER =
+  '// GENERATED from prisma/schema.prisma by `npm run db:sync-postgres`: edit that file, not this one.';
 
 /** The PostgreSQL schema text for a SQLite schema text (line by line, as the former sed script). */
 export function postgresSchemaFrom(sqliteSchemaText: string): string {

@@ -17,7 +17,14 @@ import type { SiteSummary } from '../explain/fullgrad.ts';
 
 export type TensorEncoding = 'f32' | 'f16' | 'f16-deflate' | 'f32-deflate' | 'f16-sparse-deflate' | 'f16-sparse-split';
 
-export const TENSOR_ENCODINGS: readonly TensorEncoding[] = ['f32', 'f16', 'f16-deflate', 'f32-deflate', 'f16-sparse-deflate', 'f16-sparse-split'];
+export const TENSOR_ENCODINGS: readonly TensorEncoding[] = [
+  'f32',
+  'f16',
+  'f16-deflate',
+  'f32-deflate',
+  'f16-sparse-deflate',
+  'f16-sparse-split',
+];
 
 /** the encodings whose bytes FullGrad can summarise without building the float tensor (sparseHalvesSummary) */
 export function isSparseEncoding(encoding: string): boolean {
@@ -105,7 +112,13 @@ const HALF_TO_FLOAT = (() => {
     const exp = (h >>> 10) & 0x1f;
     const mant = h & 0x3ff;
     table[h] =
-      exp === 0 ? sign * mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+      exp === 0
+        ? sign * mant * 2 ** -24
+        : exp === 0x1f
+          ? mant
+            ? NaN
+            : sign * Infinity
+          : sign * (1 + mant / 1024) * 2 ** (exp - 15);
   }
   return table;
 })();
@@ -181,7 +194,8 @@ function sparseHalves(values: Float32Array, order: 'mask-lo-hi' | 'mask-hi-lo'):
 let scratch = { low: new Uint8Array(0), high: new Uint8Array(0), mask: new Uint8Array(0) };
 
 function planeScratch(count: number, maskBytes: number): typeof scratch {
-  if (scratch.low.length < count + 1) scratch = { low: new Uint8Array(count + 1), high: new Uint8Array(count + 1), mask: new Uint8Array(maskBytes) };
+  if (scratch.low.length < count + 1)
+    scratch = { low: new Uint8Array(count + 1), high: new Uint8Array(count + 1), mask: new Uint8Array(maskBytes) };
   return scratch;
 }
 
@@ -223,7 +237,8 @@ export function decodeTensor(data: Uint8Array, encoding: string, count: number):
     case 'f16':
     case 'f16-deflate': {
       const raw = encoding === 'f16' ? data : zlib.inflateRawSync(data);
-      if (raw.byteLength !== count * 2) throw new Error(`tensor data holds ${raw.byteLength / 2} halves, expected ${count}`);
+      if (raw.byteLength !== count * 2)
+        throw new Error(`tensor data holds ${raw.byteLength / 2} halves, expected ${count}`);
       const aligned = new Uint8Array(raw);
       const half = new Uint16Array(aligned.buffer, 0, count);
       const out = new Float32Array(count);
@@ -239,7 +254,8 @@ export function decodeTensor(data: Uint8Array, encoding: string, count: number):
 }
 
 function copyFloats(bytes: Uint8Array, count: number): Float32Array {
-  if (bytes.byteLength !== count * 4) throw new Error(`tensor data holds ${bytes.byteLength / 4} floats, expected ${count}`);
+  if (bytes.byteLength !== count * 4)
+    throw new Error(`tensor data holds ${bytes.byteLength / 4} floats, expected ${count}`);
   return new Float32Array(new Uint8Array(bytes).buffer);
 }
 
@@ -249,12 +265,15 @@ export function inflateSparse(data: Uint8Array, encoding: string, count: number)
   if (encoding !== 'f16-sparse-split') throw new Error(`'${encoding}' is not a sparse tensor encoding`);
   if (data.byteLength < 4) throw new Error(`tensor data holds ${data.byteLength} bytes, too few for '${encoding}'`);
   const codedLength = new DataView(data.buffer, data.byteOffset, 4).getUint32(0, true);
-  if (4 + codedLength > data.byteLength) throw new Error(`tensor data holds ${data.byteLength} bytes, less than its coded part`);
+  if (4 + codedLength > data.byteLength)
+    throw new Error(`tensor data holds ${data.byteLength} bytes, less than its coded part`);
   const maskAndHigh = zlib.inflateRawSync(data.subarray(4, 4 + codedLength));
   const low = data.subarray(4 + codedLength);
   const maskBytes = (count + 7) >>> 3;
   if (maskAndHigh.byteLength !== maskBytes + low.byteLength) {
-    throw new Error(`tensor data holds ${low.byteLength} low bytes and ${maskAndHigh.byteLength - maskBytes} high bytes for ${count} values`);
+    throw new Error(
+      `tensor data holds ${low.byteLength} low bytes and ${maskAndHigh.byteLength - maskBytes} high bytes for ${count} values`,
+    );
   }
   const planes = new Uint8Array(maskBytes + 2 * low.byteLength);
   planes.set(maskAndHigh.subarray(0, maskBytes));
@@ -269,7 +288,11 @@ export function inflateSparse(data: Uint8Array, encoding: string, count: number)
  * summarizeDense on the decoded tensor (zeros add nothing to the sums, and count as 0 for min/max),
  * without materialising the floats.
  */
-export function sparseHalvesSummary(raw: Uint8Array, shape: readonly [number, number, number], weights: Float64Array | null): SiteSummary {
+export function sparseHalvesSummary(
+  raw: Uint8Array,
+  shape: readonly [number, number, number],
+  weights: Float64Array | null,
+): SiteSummary {
   const [channels, h, w] = shape;
   const plane = h * w;
   const count = channels * plane;
@@ -323,4 +346,3 @@ export function sparseHalvesSummary(raw: Uint8Array, shape: readonly [number, nu
   }
   return { sum, min, max, channelSums };
 }
-

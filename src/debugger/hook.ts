@@ -5,7 +5,7 @@
  * capture.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client.ts';
+import type { Db } from '../db/prisma.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import type { TensorEncoding } from './encoding.ts';
 import type { StepEncoder } from './step-encoder.ts';
@@ -54,17 +54,28 @@ export class DebugHook {
     readonly encoding: TensorEncoding = 'f16-sparse-split',
   ) {}
 
-  /** null when the hook is off or this step is not saved (the request then runs the serving graph) */
-  async plan(endpoint: Endpoint, catalog: TensorCatalog): Promise<StepPlan | null> {
+  /**
+   * null when the hook is off or this step is not saved (the request then runs the serving graph).
+   * `included`: the names the endpoint's includeRegex selects (include-regex.ts), null without one.
+   */
+  async plan(
+    endpoint: Endpoint,
+    catalog: TensorCatalog,
+    included: ReadonlySet<string> | null,
+  ): Promise<StepPlan | null> {
     const hook = endpoint.debugHook;
     if (!hook.enabled) return null;
     const step = await this.#nextStep(endpoint.id);
     if (step % hook.saveInterval !== 0) return null;
-    const names = withAlwaysSaved(catalog, selectTensors(catalog, hook));
-    const fetch = [...new Set(names.flatMap((n) => {
-      const source = catalog.sources.get(n);
-      return source?.kind === 'output' ? [source.output] : [];
-    }))];
+    const names = withAlwaysSaved(catalog, selectTensors(catalog, { included, collections: hook.collections }));
+    const fetch = [
+      ...new Set(
+        names.flatMap((n) => {
+          const source = catalog.sources.get(n);
+          return source?.kind === 'output' ? [source.output] : [];
+        }),
+      ),
+    ];
     return { step, names, fetch };
   }
 
@@ -91,13 +102,20 @@ export class DebugHook {
   }
 
   /** the step's rows: its tensors encoded on the encoder thread (their buffers are handed over) */
-  async rows(endpoint: Endpoint, plan: StepPlan, captureId: string | null, catalog: TensorCatalog, image: ImageTensors): Promise<StepRows> {
+  async rows(
+    endpoint: Endpoint,
+    plan: StepPlan,
+    captureId: string | null,
+    catalog: TensorCatalog,
+    image: ImageTensors,
+  ): Promise<StepRows> {
     const stepId = randomUUID();
     const tensors = plan.names.flatMap((name): StepTensor[] => {
       const source = catalog.sources.get(name)!;
       if (source.kind === 'input') return [{ name, source, values: image.input, shape: image.inputShape }];
       // a fresh array every step: its buffer is handed over to the encoder thread
-      if (source.kind === 'constant') return [{ name, source, values: Float32Array.from(source.values), shape: [source.values.length] }];
+      if (source.kind === 'constant')
+        return [{ name, source, values: Float32Array.from(source.values), shape: [source.values.length] }];
       const output = image.outputs.get(source.output);
       return output ? [{ name, source, values: output.data, shape: output.dims }] : [];
     });
@@ -113,7 +131,10 @@ export class DebugHook {
       encoding: encodings[i]!,
       data: blobs[i]!,
     }));
-    return { step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId, createdAt: new Date() }, tensors: rows };
+    return {
+      step: { id: stepId, endpointId: endpoint.id, step: plan.step, mode: 'PREDICT', captureId, createdAt: new Date() },
+      tensors: rows,
+    };
   }
 }
 

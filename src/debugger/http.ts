@@ -10,16 +10,20 @@
  * recorded without the hook.
  */
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { isOneOf } from '../guards.ts';
 import { binary } from '../server/responses.ts';
 import { pathSegment, type Route } from '../server/routes.ts';
-import { parseMethod, parseRender, type ImageKind, type SaliencyService } from './saliency.ts';
-import { MODE_KEYS, type ModeKey } from './store.ts';
+import { type ImageKind, parseMethod, parseRender, type SaliencyService } from './saliency.ts';
+import { MODE_KEYS } from './store.ts';
 import type { StepRef, TrialService } from './trial.ts';
 
-const IMAGE = /^(heatmap|overlay)\.png$/;
-
 export function saliencyRoutes(trials: TrialService, saliency: SaliencyService): Route[] {
-  const serve = async (url: URL, kind: ImageKind, ref: () => Promise<StepRef>, cacheSeconds: number): Promise<Response> => {
+  const serve = async (
+    url: URL,
+    kind: ImageKind,
+    ref: () => Promise<StepRef>,
+    cacheSeconds: number,
+  ): Promise<Response> => {
     const params = url.searchParams;
     const method = parseMethod(params.get('method'));
     const render = parseRender({
@@ -42,8 +46,9 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
       role: 'read',
       handle(_request, url) {
         const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
-        const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
-        if (!captureId || !kind || rest.length) throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
+        const kind = imageKind(file);
+        if (!captureId || !kind || rest.length)
+          throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
         return serve(url, kind, () => saliency.stepOfCapture(pathSegment(captureId, 'captureId')), 3600);
       },
     },
@@ -53,15 +58,21 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
       role: 'read',
       handle(_request, url) {
         const [endpoint, stepText, file, ...rest] = url.pathname.slice('/steps/'.length).split('/');
-        const kind = file?.match(IMAGE)?.[1] as ImageKind | undefined;
+        const kind = imageKind(file);
         if (!endpoint || !stepText || !kind || rest.length) {
           throw new NotFoundError('Route', url.pathname, 'use /steps/<endpoint>/<step>/heatmap.png or overlay.png');
         }
         const step = Number(stepText);
-        if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step)) throw new ValidationError('step', `step must be a non-negative integer, got '${stepText}'`);
-        const mode = (url.searchParams.get('mode') ?? 'PREDICT') as ModeKey;
-        if (!MODE_KEYS.includes(mode)) throw new ValidationError('mode', `mode must be one of ${MODE_KEYS.join(', ')}`);
-        return serve(url, kind, async () => trials.step(await trials.trial(pathSegment(endpoint, 'endpoint')), step, mode), 60);
+        if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step))
+          throw new ValidationError('step', `step must be a non-negative integer, got '${stepText}'`);
+        const mode = url.searchParams.get('mode') ?? 'PREDICT';
+        if (!isOneOf(MODE_KEYS, mode)) throw new ValidationError('mode', `mode must be one of ${MODE_KEYS.join(', ')}`);
+        return serve(
+          url,
+          kind,
+          async () => trials.step(await trials.trial(pathSegment(endpoint, 'endpoint')), step, mode),
+          60,
+        );
       },
     },
   ];
@@ -73,4 +84,11 @@ function numberParam(params: URLSearchParams, name: string): number | null {
   const value = Number(raw);
   if (!Number.isFinite(value)) throw new ValidationError(name, `${name} must be a number, got '${raw}'`);
   return value;
+}
+
+/** `heatmap.png` → heatmap, `overlay.png` → overlay; anything else is no image */
+function imageKind(file: string | undefined): ImageKind | undefined {
+  if (file === 'heatmap.png') return 'heatmap';
+  if (file === 'overlay.png') return 'overlay';
+  return undefined;
 }

@@ -1,31 +1,43 @@
 /**
  * Saliency on demand, from a step's stored tensors only (no model run): the map of a method, the
  * completeness check, and the heatmap / overlay PNGs. Maps are cached by step and method, PNGs by step,
- * method and rendering options (LRUs in memory; steps never change once written).
+ * method and rendering options (LRUs in memory, bounded in entries and bytes; steps never change once
+ * written). Opacity is rounded to hundredths, in the image and in its key, and a heatmap's key leaves it
+ * out, so that varying it cannot make every request a new entry; sizes are capped at 1024 pixels, and a
+ * stored capture is decoded under the same pixel limit as a request.
  */
 import type { CaptureStore } from '../capture/store.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
-import { backgroundSaliency, type BackgroundOptions, type BackgroundSaliency } from '../explain/background.ts';
-import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
+import { messageOf, NotFoundError, ValidationError } from '../errors.ts';
+import { type BackgroundOptions, type BackgroundSaliency, backgroundSaliency } from '../explain/background.ts';
+import { COLORMAPS } from '../explain/colormap.ts';
 import {
   argmax,
-  completeness as completenessOf,
+  type Completeness,
   completenessFromTerms,
+  completeness as completenessOf,
   mapRange,
   methodNeeds,
-  saliencyMap,
   SALIENCY_METHODS,
-  type Completeness,
+  type SaliencyMapData,
   type SaliencyMethod,
   type SiteGradient,
+  saliencyMap,
 } from '../explain/fullgrad.ts';
-import { denormalise, heatmapPng, overlayPng, type BaseImage, type RenderOptions, type RgbImage } from '../explain/render.ts';
+import {
+  type BaseImage,
+  denormalise,
+  heatmapPng,
+  overlayPng,
+  type RenderOptions,
+  type RgbImage,
+} from '../explain/render.ts';
+import { isOneOf } from '../guards.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 import { inflateSparse, isSparseEncoding, sparseHalvesSummary } from './encoding.ts';
 import { LruCache } from './lru.ts';
 import { decodeStored, type StoredTensor, type TensorRecord, type TensorStore } from './store.ts';
-import { tensorCatalog, type TensorCatalog } from './tensor-names.ts';
+import { type TensorCatalog, tensorCatalog } from './tensor-names.ts';
 import { ENABLE_HOOK_HINT, type StepRef } from './trial.ts';
 
 export { SALIENCY_METHODS, type SaliencyMethod } from '../explain/fullgrad.ts';
@@ -61,12 +73,18 @@ export interface SaliencyDeps {
   /** the captures whose steps are explained: their endpoint and request bytes */
   captures: Pick<CaptureStore, 'endpointOf' | 'input'>;
   models: Pick<ModelCatalog, 'get' | 'label'>;
+  /** a stored capture larger than this (width × height) is not decoded for an overlay (MAX_IMAGE_PIXELS) */
+  maxInputPixels?: number;
 }
 
 export type ImageKind = 'heatmap' | 'overlay';
 
 export class SaliencyService {
-  readonly maps = new LruCache<ComputedSaliency>(256, 64 * 1024 * 1024, (m) => m.values.byteLength + m.input.rgb.byteLength + (m.captureInput?.byteLength ?? 0));
+  readonly maps = new LruCache<ComputedSaliency>(
+    256,
+    64 * 1024 * 1024,
+    (m) => m.values.byteLength + m.input.rgb.byteLength + (m.captureInput?.byteLength ?? 0),
+  );
   readonly pngs = new LruCache<Buffer>(1024, 64 * 1024 * 1024, (b) => b.byteLength);
   readonly #catalogs = new Map<string, { manifest: ModelManifest; catalog: TensorCatalog }>();
 
@@ -79,7 +97,10 @@ export class SaliencyService {
 
   /** the step of a capture; NotFoundError for an unknown capture or one recorded without the hook */
   async stepOfCapture(captureId: string): Promise<StepRef> {
-    const [endpoint, step] = await Promise.all([this.deps.captures.endpointOf(captureId), this.deps.store.stepOfCapture(captureId)]);
+    const [endpoint, step] = await Promise.all([
+      this.deps.captures.endpointOf(captureId),
+      this.deps.store.stepOfCapture(captureId),
+    ]);
     if (!endpoint) throw new NotFoundError('Capture', captureId);
     if (!step) {
       throw new NotFoundError(
@@ -99,26 +120,32 @@ export class SaliencyService {
   }
 
   /** heatmap or overlay PNG bytes (cached by step, method and options) */
-  async png(ref: StepRef, method: SaliencyMethod, kind: ImageKind, render: RenderOptions, options: { cache?: boolean } = {}): Promise<Buffer> {
+  async png(
+    ref: StepRef,
+    method: SaliencyMethod,
+    kind: ImageKind,
+    render: RenderOptions,
+    options: { cache?: boolean } = {},
+  ): Promise<Buffer> {
     const make = async () => {
       const map = await this.compute(ref, method, options);
       return this.render(map, kind, render);
     };
     if (options.cache === false) return make();
-    return this.pngs.getOrCompute(`${ref.id}|${method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, make);
+    return this.pngs.getOrCompute(pngKey(ref.id, method, kind, render), make);
   }
 
   /** a computed map's PNG (cached) */
   renderCached(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
-    return this.pngs.getOrCompute(`${map.ref.id}|${map.method}|${kind}|${render.colormap}|${render.opacity}|${render.size}`, () =>
-      this.render(map, kind, render),
-    );
+    return this.pngs.getOrCompute(pngKey(map.ref.id, map.method, kind, render), () => this.render(map, kind, render));
   }
 
   render(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
     if (kind === 'heatmap') return heatmapPng(map, render);
     const tensorImage: BaseImage = { kind: 'rgb', image: map.input };
-    const base: BaseImage = map.captureInput ? { kind: 'encoded', bytes: map.captureInput } : tensorImage;
+    const base: BaseImage = map.captureInput
+      ? { kind: 'encoded', bytes: map.captureInput, maxPixels: this.deps.maxInputPixels }
+      : tensorImage;
     return overlayPng(map, base, render, map.captureInput ? tensorImage : undefined);
   }
 
@@ -137,7 +164,9 @@ export class SaliencyService {
     return completenessOf({
       input: dense('input'),
       inputGrad: dense('input_grad'),
-      sites: catalog.sites.map((site) => siteGradient(site.name, rows.get(`${site.name}.output_grad`)!, dense(`${site.name}.bias`))),
+      sites: catalog.sites.map((site) =>
+        siteGradient(site.name, rows.get(`${site.name}.output_grad`)!, dense(`${site.name}.bias`)),
+      ),
       fcBias: dense('fc.bias'),
       logits: dense('logits'),
     });
@@ -166,8 +195,13 @@ export class SaliencyService {
     const inputShape = perImage(tensors.get('input')!);
     const inputGrad = dense('input_grad');
     const bias = (name: string) => (tensors.has(`${name}.bias`) ? dense(`${name}.bias`) : undefined);
-    const sites: SiteGradient[] = needs.sites || withCheck ? catalog.sites.map((site) => siteGradient(site.name, tensors.get(`${site.name}.output_grad`)!, bias(site.name))) : [];
-    let map;
+    const sites: SiteGradient[] =
+      needs.sites || withCheck
+        ? catalog.sites.map((site) =>
+            siteGradient(site.name, tensors.get(`${site.name}.output_grad`)!, bias(site.name)),
+          )
+        : [];
+    let map: SaliencyMapData;
     let check: Completeness | null = null;
     try {
       map = saliencyMap(method, { input, inputGrad, inputShape, sites: needs.sites ? sites : [] });
@@ -175,10 +209,15 @@ export class SaliencyService {
         const fcBias = dense('fc.bias');
         const logits = dense('logits');
         // the sums came with the map when it read every site with its bias; else one more pass
-        check = needs.sites ? completenessFromTerms(map.terms, fcBias, logits) : completenessOf({ input, inputGrad, sites, fcBias, logits });
+        check = needs.sites
+          ? completenessFromTerms(map.terms, fcBias, logits)
+          : completenessOf({ input, inputGrad, sites, fcBias, logits });
       }
     } catch (error) {
-      throw new ValidationError('step', `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${(error as Error).message}`);
+      throw new ValidationError(
+        'step',
+        `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${messageOf(error)}`,
+      );
     }
     const range = mapRange(map.values);
     const inputBytes = capture?.inputData ?? null;
@@ -190,7 +229,7 @@ export class SaliencyService {
       values: map.values,
       min: range.min,
       max: range.max,
-      classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : capture?.predictedClass ?? null),
+      classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : (capture?.predictedClass ?? null)),
       completeness: check,
       input: denormalise(input, inputShape, manifest.mean, manifest.std),
       captureInput: inputBytes && inputBytes.byteLength <= MAX_KEPT_INPUT_BYTES ? inputBytes : null,
@@ -200,12 +239,19 @@ export class SaliencyService {
 
   #model(model: string): { manifest: ModelManifest; catalog: TensorCatalog } {
     const entry = this.deps.models.get(model);
-    if (!entry) throw new NotFoundError('Model', model, `Model '${model}' is not available, so its tensor sites are unknown`);
+    if (!entry)
+      throw new NotFoundError('Model', model, `Model '${model}' is not available, so its tensor sites are unknown`);
     const key = `${entry.name}@${entry.manifest.version}`;
     let found = this.#catalogs.get(key);
     if (!found) this.#catalogs.set(key, (found = { manifest: entry.manifest, catalog: tensorCatalog(entry.manifest) }));
     return found;
   }
+}
+
+/** a heatmap does not depend on opacity; opacity is already rounded (parseRender) */
+function pngKey(stepId: string, method: SaliencyMethod, kind: ImageKind, render: RenderOptions): string {
+  const opacity = kind === 'overlay' ? render.opacity : '';
+  return `${stepId}|${method}|${kind}|${render.colormap}|${opacity}|${render.size}`;
 }
 
 function completenessNames(catalog: TensorCatalog): string[] {
@@ -227,7 +273,13 @@ export function siteGradient(name: string, stored: StoredTensor, bias: Float32Ar
   if (isSparseEncoding(stored.encoding)) {
     let raw: Uint8Array | undefined;
     const count = shape[0] * shape[1] * shape[2];
-    return { name, shape, bias, summarize: (weights) => sparseHalvesSummary((raw ??= inflateSparse(stored.data, stored.encoding, count)), shape, weights) };
+    return {
+      name,
+      shape,
+      bias,
+      summarize: (weights) =>
+        sparseHalvesSummary((raw ??= inflateSparse(stored.data, stored.encoding, count)), shape, weights),
+    };
   }
   return { name, shape, bias, grad: decodeStored(stored) };
 }
@@ -235,7 +287,11 @@ export function siteGradient(name: string, stored: StoredTensor, bias: Float32Ar
 /** [1, C, H, W] (or [C, H, W]) → [C, H, W] */
 function perImage(tensor: TensorRecord): [number, number, number] {
   const dims = tensor.shape.length === 4 && tensor.shape[0] === 1 ? tensor.shape.slice(1) : tensor.shape;
-  if (dims.length !== 3) throw new ValidationError('step', `tensor ${tensor.name} has shape [${tensor.shape.join(',')}], expected [1,C,H,W]`);
+  if (dims.length !== 3)
+    throw new ValidationError(
+      'step',
+      `tensor ${tensor.name} has shape [${tensor.shape.join(',')}], expected [1,C,H,W]`,
+    );
   return dims as [number, number, number];
 }
 
@@ -244,13 +300,19 @@ function missingTensors(ref: StepRef, what: string, missing: string[]): NotFound
   const biases = missing.filter((n) => n.endsWith('.bias') && n !== 'fc.bias');
   const single = missing.filter((n) => !grads.includes(n) && !biases.includes(n));
   const group = (names: string[], what: string) =>
-    names.length === 0 ? [] : names.length <= 3 ? names : [`${names.length} ${what} (${names[0]}, ${names[1]}, …, ${names.at(-1)})`];
+    names.length === 0
+      ? []
+      : names.length <= 3
+        ? names
+        : [`${names.length} ${what} (${names[0]}, ${names[1]}, …, ${names.at(-1)})`];
   const parts = [...single, ...group(grads, 'site gradients'), ...group(biases, 'site biases')];
   const hints: string[] = [];
   if (single.includes('input') || single.includes('input_grad')) hints.push('".*image" (the input and its gradient)');
   if (grads.length) hints.push('".*bn|.*downsample" (the sites\' output_grad)');
   if (biases.length || single.includes('fc.bias')) hints.push('".*bias"');
-  const logits = single.includes('logits') ? ' (the hook saves `logits` with every step now; this step predates that)' : '';
+  const logits = single.includes('logits')
+    ? ' (the hook saves `logits` with every step now; this step predates that)'
+    : '';
   return new NotFoundError(
     'Tensor',
     missing[0]!,
@@ -269,25 +331,31 @@ export interface SaliencyArgs {
 
 export function parseMethod(value: string | null | undefined): SaliencyMethod {
   const method = value ?? 'FULLGRAD';
-  if (!(SALIENCY_METHODS as readonly string[]).includes(method)) {
+  if (!isOneOf(SALIENCY_METHODS, method)) {
     throw new ValidationError('method', `Unknown saliency method '${method}': use ${SALIENCY_METHODS.join(', ')}`);
   }
-  return method as SaliencyMethod;
+  return method;
 }
 
 /** rendering options with defaults; ValidationError for values out of range */
 export function parseRender(args: SaliencyArgs): RenderOptions {
   const colormap = args.colormap ?? DEFAULT_RENDER.colormap;
-  if (!(COLORMAPS as readonly string[]).includes(colormap)) {
+  if (!isOneOf(COLORMAPS, colormap)) {
     throw new ValidationError('colormap', `Unknown colormap '${colormap}': use ${COLORMAPS.join(', ')}`);
   }
-  const opacity = args.opacity ?? DEFAULT_RENDER.opacity;
-  if (!Number.isFinite(opacity) || opacity < 0 || opacity > 1) throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${opacity}`);
+  const requested = args.opacity ?? DEFAULT_RENDER.opacity;
+  if (!Number.isFinite(requested) || requested < 0 || requested > 1)
+    throw new ValidationError('opacity', `opacity must be from 0 to 1, got ${requested}`);
+  // hundredths: finer steps are invisible, and each distinct value would be a cache entry of its own
+  const opacity = Math.round(requested * 100) / 100;
   const size = args.size ?? DEFAULT_RENDER.size;
   if (!Number.isInteger(size) || size < MIN_RENDER_SIZE || size > MAX_RENDER_SIZE) {
-    throw new ValidationError('size', `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`);
+    throw new ValidationError(
+      'size',
+      `size must be an integer from ${MIN_RENDER_SIZE} to ${MAX_RENDER_SIZE}, got ${size}`,
+    );
   }
-  return { colormap: colormap as Colormap, opacity, size };
+  return { colormap, opacity, size };
 }
 
 export function validateBackground(options: BackgroundOptions): BackgroundOptions {
@@ -303,5 +371,10 @@ export function validateBackground(options: BackgroundOptions): BackgroundOption
 
 /** the query string of a saliency image URL */
 export function imageQuery(method: SaliencyMethod, render: RenderOptions): string {
-  return new URLSearchParams({ method, colormap: render.colormap, opacity: String(render.opacity), size: String(render.size) }).toString();
+  return new URLSearchParams({
+    method,
+    colormap: render.colormap,
+    opacity: String(render.opacity),
+    size: String(render.size),
+  }).toString();
 }

@@ -27,6 +27,7 @@ import { pngDataUrl } from '../explain/render.ts';
 import { builder } from '../schema/builder.ts';
 import { REDUCTION_KINDS, type ReductionKind } from './reductions.ts';
 import {
+  type ComputedSaliency,
   DEFAULT_RENDER,
   imageQuery,
   MAX_RENDER_SIZE,
@@ -34,11 +35,10 @@ import {
   parseMethod,
   parseRender,
   SALIENCY_METHODS,
-  validateBackground,
-  type ComputedSaliency,
   type SaliencyMethod,
+  validateBackground,
 } from './saliency.ts';
-import { MODE_KEYS, type ModeKey, type TensorRecord } from './store.ts';
+import { MAX_LISTED_STEPS, MODE_KEYS, type TensorRecord } from './store.ts';
 import type { StepRef, TensorValue, Trial, TrialTensor } from './trial.ts';
 
 const ModeKeysEnum = builder.enumType('ModeKeys', {
@@ -53,7 +53,7 @@ const ReductionKindEnum = builder.enumType('ReductionKind', {
 
 const SaliencyMethodEnum = builder.enumType('SaliencyMethod', {
   description:
-    'FULLGRAD: |input·grad| and every site\'s |bias·output_grad|, each min-max normalised, resized and summed; ' +
+    "FULLGRAD: |input·grad| and every site's |bias·output_grad|, each min-max normalised, resized and summed; " +
     'SIMPLE_FULLGRAD: |output_grad| in place of |bias·output_grad|; INPUT_X_GRADIENT: the input term alone',
   values: SALIENCY_METHODS,
 });
@@ -76,7 +76,9 @@ const TensorInfoRef = builder.objectRef<TensorRecord>('TensorInfo').implement({
     name: t.exposeString('name'),
     shape: t.exposeIntList('shape'),
     dtype: t.exposeString('dtype'),
-    encoding: t.exposeString('encoding', { description: 'how the values are stored (f32, f32-deflate, f16-sparse-split, …)' }),
+    encoding: t.exposeString('encoding', {
+      description: 'how the values are stored (f32, f32-deflate, f16-sparse-split, …)',
+    }),
     storedBytes: t.exposeInt('bytes'),
   }),
 });
@@ -85,7 +87,9 @@ const TensorValueRef = builder.objectRef<TensorValue>('TensorValue').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
     step: t.exposeInt('step'),
-    shape: t.exposeIntList('shape', { description: 'per-request tensors carry the batch dimension (1); constants do not' }),
+    shape: t.exposeIntList('shape', {
+      description: 'per-request tensors carry the batch dimension (1); constants do not',
+    }),
     dtype: t.exposeString('dtype', { description: 'of the decoded values: float32' }),
     encoding: t.exposeString('encoding'),
     storedBytes: t.exposeInt('storedBytes'),
@@ -111,7 +115,11 @@ const TensorReductionRef = builder.objectRef<ReductionView>('TensorReduction').i
     step: t.exposeInt('step'),
     kind: t.field({ type: ReductionKindEnum, resolve: (r) => r.kind }),
     abs: t.exposeBoolean('abs'),
-    value: t.float({ nullable: true, description: 'null when not finite (NaN or ±Inf)', resolve: (r) => (Number.isFinite(r.value) ? r.value : null) }),
+    value: t.float({
+      nullable: true,
+      description: 'null when not finite (NaN or ±Inf)',
+      resolve: (r) => (Number.isFinite(r.value) ? r.value : null),
+    }),
   }),
 });
 
@@ -119,7 +127,10 @@ const DebugTensorRef = builder.objectRef<TrialTensor>('DebugTensor').implement({
   description: "A tensor name of a trial (smdebug's trial.tensor(name))",
   fields: (t) => ({
     name: t.exposeString('name'),
-    steps: t.intList({ description: 'steps at which it was saved', resolve: (x, _args, { services }) => services.trials.tensorSteps(x) }),
+    steps: t.intList({
+      description: `steps at which it was saved, ascending (the newest ${MAX_LISTED_STEPS.toLocaleString('en')})`,
+      resolve: (x, _args, { services }) => services.trials.tensorSteps(x),
+    }),
     value: t.field({
       type: TensorValueRef,
       errors: { types: [NotFoundError] },
@@ -151,7 +162,10 @@ const CompletenessRef = builder.objectRef<Completeness & { model: string }>('Com
     "FullGrad's completeness: logit = Σ input·input_grad + Σ_sites Σ_c bias[c]·Σ_hw output_grad + fc.bias[class], for the explained class",
   fields: (t) => ({
     classId: t.exposeInt('classId', { description: "the explained class (the zero seed's: argmax of the logits)" }),
-    label: t.string({ nullable: true, resolve: (c, _args, { services }) => services.saliency.label(c.model, c.classId) }),
+    label: t.string({
+      nullable: true,
+      resolve: (c, _args, { services }) => services.saliency.label(c.model, c.classId),
+    }),
     logit: t.exposeFloat('logit'),
     explained: t.exposeFloat('explained', { description: 'the decomposition summed from the stored tensors' }),
     residual: t.exposeFloat('residual', { description: '|logit − explained| / |logit|' }),
@@ -182,7 +196,8 @@ const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement(
     classId: t.int({ nullable: true, description: 'the explained class', resolve: (s) => s.map.classId }),
     label: t.string({
       nullable: true,
-      resolve: (s, _args, { services }) => (s.map.classId === null ? null : services.saliency.label(s.map.ref.model, s.map.classId)),
+      resolve: (s, _args, { services }) =>
+        s.map.classId === null ? null : services.saliency.label(s.map.ref.model, s.map.classId),
     }),
     width: t.int({ description: "the map's width (the model's input width)", resolve: (s) => s.map.width }),
     height: t.int({ resolve: (s) => s.map.height }),
@@ -197,17 +212,26 @@ const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement(
     size: t.int({ description: 'width and height of the PNGs', resolve: (s) => s.render.size }),
     heatmapPng: t.string({
       description: 'the colormapped map as a PNG data URL',
-      resolve: async (s, _args, { services }) => pngDataUrl(await services.saliency.renderCached(s.map, 'heatmap', s.render)),
+      resolve: async (s, _args, { services }) =>
+        pngDataUrl(await services.saliency.renderCached(s.map, 'heatmap', s.render)),
     }),
     overlayPng: t.string({
       description: 'the heatmap blended over the input image, as a PNG data URL',
-      resolve: async (s, _args, { services }) => pngDataUrl(await services.saliency.renderCached(s.map, 'overlay', s.render)),
+      resolve: async (s, _args, { services }) =>
+        pngDataUrl(await services.saliency.renderCached(s.map, 'overlay', s.render)),
     }),
-    heatmapUrl: t.string({ description: 'server-relative URL of the heatmap PNG', resolve: (s) => imageUrl(s, 'heatmap') }),
-    overlayUrl: t.string({ description: 'server-relative URL of the overlay PNG', resolve: (s) => imageUrl(s, 'overlay') }),
+    heatmapUrl: t.string({
+      description: 'server-relative URL of the heatmap PNG',
+      resolve: (s) => imageUrl(s, 'heatmap'),
+    }),
+    overlayUrl: t.string({
+      description: 'server-relative URL of the overlay PNG',
+      resolve: (s) => imageUrl(s, 'overlay'),
+    }),
     completenessResidual: t.float({
       nullable: true,
-      description: "the step's completeness residual |logit − explained| / |logit| (null when the step lacks fc.bias, logits or a bias)",
+      description:
+        "the step's completeness residual |logit − explained| / |logit| (null when the step lacks fc.bias, logits or a bias)",
       resolve: (s) => s.map.completeness?.residual ?? null,
     }),
     completeness: t.field({
@@ -220,7 +244,10 @@ const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement(
       description: 'the background-saliency check (radius and threshold are arguments of the saliency field)',
       resolve: (s, _args, { services }) => services.saliency.background(s.map, s.background),
     }),
-    computeMs: t.float({ description: 'time the server took to read, decode and compute the map (when first computed: maps are cached)', resolve: (s) => s.map.computeMs }),
+    computeMs: t.float({
+      description: 'time the server took to read, decode and compute the map (when first computed: maps are cached)',
+      resolve: (s) => s.map.computeMs,
+    }),
   }),
 });
 
@@ -229,7 +256,10 @@ const saliencyArgs = builder.args((t) => ({
   method: t.field({ type: SaliencyMethodEnum, defaultValue: 'FULLGRAD' }),
   colormap: t.field({ type: ColormapEnum, defaultValue: DEFAULT_RENDER.colormap }),
   opacity: t.float({ defaultValue: DEFAULT_RENDER.opacity, description: 'heatmap weight over the image, 0–1' }),
-  size: t.int({ defaultValue: DEFAULT_RENDER.size, description: `PNG width and height, ${MIN_RENDER_SIZE}–${MAX_RENDER_SIZE}` }),
+  size: t.int({
+    defaultValue: DEFAULT_RENDER.size,
+    description: `PNG width and height, ${MIN_RENDER_SIZE}–${MAX_RENDER_SIZE}`,
+  }),
   backgroundRadius: t.float({
     defaultValue: DEFAULT_BACKGROUND_RADIUS,
     description: "the circle of interest's radius, a fraction of the size, in (0, 1]",
@@ -255,10 +285,19 @@ const SaliencyResultRef = builder.errorUnion('SaliencyResult', {
   resolveType: () => 'SaliencyMap',
 });
 
-async function saliencyView(services: Services, ref: StepRef, args: SaliencyFieldArgs, urlBase: string, urlExtra = ''): Promise<SaliencyView> {
+async function saliencyView(
+  services: Services,
+  ref: StepRef,
+  args: SaliencyFieldArgs,
+  urlBase: string,
+  urlExtra = '',
+): Promise<SaliencyView> {
   const method = parseMethod(args.method);
   const render = parseRender(args);
-  const background = validateBackground({ radius: args.backgroundRadius ?? undefined, threshold: args.backgroundThreshold ?? undefined });
+  const background = validateBackground({
+    radius: args.backgroundRadius ?? undefined,
+    threshold: args.backgroundThreshold ?? undefined,
+  });
   const map = await services.saliency.compute(ref, method);
   return { map, render, background, urlBase, urlExtra };
 }
@@ -274,20 +313,27 @@ const DebugStepRef = builder.objectRef<StepRef>('DebugStep').implement({
   description: 'A debugger-hook step: one request whose tensors were saved',
   fields: (t) => ({
     step: t.exposeInt('step'),
-    mode: t.field({ type: ModeKeysEnum, resolve: (s) => s.mode as ModeKey }),
+    mode: t.field({ type: ModeKeysEnum, resolve: (s) => s.mode }),
     endpoint: t.exposeString('endpointName'),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
-    captureId: t.id({ nullable: true, description: 'the capture recorded with it (null when the request was not captured)', resolve: (s) => s.captureId }),
+    captureId: t.id({
+      nullable: true,
+      description: 'the capture recorded with it (null when the request was not captured)',
+      resolve: (s) => s.captureId,
+    }),
     capture: t.field({
       type: CaptureRef,
       nullable: true,
       resolve: (s, _args, { loaders }) => (s.captureId ? loaders.capture.load(s.captureId) : null),
     }),
-    tensorNames: t.stringList({ resolve: async (s, _args, { loaders }) => (await loaders.tensorsOfStep.load(s.id)).map((x) => x.name) }),
+    tensorNames: t.stringList({
+      resolve: async (s, _args, { loaders }) => (await loaders.tensorsOfStep.load(s.id)).map((x) => x.name),
+    }),
     tensors: t.field({ type: [TensorInfoRef], resolve: (s, _args, { loaders }) => loaders.tensorsOfStep.load(s.id) }),
     storedBytes: t.int({
       description: "Σ of the step's stored tensor bytes",
-      resolve: async (s, _args, { loaders }) => (await loaders.tensorsOfStep.load(s.id)).reduce((sum, x) => sum + x.bytes, 0),
+      resolve: async (s, _args, { loaders }) =>
+        (await loaders.tensorsOfStep.load(s.id)).reduce((sum, x) => sum + x.bytes, 0),
     }),
     completeness: t.field({
       type: CompletenessRef,
@@ -308,14 +354,19 @@ const TrialRef = builder.objectRef<Trial>('Trial').implement({
   fields: (t) => ({
     endpoint: t.string({ resolve: (x) => x.endpoint.name }),
     steps: t.intList({
-      description: 'saved step numbers, ascending',
+      description: `saved step numbers, ascending (the newest ${MAX_LISTED_STEPS.toLocaleString('en')})`,
       args: { mode: t.arg({ type: ModeKeysEnum, defaultValue: 'PREDICT' }) },
       resolve: (x, { mode }, { services }) => services.trials.steps(x, mode ?? 'PREDICT'),
     }),
     tensorNames: t.field({
       type: ['String'],
-      errors: { types: [NotFoundError, ValidationError], result: { name: 'TensorNameList' }, dataField: { name: 'names' } },
-      description: 'names saved at `step` (or at any step), filtered by regex (re.match: from the start of the name) and collection',
+      errors: {
+        types: [NotFoundError, ValidationError],
+        result: { name: 'TensorNameList' },
+        dataField: { name: 'names' },
+      },
+      description:
+        'names saved at `step` (or at any step), filtered by regex (re.match: from the start of the name) and collection',
       args: {
         step: t.arg.int(),
         mode: t.arg({ type: ModeKeysEnum, defaultValue: 'PREDICT' }),
@@ -323,7 +374,12 @@ const TrialRef = builder.objectRef<Trial>('Trial').implement({
         collection: t.arg.string({ description: 'e.g. fullgrad, biases, gradients, outputs, all' }),
       },
       resolve: (x, args, { services }) =>
-        services.trials.tensorNames(x, { step: args.step, mode: args.mode ?? 'PREDICT', regex: args.regex, collection: args.collection }),
+        services.trials.tensorNames(x, {
+          step: args.step,
+          mode: args.mode ?? 'PREDICT',
+          regex: args.regex,
+          collection: args.collection,
+        }),
     }),
     tensor: t.field({
       type: DebugTensorRef,
@@ -372,10 +428,16 @@ builder.objectFields(CaptureRef, (t) => ({
   }),
   saliency: t.field({
     type: SaliencyResultRef,
-    description: "a saliency map from the capture's debugger step (NotFoundError when it was recorded without the hook)",
+    description:
+      "a saliency map from the capture's debugger step (NotFoundError when it was recorded without the hook)",
     args: saliencyArgs,
     resolve: async (c, args, { services }) =>
-      saliencyView(services, await services.saliency.stepOfCapture(c.id), args, `/saliency/${encodeURIComponent(c.id)}`),
+      saliencyView(
+        services,
+        await services.saliency.stepOfCapture(c.id),
+        args,
+        `/saliency/${encodeURIComponent(c.id)}`,
+      ),
   }),
 }));
 

@@ -41,7 +41,6 @@ export interface EncodeReply {
   steps: ({ bytes: Uint8Array; lengths: number[] } | { error: string })[];
 }
 
-
 interface Job {
   tensors: readonly TensorToEncode[];
   /** each view's length when handed over: a buffer detached meanwhile shows as a shorter view */

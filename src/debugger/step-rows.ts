@@ -20,8 +20,19 @@ export interface StepRows {
   tensors: TensorRow[];
 }
 
-export const STEP_TABLE = new Table<StepRecord>('DebugStep', ['id', 'endpointId', 'step', 'mode', 'captureId', 'createdAt']);
-export const TENSOR_TABLE = new Table<TensorRow>('Tensor', ['id', 'stepId', 'name', 'shape', 'dtype', 'encoding', 'data'], (t) => t.data.byteLength);
+export const STEP_TABLE = new Table<StepRecord>('DebugStep', [
+  'id',
+  'endpointId',
+  'step',
+  'mode',
+  'captureId',
+  'createdAt',
+]);
+export const TENSOR_TABLE = new Table<TensorRow>(
+  'Tensor',
+  ['id', 'stepId', 'name', 'shape', 'dtype', 'encoding', 'data'],
+  (t) => t.data.byteLength,
+);
 
 /** the step's rows for the group commit (a step before its tensors) */
 export function stepTableRows(rows: StepRows): TableRows[] {

@@ -3,19 +3,10 @@
  * `layer1.0.bn1.output`, `layer1.0.bn1.output_grad`, `layer1.0.bn1.bias`, `fc.bias`), and which of
  * them a hook configuration selects.
  */
-import type { DebugHookConfig } from '../endpoints/types.ts';
-import type { ModelManifest } from '../models/manifest.ts';
+import type { ModelManifest, TensorSite } from '../models/manifest.ts';
 import { COLLECTIONS, isCollectionName } from './collections.ts';
 
-export interface TensorSite {
-  name: string;
-  output: string;
-  outputGrad: string;
-  biasTensor: string;
-  /** [C, H, W] per image */
-  shape: [number, number, number];
-  bias: number[];
-}
+export type { TensorSite } from '../models/manifest.ts';
 
 /** where a tensor's values come from */
 export type TensorSource =
@@ -30,7 +21,7 @@ export interface TensorCatalog {
 }
 
 export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
-  const sites = (manifest.tensorSites ?? []) as TensorSite[];
+  const sites = manifest.tensorSites;
   const sources = new Map<string, TensorSource>();
   sources.set('input', { kind: 'input' });
   sources.set('input_grad', { kind: 'output', output: 'input_grad' });
@@ -39,7 +30,7 @@ export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
     sources.set(`${site.name}.output_grad`, { kind: 'output', output: site.outputGrad });
     sources.set(`${site.name}.bias`, { kind: 'constant', values: site.bias });
   }
-  const fcBias = manifest.fcBias as number[] | undefined;
+  const { fcBias } = manifest;
   if (fcBias) sources.set('fc.bias', { kind: 'constant', values: fcBias });
   sources.set('logits', { kind: 'output', output: 'logits' });
   return { names: [...sources.keys()], sources, sites };
@@ -55,15 +46,20 @@ const ALIASES: Record<string, string[]> = {
   input_grad: ['image_grad', 'ResNet_input_grad'],
 };
 
+/** each catalog name with the other names it answers to: an include regex selects it when it matches any */
+export function regexCandidates(catalog: TensorCatalog): string[][] {
+  return catalog.names.map((name) => [name, ...(ALIASES[name] ?? [])]);
+}
+
 /**
  * smdebug semantics: a tensor is saved when the include regex matches one of its names from the
- * start (Python's re.match) or a named collection contains it.
+ * start (Python's re.match) or a named collection contains it. The regex has been resolved to the
+ * names it selects (include-regex.ts) when it was saved: here it is a set lookup.
  */
-export function selectTensors(catalog: TensorCatalog, hook: Pick<DebugHookConfig, 'includeRegex' | 'collections'>): string[] {
-  const include = hook.includeRegex ? new RegExp(`^(?:${hook.includeRegex})`) : undefined;
+export function selectTensors(
+  catalog: TensorCatalog,
+  hook: { included: ReadonlySet<string> | null; collections: readonly string[] },
+): string[] {
   const collections = hook.collections.filter(isCollectionName).map((c) => COLLECTIONS[c]);
-  return catalog.names.filter(
-    (name) =>
-      [name, ...(ALIASES[name] ?? [])].some((n) => include?.test(n)) || collections.some((re) => re.test(name)),
-  );
+  return catalog.names.filter((name) => hook.included?.has(name) || collections.some((re) => re.test(name)));
 }

@@ -3,12 +3,11 @@
  * `tensor(name).value(step)` and `tensor(name).reduction_value(step, kind, abs)`. Unknown steps and
  * names are NotFoundErrors that say which exist.
  */
-import type { EndpointService } from '../endpoints/service.ts';
-import type { Endpoint } from '../endpoints/types.ts';
-import { compileRegex } from '../endpoints/validation.ts';
+import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { COLLECTION_NAMES, COLLECTIONS, isCollectionName } from './collections.ts';
-import { reduce, type ReductionKind } from './reductions.ts';
+import { type ReductionKind, reduce } from './reductions.ts';
+import { checkRegexSyntax, type RegexGuard } from './regex-guard.ts';
 import type { DecodedTensor, ModeKey, StepRecord, TensorRecord, TensorStore } from './store.ts';
 
 export interface Trial {
@@ -60,11 +59,10 @@ export const ENABLE_HOOK_HINT =
   '(or includeRegex ".*bn|.*bias|.*downsample|.*ResNet_input|.*image")';
 
 export class TrialService {
-  constructor(private readonly deps: { store: TensorStore; endpoints: Pick<EndpointService, 'get'> }) {}
+  constructor(private readonly deps: { store: TensorStore; endpoints: EndpointLookup; regexes: RegexGuard }) {}
 
   async trial(endpointName: string): Promise<Trial> {
-    const endpoint = await this.deps.endpoints.get(endpointName);
-    if (!endpoint) throw new NotFoundError('Endpoint', endpointName);
+    const endpoint = await this.deps.endpoints.require(endpointName);
     return { endpoint };
   }
 
@@ -85,11 +83,14 @@ export class TrialService {
 
   async tensorNames(trial: Trial, query: TensorNamesQuery = {}): Promise<string[]> {
     const mode = query.mode ?? 'PREDICT';
-    const regex = query.regex ? anchored(query.regex) : undefined;
+    if (query.regex) checkRegexSyntax(query.regex, 'regex');
     let collection: RegExp | undefined;
     if (query.collection) {
       if (!isCollectionName(query.collection)) {
-        throw new ValidationError('collection', `Unknown collection '${query.collection}': known collections are ${COLLECTION_NAMES.join(', ')}`);
+        throw new ValidationError(
+          'collection',
+          `Unknown collection '${query.collection}': known collections are ${COLLECTION_NAMES.join(', ')}`,
+        );
       }
       collection = COLLECTIONS[query.collection];
     }
@@ -100,7 +101,9 @@ export class TrialService {
       const ref = await this.step(trial, query.step, mode);
       names = (await this.deps.store.tensors(ref.id)).map((t) => t.name);
     }
-    return names.filter((n) => (!regex || regex.test(n)) && (!collection || collection.test(n)));
+    const inCollection = collection ? names.filter((n) => collection.test(n)) : names;
+    // the client's pattern runs off the main thread, under a time limit (regex-guard.ts)
+    return query.regex ? this.deps.regexes.filter(query.regex, inCollection, 'regex') : inCollection;
   }
 
   /** a step's tensors without their values */
@@ -125,7 +128,11 @@ export class TrialService {
     const saved = names.length
       ? `saved tensors are ${describeList(names, 60)}`
       : `no tensors are saved for it in mode ${mode} (${ENABLE_HOOK_HINT})`;
-    throw new NotFoundError('Tensor', name, `Tensor '${name}' was not saved by endpoint '${trial.endpoint.name}': ${saved}`);
+    throw new NotFoundError(
+      'Tensor',
+      name,
+      `Tensor '${name}' was not saved by endpoint '${trial.endpoint.name}': ${saved}`,
+    );
   }
 
   tensorSteps(tensor: TrialTensor): Promise<number[]> {
@@ -166,16 +173,10 @@ export class TrialService {
     const available = steps.length
       ? `available steps are ${describeList(steps)}`
       : `it has no ${mode === 'GLOBAL' ? '' : `${mode} `}steps yet: ${ENABLE_HOOK_HINT} and send requests`;
-    return new NotFoundError('DebugStep', String(step), `Step ${step} of endpoint '${trial.endpoint.name}' does not exist: ${available}`);
-  }
-}
-
-/** Python's re.match: the pattern must match at the start of the name */
-export function anchored(pattern: string, field = 'regex'): RegExp {
-  compileRegex(pattern, field);
-  try {
-    return new RegExp(`^(?:${pattern})`);
-  } catch (error) {
-    throw new ValidationError(field, `Invalid regex '${pattern}': ${(error as Error).message}`);
+    return new NotFoundError(
+      'DebugStep',
+      String(step),
+      `Step ${step} of endpoint '${trial.endpoint.name}' does not exist: ${available}`,
+    );
   }
 }

@@ -1,6 +1,7 @@
 /** GraphQL types and operations of the endpoint registry. */
-import { builder } from '../schema/builder.ts';
+
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { builder } from '../schema/builder.ts';
 import {
   CAPTURE_MODES,
   type DataCaptureConfig,
@@ -66,7 +67,10 @@ const DebugHookInput = builder.inputRef<Patch<DebugHookConfig>>('DebugHookInput'
 
 const CreateEndpointInput = builder.inputRef<EndpointInput>('CreateEndpointInput').implement({
   fields: (t) => ({
-    name: t.string({ required: true, description: '1–63 letters, digits and hyphens, starting and ending with a letter or digit; unique' }),
+    name: t.string({
+      required: true,
+      description: '1–63 letters, digits and hyphens, starting and ending with a letter or digit; unique',
+    }),
     model: t.string({ description: 'a model of serverInfo.models; defaults to the bundled model' }),
     dataCapture: t.field({ type: DataCaptureInput }),
     debugHook: t.field({ type: DebugHookInput }),

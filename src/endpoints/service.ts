@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import type { EndpointStore } from './store.ts';
-import type { Endpoint, EndpointChangeKind, EndpointInput, EndpointUpdate, Patch } from './types.ts';
+import type { Endpoint, EndpointChangeKind, EndpointInput, EndpointLookup, EndpointUpdate, Patch } from './types.ts';
 import { validateDataCapture, validateDebugHook, validateName } from './validation.ts';
 
 export interface EndpointServiceDeps {
@@ -19,11 +19,16 @@ export interface EndpointServiceDeps {
   defaultModel: string;
   /** resolves when the model is ready to serve; throws ValidationError for an unknown model */
   prepareModel: (model: string) => Promise<void>;
+  /**
+   * resolves an includeRegex to the model's tensor names it selects, off the main thread and under a
+   * time limit; ValidationError for a pattern that does not finish
+   */
+  resolveIncludeRegex?: (model: string, pattern: string) => Promise<void>;
   /** how long a cached snapshot may be used without hearing of changes (a backstop for lost events) */
   snapshotTtlMs?: number;
 }
 
-export class EndpointService {
+export class EndpointService implements EndpointLookup {
   readonly #cache = new Map<string, { endpoint: Endpoint; loadedAt: number }>();
   readonly #ttl: number;
   #stopListening: (() => void) | undefined;
@@ -49,6 +54,11 @@ export class EndpointService {
     return this.deps.store.findByName(name);
   }
 
+  /** the endpoint a request names; NotFoundError when there is none */
+  require(name: string): Promise<Endpoint> {
+    return requireEndpoint(this.deps.store, name);
+  }
+
   list(): Promise<Endpoint[]> {
     return this.deps.store.list();
   }
@@ -72,13 +82,20 @@ export class EndpointService {
       id: randomUUID(),
       name: input.name,
       model: input.model ?? this.deps.defaultModel,
-      dataCapture: { enabled: false, samplingPercentage: 0, captureMode: 'BOTH' as const, ...defined(input.dataCapture) },
+      dataCapture: {
+        enabled: false,
+        samplingPercentage: 0,
+        captureMode: 'BOTH' as const,
+        ...defined(input.dataCapture),
+      },
       debugHook: { enabled: false, includeRegex: null, saveInterval: 1, collections: [], ...defined(input.debugHook) },
     };
     if (draft.debugHook.includeRegex === '') draft.debugHook.includeRegex = null;
     validateDataCapture(draft.dataCapture);
     validateDebugHook(draft.debugHook);
     await this.deps.prepareModel(draft.model);
+    if (draft.debugHook.includeRegex !== null)
+      await this.deps.resolveIncludeRegex?.(draft.model, draft.debugHook.includeRegex);
     const created = await this.deps.store.insert(draft);
     if (!created) throw new ConflictError(`Endpoint '${input.name}' already exists`);
     this.#publish('CREATED', created.name);
@@ -100,6 +117,8 @@ export class EndpointService {
     // The new model is loaded before the change is visible: requests in flight keep the snapshot
     // they read, later ones get the new model ready to run.
     if (next.model !== current.model) await this.deps.prepareModel(next.model);
+    if (next.debugHook.includeRegex !== null)
+      await this.deps.resolveIncludeRegex?.(next.model, next.debugHook.includeRegex);
     const updated = await this.deps.store.replace(next);
     if (!updated) throw new NotFoundError('Endpoint', name);
     this.#cache.set(name, { endpoint: updated, loadedAt: Date.now() });
@@ -126,3 +145,13 @@ function defined<T extends object>(partial: Patch<T> | null | undefined): Partia
   return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
 }
 
+async function requireEndpoint(store: Pick<EndpointStore, 'findByName'>, name: string): Promise<Endpoint> {
+  const endpoint = await store.findByName(name);
+  if (!endpoint) throw new NotFoundError('Endpoint', name);
+  return endpoint;
+}
+
+/** endpoint lookups straight from the database, for tools that run without the registry (the CLI) */
+export function endpointLookup(store: Pick<EndpointStore, 'findByName'>): EndpointLookup {
+  return { get: (name) => store.findByName(name), require: (name) => requireEndpoint(store, name) };
+}

@@ -1,7 +1,10 @@
 /** Prisma access for endpoints: rows ↔ records. */
-import type { Db } from '../db/client.ts';
-import type { Endpoint as EndpointRow } from '../generated/sqlite/client.ts';
+import { type Db, type EndpointRow, isUniqueViolation } from '../db/prisma.ts';
 import type { CaptureMode, Endpoint } from './types.ts';
+
+/** what other domains' rows carry of their endpoint (an `include` for Prisma), and the row it makes */
+export const ENDPOINT_NAME_AND_MODEL = { endpoint: { select: { name: true, model: true } } } as const;
+export type WithEndpoint<Row> = Row & { endpoint: { name: string; model: string } };
 
 export function toEndpoint(row: EndpointRow): Endpoint {
   return {
@@ -75,8 +78,4 @@ export class EndpointStore {
     const result = await this.prisma.endpoint.deleteMany({ where: { id: existing.id } });
     return result.count ? existing : null;
   }
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';
 }

@@ -29,6 +29,12 @@ export interface Endpoint {
   updatedAt: Date;
 }
 
+/** what other domains need of the registry: an endpoint by name, or NotFoundError for a required one */
+export interface EndpointLookup {
+  get(name: string): Promise<Endpoint | null>;
+  require(name: string): Promise<Endpoint>;
+}
+
 /** a partial configuration: absent or null fields keep their current (or default) value */
 export type Patch<T> = { [K in keyof T]?: T[K] | null };
 

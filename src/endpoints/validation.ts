@@ -1,10 +1,11 @@
 /** Rules for endpoint names and configurations; each failure names the field it is about. */
+
+import { COLLECTION_NAMES, isCollectionName } from '../debugger/collections.ts';
+import { checkRegexSyntax } from '../debugger/regex-guard.ts';
 import { ValidationError } from '../errors.ts';
-import { isCollectionName, COLLECTION_NAMES } from '../debugger/collections.ts';
 import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig } from './types.ts';
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
-const MAX_REGEX_LENGTH = 1000;
 
 export function validateName(name: string): void {
   if (!NAME.test(name)) {
@@ -27,22 +28,17 @@ export function validateDataCapture(c: DataCaptureConfig): void {
   }
 }
 
-/** Compiles a user-supplied regex, or explains why it cannot be used. */
-export function compileRegex(pattern: string, field: string): RegExp {
-  if (pattern.length > MAX_REGEX_LENGTH) {
-    throw new ValidationError(field, `regex is longer than ${MAX_REGEX_LENGTH} characters`);
-  }
-  try {
-    return new RegExp(pattern);
-  } catch (error) {
-    throw new ValidationError(field, `Invalid regex '${pattern}': ${(error as Error).message}`);
-  }
-}
-
 export function validateDebugHook(h: DebugHookConfig): void {
-  if (h.includeRegex !== null) compileRegex(h.includeRegex, 'debugHook.includeRegex');
+  // its syntax here; what it selects (and whether it finishes) when the endpoint service resolves it
+  if (h.includeRegex !== null) checkRegexSyntax(h.includeRegex, 'debugHook.includeRegex');
   if (!Number.isInteger(h.saveInterval) || h.saveInterval < 1 || h.saveInterval > 1_000_000) {
     throw new ValidationError('debugHook.saveInterval', `saveInterval must be an integer ≥ 1, got ${h.saveInterval}`);
+  }
+  if (h.collections.length > COLLECTION_NAMES.length) {
+    throw new ValidationError(
+      'debugHook.collections',
+      `collections may name each of the ${COLLECTION_NAMES.length} collections once, got ${h.collections.length} names`,
+    );
   }
   for (const name of h.collections) {
     if (!isCollectionName(name)) {

@@ -42,7 +42,8 @@ export function backgroundSaliency(
 ): BackgroundSaliency {
   const radius = options.radius ?? DEFAULT_BACKGROUND_RADIUS;
   const threshold = options.threshold ?? DEFAULT_BACKGROUND_THRESHOLD;
-  if (values.length !== width * height) throw new Error(`map holds ${values.length} values, expected ${width}×${height}`);
+  if (values.length !== width * height)
+    throw new Error(`map holds ${values.length} values, expected ${width}×${height}`);
   const { min: lo, max: hi } = mapRange(values);
   // a constant map carries no spatial preference: it normalises to zeros
   const scale = hi > lo ? 1 / (hi - lo) : 0;

@@ -138,9 +138,11 @@ export function saliencyMap(method: SaliencyMethod, inputs: SaliencyInputs): Sal
     const siteSum = s.sum;
     for (let p = 0; p < sitePlane; p++) acc[p] = acc[p]! + siteSum[p]! * scale;
     group.offset -= c * s.min * scale;
-    biasTerm = biasTerm !== null && site.bias && site.bias.length === c ? biasTerm + dot(site.bias, s.channelSums) : null;
+    biasTerm =
+      biasTerm !== null && site.bias && site.bias.length === c ? biasTerm + dot(site.bias, s.channelSums) : null;
   }
-  for (const group of bySize.values()) resizeBilinearAdd(group.acc, group.h, group.w, out, height, width, 1, group.offset);
+  for (const group of bySize.values())
+    resizeBilinearAdd(group.acc, group.h, group.w, out, height, width, 1, group.offset);
   return { method, width, height, values: Float32Array.from(out), terms: { input: inputTerm, bias: biasTerm } };
 }
 
@@ -148,12 +150,18 @@ function summarize(site: SiteGradient, weights: Float64Array | null): SiteSummar
   const [c, h, w] = site.shape;
   const summary = site.grad ? summarizeDense(site.grad, site.shape, weights, site.name) : site.summarize?.(weights);
   if (!summary) throw new Error(`${site.name}.output_grad is missing`);
-  if (summary.sum.length !== h * w || summary.channelSums.length !== c) throw new Error(`${site.name}.output_grad does not fit [${c},${h},${w}]`);
+  if (summary.sum.length !== h * w || summary.channelSums.length !== c)
+    throw new Error(`${site.name}.output_grad does not fit [${c},${h},${w}]`);
   return summary;
 }
 
 /** the summary of a dense [C,H,W] gradient */
-export function summarizeDense(grad: Float32Array, shape: readonly [number, number, number], weights: Float64Array | null, name = 'site'): SiteSummary {
+export function summarizeDense(
+  grad: Float32Array,
+  shape: readonly [number, number, number],
+  weights: Float64Array | null,
+  name = 'site',
+): SiteSummary {
   const [channels, h, w] = shape;
   const plane = h * w;
   checkLength(`${name}.output_grad`, grad, channels * plane);
@@ -222,7 +230,8 @@ export function completeness(inputs: CompletenessInputs): Completeness {
   for (let i = 0; i < input.length; i++) inputTerm += input[i]! * inputGrad[i]!;
   let biasTerm = 0;
   for (const site of inputs.sites) {
-    if (!site.bias || site.bias.length !== site.shape[0]) throw new Error(`${site.name}.bias must hold ${site.shape[0]} values`);
+    if (!site.bias || site.bias.length !== site.shape[0])
+      throw new Error(`${site.name}.bias must hold ${site.shape[0]} values`);
     biasTerm += dot(site.bias, summarize(site, null).channelSums);
   }
   return completenessFromTerms({ input: inputTerm, bias: biasTerm }, inputs.fcBias, inputs.logits, inputs.classId)!;

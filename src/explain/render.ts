@@ -29,8 +29,13 @@ export interface RgbImage {
   rgb: Uint8Array;
 }
 
-/** the image under an overlay: raw RGB (e.g. the de-normalised input tensor) or encoded bytes sharp decodes */
-export type BaseImage = { kind: 'rgb'; image: RgbImage } | { kind: 'encoded'; bytes: Uint8Array };
+/**
+ * the image under an overlay: raw RGB (e.g. the de-normalised input tensor) or encoded bytes sharp
+ * decodes, refused over `maxPixels` (width × height, from the header)
+ */
+export type BaseImage =
+  | { kind: 'rgb'; image: RgbImage }
+  | { kind: 'encoded'; bytes: Uint8Array; maxPixels?: number | undefined };
 
 /** zlib level 2, no adaptive filtering: ~3 ms for a 256² overlay (adaptive filtering: ~35% smaller, ~1.7× the time) */
 const PNG_COMPRESSION = 2;
@@ -46,7 +51,10 @@ export function displayValues(map: MapImage, size: number): Float64Array {
   }
   // resize keeps constants, so normalising after it is the same as before: one pass fewer
   const scale = hi > lo ? 1 / (hi - lo) : 0;
-  const values = map.values instanceof Float32Array || map.values instanceof Float64Array ? map.values : Float64Array.from(map.values);
+  const values =
+    map.values instanceof Float32Array || map.values instanceof Float64Array
+      ? map.values
+      : Float64Array.from(map.values);
   const out = new Float64Array(size * size);
   resizeBilinearAdd(values, map.height, map.width, out, size, size, scale, -lo * scale);
   return out;
@@ -72,7 +80,9 @@ export async function baseImageRgb(base: BaseImage, size: number): Promise<Uint8
   const input =
     base.kind === 'rgb'
       ? sharp(base.image.rgb, { raw: { width: base.image.width, height: base.image.height, channels: 3 } })
-      : sharp(base.bytes, { failOn: 'truncated' }).removeAlpha().toColourspace('srgb');
+      : sharp(base.bytes, { failOn: 'truncated', limitInputPixels: base.maxPixels ?? true })
+          .removeAlpha()
+          .toColourspace('srgb');
   const rgb = await input.resize(size, size, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
   if (rgb.length !== size * size * 3) throw new Error('the base image did not decode to RGB');
   return rgb;
@@ -88,7 +98,12 @@ export function blend(image: Uint8Array, heatmap: Uint8Array, opacity: number): 
 }
 
 /** the heatmap blended over the base image; a base sharp cannot decode falls back to `fallback` */
-export async function overlayPng(map: MapImage, base: BaseImage, options: RenderOptions, fallback?: BaseImage): Promise<Buffer> {
+export async function overlayPng(
+  map: MapImage,
+  base: BaseImage,
+  options: RenderOptions,
+  fallback?: BaseImage,
+): Promise<Buffer> {
   let image: Uint8Array;
   try {
     image = await baseImageRgb(base, options.size);
@@ -120,7 +135,7 @@ export function denormalise(
     const base = c * plane;
     for (let p = 0; p < plane; p++) {
       const v = Math.round(input[base + p]! * s + m);
-      rgb[p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      rgb[p * 3 + c] = v < 0 ? 0 : Math.min(v, 255);
     }
   }
   return { width, height, rgb };

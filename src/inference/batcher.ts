@@ -56,20 +56,22 @@ export class DynamicBatcher<I, O> {
     this.#running++;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 10_000) this.batchSizes.splice(0, 5_000);
-    this.runBatch(batch.map((p) => p.item)).then(
-      (outputs) => {
-        if (outputs.length !== batch.length) {
-          const error = new Error(`batch run returned ${outputs.length} results for ${batch.length} items`);
-          batch.forEach((p) => p.reject(error));
-        } else {
-          batch.forEach((p, i) => p.resolve(outputs[i]!));
-        }
-      },
-      (error: unknown) => batch.forEach((p) => p.reject(error)),
-    ).finally(() => {
-      this.#running--;
-      // whatever queued during the run has waited already: send it without a further wait
-      if (this.#queue.length) this.#flush();
-    });
+    this.runBatch(batch.map((p) => p.item))
+      .then(
+        (outputs) => {
+          if (outputs.length !== batch.length) {
+            const error = new Error(`batch run returned ${outputs.length} results for ${batch.length} items`);
+            batch.forEach((p) => p.reject(error));
+          } else {
+            batch.forEach((p, i) => p.resolve(outputs[i]!));
+          }
+        },
+        (error: unknown) => batch.forEach((p) => p.reject(error)),
+      )
+      .finally(() => {
+        this.#running--;
+        // whatever queued during the run has waited already: send it without a further wait
+        if (this.#queue.length) this.#flush();
+      });
   }
 }

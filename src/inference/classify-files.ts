@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelRuntime } from '../models/runtime.ts';
-import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from './preprocess.ts';
+import { type DecodeLimits, type PreprocessSpec, prepareImage, writeNormalised } from './preprocess.ts';
 import { softmax } from './scores.ts';
 
 /** file extensions taken from a directory, lower case: PNG, JPEG, WebP, PPM and uint8 H×W×3 .npy */
@@ -49,8 +49,8 @@ export async function collectImageFiles(inputs: readonly string[], options: List
 }
 
 export type FileClassification =
-  | { path: string; /** softmax over the model's classes */ probabilities: Float64Array }
-  | { path: string; /** why the file could not be read or decoded */ error: string };
+  | { path: string /** softmax over the model's classes */; probabilities: Float64Array }
+  | { path: string /** why the file could not be read or decoded */; error: string };
 
 export interface ClassifyOptions {
   /** images per model run */
@@ -79,7 +79,8 @@ export async function* classifyFiles(
         (prepared) => ({ path: file, resized: prepared.resized }),
         (error: unknown) => ({ path: file, error: fileErrorMessage(error) }),
       );
-  const decodeBatch = (start: number) => mapLimit(files.slice(start, start + options.batch), DECODE_CONCURRENCY, decode);
+  const decodeBatch = (start: number) =>
+    mapLimit(files.slice(start, start + options.batch), DECODE_CONCURRENCY, decode);
 
   let pending: Promise<Decoded[]> | undefined = files.length ? decodeBatch(0) : undefined;
   for (let start = 0; pending; start += options.batch) {

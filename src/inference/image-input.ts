@@ -7,12 +7,36 @@ import { InvalidImageError } from '../errors.ts';
 import type { ImagePayload } from './types.ts';
 
 /** exactly one of these is set (ImageInput is a @oneOf input) */
-export type ImageInputShape = { file: File; base64?: never; npy?: never } | { base64: string; file?: never; npy?: never } | { npy: string; file?: never; base64?: never };
+export type ImageInputShape =
+  | { file: File; base64?: never; npy?: never }
+  | { base64: string; file?: never; npy?: never }
+  | { npy: string; file?: never; base64?: never };
 
 export async function readImageInput(input: ImageInputShape, field = 'image'): Promise<ImagePayload> {
   if (input.file) return { bytes: new Uint8Array(await input.file.arrayBuffer()) };
   const key = input.base64 !== undefined ? 'base64' : 'npy';
   return { bytes: decodeBase64(input.base64 ?? input.npy ?? '', `${field}.${key}`) };
+}
+
+/**
+ * Each input of a list read once: items that are the same upload, or the same base64 text (one
+ * variable referenced by every item), share one payload, which the inference service then decodes
+ * once. Each item's promise rejects on its own (InvalidImageError).
+ */
+export function readImageInputs(inputs: readonly ImageInputShape[], field = 'images'): Promise<ImagePayload>[] {
+  const files = new Map<File, Promise<ImagePayload>>();
+  // keyed by the text itself: base64 and npy text decode alike, and a string's hash is computed once
+  const texts = new Map<string, Promise<ImagePayload>>();
+  return inputs.map((input, i) => {
+    const read = () => readImageInput(input, `${field}[${i}]`);
+    return input.file ? once(files, input.file, read) : once(texts, input.base64 ?? input.npy ?? '', read);
+  });
+}
+
+function once<K, V>(cache: Map<K, V>, key: K, make: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, (value = make()));
+  return value;
 }
 
 /** base64 (standard or URL-safe alphabet, whitespace ignored), or a `data:<type>;base64,` URL of it */
@@ -48,8 +72,10 @@ function isBase64Digit(c: number): boolean {
     (c >= 0x41 && c <= 0x5a) || // A-Z
     (c >= 0x61 && c <= 0x7a) || // a-z
     (c >= 0x30 && c <= 0x39) || // 0-9
-    c === 0x2b || c === 0x2f || // + /
-    c === 0x2d || c === 0x5f // - _ (URL-safe)
+    c === 0x2b ||
+    c === 0x2f || // + /
+    c === 0x2d ||
+    c === 0x5f // - _ (URL-safe)
   );
 }
 

@@ -24,14 +24,15 @@ function coefficients(inSize: number, outSize: number): { bounds: Int32Array; kk
     if (xmax > inSize) xmax = inSize;
     xmax -= xmin;
     for (let x = 0; x < xmax; x++) {
-      let t = Math.abs((x + xmin - center + 0.5) * ss);
+      const t = Math.abs((x + xmin - center + 0.5) * ss);
       const w = t < 1.0 ? 1.0 - t : 0.0;
       pre[x] = w;
       ww += w;
     }
     for (let x = 0; x < ksize; x++) {
       const w = x < xmax ? (ww !== 0.0 ? pre[x]! / ww : pre[x]!) : 0;
-      kk[xx * ksize + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
+      kk[xx * ksize + x] =
+        w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
     }
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;
@@ -75,7 +76,14 @@ function clip8(v: number): number {
 }
 
 /** horizontal pass over `rows` rows starting at `firstRow`: RGB width → outW */
-function resampleRows(src: Uint8Array, width: number, firstRow: number, rows: number, outW: number, h: Coefficients): Uint8Array {
+function resampleRows(
+  src: Uint8Array,
+  width: number,
+  firstRow: number,
+  rows: number,
+  outW: number,
+  h: Coefficients,
+): Uint8Array {
   const { bounds, kk, ksize } = h;
   const out = new Uint8Array(outW * rows * 3);
   let o = 0;
@@ -85,7 +93,9 @@ function resampleRows(src: Uint8Array, width: number, firstRow: number, rows: nu
       const taps = bounds[xx * 2 + 1]!;
       const k = xx * ksize;
       let p = rowIn + bounds[xx * 2]! * 3;
-      let r = HALF, g = HALF, b = HALF;
+      let r = HALF,
+        g = HALF,
+        b = HALF;
       for (let x = 0; x < taps; x++, p += 3) {
         const w = kk[k + x]!;
         r += src[p]! * w;
@@ -101,7 +111,13 @@ function resampleRows(src: Uint8Array, width: number, firstRow: number, rows: nu
 }
 
 /** vertical pass: rows of `rowLength` bytes, `rowOffset` subtracted from the coefficients' row bounds */
-function resampleColumns(src: Uint8Array, rowLength: number, rowOffset: number, outH: number, v: Coefficients): Uint8Array {
+function resampleColumns(
+  src: Uint8Array,
+  rowLength: number,
+  rowOffset: number,
+  outH: number,
+  v: Coefficients,
+): Uint8Array {
   const { bounds, kk, ksize } = v;
   const out = new Uint8Array(rowLength * outH);
   const sums = new Int32Array(rowLength);
@@ -120,7 +136,13 @@ function resampleColumns(src: Uint8Array, rowLength: number, rowOffset: number, 
   return out;
 }
 
-export function pilResizeBilinear(rgb: Uint8Array, width: number, height: number, outW: number, outH: number): Uint8Array {
+export function pilResizeBilinear(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  outW: number,
+  outH: number,
+): Uint8Array {
   if (width === outW && height === outH) return rgb.slice();
   const needH = outW !== width;
   const needV = outH !== height;

@@ -2,14 +2,31 @@
  * The one preprocessing implementation (server, CLI and tests): decode → RGB → plain resize to the
  * model's input size (PIL's bilinear resize, bit for bit; aspect ratio ignored) →
  * scale to [0,1] → normalise with the manifest's mean/std → CHW float32.
+ *
+ * The size comes from the header first: over MAX_IMAGE_PIXELS the image is refused before a pixel is
+ * decoded. An image larger than PRESHRINK_FACTOR times the model's input on a side (a phone photo) is
+ * first reduced by libvips, on its own threads, while it decodes (JPEG and WebP decode at 1/2–1/8 scale
+ * directly; PNG is read a strip at a time), to at most that factor times the input size, and PIL's
+ * resize runs on that: the main thread's work and the memory held no longer grow with the image. Those
+ * images are then within a few levels of PIL's result instead of exact; the model's own inputs (GTSRB
+ * crops, 15–250 pixels a side) take the exact path.
  */
 import sharp from 'sharp';
-import { InvalidImageError } from '../errors.ts';
-import { decodeNpy } from './decode/npy.ts';
-import { decodePpm, ImageFormatError, isPpm, readPpmHeader, type RawImage } from './decode/ppm.ts';
+import { InvalidImageError, messageOf } from '../errors.ts';
+import { type Dimensions, imageDimensions } from './decode/dimensions.ts';
+import { decodeNpy, readNpyHeader } from './decode/npy.ts';
+import { decodePpm, ImageFormatError, isPpm, type RawImage, readPpmHeader } from './decode/ppm.ts';
 import { pilResizeBilinear } from './pil-resize.ts';
 
-export type ImageContentType = 'image/png' | 'image/jpeg' | 'image/webp' | 'image/x-portable-pixmap' | 'application/x-npy';
+/** an image wider or taller than this times the model's input is reduced by libvips first */
+export const PRESHRINK_FACTOR = 8;
+
+export type ImageContentType =
+  | 'image/png'
+  | 'image/jpeg'
+  | 'image/webp'
+  | 'image/x-portable-pixmap'
+  | 'application/x-npy';
 
 export interface PreprocessSpec {
   /** [height, width] */
@@ -54,50 +71,113 @@ function checkPixels(width: number, height: number, limits: DecodeLimits): void 
   }
 }
 
-/** Decodes and resizes one image; every way it can be unreadable becomes an InvalidImageError. */
-export async function prepareImage(bytes: Uint8Array, spec: PreprocessSpec, limits: DecodeLimits): Promise<PreparedImage> {
+/** An image's format and size, from its first bytes and its header; InvalidImageError when unknown. */
+export interface ImageHeader {
+  contentType: ImageContentType;
+  /** undefined when the header could not be read (sharp then enforces the pixel limit as it decodes) */
+  dimensions: Dimensions | undefined;
+}
+
+export function readImageHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length === 0) throw new InvalidImageError('Image is empty (0 bytes)');
   const contentType = sniffContentType(bytes);
-  if (!contentType) throw new InvalidImageError('Unsupported or unrecognised image format: send PNG, JPEG, WebP, PPM or a uint8 H×W×3 .npy array');
+  if (!contentType)
+    throw new InvalidImageError(
+      'Unsupported or unrecognised image format: send PNG, JPEG, WebP, PPM or a uint8 H×W×3 .npy array',
+    );
+  return { contentType, dimensions: imageDimensions(bytes, contentType) };
+}
+
+/**
+ * readImageHeader, and where it could not read the size: PPM and .npy are refused (their own parsers
+ * say why: the pixels cannot be read without that header); for PNG, JPEG and WebP libvips reads the
+ * header (no pixels), so that the size is known before decoding whenever a decoder could know it.
+ */
+export async function inspectImage(bytes: Uint8Array): Promise<ImageHeader> {
+  const header = readImageHeader(bytes);
+  if (header.dimensions) return header;
+  if (header.contentType === 'image/x-portable-pixmap' || header.contentType === 'application/x-npy') {
+    try {
+      if (header.contentType === 'application/x-npy') readNpyHeader(bytes);
+      else readPpmHeader(bytes);
+    } catch (error) {
+      if (error instanceof ImageFormatError) throw new InvalidImageError(error.message);
+      throw error;
+    }
+    return header;
+  }
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    return meta.width && meta.height ? { ...header, dimensions: { width: meta.width, height: meta.height } } : header;
+  } catch {
+    // the decoder will say what is wrong with it
+    return header;
+  }
+}
+
+/** Decodes and resizes one image; every way it can be unreadable becomes an InvalidImageError. */
+export async function prepareImage(
+  bytes: Uint8Array,
+  spec: PreprocessSpec,
+  limits: DecodeLimits,
+  header = readImageHeader(bytes),
+): Promise<PreparedImage> {
+  const { contentType, dimensions } = header;
   const [height, width] = spec.inputSize;
   try {
+    if (dimensions) checkPixels(dimensions.width, dimensions.height, limits);
     let raw: RawImage;
+    let original: Dimensions;
     if (contentType === 'image/x-portable-pixmap' || contentType === 'application/x-npy') {
-      if (contentType === 'image/x-portable-pixmap') {
-        const header = readPpmHeader(bytes);
-        checkPixels(header.width, header.height, limits);
-      }
       raw = contentType === 'application/x-npy' ? decodeNpy(bytes) : decodePpm(bytes);
       checkPixels(raw.width, raw.height, limits);
+      original = raw;
     } else {
-      const decoded = await decodeWithSharp(bytes, limits);
-      if (decoded.info.channels !== 3) throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
+      const shrinkTo = dimensions && preshrinkSize(dimensions, spec);
+      const decoded = await decodeWithSharp(bytes, limits, shrinkTo);
+      if (decoded.info.channels !== 3)
+        throw new InvalidImageError(`Image decoded to ${decoded.info.channels} channels, not 3`);
       raw = { width: decoded.info.width, height: decoded.info.height, rgb: decoded.data };
+      original = shrinkTo && dimensions ? dimensions : raw;
     }
     // sharp decodes; the resize is PIL's own algorithm (sharp/libvips's 'linear' upsizing is offset by half an
     // output pixel from PIL's: ~2 uint8 levels mean difference on GTSRB images, up to 150 on edges)
     const resized = pilResizeBilinear(raw.rgb, raw.width, raw.height, width, height);
-    return { contentType, width: raw.width, height: raw.height, resized };
+    return { contentType, width: original.width, height: original.height, resized };
   } catch (error) {
     if (error instanceof InvalidImageError) throw error;
     if (error instanceof ImageFormatError) throw new InvalidImageError(error.message);
-    throw new InvalidImageError(`Cannot decode the ${contentType} image: ${(error as Error).message}`);
+    throw new InvalidImageError(`Cannot decode the ${contentType} image: ${messageOf(error)}`);
   }
+}
+
+/** the size libvips reduces a large image to before PIL's resize; undefined for images that take the exact path */
+export function preshrinkSize(image: Dimensions, spec: PreprocessSpec): Dimensions | undefined {
+  const [height, width] = spec.inputSize;
+  const maxWidth = PRESHRINK_FACTOR * width;
+  const maxHeight = PRESHRINK_FACTOR * height;
+  if (image.width <= maxWidth && image.height <= maxHeight) return undefined;
+  return { width: Math.min(image.width, maxWidth), height: Math.min(image.height, maxHeight) };
 }
 
 /**
  * One sharp pipeline (its fixed cost is most of a small image's decode): the pixel limit is enforced by
- * sharp, and only a refusal reads the header again, to say how large the image is.
+ * sharp as well (for a header this module could not read), and only a refusal reads the header again,
+ * to say how large the image is. With `shrinkTo`, libvips reduces the image as it decodes it.
  */
-async function decodeWithSharp(bytes: Uint8Array, limits: DecodeLimits): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
+async function decodeWithSharp(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+  shrinkTo?: Dimensions,
+): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
   try {
-    return await sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated' })
+    let pipeline = sharp(bytes, { limitInputPixels: limits.maxPixels, failOn: 'truncated', sequentialRead: true })
       .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+      .toColourspace('srgb');
+    if (shrinkTo) pipeline = pipeline.resize(shrinkTo.width, shrinkTo.height, { fit: 'fill', kernel: 'linear' });
+    return await pipeline.raw().toBuffer({ resolveWithObject: true });
   } catch (error) {
-    if (/pixel limit/i.test((error as Error).message)) {
+    if (/pixel limit/i.test(messageOf(error))) {
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
       if (meta.width && meta.height) checkPixels(meta.width, meta.height, limits);
     }

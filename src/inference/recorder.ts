@@ -5,14 +5,14 @@
  * commit with those of concurrent requests. `record` resolves after the commit, so an answered
  * request's capture survives a crash.
  */
-import { CAPTURE_TABLE, captureOf, type CapturedRequest } from '../capture/record.ts';
+import { CAPTURE_TABLE, type CapturedRequest, captureOf } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
-import type { Db } from '../db/client.ts';
 import { GroupCommit } from '../db/group-commit.ts';
 import type { TableRows } from '../db/insert.ts';
+import type { Db } from '../db/prisma.ts';
 import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';
 import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../debugger/step-rows.ts';
-import { tensorCatalog, type TensorCatalog } from '../debugger/tensor-names.ts';
+import { type TensorCatalog, tensorCatalog } from '../debugger/tensor-names.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelManifest } from '../models/manifest.ts';
@@ -47,6 +47,8 @@ export interface PredictionRecorderDeps {
   prisma: Db;
   logger: Logger;
   hook: DebugHook;
+  /** the tensor names a stored includeRegex selects in a model (resolved once, then cached) */
+  includedTensors: (model: ModelManifest, pattern: string) => Promise<ReadonlySet<string>>;
   random?: RandomSource;
 }
 
@@ -68,13 +70,17 @@ export class PredictionRecorder implements Recorder {
 
   constructor(private readonly deps: PredictionRecorderDeps) {
     // a step may name its capture, a tensor its step
-    this.#commit = new GroupCommit(deps.prisma, deps.logger, { tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name] });
+    this.#commit = new GroupCommit(deps.prisma, deps.logger, {
+      tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name],
+    });
   }
 
   async plan(endpoint: Endpoint, model: ModelManifest): Promise<RecordPlan> {
     let catalog = this.#catalogs.get(model);
     if (!catalog) this.#catalogs.set(model, (catalog = tensorCatalog(model)));
-    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog), catalog);
+    const { enabled, includeRegex } = endpoint.debugHook;
+    const included = enabled && includeRegex ? await this.deps.includedTensors(model, includeRegex) : null;
+    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog, included), catalog);
   }
 
   async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
@@ -83,8 +89,11 @@ export class PredictionRecorder implements Recorder {
     const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
     const rows: TableRows[] = capture ? [CAPTURE_TABLE.rows([capture])] : [];
     if (step) {
-      if (!request.tensors) throw new Error(`step ${step.step} of endpoint ${endpoint.name} was recorded without its tensors`);
-      rows.push(...stepTableRows(await this.deps.hook.rows(endpoint, step, capture?.id ?? null, plan.catalog, request.tensors)));
+      if (!request.tensors)
+        throw new Error(`step ${step.step} of endpoint ${endpoint.name} was recorded without its tensors`);
+      rows.push(
+        ...stepTableRows(await this.deps.hook.rows(endpoint, step, capture?.id ?? null, plan.catalog, request.tensors)),
+      );
     }
     if (rows.length) await this.#commit.write(rows);
     return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };

@@ -7,22 +7,30 @@ import type { ModelRuntime } from '../models/runtime.ts';
 import { builder } from '../schema/builder.ts';
 import { topLevelError } from '../schema/errors.ts';
 import { ServerInfoRef } from '../schema/server-info.ts';
-import { readImageInput } from './image-input.ts';
+import { readImageInput, readImageInputs } from './image-input.ts';
 import type { Prediction, PredictionEvent } from './types.ts';
 
 /** images one predictBatch call may hold */
 export const MAX_BATCH_IMAGES = 256;
 
 export const PredictionRef = builder.objectRef<Prediction>('Prediction').implement({
-  description: 'The model\'s answer for one image',
+  description: "The model's answer for one image",
   fields: (t) => ({
     endpoint: t.exposeString('endpoint'),
     predictedClass: t.exposeInt('predictedClass'),
     label: t.exposeString('label'),
     confidence: t.exposeFloat('confidence', { description: 'softmax probability of the predicted class' }),
     top: t.field({ type: [ClassScoreRef], description: 'the topK best classes, best first', resolve: (p) => p.top }),
-    captureId: t.id({ nullable: true, description: 'null when this request was not sampled', resolve: (p) => p.captureId }),
-    debugStep: t.int({ nullable: true, description: 'the debugger-hook step saved for this request', resolve: (p) => p.debugStep }),
+    captureId: t.id({
+      nullable: true,
+      description: 'null when this request was not sampled',
+      resolve: (p) => p.captureId,
+    }),
+    debugStep: t.int({
+      nullable: true,
+      description: 'the debugger-hook step saved for this request',
+      resolve: (p) => p.debugStep,
+    }),
     modelVersion: t.exposeString('modelVersion'),
     provider: t.exposeString('provider', { description: 'the onnxruntime execution provider that ran it' }),
     latencyMs: t.exposeFloat('latencyMs', { description: 'server-side time from request to answer' }),
@@ -42,7 +50,10 @@ export const ImageInput = builder.inputType('ImageInput', {
 
 const predictArgs = builder.args((t) => ({
   endpoint: t.string({ required: true }),
-  topK: t.int({ defaultValue: 3, description: "how many classes `top` lists: 1 to the model's class count (43 for the bundled model)" }),
+  topK: t.int({
+    defaultValue: 3,
+    description: "how many classes `top` lists: 1 to the model's class count (43 for the bundled model)",
+  }),
 }));
 
 interface PredictBatch {
@@ -66,7 +77,8 @@ const PredictBatchRef = builder.objectRef<PredictBatch>('PredictBatch').implemen
 builder.mutationFields((t) => ({
   predict: t.field({
     type: PredictionRef,
-    description: 'Classifies one image; when the endpoint samples the request, the answer waits for its capture to commit',
+    description:
+      'Classifies one image; when the endpoint samples the request, the answer waits for its capture to commit',
     errors: { types: [NotFoundError, ValidationError, InvalidImageError] },
     args: { ...predictArgs, image: t.arg({ type: ImageInput, required: true }) },
     resolve: async (_root, args, { services }) => {
@@ -85,9 +97,16 @@ builder.mutationFields((t) => ({
       }
       const k = await checkTopK(services, args.endpoint, args.topK);
       // Every item settles before the answer, whatever the client selected: an acknowledged batch is a
-      // committed batch, and no item's failure is left unobserved.
-      const settled = await Promise.allSettled(
-        args.images.map(async (image, i) => services.inference.predict(args.endpoint, await readImageInput(image, `images[${i}]`), k)),
+      // committed batch, and no item's failure is left unobserved. Identical inputs are read and decoded once.
+      const reads = await Promise.allSettled(readImageInputs(args.images));
+      const predicted = await services.inference.predictBatch(
+        args.endpoint,
+        reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+        k,
+      );
+      let next = 0;
+      const settled = reads.map(
+        (read): PromiseSettledResult<Prediction> => (read.status === 'fulfilled' ? predicted[next++]! : read),
       );
       const unexpected = settled.find((s) => s.status === 'rejected' && !(s.reason instanceof InvalidImageError));
       if (unexpected?.status === 'rejected') throw unexpected.reason;
@@ -102,7 +121,10 @@ async function checkTopK(services: Services, endpointName: string, k: number | n
   const classes = services.models.get(endpoint.model)?.labels.length ?? 1;
   const value = k ?? 3;
   if (!Number.isInteger(value) || value < 1 || value > classes) {
-    throw new ValidationError('topK', `topK must be from 1 to ${classes} (the classes of model ${endpoint.model}), got ${value}`);
+    throw new ValidationError(
+      'topK',
+      `topK must be from 1 to ${classes} (the classes of model ${endpoint.model}), got ${value}`,
+    );
   }
   return value;
 }
@@ -124,7 +146,8 @@ const PredictionEventRef = builder.objectRef<PredictionEvent>('PredictionEvent')
 builder.subscriptionFields((t) => ({
   predictions: t.field({
     type: PredictionEventRef,
-    description: 'Every prediction served by an endpoint, from any replica (an error with code NOT_FOUND for an unknown endpoint)',
+    description:
+      'Every prediction served by an endpoint, from any replica (an error with code NOT_FOUND for an unknown endpoint)',
     args: { endpoint: t.arg.string({ required: true }) },
     subscribe: async (_root, { endpoint }, { services }) => {
       if (!(await services.endpoints.get(endpoint))) throw topLevelError(new NotFoundError('Endpoint', endpoint));
@@ -159,7 +182,8 @@ builder.objectFields(ServerInfoRef, (t) => ({
 builder.objectFields(EndpointRef, (t) => ({
   provider: t.string({
     nullable: true,
-    description: "the execution provider serving this endpoint's model (null until the model is loaded; reading this never loads it)",
+    description:
+      "the execution provider serving this endpoint's model (null until the model is loaded; reading this never loads it)",
     resolve: (e, _a, { services }) => services.runtimes.providerIfLoaded(e.model),
   }),
 }));

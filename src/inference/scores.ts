@@ -17,7 +17,10 @@ export function softmax(logits: ArrayLike<number>): Float64Array {
 }
 
 export function topK(probabilities: ArrayLike<number>, k: number): ClassScore[] {
-  return Array.from({ length: probabilities.length }, (_, classId) => ({ classId, probability: probabilities[classId]! }))
+  return Array.from({ length: probabilities.length }, (_, classId) => ({
+    classId,
+    probability: probabilities[classId]!,
+  }))
     .sort((a, b) => b.probability - a.probability || a.classId - b.classId)
     .slice(0, Math.max(0, k));
 }

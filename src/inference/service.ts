@@ -3,14 +3,28 @@
  * → batcher (per model and graph) → softmax, top-k → the recorder: capture and debug rows in one group
  * commit → publish → answer. Nothing after the answer can lose the capture: the answer waits for its
  * commit.
+ *
+ * A request's images are read from their headers before any is decoded: the RGB bytes the distinct
+ * ones declare are bounded per request (MAX_REQUEST_DECODED_BYTES), and an image sent several times in
+ * one request (one variable referenced by every item of a batch) is decoded once.
  */
 import type { PubSub } from 'graphql-yoga';
 import type { EndpointService } from '../endpoints/service.ts';
+import type { Endpoint } from '../endpoints/types.ts';
+import { ValidationError } from '../errors.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
-import { DynamicBatcher, type BatcherOptions } from './batcher.ts';
-import { prepareImage, writeNormalised, type DecodeLimits, type PreprocessSpec } from './preprocess.ts';
+import { type BatcherOptions, DynamicBatcher } from './batcher.ts';
+import {
+  type DecodeLimits,
+  type ImageHeader,
+  inspectImage,
+  type PreparedImage,
+  type PreprocessSpec,
+  prepareImage,
+  writeNormalised,
+} from './preprocess.ts';
 import type { Recorder } from './recorder.ts';
 import { softmax, topK } from './scores.ts';
 import type { ImagePayload, Prediction } from './types.ts';
@@ -33,7 +47,8 @@ export interface InferenceServiceDeps {
   /** captures and debugger steps */
   recorder: Recorder;
   pubsub: PubSub<EventMap>;
-  limits: DecodeLimits;
+  /** per image, and `maxRequestDecodedBytes`: the RGB bytes of one request's distinct images */
+  limits: DecodeLimits & { maxRequestDecodedBytes: number };
   batch: BatcherOptions;
 }
 
@@ -43,11 +58,69 @@ export class InferenceService {
   constructor(private readonly deps: InferenceServiceDeps) {}
 
   async predict(endpointName: string, image: ImagePayload, k = 3): Promise<Prediction> {
+    const [settled] = await this.predictBatch(endpointName, [image], k, 'image');
+    if (settled!.status === 'rejected') throw settled!.reason;
+    return settled!.value;
+  }
+
+  /**
+   * Several images of one request, each settled on its own (an image that cannot be read rejects with
+   * InvalidImageError). The same payload object given twice is decoded once. NotFoundError for an
+   * unknown endpoint; ValidationError when the distinct images decode to more than the request may.
+   */
+  async predictBatch(
+    endpointName: string,
+    images: readonly ImagePayload[],
+    k = 3,
+    field = 'images',
+  ): Promise<PromiseSettledResult<Prediction>[]> {
     const started = performance.now();
     const endpoint = await this.deps.endpoints.snapshot(endpointName);
     const runtime = await this.deps.models.get(endpoint.model);
     const spec = specOf(runtime);
-    const prepared = await prepareImage(image.bytes, spec, this.deps.limits);
+    const headers = new Map<ImagePayload, Promise<ImageHeader>>();
+    for (const image of images) if (!headers.has(image)) headers.set(image, inspectImage(image.bytes));
+    const { maxPixels } = this.deps.limits;
+    let decodedBytes = 0;
+    for (const header of await Promise.allSettled(headers.values())) {
+      if (header.status === 'rejected') continue;
+      const size = header.value.dimensions;
+      const pixels = size ? size.width * size.height : maxPixels;
+      // one over the pixel limit is refused before decoding; one of unknown size stops decoding at the limit
+      if (pixels <= maxPixels) decodedBytes += 3 * pixels;
+    }
+    const limit = this.deps.limits.maxRequestDecodedBytes;
+    if (decodedBytes > limit) {
+      throw new ValidationError(
+        field,
+        `the request's images decode to ${decodedBytes.toLocaleString('en')} bytes of pixels, over the limit of ${limit.toLocaleString('en')} (MAX_REQUEST_DECODED_BYTES): send fewer or smaller images per request`,
+      );
+    }
+    const prepared = new Map<ImagePayload, Promise<PreparedImage>>();
+    const prepare = (image: ImagePayload) => {
+      let found = prepared.get(image);
+      if (!found)
+        prepared.set(
+          image,
+          (found = headers.get(image)!.then((header) => prepareImage(image.bytes, spec, this.deps.limits, header))),
+        );
+      return found;
+    };
+    return Promise.allSettled(
+      images.map((image) => this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k)),
+    );
+  }
+
+  async #predictOne(
+    started: number,
+    endpoint: Endpoint,
+    runtime: ModelRuntime,
+    spec: PreprocessSpec,
+    image: ImagePayload,
+    preparing: Promise<PreparedImage>,
+    k: number,
+  ): Promise<Prediction> {
+    const prepared = await preparing;
     const tensor = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
     writeNormalised(prepared.resized, spec, tensor);
 
@@ -56,14 +129,21 @@ export class InferenceService {
 
     const probabilities = softmax(result.logits);
     const catalog = this.deps.models.catalog;
-    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({ ...s, label: catalog.label(runtime.entry.name, s.classId) }));
+    const top = topK(probabilities, Math.max(k, 3)).map((s) => ({
+      ...s,
+      label: catalog.label(runtime.entry.name, s.classId),
+    }));
     const best = top[0]!;
     const inferenceTime = new Date();
 
     const recorded = await this.deps.recorder.record(plan, {
       payload: { bytes: image.bytes, contentType: prepared.contentType },
       prediction: { top, probabilities, modelVersion: runtime.version, inferenceTime },
-      tensors: result.outputs && { input: tensor, inputShape: [3, spec.inputSize[0], spec.inputSize[1]], outputs: result.outputs },
+      tensors: result.outputs && {
+        input: tensor,
+        inputShape: [3, spec.inputSize[0], spec.inputSize[1]],
+        outputs: result.outputs,
+      },
     });
 
     const latencyMs = performance.now() - started;

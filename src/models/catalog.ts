@@ -69,7 +69,15 @@ export class ModelCatalog {
   /** the model in `<modelDir>/<name>`, when that folder holds a manifest */
   #read(name: string): ModelEntry | undefined {
     // a model name is one folder name: nothing that reaches outside MODEL_DIR
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\\') || name.includes('\0')) return undefined;
+    if (
+      name === '' ||
+      name === '.' ||
+      name === '..' ||
+      name.includes('/') ||
+      name.includes('\\') ||
+      name.includes('\0')
+    )
+      return undefined;
     const dir = path.join(this.modelDir, name);
     const manifestFile = path.join(dir, 'manifest.json');
     if (!fs.existsSync(manifestFile)) return undefined;

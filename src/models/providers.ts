@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { InferenceDevice } from '../config.ts';
+import { messageOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 export type Provider = 'cuda' | 'webgpu' | 'cpu';
@@ -30,9 +31,16 @@ function precheck(provider: Provider): string | undefined {
   const backends = ort.listSupportedBackends?.() ?? [];
   const backend = backends.find((b) => b.name === provider);
   if (provider === 'cpu') return undefined;
-  if (!backend) return `onnxruntime-node ${ort.env.versions.node} has no ${provider} backend on ${process.platform}-${process.arch}`;
+  if (!backend)
+    return `onnxruntime-node ${ort.env.versions.node} has no ${provider} backend on ${process.platform}-${process.arch}`;
   if (provider === 'cuda' && !hasDevice([{ dir: '/dev', prefix: 'nvidia' }])) return 'no NVIDIA device (/dev/nvidia*)';
-  if (provider === 'webgpu' && !hasDevice([{ dir: '/dev', prefix: 'nvidia' }, { dir: '/dev/dri', prefix: 'renderD' }])) {
+  if (
+    provider === 'webgpu' &&
+    !hasDevice([
+      { dir: '/dev', prefix: 'nvidia' },
+      { dir: '/dev/dri', prefix: 'renderD' },
+    ])
+  ) {
     return 'no GPU device (/dev/nvidia*, /dev/dri/renderD*)';
   }
   return undefined;
@@ -60,11 +68,14 @@ export async function openWithProvider<T>(
       const value = await open(provider);
       return { value, provider, skipped };
     } catch (error) {
-      const message = (error as Error).message.split('\n')[0]!.slice(0, 300);
-      if (device !== 'auto') throw new Error(`INFERENCE_DEVICE=${device}: cannot open the model on ${provider}: ${message}`);
+      const message = messageOf(error).split('\n')[0]!.slice(0, 300);
+      if (device !== 'auto')
+        throw new Error(`INFERENCE_DEVICE=${device}: cannot open the model on ${provider}: ${message}`);
       skipped.push({ provider, reason: message });
       logger.warn(`execution provider ${provider} failed, trying the next`, { reason: message });
     }
   }
-  throw new Error(`no execution provider could open the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`);
+  throw new Error(
+    `no execution provider could open the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`,
+  );
 }

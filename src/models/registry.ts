@@ -28,7 +28,13 @@ export class ModelRegistry {
       const entry = this.catalog.get(name);
       if (!entry) {
         const known = this.catalog.list().map((m) => m.name);
-        return Promise.reject(new NotFoundError('Model', name, `Model '${name}' does not exist: available models are ${known.join(', ') || '(none)'}`));
+        return Promise.reject(
+          new NotFoundError(
+            'Model',
+            name,
+            `Model '${name}' does not exist: available models are ${known.join(', ') || '(none)'}`,
+          ),
+        );
       }
       const started = ModelRuntime.load(entry, this.device, this.logger, this.tuning);
       started.then(

@@ -8,7 +8,7 @@ import ort from 'onnxruntime-node';
 import type { InferenceDevice, SessionTuning } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelEntry } from './catalog.ts';
-import { openWithProvider, type ProviderChoice, type Provider } from './providers.ts';
+import { openWithProvider, type Provider, type ProviderChoice } from './providers.ts';
 
 export interface DebugRun {
   logits: Float32Array;
@@ -26,7 +26,12 @@ export class ModelRuntime {
     private readonly tuning: SessionTuning,
   ) {}
 
-  static async load(entry: ModelEntry, device: InferenceDevice, logger: Logger, tuning: SessionTuning = {}): Promise<ModelRuntime> {
+  static async load(
+    entry: ModelEntry,
+    device: InferenceDevice,
+    logger: Logger,
+    tuning: SessionTuning = {},
+  ): Promise<ModelRuntime> {
     const file = path.join(entry.dir, servingFile(entry));
     const opened = await openWithProvider(device, (provider) => createSession(file, provider, tuning), logger);
     logger.info(`model ${entry.name} loaded on ${opened.provider}`, { version: entry.manifest.version });
@@ -51,7 +56,7 @@ export class ModelRuntime {
     const input = new ort.Tensor('float32', images, [n, 3, h, w]);
     const names = servingNames(this.entry);
     const result = await this.serving.run({ [names.input]: input });
-    return result[names.output]!.data as Float32Array;
+    return float32(result[names.output]);
   }
 
   /** The debug graph with a zero seed (= the predicted class), fetching only `fetch` besides logits. */
@@ -65,13 +70,13 @@ export class ModelRuntime {
     const names = ['logits', ...fetch.filter((f) => f !== 'logits')];
     const result = await session.run(feeds, names);
     const outputs = new Map<string, { dims: readonly number[]; data: Float32Array }>();
-    for (const name of fetch) outputs.set(name, { dims: result[name]!.dims, data: result[name]!.data as Float32Array });
-    return { logits: result.logits!.data as Float32Array, outputs };
+    for (const name of fetch) outputs.set(name, { dims: result[name]?.dims ?? [], data: float32(result[name]) });
+    return { logits: float32(result.logits), outputs };
   }
 
   debugSession(): Promise<ort.InferenceSession> {
-    const debug = this.entry.manifest.debug as { file?: string } | undefined;
-    if (!debug?.file) return Promise.reject(new Error(`model ${this.entry.name} has no debug graph`));
+    const { debug } = this.entry.manifest;
+    if (!debug) return Promise.reject(new Error(`model ${this.entry.name} has no debug graph`));
     this.#debug ??= createSession(path.join(this.entry.dir, debug.file), this.provider, this.tuning);
     return this.#debug;
   }
@@ -83,12 +88,18 @@ export class ModelRuntime {
 }
 
 function servingFile(entry: ModelEntry): string {
-  return (entry.manifest.serving as { file?: string } | undefined)?.file ?? 'model.onnx';
+  return entry.manifest.serving.file;
 }
 
 function servingNames(entry: ModelEntry): { input: string; output: string } {
-  const serving = entry.manifest.serving as { input?: string; output?: string } | undefined;
-  return { input: serving?.input ?? 'image', output: serving?.output ?? 'logits' };
+  return entry.manifest.serving;
+}
+
+/** an output's values: every output of vigil's graphs is float32 */
+function float32(tensor: ort.Tensor | undefined): Float32Array {
+  if (!(tensor?.data instanceof Float32Array))
+    throw new Error(`expected a float32 output, got ${tensor ? tensor.type : 'none'}`);
+  return tensor.data;
 }
 
 function createSession(file: string, provider: Provider, tuning: SessionTuning): Promise<ort.InferenceSession> {

@@ -1,19 +1,26 @@
-/** The Model Monitor's services, built by the composition root from shared infrastructure. */
+/**
+ * The Model Monitor's services, built by the composition root from shared infrastructure: one store
+ * per table group (baselines, schedules and their lease, executions, metrics, windows of captures),
+ * and the services that take them.
+ */
 import type { PubSub } from 'graphql-yoga';
-import type { Db } from '../db/client.ts';
-import type { EndpointService } from '../endpoints/service.ts';
+import type { Db } from '../db/prisma.ts';
+import type { EndpointLookup } from '../endpoints/types.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { EventMap } from '../pubsub/events.ts';
-import { BaselineService } from './baseline.ts';
-import { ExecutionStore } from './execution-store.ts';
-import { ExecutionService } from './executions.ts';
-import { MetricService } from './metrics.ts';
-import { MonitorScheduler } from './scheduler.ts';
-import { ScheduleService } from './schedules.ts';
-import { MonitorStore } from './store.ts';
+import { BaselineService } from './baselines/service.ts';
+import { BaselineStore } from './baselines/store.ts';
+import { ExecutionService } from './executions/service.ts';
+import { ExecutionStore } from './executions/store.ts';
+import { MetricService } from './metrics/service.ts';
+import { MetricStore } from './metrics/store.ts';
+import { MonitorScheduler } from './schedules/scheduler.ts';
+import { ScheduleService } from './schedules/service.ts';
+import { ScheduleStore } from './schedules/store.ts';
+import { WindowStore } from './windows/store.ts';
 
 export interface Monitor {
   baselines: BaselineService;
@@ -26,7 +33,7 @@ export interface Monitor {
 export interface MonitorDeps {
   prisma: Db;
   provider: 'sqlite' | 'postgresql';
-  endpoints: Pick<EndpointService, 'get'>;
+  endpoints: EndpointLookup;
   models: ModelCatalog;
   runtimes: ModelRegistry;
   pubsub: PubSub<EventMap>;
@@ -40,12 +47,14 @@ export interface MonitorDeps {
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
-  const store = new MonitorStore(deps.prisma);
+  const baselines = new BaselineStore(deps.prisma);
+  const schedules = new ScheduleStore(deps.prisma);
+  const windows = new WindowStore(deps.prisma, deps.provider);
   const executions = new ExecutionService({
-    prisma: deps.prisma,
-    provider: deps.provider,
-    store,
+    schedules,
+    baselines,
     executions: new ExecutionStore(deps.prisma),
+    windows,
     pubsub: deps.pubsub,
     models: deps.models,
     logger: deps.logger,
@@ -54,18 +63,22 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   });
   return {
     baselines: new BaselineService({
-      prisma: deps.prisma,
-      provider: deps.provider,
-      store,
+      baselines,
+      windows,
       endpoints: deps.endpoints,
       runtimes: deps.runtimes,
       limits: deps.limits,
       baselineRoots: deps.baselineRoots,
       logger: deps.logger,
     }),
-    schedules: new ScheduleService({ store, endpoints: deps.endpoints }),
+    schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
     executions,
-    metrics: new MetricService({ prisma: deps.prisma, models: deps.models }),
-    scheduler: new MonitorScheduler({ store, executions, intervalMs: deps.schedulerIntervalMs, logger: deps.logger.child('scheduler') }),
+    metrics: new MetricService({ metrics: new MetricStore(deps.prisma), models: deps.models }),
+    scheduler: new MonitorScheduler({
+      schedules,
+      executions,
+      intervalMs: deps.schedulerIntervalMs,
+      logger: deps.logger.child('scheduler'),
+    }),
   };
 }

@@ -2,8 +2,9 @@
  * Subscriptions' event bus: in-process for one instance, Redis pub/sub (graphql-yoga's Redis event
  * target) when REDIS_URL is set, so an event published on one replica reaches subscribers on all.
  */
-import { createPubSub, type PubSub } from 'graphql-yoga';
+
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 

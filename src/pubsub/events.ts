@@ -5,7 +5,7 @@
 import type { ApiKeyChange } from '../auth/service.ts';
 import type { EndpointChange } from '../endpoints/types.ts';
 import type { PredictionEvent } from '../inference/types.ts';
-import type { MonitorAlert } from '../monitor/types.ts';
+import type { MonitorAlert } from '../monitor/alerts/types.ts';
 
 export type EventMap = {
   endpointChanged: [payload: EndpointChange];

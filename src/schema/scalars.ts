@@ -17,7 +17,8 @@ builder.scalarType('DateTime', {
   },
   parseLiteral: (ast) => {
     const date = ast.kind === Kind.STRING ? new Date(ast.value) : new Date(NaN);
-    if (Number.isNaN(date.getTime())) throw new TypeError('a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"');
+    if (Number.isNaN(date.getTime()))
+      throw new TypeError('a DateTime is an ISO-8601 string, e.g. "2026-12-01T14:00:00Z"');
     return date;
   },
 });
@@ -33,11 +34,22 @@ builder.scalarType('File', {
   serialize: () => {
     throw new GraphQLError('File is an input-only scalar');
   },
-  // Yoga hands over its own File implementation (a ponyfill), so check the shape, not the class
   parseValue: (value) => {
-    if (typeof (value as File | null)?.arrayBuffer !== 'function') {
+    if (!isUpload(value)) {
       throw new TypeError('a File is sent as a multipart upload (graphql-multipart-request-spec)');
     }
-    return value as File;
+    return value;
   },
 });
+
+/** a multipart upload: Yoga hands over its own File implementation (a ponyfill), so check the shape, not the class */
+export function isUpload(value: unknown): value is File {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'arrayBuffer' in value &&
+    typeof value.arrayBuffer === 'function' &&
+    'size' in value &&
+    typeof value.size === 'number'
+  );
+}

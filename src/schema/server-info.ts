@@ -1,7 +1,7 @@
 /** `serverInfo`: what this process runs (version, database, event bus, models). */
-import { builder } from './builder.ts';
 
 import type { ServerInfo } from '../context.ts';
+import { builder } from './builder.ts';
 
 export const ServerInfoRef = builder.objectRef<ServerInfo>('ServerInfo').implement({
   fields: (t) => ({

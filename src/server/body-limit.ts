@@ -10,7 +10,8 @@ import { PayloadTooLargeError } from '../errors.ts';
 import { requestError } from './http-errors.ts';
 
 export function useBodyLimit(limit: number): Plugin {
-  const tooLarge = () => requestError(new PayloadTooLargeError(limit, `Request body exceeds the limit of ${limit} bytes (MAX_BODY_BYTES)`));
+  const tooLarge = () =>
+    requestError(new PayloadTooLargeError(limit, `Request body exceeds the limit of ${limit} bytes (MAX_BODY_BYTES)`));
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       // Node's parser has already refused a Content-Length that is not a number.
@@ -33,7 +34,13 @@ export function useBodyLimit(limit: number): Plugin {
           }),
         );
         // `duplex` is the Fetch standard's flag for a streamed request body (not in TypeScript's RequestInit yet)
-        const init: RequestInit & { duplex: 'half' } = { method: original.method, headers: original.headers, signal: original.signal, body: counted, duplex: 'half' };
+        const init: RequestInit & { duplex: 'half' } = {
+          method: original.method,
+          headers: original.headers,
+          signal: original.signal,
+          body: counted,
+          duplex: 'half',
+        };
         return parse(new fetchAPI.Request(original.url, init));
       });
     },

@@ -1,11 +1,13 @@
 /**
  * /readyz: the database answers, migrations are applied, a model is loaded. 200 when every check
  * passes, 503 otherwise. Any caller (a load balancer's probe has no key) gets the status; the checks'
- * details, which name models, providers and migrations, go to callers with the admin role only.
- * (/healthz, "the process is up", is Yoga's own health check.)
+ * details, which name models, providers and migrations, go to callers with the admin role only. A check
+ * that throws is reported failed with an error id; its exception (a connection string, a path) goes to
+ * the log under that id. (/healthz, "the process is up", is Yoga's own health check.)
  */
 import type { Plugin } from 'graphql-yoga';
 import { allows } from '../auth/roles.ts';
+import { type Logger, logUnexpected } from '../logger.ts';
 import type { NodeServerContext } from './authentication.ts';
 import { json } from './responses.ts';
 
@@ -21,7 +23,10 @@ export interface ReadinessCheck {
   check(): CheckResult | Promise<CheckResult>;
 }
 
-export function useReadiness(checks: readonly ReadinessCheck[]): Plugin<Record<string, unknown>, NodeServerContext> {
+export function useReadiness(
+  checks: readonly ReadinessCheck[],
+  logger: Logger,
+): Plugin<Record<string, unknown>, NodeServerContext> {
   return {
     async onRequest({ url, serverContext, endResponse }) {
       if (url.pathname !== READINESS_PATH) return;
@@ -30,7 +35,8 @@ export function useReadiness(checks: readonly ReadinessCheck[]): Plugin<Record<s
           try {
             return { name: c.name, ...(await c.check()) };
           } catch (error) {
-            return { name: c.name, ok: false, detail: error instanceof Error ? error.message : String(error) };
+            const errorId = logUnexpected(logger, 'readiness check failed', error, { check: c.name });
+            return { name: c.name, ok: false, detail: `the check failed (errorId ${errorId})` };
           }
         }),
       );

@@ -2,7 +2,9 @@
  * The one mapping from a failure to its HTTP answer. Plain routes answer an expected failure
  * (`VigilError`) as JSON `{ error, code, ...details }` with the status its code maps to; failures before
  * GraphQL runs (a body over the limit) answer in GraphQL's error shape with the same status; anything
- * else is unexpected: logged whole, answered 500 with a generic message.
+ * else is unexpected: logged whole with a fresh error id, answered 500 with a generic message, code
+ * INTERNAL_SERVER_ERROR and the same id, so that a client's report finds the log line. Exception text,
+ * SQL and paths stay in the log.
  */
 import { GraphQLError } from 'graphql';
 import {
@@ -10,12 +12,12 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RateLimitedError,
+  type RequestFailure,
   UnauthenticatedError,
   ValidationError,
   VigilError,
-  type RequestFailure,
 } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, logUnexpected } from '../logger.ts';
 import { json } from './responses.ts';
 
 export const HTTP_STATUS: Readonly<Record<RequestFailure['code'], number>> = {
@@ -57,11 +59,19 @@ export function errorBody(error: RequestFailure): Record<string, unknown> {
   return body;
 }
 
+/** what clients see of an unexpected failure */
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error: the server log has the details under this errorId';
+
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
   if (isRequestFailure(error)) return json(HTTP_STATUS[error.code], errorBody(error), failureHeaders(error));
-  logger.error('request failed', { ...context, error });
-  return json(500, { error: 'internal error' });
+  const errorId = logUnexpected(logger, 'request failed', error, context);
+  return json(500, { error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId });
+}
+
+/** the GraphQL error clients get for an unexpected failure (logged under `errorId`) */
+export function internalError(errorId: string, message = INTERNAL_ERROR_MESSAGE): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } });
 }
 
 /**
@@ -71,10 +81,15 @@ export function errorResponse(error: unknown, logger: Logger, context: Record<st
  */
 export function requestError(error: RequestFailure): GraphQLError {
   // Closing the connection after a 413 stops Node from reading (and discarding) the rest of the body.
-  const headers: Record<string, string> = error instanceof PayloadTooLargeError ? { connection: 'close' } : failureHeaders(error);
+  const headers: Record<string, string> =
+    error instanceof PayloadTooLargeError ? { connection: 'close' } : failureHeaders(error);
   const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
   return new GraphQLError(error.message, {
-    extensions: { code: error.code, ...details, http: { status: HTTP_STATUS[error.code], ...(Object.keys(headers).length && { headers }) } },
+    extensions: {
+      code: error.code,
+      ...details,
+      http: { status: HTTP_STATUS[error.code], ...(Object.keys(headers).length && { headers }) },
+    },
   });
 }
 
@@ -84,20 +99,27 @@ export function requestError(error: RequestFailure): GraphQLError {
  */
 export function graphqlErrorResponse(error: RequestFailure): Response {
   const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
-  return json(HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code, ...details } }] }, failureHeaders(error));
+  return json(
+    HTTP_STATUS[error.code],
+    { errors: [{ message: error.message, extensions: { code: error.code, ...details } }] },
+    failureHeaders(error),
+  );
 }
 
 /**
- * Yoga's `maskError`: errors GraphQL itself raises (syntax, validation, limits) and request errors
- * with a 4xx status are meant for the client and pass; anything else is logged whole and reaches the
- * client as a generic message.
+ * Yoga's `maskError` (and graphql-ws's): errors GraphQL itself raises (syntax, validation, limits) and
+ * request errors with a 4xx status are meant for the client and pass; anything else is logged whole
+ * under an error id and reaches the client as a generic message with code INTERNAL_SERVER_ERROR and
+ * that id. The path of a resolver's error is kept: it names the client's own field, nothing internal.
  */
-export function maskUnexpectedErrors(logger: Logger): (error: unknown, message: string) => Error {
-  return (error, message) => {
+export function maskUnexpectedErrors(logger: Logger): (error: unknown, message?: string) => GraphQLError {
+  return (error, message = INTERNAL_ERROR_MESSAGE) => {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error))) return error;
-    logger.error('unexpected error in a resolver', { error: original ?? error });
-    return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error)))
+      return error;
+    const path = error instanceof GraphQLError ? error.path : undefined;
+    const errorId = logUnexpected(logger, 'unexpected error', original ?? error, path ? { path: path.join('.') } : {});
+    return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } });
   };
 }
 

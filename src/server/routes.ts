@@ -21,7 +21,10 @@ export interface Route {
   handle(request: Request, url: URL): Response | Promise<Response>;
 }
 
-export function useRoutes(routes: readonly Route[], logger: Logger): Plugin<Record<string, unknown>, NodeServerContext> {
+export function useRoutes(
+  routes: readonly Route[],
+  logger: Logger,
+): Plugin<Record<string, unknown>, NodeServerContext> {
   return {
     onRequest({ request, url, serverContext, endResponse }) {
       const route = findRoute(routes, request.method, url.pathname);
@@ -29,7 +32,9 @@ export function useRoutes(routes: readonly Route[], logger: Logger): Plugin<Reco
       const caller = callerOf(serverContext);
       if (caller instanceof Error) return endResponse(errorResponse(caller, logger));
       if (!allows(caller, route.role)) {
-        const refusal = new ForbiddenError(`${describeCaller(caller)} may not ${request.method} ${route.path}${route.path.endsWith('/') ? '…' : ''} (needs ${route.role})`);
+        const refusal = new ForbiddenError(
+          `${describeCaller(caller)} may not ${request.method} ${route.path}${route.path.endsWith('/') ? '…' : ''} (needs ${route.role})`,
+        );
         return endResponse(errorResponse(refusal, logger));
       }
       return answer(route, request, url, logger).then(endResponse);
@@ -39,7 +44,8 @@ export function useRoutes(routes: readonly Route[], logger: Logger): Plugin<Reco
 
 function findRoute(routes: readonly Route[], method: string, pathname: string): Route | undefined {
   return routes.find(
-    (r) => (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
+    (r) =>
+      (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
       (r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path),
   );
 }

@@ -1,12 +1,14 @@
 // The offline migrator (src/db/migrate/) against real databases: a SQLite file and a fresh PostgreSQL
 // schema. Runs on temp copies of the schema + migrations folder, never on the repo's prisma/.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { MigrateOptions, Provider } from '../../src/db/migrate/index.ts';
 import {
   createMigration,
   defaultPaths,
@@ -16,7 +18,6 @@ import {
   migrationStatus,
   schemaDrift,
 } from '../../src/db/migrate/index.ts';
-import type { MigrateOptions, Provider } from '../../src/db/migrate/index.ts';
 
 // Each case starts engines and (PostgreSQL) shadow databases; vitest's projects do not inherit the root timeout.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -75,11 +76,16 @@ function sqliteFixture(dir: string): Fixture {
     // a directory that does not exist yet: deploy must create it
     newDatabase: (label) => `file:${join(dir, 'db', label, 'vigil.db')}`,
     rows: async (url) => ({
-      columns: query<{ name: string }>(url, `SELECT name FROM pragma_table_info('_prisma_migrations')`).map((c) => c.name),
+      columns: query<{ name: string }>(url, `SELECT name FROM pragma_table_info('_prisma_migrations')`).map(
+        (c) => c.name,
+      ),
       rows: query<MigrationRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at'),
     }),
     tables: async (url) =>
-      query<{ name: string }>(url, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).map((t) => t.name),
+      query<{ name: string }>(
+        url,
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+      ).map((t) => t.name),
     cleanup: async () => {},
   };
 }
@@ -115,9 +121,12 @@ function postgresFixture(): Fixture {
       rows: await query<MigrationRow>(`SELECT * FROM "${schemaOf(url)}"._prisma_migrations ORDER BY started_at`),
     }),
     tables: async (url) =>
-      (await query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [schemaOf(url)])).map(
-        (t) => t.table_name,
-      ),
+      (
+        await query<{ table_name: string }>(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`,
+          [schemaOf(url)],
+        )
+      ).map((t) => t.table_name),
     async cleanup() {
       for (const schema of schemas) await query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
@@ -150,7 +159,11 @@ describe.each(providers)('migrations on %s', (provider) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const migrationDirs = (d: string) => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const migrationDirs = (d: string) =>
+    readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
 
   it.skipIf(skip)('the committed migrations folder has an init migration and a lockfile for the provider', () => {
     expect(committed.length).toBeGreaterThan(0);
@@ -160,35 +173,45 @@ describe.each(providers)('migrations on %s', (provider) => {
     );
   });
 
-  it.skipIf(skip)('deploys a fresh database, recording Prisma’s _prisma_migrations rows; a second deploy changes nothing', async () => {
-    const url = fixture.newDatabase('deploy');
-    const before = await migrationStatus(url, options);
-    expect(before).toMatchObject({ applied: [], pending: committed, hasMigrationsTable: false });
+  it.skipIf(skip)(
+    'deploys a fresh database, recording Prisma’s _prisma_migrations rows; a second deploy changes nothing',
+    async () => {
+      const url = fixture.newDatabase('deploy');
+      const before = await migrationStatus(url, options);
+      expect(before).toMatchObject({ applied: [], pending: committed, hasMigrationsTable: false });
 
-    const { applied } = await migrateDeploy(url, options);
-    expect(applied).toEqual(committed);
-    expect(await fixture.tables(url)).toEqual(expect.arrayContaining(['Endpoint', 'Capture', 'Metric', '_prisma_migrations']));
+      const { applied } = await migrateDeploy(url, options);
+      expect(applied).toEqual(committed);
+      expect(await fixture.tables(url)).toEqual(
+        expect.arrayContaining(['Endpoint', 'Capture', 'Metric', '_prisma_migrations']),
+      );
 
-    const { columns, rows } = await fixture.rows(url);
-    expect([...columns].sort()).toEqual(PRISMA_COLUMNS);
-    expect(rows.map((r) => r.migration_name)).toEqual(committed);
-    for (const row of rows) {
-      const script = readFileSync(join(options.migrationsDir, row.migration_name, 'migration.sql'), 'utf8');
-      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-      expect(row.checksum).toBe(sha256(script));
-      expect(row.logs).toBeNull();
-      expect(row.rolled_back_at).toBeNull();
-      expect(Number(row.applied_steps_count)).toBe(1);
-      expect(row.finished_at).not.toBeNull();
-      expect(row.started_at).not.toBeNull();
-      expect(toMillis(row.finished_at)).toBeGreaterThanOrEqual(toMillis(row.started_at));
-    }
+      const { columns, rows } = await fixture.rows(url);
+      expect([...columns].sort()).toEqual(PRISMA_COLUMNS);
+      expect(rows.map((r) => r.migration_name)).toEqual(committed);
+      for (const row of rows) {
+        const script = readFileSync(join(options.migrationsDir, row.migration_name, 'migration.sql'), 'utf8');
+        expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        expect(row.checksum).toBe(sha256(script));
+        expect(row.logs).toBeNull();
+        expect(row.rolled_back_at).toBeNull();
+        expect(Number(row.applied_steps_count)).toBe(1);
+        expect(row.finished_at).not.toBeNull();
+        expect(row.started_at).not.toBeNull();
+        expect(toMillis(row.finished_at)).toBeGreaterThanOrEqual(toMillis(row.started_at));
+      }
 
-    expect(await migrateDeploy(url, options)).toEqual({ applied: [] });
-    expect((await fixture.rows(url)).rows).toEqual(rows);
-    expect(await migrationStatus(url, options)).toMatchObject({ applied: committed, pending: [], failed: [], edited: [] });
-    expect(await schemaDrift(url, options)).toBe('');
-  });
+      expect(await migrateDeploy(url, options)).toEqual({ applied: [] });
+      expect((await fixture.rows(url)).rows).toEqual(rows);
+      expect(await migrationStatus(url, options)).toMatchObject({
+        applied: committed,
+        pending: [],
+        failed: [],
+        edited: [],
+      });
+      expect(await schemaDrift(url, options)).toBe('');
+    },
+  );
 
   it.skipIf(skip)('creates nothing when the schema has not changed', async () => {
     const result = await createMigration(fixture.newDatabase('unchanged'), 'nothing', options);
@@ -196,49 +219,57 @@ describe.each(providers)('migrations on %s', (provider) => {
     expect(migrationDirs(options.migrationsDir)).toEqual(committed);
   });
 
-  it.skipIf(skip)('creates a migration from a schema change, and a database deployed from the folder matches the dev one', async () => {
-    writeFileSync(
-      options.schemaPath,
-      readFileSync(options.schemaPath, 'utf8').replace('  hookStepCounter    Int      @default(0)\n', '  hookStepCounter    Int      @default(0)\n  owner String?\n') +
-        '\nmodel Note {\n  id        String   @id\n  text      String\n  createdAt DateTime @default(now())\n\n  @@index([createdAt])\n}\n',
-    );
-    const dev = fixture.newDatabase('dev');
-    const { directory, sql } = await createMigration(dev, 'Add notes', options);
+  it.skipIf(skip)(
+    'creates a migration from a schema change, and a database deployed from the folder matches the dev one',
+    async () => {
+      writeFileSync(
+        options.schemaPath,
+        readFileSync(options.schemaPath, 'utf8').replace(
+          '  hookStepCounter    Int      @default(0)\n',
+          '  hookStepCounter    Int      @default(0)\n  owner String?\n',
+        ) +
+          '\nmodel Note {\n  id        String   @id\n  text      String\n  createdAt DateTime @default(now())\n\n  @@index([createdAt])\n}\n',
+      );
+      const dev = fixture.newDatabase('dev');
+      const { directory, sql } = await createMigration(dev, 'Add notes', options);
 
-    expect(directory).toMatch(/[/\\]\d{14}_add_notes$/);
-    expect(migrationDirs(options.migrationsDir)).toEqual([...committed, directory!.split(/[/\\]/).pop()]);
-    expect(readFileSync(join(directory!, 'migration.sql'), 'utf8')).toBe(sql);
-    expect(sql).toContain('CREATE TABLE "Note"');
-    expect(sql).toContain('CREATE INDEX "Note_createdAt_idx"');
-    expect(sql).toMatch(/"owner" TEXT/);
-    expect(sql).not.toContain('CREATE TABLE "Capture"'); // only the change
+      expect(directory).toMatch(/[/\\]\d{14}_add_notes$/);
+      expect(migrationDirs(options.migrationsDir)).toEqual([...committed, directory!.split(/[/\\]/).pop()]);
+      expect(readFileSync(join(directory!, 'migration.sql'), 'utf8')).toBe(sql);
+      expect(sql).toContain('CREATE TABLE "Note"');
+      expect(sql).toContain('CREATE INDEX "Note_createdAt_idx"');
+      expect(sql).toMatch(/"owner" TEXT/);
+      expect(sql).not.toContain('CREATE TABLE "Capture"'); // only the change
 
-    const devStatus = await migrationStatus(dev, options);
-    expect(devStatus).toMatchObject({ pending: [], applied: [...committed, directory!.split(/[/\\]/).pop()] });
-    expect(await fixture.tables(dev)).toContain('Note');
+      const devStatus = await migrationStatus(dev, options);
+      expect(devStatus).toMatchObject({ pending: [], applied: [...committed, directory!.split(/[/\\]/).pop()] });
+      expect(await fixture.tables(dev)).toContain('Note');
 
-    // A second run on the same dev database finds nothing left to do.
-    expect(await createMigration(dev, 'again', options)).toEqual({ directory: null, sql: '' });
+      // A second run on the same dev database finds nothing left to do.
+      expect(await createMigration(dev, 'again', options)).toEqual({ directory: null, sql: '' });
 
-    const deployed = fixture.newDatabase('fromfolder');
-    expect((await migrateDeploy(deployed, options)).applied).toHaveLength(committed.length + 1);
-    expect(await diffDatabases(deployed, dev)).toBe('');
-    expect(await diffDatabases(dev, deployed)).toBe('');
-    expect(await introspectSchema(deployed)).toBe(await introspectSchema(dev));
-    expect(await schemaDrift(deployed, options)).toBe('');
+      const deployed = fixture.newDatabase('fromfolder');
+      expect((await migrateDeploy(deployed, options)).applied).toHaveLength(committed.length + 1);
+      expect(await diffDatabases(deployed, dev)).toBe('');
+      expect(await diffDatabases(dev, deployed)).toBe('');
+      expect(await introspectSchema(deployed)).toBe(await introspectSchema(dev));
+      expect(await schemaDrift(deployed, options)).toBe('');
 
-    // The comparison is not vacuous: a database behind the folder differs.
-    const behind = fixture.newDatabase('behind');
-    await migrateDeploy(behind, { ...options, migrationsDir: defaultPaths[provider].migrationsDir });
-    expect(await diffDatabases(behind, dev)).toContain('"Note"');
-  });
+      // The comparison is not vacuous: a database behind the folder differs.
+      const behind = fixture.newDatabase('behind');
+      await migrateDeploy(behind, { ...options, migrationsDir: defaultPaths[provider].migrationsDir });
+      expect(await diffDatabases(behind, dev)).toContain('"Note"');
+    },
+  );
 
   if (provider === 'postgresql') {
     it.skipIf(skip)('drops its shadow databases', async () => {
       const server = new pg.Client({ connectionString: POSTGRES_SERVER });
       await server.connect();
       try {
-        const { rows } = await server.query(`SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'`);
+        const { rows } = await server.query(
+          `SELECT datname FROM pg_database WHERE datname LIKE 'prisma_migrate_shadow_db_%'`,
+        );
         expect(rows).toEqual([]);
       } finally {
         await server.end();

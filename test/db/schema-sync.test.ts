@@ -1,6 +1,7 @@
 // prisma/postgres/schema.prisma is generated (npm run db:sync-postgres); it must not drift from the source.
-import { describe, expect, it } from 'vitest';
+
 import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { postgresSchemaFrom, postgresSchemaPath, sqliteSchemaPath } from '../../src/db/sync-postgres-schema.ts';
 
 describe('prisma/postgres/schema.prisma', () => {

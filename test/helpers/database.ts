@@ -2,10 +2,11 @@
  * A fresh database for one test file: a SQLite file in a temp dir, or a new schema on the local
  * PostgreSQL server, chosen by VIGIL_TEST_DB (the vitest project sets it).
  */
+
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export type TestDbKind = 'sqlite' | 'postgres';

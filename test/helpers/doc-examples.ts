@@ -21,7 +21,7 @@ export interface DocExample {
 const FENCE = '```';
 const EXPECT = '# expect:';
 
-/** Fenced blocks at the start of a line; a ```json block after a graphql block (blank lines between) is its variables. */
+/** Fenced blocks (``` fences, indented or not); a ```json block after a graphql block (blank lines between) is its variables. */
 export function extractExamples(file: string, markdown: string): DocExample[] {
   const lines = markdown.split('\n');
   const examples: DocExample[] = [];
@@ -29,14 +29,18 @@ export function extractExamples(file: string, markdown: string): DocExample[] {
   let onlyBlankSince = false;
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i]!;
-    if (!text.startsWith(FENCE)) {
+    const fence = text.trimStart();
+    if (!fence.startsWith(FENCE)) {
       if (text.trim() !== '') onlyBlankSince = false;
       continue;
     }
-    const lang = text.slice(FENCE.length).trim();
+    // a block inside a list item is indented; its lines lose that indentation
+    const indent = text.length - fence.length;
+    const lang = fence.slice(FENCE.length).trim();
     const start = i;
     const body: string[] = [];
-    for (i++; i < lines.length && !lines[i]!.startsWith(FENCE); i++) body.push(lines[i]!);
+    for (i++; i < lines.length && !lines[i]!.trimStart().startsWith(FENCE); i++)
+      body.push(lines[i]!.slice(Math.min(indent, leadingSpaces(lines[i]!))));
     const code = body.join('\n');
     if (lang === 'json' && previous?.kind === 'graphql' && onlyBlankSince && previous.variables === undefined) {
       previous.variables = code;
@@ -56,6 +60,10 @@ export function extractExamples(file: string, markdown: string): DocExample[] {
 
 export function readExamples(file: string): DocExample[] {
   return extractExamples(file, fs.readFileSync(file, 'utf8'));
+}
+
+function leadingSpaces(line: string): number {
+  return line.length - line.trimStart().length;
 }
 
 function expectations(code: string): string[] {
@@ -91,7 +99,10 @@ const ALLOWED_COMMANDS = ['curl ', 'npm run -s vigil -- '];
  */
 export function isRunnableShell(code: string): boolean {
   const commands = shellCommands(code);
-  return commands.length > 0 && commands.every((c) => ALLOWED_COMMANDS.some((p) => c.trimStart().startsWith(p)) || isCommandSubstitution(c));
+  return (
+    commands.length > 0 &&
+    commands.every((c) => ALLOWED_COMMANDS.some((p) => c.trimStart().startsWith(p)) || isCommandSubstitution(c))
+  );
 }
 
 /** NAME=$(…) */
@@ -172,12 +183,16 @@ const NPY = '$npy:';
 export async function fillPlaceholders(value: unknown, history: ResultHistory, root: string): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map((v) => fillPlaceholders(v, history, root)));
   if (value !== null && typeof value === 'object') {
-    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await fillPlaceholders(v, history, root)] as const));
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await fillPlaceholders(v, history, root)] as const),
+    );
     return Object.fromEntries(entries);
   }
   if (typeof value !== 'string' || !value.startsWith('$')) return value;
-  if (value.startsWith(BASE64)) return fs.readFileSync(path.resolve(root, value.slice(BASE64.length))).toString('base64');
-  if (value.startsWith(NPY)) return (await asNpy(fs.readFileSync(path.resolve(root, value.slice(NPY.length))))).toString('base64');
+  if (value.startsWith(BASE64))
+    return fs.readFileSync(path.resolve(root, value.slice(BASE64.length))).toString('base64');
+  if (value.startsWith(NPY))
+    return (await asNpy(fs.readFileSync(path.resolve(root, value.slice(NPY.length))))).toString('base64');
   const reference = value.slice(1);
   const found = history.find(reference);
   if (found === undefined) throw new Error(`placeholder "${value}": no earlier result has a field ${reference}`);

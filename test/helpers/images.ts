@@ -13,7 +13,11 @@ export function fixture(name: string): Buffer {
 
 /** a fixture image as a uint8 H×W×3 .npy array, the write-up client's payload */
 export async function asNpy(image: Buffer): Promise<Buffer> {
-  const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return encodeNpy({ width: info.width, height: info.height, rgb: data });
 }
 
@@ -47,5 +51,10 @@ export function hugePng(width: number, height: number): Buffer {
   ihdr[9] = 0; // greyscale
   const row = Buffer.alloc(1 + Math.ceil(width / 8));
   const idat = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)), { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -1,5 +1,5 @@
 /** Runs vigil as a separate process (`tsx src/main.ts`), as a deployment would, for kill and replica tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -12,7 +12,15 @@ export interface ServerProcess {
 /** `env` may not lower LOG_LEVEL below info: the start line ("listening on …") is how the port is learnt. */
 export async function spawnServer(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', INFERENCE_DEVICE: 'cpu', ...env, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      INFERENCE_DEVICE: 'cpu',
+      ...env,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -1,8 +1,8 @@
 /** Starts the real vigil server (HTTP + WebSocket) on a random port over a fresh database. */
 import { afterAll, beforeAll } from 'vitest';
-import { createApp, type App } from '../../src/app.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { type App, createApp } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { GraphQLClient } from './graphql.ts';
 
@@ -20,16 +20,24 @@ export interface StartOptions {
   env?: Record<string, string>;
   database?: TestDatabase;
   config?: Partial<Config>;
+  /** the app's logger (default: stderr at VIGIL_TEST_LOG_LEVEL, else error) */
+  logger?: Logger;
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const config = {
-    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error', ...options.env, DATABASE_URL: database.url, PORT: '0' }),
+    ...loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error',
+      ...options.env,
+      DATABASE_URL: database.url,
+      PORT: '0',
+    }),
     host: '127.0.0.1',
     ...options.config,
   };
-  const app = await createApp(config, createLogger(config.logLevel, 'test-server'));
+  const app = await createApp(config, options.logger ?? createLogger(config.logLevel, 'test-server'));
   const port = await app.listen();
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -58,4 +66,27 @@ export function useTestServer(options: StartOptions | (() => StartOptions) = {})
   });
   afterAll(() => server.close?.());
   return server;
+}
+
+/** A logger that keeps every line (message and fields), for tests that read what was logged. */
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  scope: string;
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+export function recordingLogger(lines: LogLine[] = [], scope = 'test'): Logger & { lines: LogLine[] } {
+  const at =
+    (level: LogLine['level']) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, scope, message, fields });
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (child) => recordingLogger(lines, `${scope}:${child}`),
+  };
 }

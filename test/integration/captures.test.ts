@@ -5,25 +5,41 @@
  * Query shape: `captures` answers a result union (the errors plugin's directResult):
  *
  *   captures(endpoint: String!, first: Int, after: String, filter: CaptureFilter)
- *     : CaptureConnection | ValidationError | NotFoundError | ConflictError
+ *     : CaptureConnection | ValidationError | NotFoundError
  *
  *   CaptureConnection { totalCount, pageInfo { hasNextPage hasPreviousPage startCursor endCursor },
  *                       edges { cursor node: Capture } }
  */
 import fs from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { assert, beforeAll, describe, expect, it } from 'vitest';
+import type { CaptureEvent } from '../../src/capture/export.ts';
 import { CaptureService } from '../../src/capture/service.ts';
 import { CaptureStore } from '../../src/capture/store.ts';
 import type { CapturedOutput } from '../../src/capture/types.ts';
+import { graphql, type ResultOf, type VariablesOf } from '../../src/graphql.ts';
+import { expectTypename } from '../helpers/graphql.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const LABELS = JSON.parse(fs.readFileSync('models/gtsrb-resnet18/labels.json', 'utf8')) as string[];
 const BASE = Date.parse('2026-11-26T00:00:00.000Z');
 const COUNT = 120;
 
-const CREATE = `mutation($input: CreateEndpointInput!) { createEndpoint(input: $input) { __typename ... on Endpoint { id name } } }`;
-const CAPTURES = `
-  query($endpoint: String!, $first: Int, $after: String, $filter: CaptureFilter) {
+const ERROR = graphql(`
+  fragment CaptureErrorFields on VigilError {
+    code
+    message
+    ... on ValidationError { field }
+    ... on NotFoundError { resource key }
+  }
+`);
+const CREATE = graphql(`
+  mutation CreateCaptureEndpoint($input: CreateEndpointInput!) {
+    createEndpoint(input: $input) { __typename ... on Endpoint { id name } }
+  }
+`);
+const CAPTURES = graphql(
+  `
+  query Captures($endpoint: String!, $first: Int, $after: String, $filter: CaptureFilter) {
     captures(endpoint: $endpoint, first: $first, after: $after, filter: $filter) {
       __typename
       ... on CaptureConnection {
@@ -31,19 +47,22 @@ const CAPTURES = `
         pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
         edges { cursor node { id eventId endpoint inferenceTime predictedClass confidence } }
       }
-      ... on VigilError { code message }
-      ... on ValidationError { field }
-      ... on NotFoundError { resource key }
+      ...CaptureErrorFields
     }
-  }`;
-const CAPTURE = `
-  query($id: ID!) {
+  }
+`,
+  [ERROR],
+);
+const CAPTURE = graphql(`
+  query CaptureById($id: ID!) {
     capture(id: $id) {
       id eventId endpoint inferenceTime modelVersion predictedClass label confidence
       top { classId label probability }
       output outputText inputContentType inputDataUrl inputBytes
     }
-  }`;
+  }
+`);
+type CaptureFilter = VariablesOf<typeof CAPTURES>['filter'];
 
 interface Row {
   id: string;
@@ -75,7 +94,9 @@ function makeRows(endpointId: string, prefix: string, count: number): Row[] {
       predictedClass,
       label: LABELS[predictedClass]!,
       confidence,
-      probabilities: Array.from({ length: 43 }, (_, c) => (c === predictedClass ? confidence : c === 20 ? rest : c === 21 ? rest : 0)),
+      probabilities: Array.from({ length: 43 }, (_, c) =>
+        c === predictedClass ? confidence : c === 20 ? rest : c === 21 ? rest : 0,
+      ),
     };
     const input = new Uint8Array(16 + (i % 13)).map((_, b) => (b * 7 + i) % 256);
     return {
@@ -107,22 +128,30 @@ describe('captures', () => {
   beforeAll(async () => {
     const { createEndpoint } = await server.client.data(CREATE, { input: { name: 'cap-ep' } });
     const { createEndpoint: other } = await server.client.data(CREATE, { input: { name: 'cap-other' } });
+    expectTypename(createEndpoint, 'Endpoint');
+    expectTypename(other, 'Endpoint');
     rows = makeRows(createEndpoint.id, 'cap', COUNT);
     await server.app.database.prisma.capture.createMany({ data: rows });
     await server.app.database.prisma.capture.createMany({ data: makeRows(other.id, 'oth', 5) });
   });
 
-  async function pageThrough(filter: Record<string, unknown> | undefined, first: number) {
+  async function pageThrough(filter: CaptureFilter, first: number) {
     const ids: string[] = [];
     const totals = new Set<number>();
     let after: string | null = null;
     for (let pages = 0; pages < 1000; pages++) {
-      const { captures }: { captures: any } = await server.client.data(CAPTURES, { endpoint: 'cap-ep', first, after, filter });
-      expect(captures.__typename).toBe('CaptureConnection');
+      // annotated: `after` comes from the previous page, which TypeScript cannot infer around the loop
+      const { captures }: ResultOf<typeof CAPTURES> = await server.client.data(CAPTURES, {
+        endpoint: 'cap-ep',
+        first,
+        after,
+        filter,
+      });
+      expectTypename(captures, 'CaptureConnection');
       totals.add(captures.totalCount);
-      ids.push(...captures.edges.map((e: { node: { id: string } }) => e.node.id));
+      ids.push(...captures.edges.map((e) => e.node.id));
       expect(captures.pageInfo.hasPreviousPage).toBe(after !== null);
-      if (captures.edges.length) expect(captures.pageInfo.endCursor).toBe(captures.edges.at(-1).cursor);
+      if (captures.edges.length) expect(captures.pageInfo.endCursor).toBe(captures.edges.at(-1)?.cursor);
       if (!captures.pageInfo.hasNextPage) break;
       after = captures.pageInfo.endCursor;
     }
@@ -137,10 +166,11 @@ describe('captures', () => {
     expect(ids).toEqual([...rows].sort(newestFirst).map((r) => r.id));
 
     const firstPage = (await server.client.data(CAPTURES, { endpoint: 'cap-ep' })).captures;
+    expectTypename(firstPage, 'CaptureConnection');
     expect(firstPage.edges).toHaveLength(50);
     expect(firstPage.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
     const newest = rows.at(-1)!;
-    expect(firstPage.edges[0].node).toEqual({
+    expect(firstPage.edges[0]?.node).toEqual({
       id: newest.id,
       eventId: newest.eventId,
       endpoint: 'cap-ep',
@@ -150,22 +180,47 @@ describe('captures', () => {
     });
 
     const all = (await server.client.data(CAPTURES, { endpoint: 'cap-ep', first: 500 })).captures;
+    expectTypename(all, 'CaptureConnection');
     expect(all.edges).toHaveLength(COUNT);
     expect(all.pageInfo.hasNextPage).toBe(false);
   });
 
   it.each([
-    ['from (inclusive) and to (exclusive)', { from: new Date(BASE + 10 * 60_000).toISOString(), to: new Date(BASE + 20 * 60_000).toISOString() },
-      (r: Row) => r.inferenceTime.getTime() >= BASE + 10 * 60_000 && r.inferenceTime.getTime() < BASE + 20 * 60_000],
-    ['from only', { from: new Date(BASE + 35 * 60_000).toISOString() }, (r: Row) => r.inferenceTime.getTime() >= BASE + 35 * 60_000],
+    [
+      'from (inclusive) and to (exclusive)',
+      { from: new Date(BASE + 10 * 60_000).toISOString(), to: new Date(BASE + 20 * 60_000).toISOString() },
+      (r: Row) => r.inferenceTime.getTime() >= BASE + 10 * 60_000 && r.inferenceTime.getTime() < BASE + 20 * 60_000,
+    ],
+    [
+      'from only',
+      { from: new Date(BASE + 35 * 60_000).toISOString() },
+      (r: Row) => r.inferenceTime.getTime() >= BASE + 35 * 60_000,
+    ],
     ['predictedClass', { predictedClass: 3 }, (r: Row) => r.predictedClass === 3],
-    ['minConfidence and maxConfidence (both inclusive)', { minConfidence: 0.5, maxConfidence: 0.8 },
-      (r: Row) => r.confidence !== null && r.confidence >= 0.5 && r.confidence <= 0.8],
-    ['minConfidence 0 (captures without output have no confidence)', { minConfidence: 0 }, (r: Row) => r.confidence !== null],
-    ['all together', { from: new Date(BASE + 5 * 60_000).toISOString(), predictedClass: 1, maxConfidence: 0.6 },
-      (r: Row) => r.inferenceTime.getTime() >= BASE + 5 * 60_000 && r.predictedClass === 1 && r.confidence !== null && r.confidence <= 0.6],
+    [
+      'minConfidence and maxConfidence (both inclusive)',
+      { minConfidence: 0.5, maxConfidence: 0.8 },
+      (r: Row) => r.confidence !== null && r.confidence >= 0.5 && r.confidence <= 0.8,
+    ],
+    [
+      'minConfidence 0 (captures without output have no confidence)',
+      { minConfidence: 0 },
+      (r: Row) => r.confidence !== null,
+    ],
+    [
+      'all together',
+      { from: new Date(BASE + 5 * 60_000).toISOString(), predictedClass: 1, maxConfidence: 0.6 },
+      (r: Row) =>
+        r.inferenceTime.getTime() >= BASE + 5 * 60_000 &&
+        r.predictedClass === 1 &&
+        r.confidence !== null &&
+        r.confidence <= 0.6,
+    ],
   ])('filters by %s, across pages, with the filtered totalCount', async (_name, filter, keep) => {
-    const expected = rows.filter(keep).sort(newestFirst).map((r) => r.id);
+    const expected = rows
+      .filter(keep)
+      .sort(newestFirst)
+      .map((r) => r.id);
     expect(expected.length).toBeGreaterThan(0);
     expect(expected.length).toBeLessThan(COUNT);
     const { ids, totalCount } = await pageThrough(filter, 7);
@@ -184,12 +239,18 @@ describe('captures', () => {
   ])('answers %j with a ValidationError on %s', async (variables, field, message) => {
     const { captures } = await server.client.data(CAPTURES, { endpoint: 'cap-ep', ...variables });
     expect(captures).toMatchObject({ __typename: 'ValidationError', code: 'VALIDATION', field });
+    expectTypename(captures, 'ValidationError');
     expect(captures.message).toMatch(message);
   });
 
   it('answers an unknown endpoint with a NotFoundError', async () => {
     const { captures } = await server.client.data(CAPTURES, { endpoint: 'no-such-endpoint' });
-    expect(captures).toMatchObject({ __typename: 'NotFoundError', code: 'NOT_FOUND', resource: 'Endpoint', key: 'no-such-endpoint' });
+    expect(captures).toMatchObject({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+      resource: 'Endpoint',
+      key: 'no-such-endpoint',
+    });
   });
 
   it('serves one capture with its labels, top classes, output and input as a data URL', async () => {
@@ -211,6 +272,7 @@ describe('captures', () => {
       inputContentType: 'image/png',
       inputBytes: row.inputData!.byteLength,
     });
+    assert(capture?.inputDataUrl, 'the capture serves its input');
     expect(capture.top).toEqual([
       { classId: row.predictedClass, label: LABELS[row.predictedClass!], probability: row.confidence },
       { classId: 20, label: LABELS[20], probability: row.top2Score },
@@ -224,7 +286,14 @@ describe('captures', () => {
   it('serves a capture without output or input with nulls, and null for an unknown id', async () => {
     const noOutput = rows.find((r) => r.output === null)!;
     const { capture } = await server.client.data(CAPTURE, { id: noOutput.id });
-    expect(capture).toMatchObject({ predictedClass: null, label: null, confidence: null, top: [], output: null, outputText: null });
+    expect(capture).toMatchObject({
+      predictedClass: null,
+      label: null,
+      confidence: null,
+      top: [],
+      output: null,
+      outputText: null,
+    });
     const noInput = rows.find((r) => r.inputData === null)!;
     const { capture: withoutInput } = await server.client.data(CAPTURE, { id: noInput.id });
     expect(withoutInput).toMatchObject({ inputDataUrl: null, inputBytes: null, inputContentType: null });
@@ -235,15 +304,16 @@ describe('captures', () => {
     /** reads the body as it arrives and parses every line */
     async function download(query: string) {
       const response = await fetch(`${server.url}/captures/export?${query}`);
-      const events: any[] = [];
+      // each line is parsed as the export's event shape; expectEventOf then checks it field by field
+      const events: CaptureEvent[] = [];
       if (!response.ok || !response.body) return { response, events };
       const decoder = new TextDecoder();
       let buffer = '';
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk, { stream: true });
-        let split;
+        let split: number;
         while ((split = buffer.indexOf('\n')) >= 0) {
-          events.push(JSON.parse(buffer.slice(0, split)));
+          events.push(JSON.parse(buffer.slice(0, split)) as CaptureEvent);
           buffer = buffer.slice(split + 1);
         }
       }
@@ -251,18 +321,28 @@ describe('captures', () => {
       return { response, events };
     }
 
-    function expectEventOf(event: any, row: Row) {
+    function expectEventOf(event: CaptureEvent, row: Row) {
       expect(Object.keys(event)).toEqual(['captureData', 'eventMetadata', 'eventVersion']);
       expect(event.eventVersion).toBe('0');
       expect(event.eventMetadata).toEqual({ eventId: row.eventId, inferenceTime: row.inferenceTime.toISOString() });
       if (row.inputData) {
-        expect(event.captureData.endpointInput).toMatchObject({ observedContentType: 'image/png', mode: 'INPUT', encoding: 'BASE64' });
+        expect(event.captureData.endpointInput).toMatchObject({
+          observedContentType: 'image/png',
+          mode: 'INPUT',
+          encoding: 'BASE64',
+        });
+        assert(event.captureData.endpointInput);
         expect(Uint8Array.from(Buffer.from(event.captureData.endpointInput.data, 'base64'))).toEqual(row.inputData);
       } else {
         expect(event.captureData).not.toHaveProperty('endpointInput');
       }
       if (row.output) {
-        expect(event.captureData.endpointOutput).toEqual({ observedContentType: 'application/json', mode: 'OUTPUT', data: row.output, encoding: 'JSON' });
+        expect(event.captureData.endpointOutput).toEqual({
+          observedContentType: 'application/json',
+          mode: 'OUTPUT',
+          data: row.output,
+          encoding: 'JSON',
+        });
       } else {
         expect(event.captureData).not.toHaveProperty('endpointOutput');
       }
@@ -310,15 +390,25 @@ describe('captures', () => {
     });
 
     it('reads the window in keyset pages: small pages give the same lines', async () => {
-      const service = new CaptureService({ store: new CaptureStore(server.app.database.prisma), endpoints: server.app.services.endpoints, exportPageSize: 7 });
+      const service = new CaptureService({
+        store: new CaptureStore(server.app.database.prisma),
+        endpoints: server.app.services.endpoints,
+        exportPageSize: 7,
+      });
       const lines: string[] = [];
       for await (const line of service.exportJsonLines('cap-ep')) lines.push(line);
       const expected = [...rows].sort(oldestFirst);
       expect(lines).toHaveLength(COUNT);
-      lines.forEach((line, i) => expectEventOf(JSON.parse(line), expected[i]!));
+      lines.forEach((line, i) => expectEventOf(JSON.parse(line) as CaptureEvent, expected[i]!));
       const windowed: string[] = [];
-      for await (const line of service.exportJsonLines('cap-ep', { from: new Date(BASE + 60_000), to: new Date(BASE + 4 * 60_000) })) windowed.push(line);
-      expect(windowed.map((l) => JSON.parse(l).eventMetadata.eventId)).toEqual(expected.slice(3, 12).map((r) => r.eventId));
+      for await (const line of service.exportJsonLines('cap-ep', {
+        from: new Date(BASE + 60_000),
+        to: new Date(BASE + 4 * 60_000),
+      }))
+        windowed.push(line);
+      expect(windowed.map((l) => (JSON.parse(l) as CaptureEvent).eventMetadata.eventId)).toEqual(
+        expected.slice(3, 12).map((r) => r.eventId),
+      );
     });
   });
 });

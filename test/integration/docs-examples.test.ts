@@ -27,17 +27,26 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getOperationAST, parse, validate, type GraphQLInterfaceType } from 'graphql';
+import { type GraphQLInterfaceType, getOperationAST, Kind, parse, validate } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/schema/index.ts';
-import { fillPlaceholders, readExamples, ResultHistory, shellReferences, typenamesIn, type DocExample } from '../helpers/doc-examples.ts';
-import { WsSubscription, type GraphQLResponse } from '../helpers/graphql.ts';
+import {
+  type DocExample,
+  fillPlaceholders,
+  ResultHistory,
+  readExamples,
+  shellReferences,
+  typenamesIn,
+} from '../helpers/doc-examples.ts';
+import { type GraphQLResponse, WsSubscription } from '../helpers/graphql.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/monitoring.md'];
 const ROOT = process.cwd();
 const SCHEMA = buildSchema();
-const ERROR_TYPES = new Set(SCHEMA.getImplementations(SCHEMA.getType('VigilError') as GraphQLInterfaceType).objects.map((t) => t.name));
+const ERROR_TYPES = new Set(
+  SCHEMA.getImplementations(SCHEMA.getType('VigilError') as GraphQLInterfaceType).objects.map((t) => t.name),
+);
 const VALIDATION_FAILED = 'GRAPHQL_VALIDATION_FAILED';
 const HAS_SHELL = spawnSync('bash', ['-c', 'command -v curl'], { stdio: 'ignore' }).status === 0;
 /** curl as the examples' reader would see problems: HTTP errors fail the command; one response per line */
@@ -49,8 +58,10 @@ const isCode = (expectation: string) => expectation === expectation.toUpperCase(
 function title(example: DocExample): string {
   if (example.kind === 'graphql') {
     try {
-      const name = getOperationAST(parse(example.code))?.name?.value;
-      if (name) return name;
+      const operation = getOperationAST(parse(example.code));
+      const first = operation?.selectionSet.selections[0];
+      if (operation?.name) return operation.name.value;
+      if (operation && first?.kind === Kind.FIELD) return `${operation.operation} ${first.name.value}`;
     } catch {
       /* titled by its first line below */
     }
@@ -88,7 +99,11 @@ function scratchCheckout(): string {
   return dir;
 }
 
-function runBash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -125,7 +140,9 @@ for (const file of DOCUMENTS) {
     function checkResult(example: DocExample, data: unknown): void {
       const expected = example.expect.filter((e) => !isCode(e));
       const found = typenamesIn(data, ERROR_TYPES);
-      expect([...new Set(found)].sort(), `${where(example)}: errors in the result: ${JSON.stringify(data)}`).toEqual([...new Set(expected)].sort());
+      expect([...new Set(found)].sort(), `${where(example)}: errors in the result: ${JSON.stringify(data)}`).toEqual(
+        [...new Set(expected)].sort(),
+      );
     }
 
     function checkTopLevel(example: DocExample, response: GraphQLResponse): boolean {
@@ -140,9 +157,14 @@ for (const file of DOCUMENTS) {
     }
 
     async function runGraphQL(example: DocExample): Promise<void> {
-      const variables = example.variables === undefined
-        ? undefined
-        : ((await fillPlaceholders(JSON.parse(example.variables), history, ROOT)) as Record<string, unknown>);
+      let variables: Record<string, unknown> | undefined;
+      try {
+        if (example.variables !== undefined) {
+          variables = (await fillPlaceholders(JSON.parse(example.variables), history, ROOT)) as Record<string, unknown>;
+        }
+      } catch (error) {
+        throw new Error(`${where(example)}: variables: ${(error as Error).message}`);
+      }
       const operation = getOperationAST(parse(example.code));
       if (operation?.operation === 'subscription') return runSubscription(example, variables);
       const response = await server.client.request(example.code, variables);

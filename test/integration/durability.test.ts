@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
+import { graphql } from '../../src/graphql.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { GraphQLClient } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
 import { spawnServer } from '../helpers/process.ts';
 
-const PREDICT = `mutation($image: ImageInput!) { predict(endpoint: "durable", image: $image) { __typename ... on Prediction { captureId } } }`;
+const CREATE = graphql(`
+  mutation CreateDurableEndpoint {
+    createEndpoint(input: { name: "durable", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename }
+  }
+`);
+const PREDICT = graphql(`
+  mutation PredictDurable($image: ImageInput!) {
+    predict(endpoint: "durable", image: $image) { __typename ... on Prediction { captureId } }
+  }
+`);
 
 describe('capture durability', () => {
   let database: TestDatabase;
@@ -17,7 +27,7 @@ describe('capture durability', () => {
   it('keeps every acknowledged capture when the server is killed with SIGKILL under load', async () => {
     const server = await spawnServer({ DATABASE_URL: database.url });
     const client = new GraphQLClient(`${server.url}/graphql`);
-    await client.data(`mutation { createEndpoint(input: { name: "durable", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }`);
+    expect((await client.data(CREATE)).createEndpoint.__typename).toBe('Endpoint');
     const image = { base64: fixture('warning_triangle.png').toString('base64') };
 
     const acknowledged: string[] = [];
@@ -28,7 +38,7 @@ describe('capture durability', () => {
       while (!stop) {
         try {
           const { predict } = await client.data(PREDICT, { image });
-          if (predict.captureId) acknowledged.push(predict.captureId);
+          if (predict.__typename === 'Prediction' && predict.captureId) acknowledged.push(predict.captureId);
         } catch {
           failed++;
         }

@@ -7,11 +7,13 @@
  * an error type is added to a field only together with the proof that the field raises it.
  */
 import { randomUUID } from 'node:crypto';
-import { getNamedType, isObjectType, isUnionType, type GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, getNamedType, isObjectType, isUnionType } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { graphql, type VariablesOf } from '../../src/graphql.ts';
 import { buildSchema } from '../../src/schema/index.ts';
+import { expectTypename, type GraphQLClient, type GraphQLResponse, type TypedDocument } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
-import { useTestServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, useTestServer } from '../helpers/server.ts';
 
 /** `Type.field → ErrorType` for every error member of every union a field returns */
 function declaredErrorPairs(schema: GraphQLSchema): string[] {
@@ -22,7 +24,8 @@ function declaredErrorPairs(schema: GraphQLSchema): string[] {
       const result = getNamedType(field.type);
       if (!isUnionType(result)) continue;
       for (const member of result.getTypes()) {
-        if (member.getInterfaces().some((i) => i.name === 'VigilError')) pairs.push(`${type.name}.${field.name} → ${member.name}`);
+        if (member.getInterfaces().some((i) => i.name === 'VigilError'))
+          pairs.push(`${type.name}.${field.name} → ${member.name}`);
       }
     }
   }
@@ -47,17 +50,43 @@ interface Fixture {
   partialStep: number;
 }
 
+type Path = readonly (string | number)[];
+/** puts the server in the state the error needs; returns what undoes it */
+type Arrange = (server: TestServer) => Promise<() => Promise<void>>;
+
 interface Case {
-  /** selects `${ERR}` at `path` */
-  document: string;
-  variables?: (fx: Fixture) => Record<string, unknown>;
+  /** sends the operation that provokes the error, its variables made from what the setup made */
+  send: (client: GraphQLClient, fx: Fixture) => Promise<GraphQLResponse<unknown>>;
   /** where the field's value is in `data`; a number indexes a list */
-  path: readonly (string | number)[];
-  /** puts the server in the state the error needs; returns what undoes it */
-  arrange?: (server: TestServer) => Promise<() => Promise<void>>;
+  path: Path;
+  arrange?: Arrange | undefined;
 }
 
-const ERR = '__typename ... on VigilError { code message }';
+/** the variables of a document that declares none */
+type NoVariables = Record<string, never>;
+
+/** a case whose document declares no variables */
+function errorCase<R, V extends NoVariables>(
+  document: TypedDocument<R, V>,
+  path: Path,
+  options?: { arrange?: Arrange },
+): Case;
+/** a case whose document's variables are made from what the setup made */
+function errorCase<R, V>(
+  document: TypedDocument<R, V>,
+  path: Path,
+  options: { variables: (fx: Fixture) => V; arrange?: Arrange },
+): Case;
+function errorCase(
+  document: TypedDocument<unknown, Record<string, unknown>>,
+  path: Path,
+  options: { variables?: (fx: Fixture) => Record<string, unknown>; arrange?: Arrange } = {},
+): Case {
+  return { send: (client, fx) => client.request(document, options.variables?.(fx)), path, arrange: options.arrange };
+}
+
+/** what each case selects at its field beside `__typename` (a fragment on the interface: valid in every union) */
+const ERROR = graphql(`fragment CaseError on VigilError { code message }`);
 const PNG = fixture('stop_like_octagon.png').toString('base64');
 const NOT_AN_IMAGE = Buffer.from('not an image').toString('base64');
 const UNKNOWN_ID = randomUUID();
@@ -65,197 +94,484 @@ const UNKNOWN_ID = randomUUID();
 /** One case per (field, error) pair the schema declares: keys are `Type.field → ErrorType`. */
 const CASES: Record<string, Case> = {
   // endpoints
-  'Mutation.createEndpoint → ConflictError': { document: `mutation { createEndpoint(input: { name: "plain" }) { ${ERR} } }`, path: ['createEndpoint'] },
-  'Mutation.createEndpoint → NotFoundError': {
-    document: `mutation { createEndpoint(input: { name: "other", model: "no-such-model" }) { ${ERR} } }`,
-    path: ['createEndpoint'],
-  },
-  'Mutation.createEndpoint → ValidationError': { document: `mutation { createEndpoint(input: { name: "-bad-" }) { ${ERR} } }`, path: ['createEndpoint'] },
-  'Mutation.updateEndpoint → NotFoundError': { document: `mutation { updateEndpoint(name: "nope", input: {}) { ${ERR} } }`, path: ['updateEndpoint'] },
-  'Mutation.updateEndpoint → ValidationError': {
-    document: `mutation { updateEndpoint(name: "plain", input: { dataCapture: { samplingPercentage: 200 } }) { ${ERR} } }`,
-    path: ['updateEndpoint'],
-  },
-  'Mutation.deleteEndpoint → NotFoundError': { document: `mutation { deleteEndpoint(name: "nope") { ${ERR} } }`, path: ['deleteEndpoint'] },
+  'Mutation.createEndpoint → ConflictError': errorCase(
+    graphql(`mutation CreateTakenEndpoint { createEndpoint(input: { name: "plain" }) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['createEndpoint'],
+  ),
+  'Mutation.createEndpoint → NotFoundError': errorCase(
+    graphql(
+      `mutation CreateEndpointOfUnknownModel {
+        createEndpoint(input: { name: "other", model: "no-such-model" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createEndpoint'],
+  ),
+  'Mutation.createEndpoint → ValidationError': errorCase(
+    graphql(`mutation CreateInvalidEndpoint { createEndpoint(input: { name: "-bad-" }) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['createEndpoint'],
+  ),
+  'Mutation.updateEndpoint → NotFoundError': errorCase(
+    graphql(`mutation UpdateUnknownEndpoint { updateEndpoint(name: "nope", input: {}) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['updateEndpoint'],
+  ),
+  'Mutation.updateEndpoint → ValidationError': errorCase(
+    graphql(
+      `mutation UpdateEndpointInvalidly {
+        updateEndpoint(name: "plain", input: { dataCapture: { samplingPercentage: 200 } }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['updateEndpoint'],
+  ),
+  'Mutation.deleteEndpoint → NotFoundError': errorCase(
+    graphql(`mutation DeleteUnknownEndpoint { deleteEndpoint(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['deleteEndpoint'],
+  ),
 
   // inference
-  'Mutation.predict → InvalidImageError': {
-    document: `mutation($image: String!) { predict(endpoint: "plain", image: { base64: $image }) { ${ERR} } }`,
-    variables: () => ({ image: NOT_AN_IMAGE }),
-    path: ['predict'],
-  },
-  'Mutation.predict → NotFoundError': {
-    document: `mutation($image: String!) { predict(endpoint: "nope", image: { base64: $image }) { ${ERR} } }`,
-    variables: () => ({ image: PNG }),
-    path: ['predict'],
-  },
-  'Mutation.predict → ValidationError': {
-    document: `mutation($image: String!) { predict(endpoint: "plain", image: { base64: $image }, topK: 0) { ${ERR} } }`,
-    variables: () => ({ image: PNG }),
-    path: ['predict'],
-  },
-  'Mutation.predictBatch → NotFoundError': {
-    document: `mutation($image: String!) { predictBatch(endpoint: "nope", images: [{ base64: $image }]) { ${ERR} } }`,
-    variables: () => ({ image: PNG }),
-    path: ['predictBatch'],
-  },
-  'Mutation.predictBatch → ValidationError': { document: `mutation { predictBatch(endpoint: "plain", images: []) { ${ERR} } }`, path: ['predictBatch'] },
-  'PredictBatch.predictions → InvalidImageError': {
-    document: `mutation($good: String!, $bad: String!) {
-      predictBatch(endpoint: "plain", images: [{ base64: $good }, { base64: $bad }]) { ... on PredictBatch { predictions { ${ERR} } } } }`,
-    variables: () => ({ good: PNG, bad: NOT_AN_IMAGE }),
-    path: ['predictBatch', 'predictions', 1],
-  },
+  'Mutation.predict → InvalidImageError': errorCase(
+    graphql(
+      `mutation PredictNotAnImage($image: String!) {
+        predict(endpoint: "plain", image: { base64: $image }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predict'],
+    { variables: () => ({ image: NOT_AN_IMAGE }) },
+  ),
+  'Mutation.predict → NotFoundError': errorCase(
+    graphql(
+      `mutation PredictOnUnknownEndpoint($image: String!) {
+        predict(endpoint: "nope", image: { base64: $image }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predict'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.predict → ValidationError': errorCase(
+    graphql(
+      `mutation PredictTopZero($image: String!) {
+        predict(endpoint: "plain", image: { base64: $image }, topK: 0) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predict'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.predictBatch → NotFoundError': errorCase(
+    graphql(
+      `mutation PredictBatchOnUnknownEndpoint($image: String!) {
+        predictBatch(endpoint: "nope", images: [{ base64: $image }]) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predictBatch'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.predictBatch → ValidationError': errorCase(
+    graphql(`mutation PredictEmptyBatch { predictBatch(endpoint: "plain", images: []) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['predictBatch'],
+  ),
+  'PredictBatch.predictions → InvalidImageError': errorCase(
+    graphql(
+      `mutation PredictBatchWithNotAnImage($good: String!, $bad: String!) {
+        predictBatch(endpoint: "plain", images: [{ base64: $good }, { base64: $bad }]) {
+          ... on PredictBatch { predictions { __typename ...CaseError } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['predictBatch', 'predictions', 1],
+    { variables: () => ({ good: PNG, bad: NOT_AN_IMAGE }) },
+  ),
 
   // captures
-  'Query.captures → NotFoundError': { document: `{ captures(endpoint: "nope") { ${ERR} } }`, path: ['captures'] },
-  'Query.captures → ValidationError': { document: `{ captures(endpoint: "plain", first: 0) { ${ERR} } }`, path: ['captures'] },
+  'Query.captures → NotFoundError': errorCase(
+    graphql(`query CapturesOfUnknownEndpoint { captures(endpoint: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['captures'],
+  ),
+  'Query.captures → ValidationError': errorCase(
+    graphql(`query CapturesFirstZero { captures(endpoint: "plain", first: 0) { __typename ...CaseError } }`, [ERROR]),
+    ['captures'],
+  ),
 
   // monitor
-  'Query.baselines → NotFoundError': { document: `{ baselines(endpoint: "nope") { ${ERR} } }`, path: ['baselines'] },
-  'Query.monitoringSchedules → NotFoundError': { document: `{ monitoringSchedules(endpoint: "nope") { ${ERR} } }`, path: ['monitoringSchedules'] },
-  'Query.monitoringExecutions → NotFoundError': { document: `{ monitoringExecutions(schedule: "nope") { ${ERR} } }`, path: ['monitoringExecutions'] },
-  'Query.monitoringExecutions → ValidationError': {
-    document: `{ monitoringExecutions(schedule: "sched", first: 0) { ${ERR} } }`,
-    path: ['monitoringExecutions'],
-  },
-  'MonitoringSchedule.executions → ValidationError': {
-    document: `{ monitoringSchedule(name: "sched") { executions(first: 0) { ${ERR} } } }`,
-    path: ['monitoringSchedule', 'executions'],
-  },
-  'Query.metrics → NotFoundError': { document: `{ metrics(schedule: "nope", name: "record_count") { ${ERR} } }`, path: ['metrics'] },
-  'Query.cronExpression → ValidationError': { document: `{ cronExpression(kind: EVERY_N_HOURS) { ${ERR} } }`, path: ['cronExpression'] },
-  'CronExpression.nextRuns → ValidationError': {
-    document: `{ cronExpression(kind: HOURLY) { ... on CronExpression { nextRuns(count: 0) { ${ERR} } } } }`,
-    path: ['cronExpression', 'nextRuns'],
-  },
-  'Mutation.createBaseline → ConflictError': {
-    document: `mutation { createBaseline(input: { endpoint: "plain", name: "base" }) { ${ERR} } }`,
-    path: ['createBaseline'],
-  },
-  'Mutation.createBaseline → NotFoundError': {
-    document: `mutation { createBaseline(input: { endpoint: "nope", name: "base" }) { ${ERR} } }`,
-    path: ['createBaseline'],
-  },
-  'Mutation.createBaseline → ValidationError': {
-    document: `mutation { createBaseline(input: { endpoint: "plain", name: "base2", categoricalThreshold: 2 }) { ${ERR} } }`,
-    path: ['createBaseline'],
-  },
-  'Mutation.deleteBaseline → NotFoundError': {
-    document: `mutation($id: ID!) { deleteBaseline(id: $id) { ${ERR} } }`,
-    variables: () => ({ id: UNKNOWN_ID }),
-    path: ['deleteBaseline'],
-  },
-  'Mutation.createMonitoringSchedule → ConflictError': {
-    document: `mutation { createMonitoringSchedule(input: { name: "sched", endpoint: "plain", cron: "0 0 1 1 *" }) { ${ERR} } }`,
-    path: ['createMonitoringSchedule'],
-  },
-  'Mutation.createMonitoringSchedule → NotFoundError': {
-    document: `mutation { createMonitoringSchedule(input: { name: "other", endpoint: "plain", cron: "0 0 1 1 *", baseline: "nope" }) { ${ERR} } }`,
-    path: ['createMonitoringSchedule'],
-  },
-  'Mutation.createMonitoringSchedule → ValidationError': {
-    document: `mutation { createMonitoringSchedule(input: { name: "other", endpoint: "plain", cron: "not a cron" }) { ${ERR} } }`,
-    path: ['createMonitoringSchedule'],
-  },
-  'Mutation.updateMonitoringSchedule → NotFoundError': {
-    document: `mutation { updateMonitoringSchedule(name: "nope", input: {}) { ${ERR} } }`,
-    path: ['updateMonitoringSchedule'],
-  },
-  'Mutation.updateMonitoringSchedule → ValidationError': {
-    document: `mutation { updateMonitoringSchedule(name: "sched", input: { cron: "61 * * * *" }) { ${ERR} } }`,
-    path: ['updateMonitoringSchedule'],
-  },
-  'Mutation.deleteMonitoringSchedule → NotFoundError': {
-    document: `mutation { deleteMonitoringSchedule(name: "nope") { ${ERR} } }`,
-    path: ['deleteMonitoringSchedule'],
-  },
-  'Mutation.runMonitoringSchedule → NotFoundError': { document: `mutation { runMonitoringSchedule(name: "nope") { ${ERR} } }`, path: ['runMonitoringSchedule'] },
-  'Mutation.runMonitoringSchedule → ConflictError': {
+  'Query.baselines → NotFoundError': errorCase(
+    graphql(`query BaselinesOfUnknownEndpoint { baselines(endpoint: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['baselines'],
+  ),
+  'Query.monitoringSchedules → NotFoundError': errorCase(
+    graphql(`query SchedulesOfUnknownEndpoint { monitoringSchedules(endpoint: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['monitoringSchedules'],
+  ),
+  'Query.monitoringExecutions → NotFoundError': errorCase(
+    graphql(
+      `query ExecutionsOfUnknownSchedule { monitoringExecutions(schedule: "nope") { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['monitoringExecutions'],
+  ),
+  'Query.monitoringExecutions → ValidationError': errorCase(
+    graphql(
+      `query ExecutionsFirstZero { monitoringExecutions(schedule: "sched", first: 0) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['monitoringExecutions'],
+  ),
+  'MonitoringSchedule.executions → ValidationError': errorCase(
+    graphql(
+      `query ScheduleExecutionsFirstZero {
+        monitoringSchedule(name: "sched") { executions(first: 0) { __typename ...CaseError } }
+      }`,
+      [ERROR],
+    ),
+    ['monitoringSchedule', 'executions'],
+  ),
+  'Query.metrics → NotFoundError': errorCase(
+    graphql(
+      `query MetricsOfUnknownSchedule { metrics(schedule: "nope", name: "record_count") { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['metrics'],
+  ),
+  'Query.cronExpression → ValidationError': errorCase(
+    graphql(`query CronWithoutHours { cronExpression(kind: EVERY_N_HOURS) { __typename ...CaseError } }`, [ERROR]),
+    ['cronExpression'],
+  ),
+  'CronExpression.nextRuns → ValidationError': errorCase(
+    graphql(
+      `query CronNextRunsZero {
+        cronExpression(kind: HOURLY) { ... on CronExpression { nextRuns(count: 0) { __typename ...CaseError } } }
+      }`,
+      [ERROR],
+    ),
+    ['cronExpression', 'nextRuns'],
+  ),
+  'Mutation.createBaseline → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenBaseline {
+        createBaseline(input: { endpoint: "plain", name: "base" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createBaseline'],
+  ),
+  'Mutation.createBaseline → NotFoundError': errorCase(
+    graphql(
+      `mutation CreateBaselineOfUnknownEndpoint {
+        createBaseline(input: { endpoint: "nope", name: "base" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createBaseline'],
+  ),
+  'Mutation.createBaseline → ValidationError': errorCase(
+    graphql(
+      `mutation CreateInvalidBaseline {
+        createBaseline(input: { endpoint: "plain", name: "base2", categoricalThreshold: 2 }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createBaseline'],
+  ),
+  'Mutation.deleteBaseline → NotFoundError': errorCase(
+    graphql(`mutation DeleteUnknownBaseline($id: ID!) { deleteBaseline(id: $id) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['deleteBaseline'],
+    { variables: () => ({ id: UNKNOWN_ID }) },
+  ),
+  'Mutation.createMonitoringSchedule → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenSchedule {
+        createMonitoringSchedule(input: { name: "sched", endpoint: "plain", cron: "0 0 1 1 *" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createMonitoringSchedule'],
+  ),
+  'Mutation.createMonitoringSchedule → NotFoundError': errorCase(
+    graphql(
+      `mutation CreateScheduleOfUnknownBaseline {
+        createMonitoringSchedule(input: { name: "other", endpoint: "plain", cron: "0 0 1 1 *", baseline: "nope" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createMonitoringSchedule'],
+  ),
+  'Mutation.createMonitoringSchedule → ValidationError': errorCase(
+    graphql(
+      `mutation CreateInvalidSchedule {
+        createMonitoringSchedule(input: { name: "other", endpoint: "plain", cron: "not a cron" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createMonitoringSchedule'],
+  ),
+  'Mutation.updateMonitoringSchedule → NotFoundError': errorCase(
+    graphql(
+      `mutation UpdateUnknownSchedule { updateMonitoringSchedule(name: "nope", input: {}) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['updateMonitoringSchedule'],
+  ),
+  'Mutation.updateMonitoringSchedule → ValidationError': errorCase(
+    graphql(
+      `mutation UpdateScheduleInvalidly {
+        updateMonitoringSchedule(name: "sched", input: { cron: "61 * * * *" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['updateMonitoringSchedule'],
+  ),
+  'Mutation.deleteMonitoringSchedule → NotFoundError': errorCase(
+    graphql(`mutation DeleteUnknownSchedule { deleteMonitoringSchedule(name: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['deleteMonitoringSchedule'],
+  ),
+  'Mutation.runMonitoringSchedule → NotFoundError': errorCase(
+    graphql(`mutation RunUnknownSchedule { runMonitoringSchedule(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['runMonitoringSchedule'],
+  ),
+  'Mutation.runMonitoringSchedule → ConflictError': errorCase(
     // another replica holds the schedule's lease: the manual run waits for it (10 s), then gives up
-    document: `mutation { runMonitoringSchedule(name: "sched") { ${ERR} } }`,
-    path: ['runMonitoringSchedule'],
-    arrange: async (server) => {
-      const { monitoringSchedule } = server.app.database.prisma;
-      await monitoringSchedule.update({ where: { name: 'sched' }, data: { leaseOwner: 'another-replica', leaseExpiresAt: new Date(Date.now() + 5 * 60_000) } });
-      return async () => {
-        await monitoringSchedule.update({ where: { name: 'sched' }, data: { leaseOwner: null, leaseExpiresAt: null } });
-      };
+    graphql(`mutation RunLeasedSchedule { runMonitoringSchedule(name: "sched") { __typename ...CaseError } }`, [ERROR]),
+    ['runMonitoringSchedule'],
+    {
+      arrange: async (server) => {
+        const { monitoringSchedule } = server.app.database.prisma;
+        await monitoringSchedule.update({
+          where: { name: 'sched' },
+          data: { leaseOwner: 'another-replica', leaseExpiresAt: new Date(Date.now() + 5 * 60_000) },
+        });
+        return async () => {
+          await monitoringSchedule.update({
+            where: { name: 'sched' },
+            data: { leaseOwner: null, leaseExpiresAt: null },
+          });
+        };
+      },
     },
-  },
+  ),
 
   // debugger
-  'Query.trial → NotFoundError': { document: `{ trial(endpoint: "nope") { ${ERR} } }`, path: ['trial'] },
-  'Trial.step → NotFoundError': { document: `{ trial(endpoint: "hooked") { ... on Trial { step(step: 9999) { ${ERR} } } } }`, path: ['trial', 'step'] },
-  'Trial.tensor → NotFoundError': {
-    document: `{ trial(endpoint: "hooked") { ... on Trial { tensor(name: "no.such.tensor") { ${ERR} } } } }`,
-    path: ['trial', 'tensor'],
-  },
-  'Trial.tensorNames → NotFoundError': {
-    document: `{ trial(endpoint: "hooked") { ... on Trial { tensorNames(step: 9999) { ${ERR} } } } }`,
-    path: ['trial', 'tensorNames'],
-  },
-  'Trial.tensorNames → ValidationError': {
-    document: `{ trial(endpoint: "hooked") { ... on Trial { tensorNames(collection: "no-such-collection") { ${ERR} } } } }`,
-    path: ['trial', 'tensorNames'],
-  },
-  'DebugTensor.value → NotFoundError': {
-    document: `{ trial(endpoint: "hooked") { ... on Trial { tensor(name: "input") { ... on DebugTensor { value(step: 9999) { ${ERR} } } } } } }`,
-    path: ['trial', 'tensor', 'value'],
-  },
-  'DebugTensor.reduction → NotFoundError': {
-    document: `{ trial(endpoint: "hooked") { ... on Trial { tensor(name: "input") { ... on DebugTensor { reduction(step: 9999, kind: L2) { ${ERR} } } } } } }`,
-    path: ['trial', 'tensor', 'reduction'],
-  },
-  'DebugStep.completeness → NotFoundError': {
-    document: `query($step: Int!) { trial(endpoint: "partial") { ... on Trial { step(step: $step) { ... on DebugStep { completeness { ${ERR} } } } } } }`,
-    variables: (fx) => ({ step: fx.partialStep }),
-    path: ['trial', 'step', 'completeness'],
-  },
-  'DebugStep.saliency → NotFoundError': {
-    document: `query($step: Int!) { trial(endpoint: "partial") { ... on Trial { step(step: $step) { ... on DebugStep { saliency { ${ERR} } } } } } }`,
-    variables: (fx) => ({ step: fx.partialStep }),
-    path: ['trial', 'step', 'saliency'],
-  },
-  'DebugStep.saliency → ValidationError': {
-    document: `query($step: Int!) { trial(endpoint: "hooked") { ... on Trial { step(step: $step) { ... on DebugStep { saliency(size: 5) { ${ERR} } } } } } }`,
-    variables: (fx) => ({ step: fx.hookedStep }),
-    path: ['trial', 'step', 'saliency'],
-  },
-  'Capture.saliency → NotFoundError': {
-    document: `query($id: ID!) { capture(id: $id) { saliency { ${ERR} } } }`,
-    variables: (fx) => ({ id: fx.plainCapture }),
-    path: ['capture', 'saliency'],
-  },
-  'Capture.saliency → ValidationError': {
-    document: `query($id: ID!) { capture(id: $id) { saliency(opacity: 2) { ${ERR} } } }`,
-    variables: (fx) => ({ id: fx.hookedCapture }),
-    path: ['capture', 'saliency'],
-  },
-  'Query.saliency → NotFoundError': {
-    document: `query($id: ID!) { saliency(captureId: $id) { ${ERR} } }`,
-    variables: () => ({ id: UNKNOWN_ID }),
-    path: ['saliency'],
-  },
+  'Query.trial → NotFoundError': errorCase(
+    graphql(`query TrialOfUnknownEndpoint { trial(endpoint: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['trial'],
+  ),
+  'Trial.step → NotFoundError': errorCase(
+    graphql(
+      `query UnknownTrialStep {
+        trial(endpoint: "hooked") { ... on Trial { step(step: 9999) { __typename ...CaseError } } }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'step'],
+  ),
+  'Trial.tensor → NotFoundError': errorCase(
+    graphql(
+      `query UnknownTrialTensor {
+        trial(endpoint: "hooked") { ... on Trial { tensor(name: "no.such.tensor") { __typename ...CaseError } } }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'tensor'],
+  ),
+  'Trial.tensorNames → NotFoundError': errorCase(
+    graphql(
+      `query TensorNamesOfUnknownStep {
+        trial(endpoint: "hooked") { ... on Trial { tensorNames(step: 9999) { __typename ...CaseError } } }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'tensorNames'],
+  ),
+  'Trial.tensorNames → ValidationError': errorCase(
+    graphql(
+      `query TensorNamesOfUnknownCollection {
+        trial(endpoint: "hooked") {
+          ... on Trial { tensorNames(collection: "no-such-collection") { __typename ...CaseError } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'tensorNames'],
+  ),
+  'DebugTensor.value → NotFoundError': errorCase(
+    graphql(
+      `query TensorValueOfUnknownStep {
+        trial(endpoint: "hooked") {
+          ... on Trial { tensor(name: "input") { ... on DebugTensor { value(step: 9999) { __typename ...CaseError } } } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'tensor', 'value'],
+  ),
+  'DebugTensor.reduction → NotFoundError': errorCase(
+    graphql(
+      `query TensorReductionOfUnknownStep {
+        trial(endpoint: "hooked") {
+          ... on Trial {
+            tensor(name: "input") { ... on DebugTensor { reduction(step: 9999, kind: L2) { __typename ...CaseError } } }
+          }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'tensor', 'reduction'],
+  ),
+  'DebugStep.completeness → NotFoundError': errorCase(
+    graphql(
+      `query CompletenessWithoutTensors($step: Int!) {
+        trial(endpoint: "partial") {
+          ... on Trial { step(step: $step) { ... on DebugStep { completeness { __typename ...CaseError } } } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'step', 'completeness'],
+    { variables: (fx) => ({ step: fx.partialStep }) },
+  ),
+  'DebugStep.saliency → NotFoundError': errorCase(
+    graphql(
+      `query StepSaliencyWithoutTensors($step: Int!) {
+        trial(endpoint: "partial") {
+          ... on Trial { step(step: $step) { ... on DebugStep { saliency { __typename ...CaseError } } } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'step', 'saliency'],
+    { variables: (fx) => ({ step: fx.partialStep }) },
+  ),
+  'DebugStep.saliency → ValidationError': errorCase(
+    graphql(
+      `query StepSaliencyTooSmall($step: Int!) {
+        trial(endpoint: "hooked") {
+          ... on Trial { step(step: $step) { ... on DebugStep { saliency(size: 5) { __typename ...CaseError } } } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['trial', 'step', 'saliency'],
+    { variables: (fx) => ({ step: fx.hookedStep }) },
+  ),
+  'Capture.saliency → NotFoundError': errorCase(
+    graphql(
+      `query CaptureSaliencyWithoutHook($id: ID!) { capture(id: $id) { saliency { __typename ...CaseError } } }`,
+      [ERROR],
+    ),
+    ['capture', 'saliency'],
+    { variables: (fx) => ({ id: fx.plainCapture }) },
+  ),
+  'Capture.saliency → ValidationError': errorCase(
+    graphql(
+      `query CaptureSaliencyTooOpaque($id: ID!) {
+        capture(id: $id) { saliency(opacity: 2) { __typename ...CaseError } }
+      }`,
+      [ERROR],
+    ),
+    ['capture', 'saliency'],
+    { variables: (fx) => ({ id: fx.hookedCapture }) },
+  ),
+  'Query.saliency → NotFoundError': errorCase(
+    graphql(`query SaliencyOfUnknownCapture($id: ID!) { saliency(captureId: $id) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['saliency'],
+    { variables: () => ({ id: UNKNOWN_ID }) },
+  ),
+  'Query.saliency → ValidationError': errorCase(
+    graphql(
+      `query SaliencyWithoutBackground($id: ID!) {
+        saliency(captureId: $id, backgroundRadius: 0) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['saliency'],
+    { variables: (fx) => ({ id: fx.hookedCapture }) },
+  ),
   // API keys. The conflict needs a key to exist, which ends anonymous access: the first alias creates
   // it, the second collides, and the undo removes the row (revoking would not reopen anonymous use).
-  'Mutation.createApiKey → ValidationError': { document: `mutation { createApiKey(input: { name: "no spaces", role: READ }) { ${ERR} } }`, path: ['createApiKey'] },
-  'Mutation.createApiKey → ConflictError': {
-    document: `mutation { first: createApiKey(input: { name: "taken", role: READ }) { __typename } createApiKey(input: { name: "taken", role: READ }) { ${ERR} } }`,
-    path: ['createApiKey'],
-    arrange: async (server) => async () => {
-      await server.app.database.prisma.apiKey.deleteMany();
-      await server.app.services.apiKeys.reload();
+  'Mutation.createApiKey → ValidationError': errorCase(
+    graphql(
+      `mutation CreateApiKeyWithSpaces { createApiKey(input: { name: "no spaces", role: READ }) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['createApiKey'],
+  ),
+  'Mutation.createApiKey → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenApiKey {
+        first: createApiKey(input: { name: "taken", role: READ }) { __typename }
+        createApiKey(input: { name: "taken", role: READ }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createApiKey'],
+    {
+      arrange: async (server) => async () => {
+        await server.app.database.prisma.apiKey.deleteMany();
+        await server.app.services.apiKeys.reload();
+      },
     },
-  },
-  'Mutation.revokeApiKey → NotFoundError': { document: `mutation { revokeApiKey(name: "nope") { ${ERR} } }`, path: ['revokeApiKey'] },
-  'Mutation.revokeApiKey → ValidationError': { document: `mutation { revokeApiKey(name: "env-1") { ${ERR} } }`, path: ['revokeApiKey'] },
-  'Query.saliency → ValidationError': {
-    document: `query($id: ID!) { saliency(captureId: $id, backgroundRadius: 0) { ${ERR} } }`,
-    variables: (fx) => ({ id: fx.hookedCapture }),
-    path: ['saliency'],
-  },
+  ),
+  'Mutation.revokeApiKey → NotFoundError': errorCase(
+    graphql(`mutation RevokeUnknownApiKey { revokeApiKey(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['revokeApiKey'],
+  ),
+  'Mutation.revokeApiKey → ValidationError': errorCase(
+    graphql(`mutation RevokeEnvironmentApiKey { revokeApiKey(name: "env-1") { __typename ...CaseError } }`, [ERROR]),
+    ['revokeApiKey'],
+  ),
 };
+
+// the setup's documents
+const CREATE_ENDPOINT = graphql(`
+  mutation CreateEndpoint($input: CreateEndpointInput!) { createEndpoint(input: $input) { __typename } }
+`);
+const PREDICT = graphql(`
+  mutation Predict($endpoint: String!, $image: String!) {
+    predict(endpoint: $endpoint, image: { base64: $image }) {
+      __typename
+      ... on Prediction { captureId debugStep }
+      ... on VigilError { message }
+    }
+  }
+`);
+const CREATE_BASELINE = graphql(`
+  mutation CreateBaseline {
+    createBaseline(input: { endpoint: "plain", name: "base" }) { __typename ... on VigilError { message } }
+  }
+`);
+const CREATE_SCHEDULE = graphql(`
+  mutation CreateSchedule {
+    createMonitoringSchedule(input: { name: "sched", endpoint: "plain", cron: "0 0 1 1 *", baseline: "base" }) {
+      __typename
+      ... on VigilError { message }
+    }
+  }
+`);
 
 function at(data: unknown, path: readonly (string | number)[]): unknown {
   let value = data;
@@ -268,44 +584,49 @@ function at(data: unknown, path: readonly (string | number)[]): unknown {
 
 describe('every error a result union declares is raisable by its field', () => {
   const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '3600000' } });
-  const fx = {} as Fixture;
-
-  async function data(document: string, variables?: Record<string, unknown>) {
-    return server.client.data(document, variables);
-  }
+  /** set by beforeAll, read by the cases' variables */
+  let fx: Fixture;
 
   async function predict(endpoint: string) {
-    const { predict: p } = await data(
-      `mutation($endpoint: String!, $image: String!) {
-        predict(endpoint: $endpoint, image: { base64: $image }) { __typename ... on Prediction { captureId debugStep } ... on VigilError { message } } }`,
-      { endpoint, image: PNG },
-    );
-    if (p.__typename !== 'Prediction') throw new Error(`predict on ${endpoint}: ${JSON.stringify(p)}`);
-    return p as { captureId: string; debugStep: number | null };
+    const { predict: p } = await server.client.data(PREDICT, { endpoint, image: PNG });
+    expectTypename(p, 'Prediction');
+    return p;
+  }
+
+  /** a capture's id, failing when the request was not captured */
+  function captured(prediction: { captureId: string | null }): string {
+    expect(prediction.captureId).not.toBeNull();
+    return prediction.captureId ?? '';
+  }
+
+  /** a step's number, failing when the hook did not save the request */
+  function saved(prediction: { debugStep: number | null }): number {
+    expect(prediction.debugStep).not.toBeNull();
+    return prediction.debugStep ?? Number.NaN;
   }
 
   beforeAll(async () => {
-    const create = (input: Record<string, unknown>) =>
-      data(`mutation($input: CreateEndpointInput!) { createEndpoint(input: $input) { __typename } }`, { input });
+    const create = (input: VariablesOf<typeof CREATE_ENDPOINT>['input']) =>
+      server.client.data(CREATE_ENDPOINT, { input });
     const capture = { enabled: true, samplingPercentage: 100 };
     await create({ name: 'plain', dataCapture: capture });
     await create({ name: 'hooked', dataCapture: capture, debugHook: { enabled: true, collections: ['fullgrad'] } });
     await create({ name: 'partial', dataCapture: capture, debugHook: { enabled: true, collections: ['biases'] } });
 
-    fx.plainCapture = (await predict('plain')).captureId;
+    const plain = await predict('plain');
     await predict('plain');
     const hooked = await predict('hooked');
-    fx.hookedCapture = hooked.captureId;
-    fx.hookedStep = hooked.debugStep!;
-    fx.partialStep = (await predict('partial')).debugStep!;
-    expect(fx.hookedStep).not.toBeNull();
-    expect(fx.partialStep).not.toBeNull();
+    const partial = await predict('partial');
+    fx = {
+      plainCapture: captured(plain),
+      hookedCapture: captured(hooked),
+      hookedStep: saved(hooked),
+      partialStep: saved(partial),
+    };
 
-    const { createBaseline } = await data(`mutation { createBaseline(input: { endpoint: "plain", name: "base" }) { __typename ... on VigilError { message } } }`);
+    const { createBaseline } = await server.client.data(CREATE_BASELINE);
     expect(createBaseline.__typename, JSON.stringify(createBaseline)).toBe('Baseline');
-    const { createMonitoringSchedule } = await data(
-      `mutation { createMonitoringSchedule(input: { name: "sched", endpoint: "plain", cron: "0 0 1 1 *", baseline: "base" }) { __typename ... on VigilError { message } } }`,
-    );
+    const { createMonitoringSchedule } = await server.client.data(CREATE_SCHEDULE);
     expect(createMonitoringSchedule.__typename, JSON.stringify(createMonitoringSchedule)).toBe('MonitoringSchedule');
   });
 
@@ -323,7 +644,7 @@ describe('every error a result union declares is raisable by its field', () => {
     it(pair, async () => {
       const undo = await c.arrange?.(server);
       try {
-        const result = await server.client.request(c.document, c.variables?.(fx));
+        const result = await c.send(server.client, fx);
         expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
         const value = at(result.data, c.path);
         expect(value, JSON.stringify(result.data)).toMatchObject({ __typename: errorType, code: CODES[errorType] });

@@ -5,7 +5,8 @@
  * with the UPSERT strategy it uses by default.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countPredictions, countWindow, type CountStrategy } from '../../src/monitor/aggregate.ts';
+import { countPredictions } from '../../src/monitor/windows/counts.ts';
+import { type CountStrategy, countWindow } from '../../src/monitor/windows/store.ts';
 import { createEndpoint, insertCaptures } from '../helpers/monitor.ts';
 import { useTestServer } from '../helpers/server.ts';
 
@@ -19,13 +20,24 @@ describe('window counts in SQL', () => {
   beforeAll(async () => {
     endpointId = await createEndpoint(server, 'agg');
     const confidences = [0, 1, 0.5, 0.4999999, 0.5000001, 0.001, 0.999, 0.9999999, 0.29, 0.57, 0.123456, 0.7];
-    for (let i = 0; i < 600; i++) inside.push({ classId: (i * 11) % 43, confidence: confidences[i % confidences.length]! });
+    for (let i = 0; i < 600; i++)
+      inside.push({ classId: (i * 11) % 43, confidence: confidences[i % confidences.length]! });
     inside.push({ classId: null }, { classId: null }, { classId: null });
-    await insertCaptures(server, endpointId, inside.map((c, i) => ({ ...c, at: i === 0 ? from : from + 1 + (i % 59_998) })));
+    await insertCaptures(
+      server,
+      endpointId,
+      inside.map((c, i) => ({ ...c, at: i === 0 ? from : from + 1 + (i % 59_998) })),
+    );
     // outside the window: at its (exclusive) end, and just before its start
-    await insertCaptures(server, endpointId, [{ classId: 5, at: to }, { classId: 5, at: from - 1 }]);
+    await insertCaptures(server, endpointId, [
+      { classId: 5, at: to },
+      { classId: 5, at: from - 1 },
+    ]);
     // a class without a confidence: counted for its class, and as an output that cannot be read
-    await server.app.database.prisma.capture.updateMany({ where: { endpointId, inferenceTime: new Date(from) }, data: { confidence: null } });
+    await server.app.database.prisma.capture.updateMany({
+      where: { endpointId, inferenceTime: new Date(from) },
+      data: { confidence: null },
+    });
   });
 
   const strategies: CountStrategy[] = process.env.VIGIL_TEST_DB === 'postgres' ? ['group'] : ['group', 'upsert'];

@@ -5,6 +5,7 @@
  * when Redis answers); skipped with a message otherwise.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from '../../src/graphql.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { WsSubscription } from '../helpers/graphql.ts';
 import { createEndpoint, createSchedule, insertCaptures, run, spread } from '../helpers/monitor.ts';
@@ -19,7 +20,9 @@ const skip =
       : null;
 if (skip && process.env.VIGIL_TEST_DB === 'postgres') console.warn(`monitor-replicas.test.ts skipped: ${skip}`);
 
-const ALERTS = `subscription { monitorAlerts(endpoint: "fleet") { schedule executionId status } }`;
+const ALERTS = graphql(`
+  subscription FleetAlerts($endpoint: String!) { monitorAlerts(endpoint: $endpoint) { schedule executionId status } }
+`);
 
 describe.skipIf(skip !== null)(`model monitor on two replicas${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let database: TestDatabase;
@@ -34,7 +37,11 @@ describe.skipIf(skip !== null)(`model monitor on two replicas${skip ? ` (skipped
     b = await startTestServer({ database, env: { ...env, INSTANCE_ID: 'replica-b' } });
     expect([a.app.services.info.eventBus, b.app.services.info.eventBus]).toEqual(['redis', 'redis']);
     endpointId = await createEndpoint(a, 'fleet');
-    await insertCaptures(a, endpointId, spread(60, Date.now() - 5000, Date.now() - 100).map((at) => ({ classId: 14, at })));
+    await insertCaptures(
+      a,
+      endpointId,
+      spread(60, Date.now() - 5000, Date.now() - 100).map((at) => ({ classId: 14, at })),
+    );
   });
   afterAll(async () => {
     await Promise.allSettled([a?.close(), b?.close()]);
@@ -44,18 +51,27 @@ describe.skipIf(skip !== null)(`model monitor on two replicas${skip ? ` (skipped
   it('runs each due schedule exactly once across replicas, and both replicas’ subscribers get each alert once', async () => {
     const names = ['fleet-1', 'fleet-2', 'fleet-3', 'fleet-4'];
     for (const [i, name] of names.entries()) await createSchedule(i % 2 ? a : b, { name, endpoint: 'fleet' });
-    const onA = new WsSubscription(a.wsUrl, ALERTS);
-    const onB = new WsSubscription(b.wsUrl, ALERTS);
+    const onA = new WsSubscription(a.wsUrl, ALERTS, { endpoint: 'fleet' });
+    const onB = new WsSubscription(b.wsUrl, ALERTS, { endpoint: 'fleet' });
     await Promise.all([onA.ready(), onB.ready()]);
 
     // all four fall due at once, as if their cron time had come; both schedulers tick every 50 ms
-    await a.app.database.prisma.monitoringSchedule.updateMany({ where: { name: { in: names } }, data: { nextRunAt: new Date(Date.now() - 1000) } });
+    await a.app.database.prisma.monitoringSchedule.updateMany({
+      where: { name: { in: names } },
+      data: { nextRunAt: new Date(Date.now() - 1000) },
+    });
     const [fromA, fromB] = await Promise.all([onA.waitFor(4, 10_000), onB.waitFor(4, 10_000)]);
     await new Promise((r) => setTimeout(r, 1000)); // many more ticks on both
 
-    const executions = await a.app.database.prisma.monitoringExecution.findMany({ include: { schedule: { select: { name: true } } } });
+    const executions = await a.app.database.prisma.monitoringExecution.findMany({
+      include: { schedule: { select: { name: true } } },
+    });
     expect(executions.map((e) => e.schedule.name).sort()).toEqual(names);
-    expect(executions.every((e) => e.trigger === 'SCHEDULED' && e.status === 'CompletedWithViolations' && e.recordCount === 60)).toBe(true);
+    expect(
+      executions.every(
+        (e) => e.trigger === 'SCHEDULED' && e.status === 'CompletedWithViolations' && e.recordCount === 60,
+      ),
+    ).toBe(true);
     for (const events of [fromA, fromB]) {
       expect(events).toHaveLength(4);
       expect(events.map((e) => e.monitorAlerts.schedule).sort()).toEqual(names);
@@ -67,13 +83,17 @@ describe.skipIf(skip !== null)(`model monitor on two replicas${skip ? ` (skipped
 
   it("delivers a manual run's alert on one replica to a subscriber on the other within a second", async () => {
     await createSchedule(a, { name: 'fleet-manual', endpoint: 'fleet' });
-    const onB = new WsSubscription(b.wsUrl, ALERTS);
+    const onB = new WsSubscription(b.wsUrl, ALERTS, { endpoint: 'fleet' });
     await onB.ready();
     const execution = await run(a, 'fleet-manual');
     const finished = Date.now();
     const [event] = await onB.waitFor(1, 1000);
     expect(Date.now() - finished).toBeLessThan(1000);
-    expect(event.monitorAlerts).toEqual({ schedule: 'fleet-manual', executionId: execution.id, status: 'CompletedWithViolations' });
+    expect(event?.monitorAlerts).toEqual({
+      schedule: 'fleet-manual',
+      executionId: execution.id,
+      status: 'CompletedWithViolations',
+    });
     await onB.close();
   });
 

@@ -4,9 +4,25 @@
  * counted once. And the scheduler runs a due schedule once, then sets its next run.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WsSubscription } from '../helpers/graphql.ts';
+import { graphql } from '../../src/graphql.ts';
+import { expectTypename, WsSubscription } from '../helpers/graphql.ts';
 import { createEndpoint, createSchedule, insertCaptures, run, spread } from '../helpers/monitor.ts';
 import { useTestServer } from '../helpers/server.ts';
+
+const ALERTS = graphql(`
+  subscription MonitorAlerts($endpoint: String) {
+    monitorAlerts(endpoint: $endpoint) { schedule status violations { description } }
+  }
+`);
+const SCHEDULE_EXECUTIONS = graphql(`
+  query ScheduleExecutions($name: String!) {
+    monitoringSchedule(name: $name) {
+      __typename
+      nextRunAt
+      executions { __typename ... on MonitoringScheduleExecutionList { executions { trigger recordCount } } }
+    }
+  }
+`);
 
 describe('monitoring windows and the scheduler', () => {
   const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '100' } });
@@ -17,12 +33,22 @@ describe('monitoring windows and the scheduler', () => {
   });
 
   const countIn = (from: string, to: string) =>
-    server.app.database.prisma.capture.count({ where: { endpointId, inferenceTime: { gte: new Date(from), lt: new Date(to) } } });
+    server.app.database.prisma.capture.count({
+      where: { endpointId, inferenceTime: { gte: new Date(from), lt: new Date(to) } },
+    });
 
   it('counts every capture exactly once across consecutive executions, boundaries included', async () => {
     const first = Date.now() - 5000;
-    await insertCaptures(server, endpointId, spread(50, first, Date.now() - 1000).map((at) => ({ classId: 1, at })));
-    await createSchedule(server, { name: 'tiles-s', endpoint: 'tiles', checks: { minSampleSize: 1, classShare: { enabled: false } } });
+    await insertCaptures(
+      server,
+      endpointId,
+      spread(50, first, Date.now() - 1000).map((at) => ({ classId: 1, at })),
+    );
+    await createSchedule(server, {
+      name: 'tiles-s',
+      endpoint: 'tiles',
+      checks: { minSampleSize: 1, classShare: { enabled: false } },
+    });
 
     const e1 = await run(server, 'tiles-s');
     expect(Date.parse(e1.windowStart)).toBe(first);
@@ -43,7 +69,10 @@ describe('monitoring windows and the scheduler', () => {
 
     // one at the new boundary, and a late one whose time falls in the closed window: not counted again
     const b2 = Date.parse(e2.windowEnd);
-    await insertCaptures(server, endpointId, [{ classId: 3, at: b2 }, { classId: 4, at: b2 - 1 }]);
+    await insertCaptures(server, endpointId, [
+      { classId: 3, at: b2 },
+      { classId: 4, at: b2 - 1 },
+    ]);
     const e3 = await run(server, 'tiles-s');
     expect(e3.windowStart).toBe(e2.windowEnd);
     expect(e3.classCounts).toEqual({ '3': 1 });
@@ -68,23 +97,30 @@ describe('monitoring windows and the scheduler', () => {
 
   it('the scheduler runs a due schedule once, sets its next run, and alerts', async () => {
     const id = await createEndpoint(server, 'due');
-    await insertCaptures(server, id, spread(40, Date.now() - 2000, Date.now() - 100).map((at) => ({ classId: 14, at })));
+    await insertCaptures(
+      server,
+      id,
+      spread(40, Date.now() - 2000, Date.now() - 100).map((at) => ({ classId: 14, at })),
+    );
     const schedule = await createSchedule(server, { name: 'due-s', endpoint: 'due', cron: '0 0 1 1 *' });
-    const alerts = new WsSubscription(server.wsUrl, `subscription { monitorAlerts(endpoint: "due") { schedule status violations { description } } }`);
+    const alerts = new WsSubscription(server.wsUrl, ALERTS, { endpoint: 'due' });
     await alerts.ready();
 
     // make it due now, as if its cron time had come
-    await server.app.database.prisma.monitoringSchedule.update({ where: { id: schedule.id }, data: { nextRunAt: new Date(Date.now() - 1000) } });
+    await server.app.database.prisma.monitoringSchedule.update({
+      where: { id: schedule.id },
+      data: { nextRunAt: new Date(Date.now() - 1000) },
+    });
     const [alert] = await alerts.waitFor(1, 5000);
-    expect(alert.monitorAlerts).toMatchObject({
+    expect(alert?.monitorAlerts).toMatchObject({
       schedule: 'due-s',
       status: 'CompletedWithViolations',
       violations: [{ description: 'Class 14 (Stop) predicted 100.00% of the time: exceeded 50.00% threshold' }],
     });
     await new Promise((r) => setTimeout(r, 500)); // several more ticks
-    const { monitoringSchedule: s } = await server.client.data(
-      `{ monitoringSchedule(name: "due-s") { nextRunAt executions { ... on MonitoringScheduleExecutionList { executions { trigger recordCount } } } } }`,
-    );
+    const { monitoringSchedule: s } = await server.client.data(SCHEDULE_EXECUTIONS, { name: 'due-s' });
+    expectTypename(s, 'MonitoringSchedule');
+    expectTypename(s.executions, 'MonitoringScheduleExecutionList');
     expect(s.executions.executions).toEqual([{ trigger: 'SCHEDULED', recordCount: 40 }]);
     expect(s.nextRunAt).toBe(`${new Date().getUTCFullYear() + 1}-01-01T00:00:00.000Z`);
     const row = await server.app.database.prisma.monitoringSchedule.findUniqueOrThrow({ where: { id: schedule.id } });
@@ -95,12 +131,19 @@ describe('monitoring windows and the scheduler', () => {
 
   it('a manual run waits for a run in progress, and recovers a run a stopped process left behind', async () => {
     const id = await createEndpoint(server, 'lease');
-    await insertCaptures(server, id, spread(5, Date.now() - 2000, Date.now() - 100).map((at) => ({ classId: 1, at })));
+    await insertCaptures(
+      server,
+      id,
+      spread(5, Date.now() - 2000, Date.now() - 100).map((at) => ({ classId: 1, at })),
+    );
     const schedule = await createSchedule(server, { name: 'lease-s', endpoint: 'lease', checks: { minSampleSize: 1 } });
     const prisma = server.app.database.prisma;
     // another process holds the lease for 400 ms: the manual run waits for it
     const expires = Date.now() + 400;
-    await prisma.monitoringSchedule.update({ where: { id: schedule.id }, data: { leaseOwner: 'elsewhere', leaseExpiresAt: new Date(expires) } });
+    await prisma.monitoringSchedule.update({
+      where: { id: schedule.id },
+      data: { leaseOwner: 'elsewhere', leaseExpiresAt: new Date(expires) },
+    });
     const e1 = await run(server, 'lease-s');
     expect(Date.parse(e1.startedAt)).toBeGreaterThan(expires);
     expect(e1.recordCount).toBe(5);
@@ -108,7 +151,14 @@ describe('monitoring windows and the scheduler', () => {
     // a process that stopped mid-run left an execution InProgress (its lease has expired): it is
     // marked failed, and its window is covered by the next execution
     await prisma.monitoringExecution.create({
-      data: { id: 'orphan', scheduleId: schedule.id, trigger: 'SCHEDULED', status: 'InProgress', windowStart: new Date(e1.windowEnd), windowEnd: new Date(Date.now()) },
+      data: {
+        id: 'orphan',
+        scheduleId: schedule.id,
+        trigger: 'SCHEDULED',
+        status: 'InProgress',
+        windowStart: new Date(e1.windowEnd),
+        windowEnd: new Date(Date.now()),
+      },
     });
     await insertCaptures(server, id, [{ classId: 1, at: Date.parse(e1.windowEnd) }]);
     const e2 = await run(server, 'lease-s');

@@ -1,12 +1,18 @@
 import net from 'node:net';
+import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { graphql } from '../../src/graphql.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 /**
  * Writes raw bytes to the server and collects what comes back until the server closes the connection
  * (or `waitMs` passes: then `closed` is false).
  */
-function rawExchange(url: string, chunks: readonly string[], waitMs = 5000): Promise<{ text: string; closed: boolean }> {
+function rawExchange(
+  url: string,
+  chunks: readonly string[],
+  waitMs = 5000,
+): Promise<{ text: string; closed: boolean }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
@@ -27,6 +33,13 @@ function rawExchange(url: string, chunks: readonly string[], waitMs = 5000): Pro
   });
 }
 
+const TYPENAME = graphql(`query Typename { __typename }`);
+const SERVER_INFO = graphql(`query ServerReport { __typename serverInfo { databaseProvider eventBus models } }`);
+/** two levels deep */
+const ENDPOINT_NAMES = graphql(`query EndpointNames { endpoints { name } }`);
+/** three levels deep */
+const ENDPOINT_HOOKS = graphql(`query EndpointHooks { endpoints { debugHook { enabled } } }`);
+
 const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
 const bodyOf = (text: string) => text.slice(text.indexOf('\r\n\r\n') + 4);
 
@@ -34,7 +47,7 @@ describe('HTTP server', () => {
   const server = useTestServer({ env: { MAX_BODY_BYTES: String(1024 * 1024), MAX_QUERY_DEPTH: '2' } });
 
   it('answers { __typename } and reports itself in serverInfo', async () => {
-    const data = await server.client.data(`{ __typename serverInfo { databaseProvider eventBus models } }`);
+    const data = await server.client.data(SERVER_INFO);
     expect(data.__typename).toBe('Query');
     expect(data.serverInfo.databaseProvider).toBe(server.database.kind === 'postgres' ? 'postgresql' : 'sqlite');
     expect(data.serverInfo.eventBus).toBe('memory');
@@ -52,12 +65,16 @@ describe('HTTP server', () => {
   });
 
   it('refuses a body over MAX_BODY_BYTES with a typed 413 and keeps serving', async () => {
-    const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
-    const response = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const big = JSON.stringify({ query: print(TYPENAME), variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
     expect(response.status).toBe(413);
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(body.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
-    expect((await server.client.data(`{ __typename }`)).__typename).toBe('Query');
+    expect((await server.client.data(TYPENAME)).__typename).toBe('Query');
   });
 
   it('refuses a declared Content-Length over the limit before reading the body', async () => {
@@ -101,12 +118,12 @@ describe('HTTP server', () => {
     const { text } = await rawExchange(server.url, [requests[0]!]);
     expect(JSON.parse(bodyOf(text))).toMatchObject({ code: 'VALIDATION', field: 'url' });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect((await server.client.data(`{ __typename }`)).__typename).toBe('Query');
+    expect((await server.client.data(TYPENAME)).__typename).toBe('Query');
   });
 
   it('refuses queries deeper than MAX_QUERY_DEPTH', async () => {
-    expect((await server.client.request(`{ endpoints { name } }`)).errors).toBeUndefined();
-    const result = await server.client.request(`{ endpoints { debugHook { enabled } } }`);
+    expect((await server.client.request(ENDPOINT_NAMES)).errors).toBeUndefined();
+    const result = await server.client.request(ENDPOINT_HOOKS);
     expect(result.data).toBeUndefined();
     expect(JSON.stringify(result.errors)).toMatch(/depth/i);
   });

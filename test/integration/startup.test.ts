@@ -11,7 +11,13 @@ import { createTestDatabase } from '../helpers/database.ts';
 function recordingLogger(lines: string[]): Logger {
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     void lines.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -22,7 +28,11 @@ describe('start without the default model', () => {
   it('starts, and warns naming DEFAULT_MODEL and the folder it is not in', async () => {
     const database = await createTestDatabase();
     const lines: string[] = [];
-    const config = { ...loadConfig({ DATABASE_URL: database.url, MODEL_DIR: modelDir, LOG_LEVEL: 'silent' }), port: 0, host: '127.0.0.1' };
+    const config = {
+      ...loadConfig({ DATABASE_URL: database.url, MODEL_DIR: modelDir, LOG_LEVEL: 'silent' }),
+      port: 0,
+      host: '127.0.0.1',
+    };
     const app = await createApp(config, recordingLogger(lines));
     try {
       expect(lines.filter((line) => line.startsWith('warn '))).toEqual([

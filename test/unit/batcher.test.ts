@@ -6,24 +6,33 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('dynamic batching', () => {
   it('gathers items submitted together into one run, up to maxSize, and routes results back in order', async () => {
     const runs: number[][] = [];
-    const batcher = new DynamicBatcher<number, number>(async (items) => {
-      runs.push(items);
-      return items.map((x) => x * 10);
-    }, { maxSize: 4, maxWaitMs: 20 });
+    const batcher = new DynamicBatcher<number, number>(
+      async (items) => {
+        runs.push(items);
+        return items.map((x) => x * 10);
+      },
+      { maxSize: 4, maxWaitMs: 20 },
+    );
     const results = await Promise.all([1, 2, 3, 4, 5, 6].map((x) => batcher.submit(x)));
     expect(results).toEqual([10, 20, 30, 40, 50, 60]);
-    expect(runs).toEqual([[1, 2, 3, 4], [5, 6]]);
+    expect(runs).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
   });
 
   it('queues arrivals during a run and sends them together when it finishes', async () => {
     const runs: number[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const batcher = new DynamicBatcher<number, number>(async (items) => {
-      runs.push(items);
-      if (runs.length === 1) await gate;
-      return items;
-    }, { maxSize: 16, maxWaitMs: 0 });
+    const batcher = new DynamicBatcher<number, number>(
+      async (items) => {
+        runs.push(items);
+        if (runs.length === 1) await gate;
+        return items;
+      },
+      { maxSize: 16, maxWaitMs: 0 },
+    );
     const first = batcher.submit(0);
     await tick(5);
     const later = [1, 2, 3].map((x) => batcher.submit(x));
@@ -37,10 +46,13 @@ describe('dynamic batching', () => {
 
   it('fails every item of a failed run, and later runs still work', async () => {
     let fail = true;
-    const batcher = new DynamicBatcher<number, number>(async (items) => {
-      if (fail) throw new Error('boom');
-      return items;
-    }, { maxSize: 8, maxWaitMs: 5 });
+    const batcher = new DynamicBatcher<number, number>(
+      async (items) => {
+        if (fail) throw new Error('boom');
+        return items;
+      },
+      { maxSize: 8, maxWaitMs: 5 },
+    );
     const failed = await Promise.allSettled([1, 2].map((x) => batcher.submit(x)));
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;

@@ -2,12 +2,18 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { captureEvent, captureLine, prependLine, writeLines } from '../../src/capture/export.ts';
 import { captureRoutes } from '../../src/capture/http.ts';
-import { decodeCursor, encodeCursor, filterWhere, pageSize, parseIsoDate, validateFilter } from '../../src/capture/queries.ts';
-import type { CaptureRecord, CapturedOutput } from '../../src/capture/types.ts';
+import { decodeCursor, encodeCursor, filterWhere, parseIsoDate, validateFilter } from '../../src/capture/queries.ts';
+import type { CapturedOutput, CaptureRecord } from '../../src/capture/types.ts';
 import { ValidationError } from '../../src/errors.ts';
+import { pageSize } from '../../src/paging.ts';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1, 2, 253, 254, 255]);
-const OUTPUT: CapturedOutput = { predictedClass: 14, label: 'Stop', confidence: 0.93, probabilities: [0.01, 0.93, 0.06] };
+const OUTPUT: CapturedOutput = {
+  predictedClass: 14,
+  label: 'Stop',
+  confidence: 0.93,
+  probabilities: [0.01, 0.93, 0.06],
+};
 
 function record(overrides: Partial<CaptureRecord> = {}): CaptureRecord {
   return {
@@ -36,15 +42,27 @@ describe('SageMaker data-capture JSON Lines', () => {
     const event = JSON.parse(line);
     expect(event).toEqual({
       captureData: {
-        endpointInput: { observedContentType: 'image/png', mode: 'INPUT', data: Buffer.from(PNG).toString('base64'), encoding: 'BASE64' },
-        endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify(OUTPUT), encoding: 'JSON' },
+        endpointInput: {
+          observedContentType: 'image/png',
+          mode: 'INPUT',
+          data: Buffer.from(PNG).toString('base64'),
+          encoding: 'BASE64',
+        },
+        endpointOutput: {
+          observedContentType: 'application/json',
+          mode: 'OUTPUT',
+          data: JSON.stringify(OUTPUT),
+          encoding: 'JSON',
+        },
       },
       eventMetadata: { eventId: '3f1c7a52-0000-4000-8000-000000000001', inferenceTime: '2026-11-26T02:00:00.000Z' },
       eventVersion: '0',
     });
     expect(Object.keys(event)).toEqual(['captureData', 'eventMetadata', 'eventVersion']);
     expect(Object.keys(event.captureData)).toEqual(['endpointInput', 'endpointOutput']);
-    expect(line.startsWith('{"captureData":{"endpointInput":{"observedContentType":"image/png","mode":"INPUT","data":"')).toBe(true);
+    expect(
+      line.startsWith('{"captureData":{"endpointInput":{"observedContentType":"image/png","mode":"INPUT","data":"'),
+    ).toBe(true);
   });
 
   it('round-trips the input bytes through base64 and the output through its JSON text', () => {
@@ -167,7 +185,10 @@ describe('the HTTP export body', () => {
     const head = await routes[0]!.handle(new Request(url, { method: 'HEAD' }), url);
     expect(head.body).toBeNull();
     expect(state.closed).toBe(true);
-    await expect(async () => routes[0]!.handle(...request('/captures/export'))).rejects.toMatchObject({ code: 'VALIDATION', field: 'endpoint' });
+    await expect(async () => routes[0]!.handle(...request('/captures/export'))).rejects.toMatchObject({
+      code: 'VALIDATION',
+      field: 'endpoint',
+    });
   });
 });
 
@@ -175,7 +196,12 @@ describe('capture queries', () => {
   it('round-trips cursors and rejects forged ones', () => {
     const cursor = encodeCursor({ inferenceTime: new Date(1_790_000_000_123), id: 'abc-1' });
     expect(decodeCursor(cursor)).toEqual({ time: 1_790_000_000_123, id: 'abc-1' });
-    for (const bad of ['', 'nope', Buffer.from('x:y').toString('base64url'), Buffer.from('12:').toString('base64url')]) {
+    for (const bad of [
+      '',
+      'nope',
+      Buffer.from('x:y').toString('base64url'),
+      Buffer.from('12:').toString('base64url'),
+    ]) {
       expect(() => decodeCursor(bad)).toThrow(ValidationError);
     }
   });
@@ -189,7 +215,9 @@ describe('capture queries', () => {
     expect(() => validateFilter({ maxConfidence: -0.1 })).toThrow(ValidationError);
     expect(() => validateFilter({ minConfidence: 0.8, maxConfidence: 0.2 })).toThrow(/above maxConfidence/);
     expect(() => validateFilter({ from: new Date('2026-01-02'), to: new Date('2026-01-01') })).toThrow(/before from/);
-    expect(() => validateFilter({ from: new Date('2026-01-01'), minConfidence: 0, maxConfidence: 1, predictedClass: 0 })).not.toThrow();
+    expect(() =>
+      validateFilter({ from: new Date('2026-01-01'), minConfidence: 0, maxConfidence: 1, predictedClass: 0 }),
+    ).not.toThrow();
     expect(filterWhere('e1', { from: new Date(5), minConfidence: 0.5 })).toEqual({
       endpointId: 'e1',
       inferenceTime: { gte: new Date(5) },

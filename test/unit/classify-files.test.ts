@@ -6,13 +6,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predictFiles, type PredictErrorLine, type PredictLine } from '../../src/cli/predict.ts';
-import { classifyFiles, collectImageFiles, IMAGE_EXTENSIONS, listImageFiles, type FileClassification } from '../../src/inference/classify-files.ts';
+import { type PredictErrorLine, type PredictLine, predictFiles } from '../../src/cli/predict.ts';
+import {
+  classifyFiles,
+  collectImageFiles,
+  type FileClassification,
+  IMAGE_EXTENSIONS,
+  listImageFiles,
+} from '../../src/inference/classify-files.ts';
 import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
-import { listImages, predictImages } from '../../src/monitor/baseline-directory.ts';
-import { asNpy, fixture, FIXTURE_DIR } from '../helpers/images.ts';
+import { listImages, predictImages } from '../../src/monitor/baselines/image-directory.ts';
+import { asNpy, FIXTURE_DIR, fixture } from '../helpers/images.ts';
 
 const LIMITS = { maxPixels: 50_000_000 };
 
@@ -21,7 +27,21 @@ describe('image files: one set of extensions for the CLI and baselines', () => {
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-classify-'));
     fs.mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
-    for (const name of ['a.png', 'b.JPG', 'c.jpeg', 'd.webp', 'e.ppm', 'f.npy', 'sub/g.PNG', 'sub/deeper/h.Npy', 'notes.txt', 'labels.json', 'png', 'sub/x.gif', 'sub/y.tiff']) {
+    for (const name of [
+      'a.png',
+      'b.JPG',
+      'c.jpeg',
+      'd.webp',
+      'e.ppm',
+      'f.npy',
+      'sub/g.PNG',
+      'sub/deeper/h.Npy',
+      'notes.txt',
+      'labels.json',
+      'png',
+      'sub/x.gif',
+      'sub/y.tiff',
+    ]) {
       fs.writeFileSync(path.join(dir, name), 'not decoded here');
     }
     fs.symlinkSync(path.join(dir, 'a.png'), path.join(dir, 'link.png'));
@@ -30,7 +50,9 @@ describe('image files: one set of extensions for the CLI and baselines', () => {
 
   it('takes .png .jpg .jpeg .webp .ppm .npy in any case, recursively, sorted', async () => {
     expect([...IMAGE_EXTENSIONS].sort()).toEqual(['.jpeg', '.jpg', '.npy', '.png', '.ppm', '.webp']);
-    const expected = ['a.png', 'b.JPG', 'c.jpeg', 'd.webp', 'e.ppm', 'f.npy', 'sub/deeper/h.Npy', 'sub/g.PNG'].map((n) => path.join(dir, n));
+    const expected = ['a.png', 'b.JPG', 'c.jpeg', 'd.webp', 'e.ppm', 'f.npy', 'sub/deeper/h.Npy', 'sub/g.PNG'].map(
+      (n) => path.join(dir, n),
+    );
     expect(await listImageFiles(dir)).toEqual(expected);
   });
 
@@ -38,7 +60,9 @@ describe('image files: one set of extensions for the CLI and baselines', () => {
     const cli = await collectImageFiles([dir], { symlinkedFiles: true });
     const baseline = await listImages(dir, [dir]);
     // the CLI also takes links to files; a baseline does not (a link could lead out of BASELINE_ROOTS)
-    expect(cli.filter((f) => !f.endsWith('link.png'))).toEqual(baseline.map((f) => path.join(dir, path.relative(fs.realpathSync(dir), f))));
+    expect(cli.filter((f) => !f.endsWith('link.png'))).toEqual(
+      baseline.map((f) => path.join(dir, path.relative(fs.realpathSync(dir), f))),
+    );
     expect(cli).toContain(path.join(dir, 'link.png'));
     expect(baseline.some((f) => f.endsWith('link.png'))).toBe(false);
   });
@@ -69,7 +93,12 @@ describe('classifyFiles', () => {
     const files = [...(await listImageFiles(dir)), path.join(dir, 'missing.png')];
     const progress: [number, number][] = [];
     const results: FileClassification[] = [];
-    for await (const r of classifyFiles(runtime, files, { batch: 2, limits: LIMITS, onProgress: (done, total) => progress.push([done, total]) })) results.push(r);
+    for await (const r of classifyFiles(runtime, files, {
+      batch: 2,
+      limits: LIMITS,
+      onProgress: (done, total) => progress.push([done, total]),
+    }))
+      results.push(r);
     expect(results.map((r) => path.basename(r.path))).toEqual(['broken.png', 'stop.npy', 'stop.png', 'missing.png']);
     expect(results[0]).toMatchObject({ error: expect.stringMatching(/Unsupported or unrecognised image format/) });
     expect(results[3]).toEqual({ path: files[3], error: 'no such file or directory' });
@@ -77,17 +106,26 @@ describe('classifyFiles', () => {
     expect(npy!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     // the .npy holds the PNG's pixels: the same input, the same prediction
     expect([...npy!]).toEqual([...png!]);
-    expect(progress).toEqual([[2, 4], [4, 4]]);
+    expect(progress).toEqual([
+      [2, 4],
+      [4, 4],
+    ]);
   });
 
   it('gives the CLI and a baseline the same prediction for the same file', async () => {
     const files = await listImageFiles(dir);
     const lines: (PredictLine | PredictErrorLine)[] = [];
-    const failed = await predictFiles(runtime, catalog, files, { batch: 32, limits: LIMITS, onLine: (l) => lines.push(l) });
+    const failed = await predictFiles(runtime, catalog, files, {
+      batch: 32,
+      limits: LIMITS,
+      onLine: (l) => lines.push(l),
+    });
     const baseline = await predictImages(files, runtime, LIMITS, createLogger('silent'), 'test');
     expect(failed).toBe(1);
     expect(baseline[0]).toBeNull();
-    expect(lines.map((l) => ('error' in l ? null : { classId: l.predictedClass, confidence: l.confidence }))).toEqual(baseline);
+    expect(lines.map((l) => ('error' in l ? null : { classId: l.predictedClass, confidence: l.confidence }))).toEqual(
+      baseline,
+    );
     expect(lines[1]).toMatchObject({ predictedClass: 14, label: 'Stop' });
   });
 });

@@ -27,28 +27,54 @@ describe('vigil help', () => {
     expect(stdout).toMatch(/\n {2}capture export +write an endpoint's captures/);
   });
 
-  it.each([['capture', '--help'], ['capture', '-h'], ['help', 'capture']])(
-    "lists the capture commands for 'vigil %s %s'",
-    async (...argv) => {
-      const { code, stdout } = await vigil(...argv);
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/^usage: vigil capture <command> \[options\]\n/);
-      expect(stdout).toMatch(/\n {2}export +write an endpoint's captures as SageMaker data-capture JSON Lines\n/);
-      expect(stdout).toContain("run 'vigil capture <command> --help'");
-    },
-  );
+  it.each([
+    ['capture', '--help'],
+    ['capture', '-h'],
+    ['help', 'capture'],
+  ])("lists the capture commands for 'vigil %s %s'", async (...argv) => {
+    const { code, stdout } = await vigil(...argv);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: vigil capture <command> \[options\]\n/);
+    expect(stdout).toMatch(/\n {2}export +write an endpoint's captures as SageMaker data-capture JSON Lines\n/);
+    expect(stdout).toContain("run 'vigil capture <command> --help'");
+  });
 
   it('lists the capture commands when none is given, as a usage error', async () => {
     const { code, stdout, stderr } = await vigil('capture');
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^vigil capture: no command given\nusage: vigil capture <command>/);
-    expect((await vigil('capture', 'import')).stderr).toMatch(/^unknown command: capture import\nusage: vigil capture <command>/);
+    expect((await vigil('capture', 'import')).stderr).toMatch(
+      /^unknown command: capture import\nusage: vigil capture <command>/,
+    );
   });
 
   it.each([
-    ['predict', ['-b, --batch N', '-k, --top K', '--files-from', '"predictedClass"', '"error"', 'exit status', 'MODEL_DIR', 'vigil predict models/']],
-    ['capture export', ['-e, --endpoint NAME', '--from ISO', '-o, --out FILE', '"captureData"', 'exit status', 'DATABASE_URL', 'vigil capture export --endpoint signs']],
+    [
+      'predict',
+      [
+        '-b, --batch N',
+        '-k, --top K',
+        '--files-from',
+        '"predictedClass"',
+        '"error"',
+        'exit status',
+        'MODEL_DIR',
+        'vigil predict models/',
+      ],
+    ],
+    [
+      'capture export',
+      [
+        '-e, --endpoint NAME',
+        '--from ISO',
+        '-o, --out FILE',
+        '"captureData"',
+        'exit status',
+        'DATABASE_URL',
+        'vigil capture export --endpoint signs',
+      ],
+    ],
   ])("gives '%s' a help with its options, what it prints and an example", async (command, expected) => {
     const words = command.split(' ');
     const { code, stdout } = await vigil(...words, '--help');
@@ -69,10 +95,14 @@ describe('vigil predict into a reader that stops early (`| head -1`)', () => {
   it('stops quietly with status 0 when the pipe closes', async () => {
     const fixtures = 'models/gtsrb-resnet18/fixtures';
     // 80 images, one a batch: lines keep coming after the reader has gone
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--batch', '1', ...Array(10).fill(fixtures)], {
-      env: { ...process.env, INFERENCE_DEVICE: 'cpu' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'predict', '--batch', '1', ...Array(10).fill(fixtures)],
+      {
+        env: { ...process.env, INFERENCE_DEVICE: 'cpu' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     let firstLine = '';

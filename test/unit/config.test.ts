@@ -25,10 +25,35 @@ describe('configuration', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       INFERENCE_DEVICE: 'cpu',
     });
-    expect(config).toMatchObject({ port: 5001, databaseUrl: 'postgresql://u@h:5432/db', redisUrl: 'redis://127.0.0.1:6379', inferenceDevice: 'cpu' });
+    expect(config).toMatchObject({
+      port: 5001,
+      databaseUrl: 'postgresql://u@h:5432/db',
+      redisUrl: 'redis://127.0.0.1:6379',
+      inferenceDevice: 'cpu',
+    });
+  });
+
+  it('keeps CORS off and introspection to development unless asked, and the image limits at their defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      corsOrigins: [],
+      introspection: true,
+      maxImagePixels: 25_000_000,
+      maxRequestDecodedBytes: 256 * 1024 * 1024,
+    });
+    expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true' }).introspection).toBe(true);
+    expect(loadConfig({ CORS_ORIGINS: ' https://dash.example.com , http://localhost:5173' }).corsOrigins).toEqual([
+      'https://dash.example.com',
+      'http://localhost:5173',
+    ]);
   });
 
   it.each([
+    [{ CORS_ORIGINS: '*' }, /no wildcard/],
+    [{ CORS_ORIGINS: 'https://*.example.com' }, /no wildcard/],
+    [{ CORS_ORIGINS: 'https://dash.example.com/' }, /is not an origin/],
+    [{ CORS_ORIGINS: 'dash.example.com' }, /is not an origin/],
+    [{ INTROSPECTION: 'yes' }, /INTROSPECTION/],
     [{ PORT: 'eighty' }, /PORT=eighty/],
     [{ PORT: '70000' }, /PORT=70000/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
@@ -56,12 +81,16 @@ describe('MODEL_DIR at start', () => {
     );
     const file = path.join(scratch, 'file');
     fs.writeFileSync(file, '');
-    expect(() => checkModelDir(loadConfig({ MODEL_DIR: file }), { MODEL_DIR: file })).toThrow(`MODEL_DIR=${file}: not a directory`);
+    expect(() => checkModelDir(loadConfig({ MODEL_DIR: file }), { MODEL_DIR: file })).toThrow(
+      `MODEL_DIR=${file}: not a directory`,
+    );
   });
 
   it('says when the default ./models is missing because of the working directory', () => {
     const config = { modelDir: path.join(scratch, 'models') };
-    expect(() => checkModelDir(config, {})).toThrow(/MODEL_DIR is not set and its default, .*models, does not exist: start vigil from the repository's folder/);
+    expect(() => checkModelDir(config, {})).toThrow(
+      /MODEL_DIR is not set and its default, .*models, does not exist: start vigil from the repository's folder/,
+    );
   });
 
   it('stops `npm start` with exit status 2 before it opens the database', () => {
@@ -72,7 +101,9 @@ describe('MODEL_DIR at start', () => {
       timeout: 30_000,
     });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain(`vigil: invalid configuration: MODEL_DIR=no-such-models: no such directory (${path.resolve('no-such-models')})`);
+    expect(result.stderr).toContain(
+      `vigil: invalid configuration: MODEL_DIR=no-such-models: no such directory (${path.resolve('no-such-models')})`,
+    );
     expect(fs.existsSync(database)).toBe(false);
   });
 });

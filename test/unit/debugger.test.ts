@@ -3,16 +3,25 @@
  * per-tensor encodings and always-saved logits, reductions, the LRU, and the Trial's message helpers.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, inflateSparse, sparseHalvesSummary, toHalf, toHalves, TENSOR_ENCODINGS } from '../../src/debugger/encoding.ts';
-import { summarizeDense } from '../../src/explain/fullgrad.ts';
+import {
+  decodeTensor,
+  encodeTensor,
+  inflateSparse,
+  sparseHalvesSummary,
+  TENSOR_ENCODINGS,
+  toHalf,
+  toHalves,
+} from '../../src/debugger/encoding.ts';
 import { ALWAYS_SAVED, DebugHook, encodingOf, STEP_BLOCK } from '../../src/debugger/hook.ts';
 import { LruCache } from '../../src/debugger/lru.ts';
-import { StepEncoder } from '../../src/debugger/step-encoder.ts';
 import { reduce } from '../../src/debugger/reductions.ts';
+import { RegexGuard } from '../../src/debugger/regex-guard.ts';
+import { StepEncoder } from '../../src/debugger/step-encoder.ts';
 import { tensorCatalog } from '../../src/debugger/tensor-names.ts';
-import { anchored, describeList } from '../../src/debugger/trial.ts';
+import { describeList } from '../../src/debugger/trial.ts';
 import type { Endpoint } from '../../src/endpoints/types.ts';
 import { ValidationError } from '../../src/errors.ts';
+import { summarizeDense } from '../../src/explain/fullgrad.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 
 function random(seed: number): () => number {
@@ -31,35 +40,65 @@ describe('half-precision encoding', () => {
     for (let i = 0; i < 200_000; i++) bits[i] = Math.floor(rand() * 2 ** 32);
     for (let i = 200_000; i < values.length; i++) values[i] = (rand() - 0.5) * 2 ** (rand() * 44 - 30);
     // edges: ties, the largest half, overflow by rounding, subnormals, zeros, NaN, Inf
-    values.set([65504, 65519, 65520, -65536, 2 ** -14, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 0, -0, NaN, Infinity, -Infinity, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
+    values.set([
+      65504,
+      65519,
+      65520,
+      -65536,
+      2 ** -14,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+    ]);
     const fast = toHalves(values);
     for (let i = 0; i < values.length; i++) {
-      if (fast[i] !== toHalf(values[i]!)) expect.fail(`${values[i]}: toHalves ${fast[i]!.toString(16)} ≠ toHalf ${toHalf(values[i]!).toString(16)}`);
+      if (fast[i] !== toHalf(values[i]!))
+        expect.fail(`${values[i]}: toHalves ${fast[i]!.toString(16)} ≠ toHalf ${toHalf(values[i]!).toString(16)}`);
     }
     expect(toHalf(1 + 2 ** -11)).toBe(0x3c00); // tie → even
     expect(toHalf(1 + 3 * 2 ** -11)).toBe(0x3c02);
     expect(toHalf(65520)).toBe(0x7c00);
   });
 
-  it.each(['f16-sparse-split', 'f16-sparse-deflate'] as const)('%s decodes to exactly the f16 values (−0 as 0), smaller than f16-deflate on sparse gradients', (encoding) => {
-    const rand = random(8);
-    for (const length of [0, 1, 7, 8, 9, 1000, 262_144]) {
-      const values = Float32Array.from({ length }, () => (rand() < 0.55 ? 0 : (rand() - 0.5) * 10 ** (-rand() * 6)));
-      if (length > 3) values[3] = -0;
-      if (length > 5) values[5] = -1e-9; // underflows to −0 in f16
-      const sparse = encodeTensor(values, encoding);
-      const f16 = decodeTensor(encodeTensor(values, 'f16'), 'f16', length);
-      const back = decodeTensor(sparse, encoding, length);
-      expect(back.length).toBe(length);
-      const expected = f16.map((v) => (v === 0 ? 0 : v)); // −0 carries nothing and is stored as 0
-      for (let i = 0; i < length; i++) if (!Object.is(back[i], expected[i])) expect.fail(`value ${i}: ${back[i]} ≠ ${expected[i]}`);
-      if (length > 5) expect([Object.is(f16[3], -0), Object.is(f16[5], -0), Object.is(back[3], 0), Object.is(back[5], 0)]).toEqual([true, true, true, true]);
-      if (length === 262_144) expect(sparse.byteLength).toBeLessThan(encodeTensor(values, 'f16-deflate').byteLength);
-    }
-    expect(() => decodeTensor(encodeTensor(new Float32Array(10), encoding), encoding, 20)).toThrow();
-    const truncated = encodeTensor(Float32Array.from({ length: 100 }, (_, i) => i), encoding);
-    expect(() => decodeTensor(truncated.subarray(0, truncated.byteLength - 3), encoding, 100)).toThrow();
-  });
+  it.each(['f16-sparse-split', 'f16-sparse-deflate'] as const)(
+    '%s decodes to exactly the f16 values (−0 as 0), smaller than f16-deflate on sparse gradients',
+    (encoding) => {
+      const rand = random(8);
+      for (const length of [0, 1, 7, 8, 9, 1000, 262_144]) {
+        const values = Float32Array.from({ length }, () => (rand() < 0.55 ? 0 : (rand() - 0.5) * 10 ** (-rand() * 6)));
+        if (length > 3) values[3] = -0;
+        if (length > 5) values[5] = -1e-9; // underflows to −0 in f16
+        const sparse = encodeTensor(values, encoding);
+        const f16 = decodeTensor(encodeTensor(values, 'f16'), 'f16', length);
+        const back = decodeTensor(sparse, encoding, length);
+        expect(back.length).toBe(length);
+        const expected = f16.map((v) => (v === 0 ? 0 : v)); // −0 carries nothing and is stored as 0
+        for (let i = 0; i < length; i++)
+          if (!Object.is(back[i], expected[i])) expect.fail(`value ${i}: ${back[i]} ≠ ${expected[i]}`);
+        if (length > 5)
+          expect([Object.is(f16[3], -0), Object.is(f16[5], -0), Object.is(back[3], 0), Object.is(back[5], 0)]).toEqual([
+            true,
+            true,
+            true,
+            true,
+          ]);
+        if (length === 262_144) expect(sparse.byteLength).toBeLessThan(encodeTensor(values, 'f16-deflate').byteLength);
+      }
+      expect(() => decodeTensor(encodeTensor(new Float32Array(10), encoding), encoding, 20)).toThrow();
+      const truncated = encodeTensor(
+        Float32Array.from({ length: 100 }, (_, i) => i),
+        encoding,
+      );
+      expect(() => decodeTensor(truncated.subarray(0, truncated.byteLength - 3), encoding, 100)).toThrow();
+    },
+  );
 
   it('f16-sparse-split: the low bytes, which Huffman coding does not shrink, are stored as they are', () => {
     const rand = random(10);
@@ -71,29 +110,38 @@ describe('half-precision encoding', () => {
     expect(split.byteLength).toBeLessThanOrEqual(encodeTensor(values, 'f16-sparse-deflate').byteLength);
   });
 
-  it.each(['f16-sparse-split', 'f16-sparse-deflate'] as const)("summarises a %s gradient from its bytes exactly as the decoded tensor's dense summary", (encoding) => {
-    const rand = random(9);
-    for (const [shape, zeros] of [[[8, 6, 5], 0.6], [[3, 4, 4], 0], [[4, 2, 2], 1], [[64, 32, 32], 0.55]] as const) {
-      const count = shape[0] * shape[1] * shape[2];
-      const values = Float32Array.from({ length: count }, () => (rand() < zeros ? 0 : (rand() - 0.5) * 1e-2));
-      const data = encodeTensor(values, encoding);
-      const decoded = decodeTensor(data, encoding, count);
-      for (const weights of [null, Float64Array.from({ length: shape[0] }, (_, c) => (c === 1 ? 0 : rand() * 2))]) {
-        const sparse = sparseHalvesSummary(inflateSparse(data, encoding, count), shape, weights);
-        const dense = summarizeDense(decoded, shape, weights);
-        expect(sparse.min).toBe(dense.min);
-        expect(sparse.max).toBe(dense.max);
-        expect(Array.from(sparse.sum)).toEqual(Array.from(dense.sum));
-        expect(Array.from(sparse.channelSums)).toEqual(Array.from(dense.channelSums));
+  it.each(['f16-sparse-split', 'f16-sparse-deflate'] as const)(
+    "summarises a %s gradient from its bytes exactly as the decoded tensor's dense summary",
+    (encoding) => {
+      const rand = random(9);
+      for (const [shape, zeros] of [
+        [[8, 6, 5], 0.6],
+        [[3, 4, 4], 0],
+        [[4, 2, 2], 1],
+        [[64, 32, 32], 0.55],
+      ] as const) {
+        const count = shape[0] * shape[1] * shape[2];
+        const values = Float32Array.from({ length: count }, () => (rand() < zeros ? 0 : (rand() - 0.5) * 1e-2));
+        const data = encodeTensor(values, encoding);
+        const decoded = decodeTensor(data, encoding, count);
+        for (const weights of [null, Float64Array.from({ length: shape[0] }, (_, c) => (c === 1 ? 0 : rand() * 2))]) {
+          const sparse = sparseHalvesSummary(inflateSparse(data, encoding, count), shape, weights);
+          const dense = summarizeDense(decoded, shape, weights);
+          expect(sparse.min).toBe(dense.min);
+          expect(sparse.max).toBe(dense.max);
+          expect(Array.from(sparse.sum)).toEqual(Array.from(dense.sum));
+          expect(Array.from(sparse.channelSums)).toEqual(Array.from(dense.channelSums));
+        }
       }
-    }
-  });
+    },
+  );
 
   it('every encoding round-trips (exactly for f32 ones)', () => {
     const values = Float32Array.from({ length: 999 }, (_, i) => Math.sin(i) * (i % 3 === 0 ? 0 : 1));
     for (const encoding of TENSOR_ENCODINGS) {
       const back = decodeTensor(encodeTensor(values, encoding), encoding, values.length);
-      for (let i = 0; i < values.length; i++) expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(encoding.startsWith('f32') ? 0 : 5e-4);
+      for (let i = 0; i < values.length; i++)
+        expect(Math.abs(back[i]! - values[i]!)).toBeLessThanOrEqual(encoding.startsWith('f32') ? 0 : 5e-4);
     }
   });
 });
@@ -123,12 +171,25 @@ describe('the hook', () => {
     };
     counter = 7; // another replica took 7 numbers already
     const hook = new DebugHook(prisma as never, new StepEncoder());
-    const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: null, saveInterval: 1, collections: ['fullgrad'] } } as unknown as Endpoint;
-    const plans = await Promise.all(Array.from({ length: 100 }, () => hook.plan(endpoint, catalog)));
+    const endpoint = {
+      id: 'e',
+      debugHook: { enabled: true, includeRegex: null, saveInterval: 1, collections: ['fullgrad'] },
+    } as unknown as Endpoint;
+    const plans = await Promise.all(Array.from({ length: 100 }, () => hook.plan(endpoint, catalog, null)));
     expect(plans.map((p) => p!.step).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 7 + i));
     expect(updates).toEqual(Array(Math.ceil(100 / STEP_BLOCK)).fill(STEP_BLOCK));
     const every3 = new DebugHook(prisma as never, new StepEncoder());
-    const saved = (await Promise.all(Array.from({ length: 30 }, () => every3.plan({ ...endpoint, debugHook: { ...endpoint.debugHook, saveInterval: 3 } } as Endpoint, catalog)))).filter(Boolean);
+    const saved = (
+      await Promise.all(
+        Array.from({ length: 30 }, () =>
+          every3.plan(
+            { ...endpoint, debugHook: { ...endpoint.debugHook, saveInterval: 3 } } as Endpoint,
+            catalog,
+            null,
+          ),
+        ),
+      )
+    ).filter(Boolean);
     expect(saved.map((p) => p!.step % 3)).toEqual(Array(saved.length).fill(0));
     expect(saved.length).toBe(10);
   });
@@ -137,8 +198,11 @@ describe('the hook', () => {
     const prisma = { endpoint: { update: async () => ({ hookStepCounter: STEP_BLOCK }) } };
     const encoder = new StepEncoder();
     const hook = new DebugHook(prisma as never, encoder);
-    const endpoint = { id: 'e', debugHook: { enabled: true, includeRegex: '.*image', saveInterval: 1, collections: [] } } as unknown as Endpoint;
-    const plan = (await hook.plan(endpoint, catalog))!;
+    const endpoint = {
+      id: 'e',
+      debugHook: { enabled: true, includeRegex: '.*image', saveInterval: 1, collections: [] },
+    } as unknown as Endpoint;
+    const plan = (await hook.plan(endpoint, catalog, new Set(['input', 'input_grad'])))!;
     expect(plan.names).toEqual(['input', 'input_grad', ...ALWAYS_SAVED]);
     expect(plan.fetch).toEqual(['input_grad', 'logits']);
     const rows = await hook.rows(endpoint, plan, null, catalog, {
@@ -205,12 +269,33 @@ describe('trial helpers', () => {
     expect(describeList(many)).toBe(`${many.slice(0, 15).join(', ')}, …, 194, 196, 198 (100 in all)`);
   });
 
-  it('anchors regexes at the start (re.match) and refuses invalid ones', () => {
-    expect(anchored('bn1').test('bn1.output')).toBe(true);
-    expect(anchored('bn1').test('layer1.0.bn1.output')).toBe(false);
-    expect(anchored('.*bn1|fc').test('fc.bias')).toBe(true);
-    expect(() => anchored('bn1[')).toThrow(ValidationError);
-    expect(() => anchored('(?P<x>a)')).toThrow(ValidationError);
+  it('anchors regexes at the start (re.match) and refuses invalid ones', async () => {
+    const guard = new RegexGuard();
+    try {
+      expect(await guard.filter('bn1', ['bn1.output', 'layer1.0.bn1.output'], 'regex')).toEqual(['bn1.output']);
+      expect(await guard.filter('.*bn1|fc', ['fc.bias', 'layer1.0.bn1.output', 'input'], 'regex')).toEqual([
+        'fc.bias',
+        'layer1.0.bn1.output',
+      ]);
+      await expect(guard.filter('bn1[', [], 'regex')).rejects.toThrow(ValidationError);
+      await expect(guard.filter('(?P<x>a)', [], 'regex')).rejects.toThrow(ValidationError);
+    } finally {
+      await guard.close();
+    }
+  });
+
+  it('refuses a pattern that backtracks past the time limit, and keeps working after it', async () => {
+    const guard = new RegexGuard(200);
+    try {
+      const started = performance.now();
+      const stuck = guard.filter('(.*.*)*;', ['layer1.0.bn1.output_grad_and_then_some'], 'regex');
+      await expect(stuck).rejects.toThrow(ValidationError);
+      await expect(stuck).rejects.toThrow(/did not finish within 200 ms/);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(await guard.filter('fc', ['fc.bias', 'input'], 'regex')).toEqual(['fc.bias']);
+    } finally {
+      await guard.close();
+    }
   });
 });
 
@@ -221,13 +306,22 @@ describe('tensor encoding off the main thread (StepEncoder)', () => {
       // two "images" of a batch: each tensor is one image's half of a shared buffer, as runBatch hands them out
       const batch = TENSOR_ENCODINGS.map((encoding, k) => {
         const n = 20_000 + 999 * k;
-        return { encoding, n, data: Float32Array.from({ length: 2 * n }, (_, i) => (i % 3 === 0 ? 0 : Math.sin(i + k) * 10 ** -(k + 1))) };
+        return {
+          encoding,
+          n,
+          data: Float32Array.from({ length: 2 * n }, (_, i) => (i % 3 === 0 ? 0 : Math.sin(i + k) * 10 ** -(k + 1))),
+        };
       });
-      const image = (j: number) => batch.map((b) => ({ encoding: b.encoding, values: b.data.subarray(j * b.n, (j + 1) * b.n) }));
+      const image = (j: number) =>
+        batch.map((b) => ({ encoding: b.encoding, values: b.data.subarray(j * b.n, (j + 1) * b.n) }));
       const expected = [0, 1].map((j) => image(j).map((t) => Buffer.from(encodeTensor(t.values, t.encoding))));
       const [first, second] = await Promise.all([encoder.encode(image(0)), encoder.encode(image(1))]);
       expect(batch[0]!.data.length).toBe(0); // handed over, not copied
-      [first!, second!].forEach((blobs, j) => blobs.forEach((blob, i) => expect(Buffer.from(blob).equals(expected[j]![i]!), `${j} ${batch[i]!.encoding}`).toBe(true)));
+      [first!, second!].forEach((blobs, j) =>
+        blobs.forEach((blob, i) =>
+          expect(Buffer.from(blob).equals(expected[j]![i]!), `${j} ${batch[i]!.encoding}`).toBe(true),
+        ),
+      );
     } finally {
       await encoder.close();
     }
@@ -241,7 +335,9 @@ describe('tensor encoding off the main thread (StepEncoder)', () => {
         const views = [0, 1].map((j) => all.subarray(j * 1024, (j + 1) * 1024));
         const expected = views.map((v) => Buffer.from(encodeTensor(v, 'f32')));
         const blobs = await Promise.all(views.map((values) => encoder.encode([{ values, encoding: 'f32' }])));
-        blobs.forEach((b, j) => expect(Buffer.from(b[0]!).equals(expected[j]!), `${buffer.constructor.name} view ${j}`).toBe(true));
+        blobs.forEach((b, j) =>
+          expect(Buffer.from(b[0]!).equals(expected[j]!), `${buffer.constructor.name} view ${j}`).toBe(true),
+        );
         expect(all.length).toBe(2048); // not transferred
       }
     } finally {
@@ -260,12 +356,16 @@ describe('tensor encoding off the main thread (StepEncoder)', () => {
   it('rejects a step whose buffer was handed over already, and a bad encoding, and keeps working', async () => {
     const encoder = new StepEncoder();
     try {
-      await expect(encoder.encode([{ values: new Float32Array(4), encoding: 'f64' as never }])).rejects.toThrow(/encoding/);
+      await expect(encoder.encode([{ values: new Float32Array(4), encoding: 'f64' as never }])).rejects.toThrow(
+        /encoding/,
+      );
       const view = new Float32Array(16).subarray(4, 12);
       const late = encoder.encode([{ values: view, encoding: 'f32' }]);
       structuredClone(view.buffer, { transfer: [view.buffer] }); // detached before the flush
       await expect(late).rejects.toThrow(/transferred before/);
-      expect((await encoder.encode([{ values: Float32Array.of(1.5), encoding: 'f32' }]))[0]).toEqual(new Uint8Array(Float32Array.of(1.5).buffer));
+      expect((await encoder.encode([{ values: Float32Array.of(1.5), encoding: 'f32' }]))[0]).toEqual(
+        new Uint8Array(Float32Array.of(1.5).buffer),
+      );
     } finally {
       await encoder.close();
     }

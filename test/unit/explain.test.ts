@@ -5,9 +5,15 @@
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { backgroundSaliency, BACKGROUND_MESSAGE } from '../../src/explain/background.ts';
-import { applyColormap, colormapTable, COLORMAPS } from '../../src/explain/colormap.ts';
-import { completeness, completenessFromTerms, MINMAX_EPS, saliencyMap, type SiteGradient } from '../../src/explain/fullgrad.ts';
+import { BACKGROUND_MESSAGE, backgroundSaliency } from '../../src/explain/background.ts';
+import { applyColormap, type COLORMAPS, colormapTable } from '../../src/explain/colormap.ts';
+import {
+  completeness,
+  completenessFromTerms,
+  MINMAX_EPS,
+  type SiteGradient,
+  saliencyMap,
+} from '../../src/explain/fullgrad.ts';
 import { blend, denormalise, heatmapPng, overlayPng } from '../../src/explain/render.ts';
 import { axisWeights, resizeBilinear, resizeBilinearAdd } from '../../src/explain/resize.ts';
 
@@ -34,7 +40,8 @@ function naiveResize(src: ArrayLike<number>, inH: number, inW: number, outH: num
       const sx = source(x, inW, outW);
       const at = (r: number, c: number) => src[r * inW + c]!;
       out[y * outW + x] =
-        (1 - sy.l) * ((1 - sx.l) * at(sy.i0, sx.i0) + sx.l * at(sy.i0, sx.i1)) + sy.l * ((1 - sx.l) * at(sy.i1, sx.i0) + sx.l * at(sy.i1, sx.i1));
+        (1 - sy.l) * ((1 - sx.l) * at(sy.i0, sx.i0) + sx.l * at(sy.i0, sx.i1)) +
+        sy.l * ((1 - sx.l) * at(sy.i1, sx.i0) + sx.l * at(sy.i1, sx.i1));
     }
   }
   return out;
@@ -49,7 +56,16 @@ describe('resize', () => {
 
   it('matches the plain formula for the sizes FullGrad uses and for downscaling', () => {
     const rand = random(1);
-    for (const [inH, inW, outH, outW] of [[4, 4, 128, 128], [8, 8, 128, 128], [16, 16, 128, 128], [32, 32, 128, 128], [64, 64, 128, 128], [5, 7, 13, 3], [128, 128, 256, 256], [128, 128, 48, 48]]) {
+    for (const [inH, inW, outH, outW] of [
+      [4, 4, 128, 128],
+      [8, 8, 128, 128],
+      [16, 16, 128, 128],
+      [32, 32, 128, 128],
+      [64, 64, 128, 128],
+      [5, 7, 13, 3],
+      [128, 128, 256, 256],
+      [128, 128, 48, 48],
+    ]) {
       const src = Float64Array.from({ length: inH! * inW! }, rand);
       const fast = resizeBilinear(src, inH!, inW!, outH!, outW!);
       const slow = naiveResize(src, inH!, inW!, outH!, outW!);
@@ -73,20 +89,30 @@ describe('resize', () => {
 
 describe('FullGrad', () => {
   /** the reference definition, literally: normalise every channel value, resize each channel, sum */
-  function literalFullGrad(input: Float32Array, inputGrad: Float32Array, sites: SiteGradient[], useBias: boolean): Float64Array {
+  function literalFullGrad(
+    input: Float32Array,
+    inputGrad: Float32Array,
+    sites: SiteGradient[],
+    useBias: boolean,
+  ): Float64Array {
     const plane = 16 * 16;
     const out = new Float64Array(plane);
     const minmax = (t: Float64Array) => {
       let lo = Infinity;
       let hi = -Infinity;
-      for (const v of t) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+      for (const v of t) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
       return t.map((v) => (v - lo) / (hi - lo + MINMAX_EPS));
     };
     const xg = minmax(Float64Array.from(input, (v, i) => Math.abs(v * inputGrad[i]!)));
     for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) out[p] = out[p]! + xg[c * plane + p]!;
     for (const site of sites) {
       const [C, h, w] = site.shape;
-      const t = minmax(Float64Array.from(site.grad!, (g, i) => Math.abs((useBias ? site.bias![Math.floor(i / (h * w))]! : 1) * g)));
+      const t = minmax(
+        Float64Array.from(site.grad!, (g, i) => Math.abs((useBias ? site.bias![Math.floor(i / (h * w))]! : 1) * g)),
+      );
       for (let c = 0; c < C; c++) {
         const resized = naiveResize(t.subarray(c * h * w, (c + 1) * h * w), h, w, 16, 16);
         for (let p = 0; p < plane; p++) out[p] = out[p]! + resized[p]!;
@@ -110,7 +136,10 @@ describe('FullGrad', () => {
   }));
 
   it('resizing channel sums with one affine per site equals normalising, resizing and summing each channel', () => {
-    for (const [method, useBias] of [['FULLGRAD', true], ['SIMPLE_FULLGRAD', false]] as const) {
+    for (const [method, useBias] of [
+      ['FULLGRAD', true],
+      ['SIMPLE_FULLGRAD', false],
+    ] as const) {
       const fast = saliencyMap(method, { input, inputGrad, inputShape: [3, 16, 16], sites });
       const literal = literalFullGrad(input, inputGrad, sites, useBias);
       for (let i = 0; i < literal.length; i++) expect(Math.abs(fast.values[i]! - literal[i]!)).toBeLessThan(1e-5);
@@ -128,7 +157,8 @@ describe('FullGrad', () => {
     const c = completeness({ input, inputGrad, sites, fcBias: [0.1, 0.2, 0.3], logits });
     let explained = 0.2;
     for (let i = 0; i < input.length; i++) explained += input[i]! * inputGrad[i]!;
-    for (const s of sites) s.grad!.forEach((g, i) => (explained += s.bias![Math.floor(i / (s.shape[1] * s.shape[2]))]! * g));
+    for (const s of sites)
+      s.grad!.forEach((g, i) => (explained += s.bias![Math.floor(i / (s.shape[1] * s.shape[2]))]! * g));
     expect(c.classId).toBe(1);
     expect(c.logit).toBe(3);
     expect(c.explained).toBeCloseTo(explained, 10);
@@ -145,10 +175,14 @@ describe('FullGrad', () => {
   });
 
   it('refuses tensors of the wrong size', () => {
-    expect(() => saliencyMap('FULLGRAD', { input, inputGrad: inputGrad.subarray(1), inputShape: [3, 16, 16], sites })).toThrow(/input_grad/);
+    expect(() =>
+      saliencyMap('FULLGRAD', { input, inputGrad: inputGrad.subarray(1), inputShape: [3, 16, 16], sites }),
+    ).toThrow(/input_grad/);
     const noBias = sites.map((s) => ({ ...s, bias: undefined }));
     expect(() => saliencyMap('FULLGRAD', { input, inputGrad, inputShape: [3, 16, 16], sites: noBias })).toThrow(/bias/);
-    expect(() => saliencyMap('SIMPLE_FULLGRAD', { input, inputGrad, inputShape: [3, 16, 16], sites: noBias })).not.toThrow();
+    expect(() =>
+      saliencyMap('SIMPLE_FULLGRAD', { input, inputGrad, inputShape: [3, 16, 16], sites: noBias }),
+    ).not.toThrow();
   });
 });
 
@@ -156,7 +190,9 @@ describe('background saliency', () => {
   const size = 128;
   /** a Gaussian blob at (cx, cy) */
   const blob = (cx: number, cy: number, sigma = 8) =>
-    Float32Array.from({ length: size * size }, (_, i) => Math.exp(-(((i % size) - cx) ** 2 + (Math.floor(i / size) - cy) ** 2) / (2 * sigma ** 2)));
+    Float32Array.from({ length: size * size }, (_, i) =>
+      Math.exp(-(((i % size) - cx) ** 2 + (Math.floor(i / size) - cy) ** 2) / (2 * sigma ** 2)),
+    );
 
   it('flags a map with its mass at the border', () => {
     const result = backgroundSaliency(blob(6, 64), size, size);
@@ -190,7 +226,8 @@ describe('background saliency', () => {
 
 describe('colormaps and rendering', () => {
   it("has matplotlib's end points and midpoints", () => {
-    const at = (name: (typeof COLORMAPS)[number], i: number) => Array.from(colormapTable(name).subarray(i * 3, i * 3 + 3));
+    const at = (name: (typeof COLORMAPS)[number], i: number) =>
+      Array.from(colormapTable(name).subarray(i * 3, i * 3 + 3));
     expect(at('JET', 0)).toEqual([0, 0, 128]);
     expect(at('JET', 255)).toEqual([128, 0, 0]);
     expect(at('GRAY', 128)).toEqual([128, 128, 128]);
@@ -210,15 +247,26 @@ describe('colormaps and rendering', () => {
     const map = { width: 128, height: 128, values: Float32Array.from({ length: 128 * 128 }, (_, i) => i % 128) };
     const heat = await heatmapPng(map, { colormap: 'JET', size: 64 });
     expect(await sharp(heat).metadata()).toMatchObject({ format: 'png', width: 64, height: 64, channels: 3 });
-    const full = await sharp(await heatmapPng(map, { colormap: 'JET', size: 128 })).raw().toBuffer();
+    const full = await sharp(await heatmapPng(map, { colormap: 'JET', size: 128 }))
+      .raw()
+      .toBuffer();
     expect(Array.from(full.subarray(0, 3))).toEqual([0, 0, 128]); // left column: the map's minimum
     expect(Array.from(full.subarray(127 * 3, 128 * 3))).toEqual([128, 0, 0]); // right column: its maximum
     const rgb = new Uint8Array(128 * 128 * 3).fill(200);
-    const overlay = await overlayPng(map, { kind: 'rgb', image: { width: 128, height: 128, rgb } }, { colormap: 'GRAY', opacity: 0.25, size: 128 });
+    const overlay = await overlayPng(
+      map,
+      { kind: 'rgb', image: { width: 128, height: 128, rgb } },
+      { colormap: 'GRAY', opacity: 0.25, size: 128 },
+    );
     const pixels = await sharp(overlay).raw().toBuffer();
     expect(pixels[0]).toBe(150); // 0.75·200 + 0.25·0
     // undecodable base bytes fall back
-    const fallback = await overlayPng(map, { kind: 'encoded', bytes: Buffer.from('P6 junk') }, { colormap: 'GRAY', opacity: 0, size: 16 }, { kind: 'rgb', image: { width: 128, height: 128, rgb } });
+    const fallback = await overlayPng(
+      map,
+      { kind: 'encoded', bytes: Buffer.from('P6 junk') },
+      { colormap: 'GRAY', opacity: 0, size: 16 },
+      { kind: 'rgb', image: { width: 128, height: 128, rgb } },
+    );
     expect((await sharp(fallback).raw().toBuffer())[0]).toBe(200);
     expect(Array.from(blend(Uint8Array.of(100), Uint8Array.of(200), 0.5))).toEqual([150]);
   });
@@ -228,7 +276,8 @@ describe('colormaps and rendering', () => {
     const std = [0.229, 0.224, 0.225];
     const bytes = Uint8Array.from({ length: 3 * 4 }, (_, i) => (i * 37) % 256);
     const tensor = new Float32Array(12);
-    for (let c = 0; c < 3; c++) for (let p = 0; p < 4; p++) tensor[c * 4 + p] = (bytes[p * 3 + c]! / 255 - mean[c]!) / std[c]!;
+    for (let c = 0; c < 3; c++)
+      for (let p = 0; p < 4; p++) tensor[c * 4 + p] = (bytes[p * 3 + c]! / 255 - mean[c]!) / std[c]!;
     expect(Array.from(denormalise(tensor, [3, 2, 2], mean, std).rgb)).toEqual(Array.from(bytes));
   });
 });

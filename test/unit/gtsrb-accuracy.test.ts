@@ -65,7 +65,11 @@ function runPredict(files: string[]): Promise<{ code: number | null; lines: Line
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '-s', 'vigil', '--', 'predict', '--batch', '32', '--files-from', '-'], {
       cwd: REPO,
-      env: { ...process.env, MODEL_DIR: path.dirname(MODEL_DIR), INFERENCE_DEVICE: process.env.INFERENCE_DEVICE ?? 'cpu' },
+      env: {
+        ...process.env,
+        MODEL_DIR: path.dirname(MODEL_DIR),
+        INFERENCE_DEVICE: process.env.INFERENCE_DEVICE ?? 'cpu',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stdin.end(files.map((f) => `${f}\n`).join(''));
@@ -87,7 +91,9 @@ const percent = (x: number) => `${(100 * x).toFixed(2)} %`;
 
 describe('GTSRB by-track validation accuracy (vigil predict)', () => {
   if (!GTSRB_DIR) {
-    console.warn('GTSRB_DIR not set: skipping the GTSRB accuracy test (set it to the extracted training set, e.g. GTSRB_DIR=/work/data)');
+    console.warn(
+      'GTSRB_DIR not set: skipping the GTSRB accuracy test (set it to the extracted training set, e.g. GTSRB_DIR=/work/data)',
+    );
     it.skip('reproduces the model card accuracy (needs GTSRB_DIR)', () => {});
     return;
   }
@@ -105,7 +111,9 @@ describe('GTSRB by-track validation accuracy (vigil predict)', () => {
   it(
     `reproduces the card's ${percent(expected)} within ${TOLERANCE * 100} percentage point`,
     async () => {
-      const split = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'validation-split.json'), 'utf8')) as ValidationSplit;
+      const split = JSON.parse(
+        fs.readFileSync(path.join(MODEL_DIR, 'validation-split.json'), 'utf8'),
+      ) as ValidationSplit;
       const root = findImagesRoot(GTSRB_DIR);
       const names = validationFiles(root, split);
       // the split expands to exactly the list training/split.py wrote down

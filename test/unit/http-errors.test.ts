@@ -9,25 +9,45 @@ import {
   ValidationError,
 } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { errorResponse, maskUnexpectedErrors, requestError } from '../../src/server/http-errors.ts';
+import {
+  errorResponse,
+  INTERNAL_ERROR_MESSAGE,
+  maskUnexpectedErrors,
+  requestError,
+} from '../../src/server/http-errors.ts';
 
-function recordingLogger(): Logger & { errors: unknown[] } {
+function recordingLogger(): Logger & { errors: unknown[]; errorIds: unknown[] } {
   const errors: unknown[] = [];
+  const errorIds: unknown[] = [];
   const logger = {
     errors,
+    errorIds,
     debug() {},
     info() {},
     warn() {},
-    error: (_message: string, fields?: Record<string, unknown>) => void errors.push(fields?.error),
+    error: (_message: string, fields?: Record<string, unknown>) => {
+      errors.push(fields?.error);
+      errorIds.push(fields?.errorId);
+    },
     child: () => logger,
   };
   return logger;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 describe('the error-to-status mapping', () => {
   const cases: [RequestFailure, number, Record<string, unknown>][] = [
-    [new NotFoundError('Endpoint', 'ghost'), 404, { error: "Endpoint 'ghost' does not exist", code: 'NOT_FOUND', resource: 'Endpoint', key: 'ghost' }],
-    [new ValidationError('from', 'from must be an ISO date'), 400, { error: 'from must be an ISO date', code: 'VALIDATION', field: 'from' }],
+    [
+      new NotFoundError('Endpoint', 'ghost'),
+      404,
+      { error: "Endpoint 'ghost' does not exist", code: 'NOT_FOUND', resource: 'Endpoint', key: 'ghost' },
+    ],
+    [
+      new ValidationError('from', 'from must be an ISO date'),
+      400,
+      { error: 'from must be an ISO date', code: 'VALIDATION', field: 'from' },
+    ],
     [new InvalidImageError('not an image'), 400, { error: 'not an image', code: 'INVALID_IMAGE' }],
     [new PayloadTooLargeError(10, 'too large'), 413, { error: 'too large', code: 'PAYLOAD_TOO_LARGE', limit: 10 }],
     [new ConflictError('exists'), 409, { error: 'exists', code: 'CONFLICT' }],
@@ -48,22 +68,32 @@ describe('the error-to-status mapping', () => {
     });
   }
 
-  it('logs anything else and answers 500 without its message', async () => {
+  it('logs anything else under an error id and answers 500 with the id, without its message', async () => {
     const logger = recordingLogger();
     const unexpected = new Error('connection string postgres://user:secret@db');
     const response = errorResponse(unexpected, logger);
     expect(response.status).toBe(500);
-    expect(await response.json()).toEqual({ error: 'internal error' });
+    const body = (await response.json()) as { errorId: string };
+    expect(body).toEqual({
+      error: INTERNAL_ERROR_MESSAGE,
+      code: 'INTERNAL_SERVER_ERROR',
+      errorId: expect.stringMatching(UUID),
+    });
+    expect(JSON.stringify(body)).not.toContain('secret');
     expect(logger.errors).toEqual([unexpected]);
+    expect(logger.errorIds).toEqual([body.errorId]);
   });
 
-  it('masks unexpected GraphQL errors and passes the client’s own', () => {
+  it('masks unexpected GraphQL errors with an error id matching the log line, and passes the client’s own', () => {
     const logger = recordingLogger();
     const mask = maskUnexpectedErrors(logger);
     const secret = new Error('secret');
-    const masked = mask(new GraphQLError('secret', { originalError: secret }), 'Unexpected error.');
+    const masked = mask(new GraphQLError('secret', { originalError: secret, path: ['predict'] }), 'Unexpected error.');
     expect(masked.message).toBe('Unexpected error.');
+    expect(masked.path).toEqual(['predict']);
+    expect(masked.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', errorId: expect.stringMatching(UUID) });
     expect(logger.errors).toEqual([secret]);
+    expect(logger.errorIds).toEqual([masked.extensions.errorId]);
     const syntax = new GraphQLError('Syntax Error: Unexpected Name');
     expect(mask(syntax, 'Unexpected error.')).toBe(syntax);
     const tooLarge = requestError(new PayloadTooLargeError(10, 'too large'));

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { createSchema } from 'graphql-yoga';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lineStream } from '../../src/capture/http.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServer, type VigilServer } from '../../src/server/app.ts';
 import { localGate } from '../helpers/gate.ts';
@@ -37,10 +38,7 @@ describe('a streamed response', () => {
       routes: [{ method: 'GET', path: '/lines', role: 'read', handle: () => new Response(lineStream(lines())) }],
       readiness: [],
       logger: createLogger('error', 'test'),
-      development: false,
-      maxBodyBytes: 1024,
-      maxQueryDepth: 5,
-      maxQueryCost: 1000,
+      ...loadConfig({ NODE_ENV: 'production', MAX_BODY_BYTES: '1024', MAX_QUERY_DEPTH: '5', MAX_QUERY_COST: '1000' }),
     });
     port = await server.listen(0, '127.0.0.1');
   });

@@ -7,7 +7,14 @@ import { classLabel, ModelCatalog } from '../../src/models/catalog.ts';
 
 function writeModel(root: string, name: string, labels: string[]): void {
   fs.mkdirSync(path.join(root, name), { recursive: true });
-  const manifest = { name, version: '1', inputSize: [8, 8], mean: [0, 0, 0], std: [1, 1, 1], classCount: labels.length + 1 };
+  const manifest = {
+    name,
+    version: '1',
+    inputSize: [8, 8],
+    mean: [0, 0, 0],
+    std: [1, 1, 1],
+    classCount: labels.length + 1,
+  };
   fs.writeFileSync(path.join(root, name, 'manifest.json'), JSON.stringify(manifest));
   fs.writeFileSync(path.join(root, name, 'labels.json'), JSON.stringify(labels));
 }

@@ -12,9 +12,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareImage, writeNormalised, type PreprocessSpec } from '../../src/inference/preprocess.ts';
+import { type PreprocessSpec, prepareImage, writeNormalised } from '../../src/inference/preprocess.ts';
 import { createLogger } from '../../src/logger.ts';
-import { ModelCatalog, type ModelEntry } from '../../src/models/catalog.ts';
+import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
 import { relativeError } from '../helpers/numeric.ts';
 
@@ -46,22 +46,12 @@ interface Fixtures {
   std: [number, number, number];
   images: FixtureImage[];
 }
-interface TensorSite {
-  name: string;
-  output: string;
-  outputGrad: string;
-  shape: [number, number, number];
-  bias: number[];
-}
 
 const fixtures = JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'fixtures.json'), 'utf8')) as Fixtures;
 const catalog = new ModelCatalog(MODEL_DIR);
-const entry = catalog.get(MODEL) as ModelEntry;
-const manifest = entry.manifest as ModelEntry['manifest'] & {
-  tensorSites: TensorSite[];
-  fcBias: number[];
-  debug: { outputNames: string[] };
-};
+const entry = catalog.get(MODEL);
+if (!entry?.manifest.debug || !entry.manifest.fcBias) throw new Error(`${MODEL} lacks its debug graph or fcBias`);
+const manifest = { ...entry.manifest, debug: entry.manifest.debug, fcBias: entry.manifest.fcBias };
 const spec: PreprocessSpec = manifest;
 const [H, W] = manifest.inputSize;
 const PLANE = 3 * H * W;
@@ -87,7 +77,9 @@ function resizeDifference(ts: Uint8Array, pil: Uint8Array): { mean: number; max:
 // measured at collection time so the numbers can be part of the test names
 const preprocessing = await Promise.all(
   images.map(async (im, i) => {
-    const prepared = await prepareImage(fs.readFileSync(path.join(FIXTURE_DIR, im.file)), spec, { maxPixels: 40_000_000 });
+    const prepared = await prepareImage(fs.readFileSync(path.join(FIXTURE_DIR, im.file)), spec, {
+      maxPixels: 40_000_000,
+    });
     return { prepared, ...resizeDifference(prepared.resized, reference[i]!) };
   }),
 );
@@ -95,7 +87,6 @@ const preprocessing = await Promise.all(
 /** PIL's resized images, normalised by writeNormalised, as one [N,3,H,W] batch */
 const batch = new Float32Array(N * PLANE);
 reference.forEach((u8, i) => writeNormalised(u8, spec, batch, i * PLANE));
-
 
 function reduce(data: Float32Array, from: number, to: number): Reduction {
   let sum = 0;
@@ -173,7 +164,9 @@ describe(`${MODEL} parity with PyTorch (fixtures.json, ${N} images)`, () => {
       const logits = await runtime.runServing(batch, N);
       expect(logits.length).toBe(N * CLASSES);
       const errors = images.map((im, i) => relativeError(logits.subarray(i * CLASSES, (i + 1) * CLASSES), im.logits));
-      console.log(`serving logits, max |Δ| / max |logit| per image: ${errors.map((e) => e.toExponential(2)).join(' ')}`);
+      console.log(
+        `serving logits, max |Δ| / max |logit| per image: ${errors.map((e) => e.toExponential(2)).join(' ')}`,
+      );
       for (const [i, im] of images.entries()) {
         expect(errors[i]).toBeLessThan(1e-4);
         const row = Array.from(logits.subarray(i * CLASSES, (i + 1) * CLASSES));
@@ -270,7 +263,10 @@ describe(`${MODEL} parity with PyTorch (fixtures.json, ${N} images)`, () => {
             // scales with absSum, so the scale is |sum| + 1e-2·absSum
             const sumScale = Math.abs(ref.sum) + 1e-2 * ref.absSum;
             expect(note(`${where} sum`, Math.abs(got.sum - ref.sum) / sumScale), `${where} sum`).toBeLessThan(1e-3);
-            expect(note(`${where} absSum`, Math.abs(got.absSum - ref.absSum) / ref.absSum), `${where} absSum`).toBeLessThan(1e-3);
+            expect(
+              note(`${where} absSum`, Math.abs(got.absSum - ref.absSum) / ref.absSum),
+              `${where} absSum`,
+            ).toBeLessThan(1e-3);
             expect(note(`${where} l2`, Math.abs(got.l2 - ref.l2) / ref.l2), `${where} l2`).toBeLessThan(1e-3);
             const range = Math.max(Math.abs(ref.min), Math.abs(ref.max));
             expect(note(`${where} min`, Math.abs(got.min - ref.min) / range), `${where} min`).toBeLessThan(1e-3);
@@ -280,7 +276,9 @@ describe(`${MODEL} parity with PyTorch (fixtures.json, ${N} images)`, () => {
         console.log(`debug reductions: worst relative error ${worst.error.toExponential(2)} (${worst.what})`);
         // another image's reductions do not match: the comparison can fail
         const other = reduce(run.outputs.get('input_grad')!.data, 0, PLANE);
-        expect(Math.abs(other.l2 - images[1]!.debugReductions.input_grad!.l2) / images[1]!.debugReductions.input_grad!.l2).toBeGreaterThan(1e-2);
+        expect(
+          Math.abs(other.l2 - images[1]!.debugReductions.input_grad!.l2) / images[1]!.debugReductions.input_grad!.l2,
+        ).toBeGreaterThan(1e-2);
       });
     });
   });

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
-import { countPredictions } from '../../src/monitor/aggregate.ts';
+import { suggestConstraints } from '../../src/monitor/baselines/constraints-json.ts';
+import { baselineView } from '../../src/monitor/baselines/drift-view.ts';
+import { buildStatistics } from '../../src/monitor/baselines/statistics-json.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../../src/monitor/checks/config.ts';
 import { driftLimits } from '../../src/monitor/checks/drift.ts';
-import { runChecks, type CheckContext } from '../../src/monitor/checks/index.ts';
-import { baselineView, buildStatistics, suggestConstraints } from '../../src/monitor/statistics.ts';
+import { type CheckContext, runChecks } from '../../src/monitor/checks/index.ts';
+import { countPredictions } from '../../src/monitor/windows/counts.ts';
 
 const LABELS = Array.from({ length: 43 }, (_, k) => (k === 14 ? 'Stop' : `label ${k}`));
 
-function context(predictions: ({ classId: number; confidence: number } | null)[], overrides: Partial<CheckContext> = {}): CheckContext {
+function context(
+  predictions: ({ classId: number; confidence: number } | null)[],
+  overrides: Partial<CheckContext> = {},
+): CheckContext {
   return {
     counts: countPredictions(predictions, 0.5),
     checks: defaultChecks(false),
@@ -18,13 +23,16 @@ function context(predictions: ({ classId: number; confidence: number } | null)[]
     ...overrides,
   };
 }
-const many = (n: number, classId: number, confidence = 0.9) => Array.from({ length: n }, () => ({ classId, confidence }));
+const many = (n: number, classId: number, confidence = 0.9) =>
+  Array.from({ length: n }, () => ({ classId, confidence }));
 
 describe('monitor checks', () => {
   it('class share: every class over the threshold, largest first, in the SageMaker-style sentence', () => {
     const checks = mergeChecks(defaultChecks(false), { classShare: { threshold: 0.3 } });
     const outcome = runChecks(context([...many(322, 14), ...many(40, 3), ...many(38, 5)], { checks }));
-    expect(outcome.violations.map((v) => v.description)).toEqual(['Class 14 (Stop) predicted 80.50% of the time: exceeded 30.00% threshold']);
+    expect(outcome.violations.map((v) => v.description)).toEqual([
+      'Class 14 (Stop) predicted 80.50% of the time: exceeded 30.00% threshold',
+    ]);
     const two = runChecks(context([...many(45, 2), ...many(35, 1), ...many(20, 9)], { checks }));
     expect(two.violations.map((v) => v.description)).toEqual([
       'Class 2 (label 2) predicted 45.00% of the time: exceeded 30.00% threshold',
@@ -39,7 +47,9 @@ describe('monitor checks', () => {
   it('below the minimum sample size: no violations, a message saying so, metrics kept', () => {
     const outcome = runChecks(context(many(29, 14)));
     expect(outcome.violations).toEqual([]);
-    expect(outcome.insufficientData).toBe('insufficient data: 29 captures in the window, fewer than the minimum sample size of 30');
+    expect(outcome.insufficientData).toBe(
+      'insufficient data: 29 captures in the window, fewer than the minimum sample size of 30',
+    );
     expect(outcome.metrics.max_class_share).toBe(1);
     expect(runChecks(context(many(30, 14))).violations).toHaveLength(1);
   });
@@ -52,20 +62,40 @@ describe('monitor checks', () => {
     });
     const outcome = runChecks(context([...many(40, 14, 0.1), null, null], { checks }));
     expect(outcome.violations).toEqual([]);
-    expect(outcome.metrics).toMatchObject({ max_class_share: 1, low_confidence_share: 1, non_null_share: 40 / 42, record_count: 42 });
+    expect(outcome.metrics).toMatchObject({
+      max_class_share: 1,
+      low_confidence_share: 1,
+      non_null_share: 40 / 42,
+      record_count: 42,
+    });
   });
 
   it('drift thresholds: the schedule wins, else the baseline method picks L∞ or chi-squared', () => {
-    const base = { perform_comparison: 'Enabled', categorical_drift_method: 'LInfinity', categorical_comparison_threshold: 0.1, comparison_threshold: 0.2 };
+    const base = {
+      perform_comparison: 'Enabled',
+      categorical_drift_method: 'LInfinity',
+      categorical_comparison_threshold: 0.1,
+      comparison_threshold: 0.2,
+    };
     const none = { lInfinityThreshold: null, chiSquaredPValue: null, confidenceShiftThreshold: null };
     expect(driftLimits(none, base)).toEqual({ lInfinity: 0.1, chiSquaredPValue: null, confidenceShift: 0.2 });
-    expect(driftLimits(none, { ...base, categorical_drift_method: 'ChiSquared', categorical_comparison_threshold: 0.05 })).toEqual({
+    expect(
+      driftLimits(none, { ...base, categorical_drift_method: 'ChiSquared', categorical_comparison_threshold: 0.05 }),
+    ).toEqual({
       lInfinity: null,
       chiSquaredPValue: 0.05,
       confidenceShift: 0.2,
     });
-    expect(driftLimits({ ...none, chiSquaredPValue: 0.01, confidenceShiftThreshold: 0.3 }, base)).toEqual({ lInfinity: 0.1, chiSquaredPValue: 0.01, confidenceShift: 0.3 });
-    expect(driftLimits(none, { ...base, perform_comparison: 'Disabled' })).toEqual({ lInfinity: null, chiSquaredPValue: null, confidenceShift: null });
+    expect(driftLimits({ ...none, chiSquaredPValue: 0.01, confidenceShiftThreshold: 0.3 }, base)).toEqual({
+      lInfinity: 0.1,
+      chiSquaredPValue: 0.01,
+      confidenceShift: 0.3,
+    });
+    expect(driftLimits(none, { ...base, perform_comparison: 'Disabled' })).toEqual({
+      lInfinity: null,
+      chiSquaredPValue: null,
+      confidenceShift: null,
+    });
   });
 
   it('drift against a baseline built from the same counts is zero', () => {
@@ -80,7 +110,14 @@ describe('monitor checks', () => {
   });
 
   it('statistics and constraints have the SageMaker shapes', () => {
-    const statistics = buildStatistics(countPredictions([{ classId: 3, confidence: 0.25 }, { classId: 3, confidence: 0.75 }, { classId: 7, confidence: 1 }, null]));
+    const statistics = buildStatistics(
+      countPredictions([
+        { classId: 3, confidence: 0.25 },
+        { classId: 3, confidence: 0.75 },
+        { classId: 7, confidence: 1 },
+        null,
+      ]),
+    );
     expect(statistics.dataset.item_count).toBe(4);
     expect(statistics.features[0]).toEqual({
       name: 'PredictedClass',
@@ -88,10 +125,19 @@ describe('monitor checks', () => {
       string_statistics: {
         common: { num_present: 3, num_missing: 1 },
         distinct_count: 2,
-        distribution: { categorical: { buckets: [{ value: '3', count: 2 }, { value: '7', count: 1 }] } },
+        distribution: {
+          categorical: {
+            buckets: [
+              { value: '3', count: 2 },
+              { value: '7', count: 1 },
+            ],
+          },
+        },
       },
     });
-    const n = (statistics.features[1] as { numerical_statistics: any }).numerical_statistics;
+    const feature = statistics.features[1];
+    if (!feature || !('numerical_statistics' in feature)) throw new Error('the second feature is not numerical');
+    const n = feature.numerical_statistics;
     expect([n.sum, n.min, n.max]).toEqual([2, 0.25, 1]);
     expect(n.mean).toBeCloseTo(2 / 3, 9);
     expect(n.std_dev).toBeCloseTo(Math.sqrt(((0.25 - 2 / 3) ** 2 + (0.75 - 2 / 3) ** 2 + (1 / 3) ** 2) / 3), 9);
@@ -99,7 +145,11 @@ describe('monitor checks', () => {
     expect(n.quantiles[0]).toEqual({ quantile: 0, value: 0.25 });
     expect(n.quantiles[100]).toEqual({ quantile: 1, value: 1 });
     const constraints = suggestConstraints(statistics, { driftMethod: 'ChiSquared' });
-    expect(constraints.features[0]).toMatchObject({ name: 'PredictedClass', completeness: 0.75, string_constraints: { domains: ['3', '7'] } });
+    expect(constraints.features[0]).toMatchObject({
+      name: 'PredictedClass',
+      completeness: 0.75,
+      string_constraints: { domains: ['3', '7'] },
+    });
     expect(constraints.monitoring_config.distribution_constraints.categorical_drift_method).toBe('ChiSquared');
   });
 
@@ -120,9 +170,14 @@ describe('monitor checks', () => {
         expect((error as ValidationError).field).toBe(field);
       }
     }
-    expect(() => validateChecks(mergeChecks(defaultChecks(true), { classShare: { threshold: 1 } }), true)).not.toThrow();
+    expect(() =>
+      validateChecks(mergeChecks(defaultChecks(true), { classShare: { threshold: 1 } }), true),
+    ).not.toThrow();
     // null clears a drift threshold, but keeps other values
-    const cleared = mergeChecks(mergeChecks(defaultChecks(true), { drift: { lInfinityThreshold: 0.2 } }), { drift: { lInfinityThreshold: null }, classShare: { threshold: null } });
+    const cleared = mergeChecks(mergeChecks(defaultChecks(true), { drift: { lInfinityThreshold: 0.2 } }), {
+      drift: { lInfinityThreshold: null },
+      classShare: { threshold: null },
+    });
     expect([cleared.drift.lInfinityThreshold, cleared.classShare.threshold]).toEqual([null, 0.5]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
-import { cronExpression, nextRun, nextRuns, parseCron } from '../../src/monitor/cron.ts';
+import { cronExpression, nextRun, nextRuns, parseCron } from '../../src/monitor/schedules/cron.ts';
 
 const at = (iso: string) => new Date(iso);
 const next = (cron: string, after: string) => nextRun(parseCron(cron), at(after))?.toISOString();
@@ -64,7 +64,9 @@ describe('cron', () => {
     expect(cronExpression('DAILY')).toBe('0 0 * * *');
     expect(cronExpression('DAILY', { hour: 17 })).toBe('0 17 * * *');
     expect(cronExpression('EVERY_N_HOURS', { hours: 6, hour: 1 })).toBe('0 1/6 * * *');
-    expect(nextRuns(parseCron('0 1/6 * * *'), at('2026-11-26T00:00:00Z'), 5).map((d) => d.getUTCHours())).toEqual([1, 7, 13, 19, 1]);
+    expect(nextRuns(parseCron('0 1/6 * * *'), at('2026-11-26T00:00:00Z'), 5).map((d) => d.getUTCHours())).toEqual([
+      1, 7, 13, 19, 1,
+    ]);
     expect(() => cronExpression('DAILY', { hour: 24 })).toThrow(/hour must be an integer from 0 to 23/);
     expect(() => cronExpression('EVERY_N_HOURS', {})).toThrow(/needs hours/);
     expect(() => cronExpression('EVERY_N_HOURS', { hours: 24 }, 'cronHelper.')).toThrow(ValidationError);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquaredSurvival, chiSquaredTest, coarsen, gammaP, gammaQ, histogramQuantile, ksDistance, lInfinity, lnGamma } from '../../src/monitor/stats.ts';
+import {
+  chiSquaredSurvival,
+  chiSquaredTest,
+  coarsen,
+  gammaP,
+  gammaQ,
+  histogramQuantile,
+  ksDistance,
+  lInfinity,
+  lnGamma,
+} from '../../src/monitor/windows/distributions.ts';
 
 describe('monitor statistics', () => {
   it('lnGamma matches known values', () => {
@@ -41,7 +51,18 @@ describe('monitor statistics', () => {
   });
 
   it('L∞ is the largest difference of class proportions', () => {
-    expect(lInfinity(new Map([[1, 50], [2, 50]]), new Map([[1, 25], [2, 75]]))).toBeCloseTo(0.25, 15);
+    expect(
+      lInfinity(
+        new Map([
+          [1, 50],
+          [2, 50],
+        ]),
+        new Map([
+          [1, 25],
+          [2, 75],
+        ]),
+      ),
+    ).toBeCloseTo(0.25, 15);
     expect(lInfinity(new Map([[1, 10]]), new Map([[2, 10]]))).toBe(1);
     expect(lInfinity(new Map(), new Map())).toBe(0);
   });
@@ -51,7 +72,12 @@ describe('monitor statistics', () => {
     expect(histogramQuantile(uniform, 0.5, 0, 1)).toBeCloseTo(0.5, 12);
     expect(histogramQuantile(uniform, 0.25, 0, 1)).toBeCloseTo(0.25, 12);
     expect(histogramQuantile(uniform, 0.5, 0.6, 1)).toBe(0.6); // clamped to the observed range
-    expect(ksDistance(uniform, uniform.map((n) => n * 3))).toBe(0);
+    expect(
+      ksDistance(
+        uniform,
+        uniform.map((n) => n * 3),
+      ),
+    ).toBe(0);
     const high = new Array(1000).fill(0);
     high[950] = 100;
     expect(ksDistance(high, uniform)).toBeCloseTo(0.95, 12); // at the edge below bucket 950

@@ -15,7 +15,7 @@ import { decodeTensor, encodeTensor, type TensorEncoding } from '../../src/debug
 import { encodingOf } from '../../src/debugger/hook.ts';
 import { siteGradient } from '../../src/debugger/saliency.ts';
 import { tensorCatalog } from '../../src/debugger/tensor-names.ts';
-import { completeness, saliencyMap, type SaliencyMethod, type SiteGradient } from '../../src/explain/fullgrad.ts';
+import { completeness, type SaliencyMethod, type SiteGradient, saliencyMap } from '../../src/explain/fullgrad.ts';
 import { writeNormalised } from '../../src/inference/preprocess.ts';
 import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
@@ -36,7 +36,6 @@ function b64f32(text: string): Float32Array {
   const bytes = Buffer.from(text, 'base64');
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
-
 
 describe('saliency maps from stored tensors vs the PyTorch reference', () => {
   const entry = new ModelCatalog(MODEL_DIR).get('gtsrb-resnet18')!;
@@ -71,18 +70,35 @@ describe('saliency maps from stored tensors vs the PyTorch reference', () => {
       const bias = Float32Array.from(site.bias);
       if (lossy === 'none') return { name: site.name, shape: site.shape, grad: values, bias };
       const encoding = encodingOf(`${site.name}.output_grad`, 'output', lossy);
-      const stored = { id: '', stepId: '', name: `${site.name}.output_grad`, shape: [1, ...site.shape], dtype: 'float32', encoding, bytes: 0, data: encodeTensor(values, encoding) };
+      const stored = {
+        id: '',
+        stepId: '',
+        name: `${site.name}.output_grad`,
+        shape: [1, ...site.shape],
+        dtype: 'float32',
+        encoding,
+        bytes: 0,
+        data: encodeTensor(values, encoding),
+      };
       return siteGradient(site.name, stored, bias);
     });
     return {
-      inputs: { input: roundTrip('input', 'input', input), inputGrad: roundTrip('input_grad', 'output', run.outputs.get('input_grad')!.data), inputShape: [3, h, w] as const, sites },
+      inputs: {
+        input: roundTrip('input', 'input', input),
+        inputGrad: roundTrip('input_grad', 'output', run.outputs.get('input_grad')!.data),
+        inputShape: [3, h, w] as const,
+        sites,
+      },
       logits: run.logits,
     };
   }
 
   for (const image of FIXTURES.images) {
     it(`${image.file}: every method within 1e-3 of the reference after the hook's encoding (3e-4 unencoded: float32 model outputs against the float64 reference)`, async () => {
-      for (const [encoding, tolerance] of [['f16-sparse-split', 1e-3], ['none', 3e-4]] as const) {
+      for (const [encoding, tolerance] of [
+        ['f16-sparse-split', 1e-3],
+        ['none', 3e-4],
+      ] as const) {
         const { inputs, logits } = await stored(image, encoding);
         for (const [method, key] of METHODS) {
           const map = saliencyMap(method, inputs);
@@ -91,7 +107,13 @@ describe('saliency maps from stored tensors vs the PyTorch reference', () => {
           worst[`${method} ${encoding}`] = Math.max(worst[`${method} ${encoding}`] ?? 0, error);
           expect(error, `${method} ${encoding}`).toBeLessThanOrEqual(tolerance);
         }
-        const check = completeness({ input: inputs.input, inputGrad: inputs.inputGrad, sites: inputs.sites, fcBias, logits });
+        const check = completeness({
+          input: inputs.input,
+          inputGrad: inputs.inputGrad,
+          sites: inputs.sites,
+          fcBias,
+          logits,
+        });
         worst[`residual ${encoding}`] = Math.max(worst[`residual ${encoding}`] ?? 0, check.residual);
         expect(check.classId).toBe(image.predictedClass);
         expect(check.residual).toBeLessThanOrEqual(encoding === 'none' ? 1e-5 : 1e-4);

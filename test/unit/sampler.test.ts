@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { shouldCapture } from '../../src/capture/sampler.ts';
 
-const config = (samplingPercentage: number, enabled = true) => ({ enabled, samplingPercentage, captureMode: 'BOTH' as const });
+const config = (samplingPercentage: number, enabled = true) => ({
+  enabled,
+  samplingPercentage,
+  captureMode: 'BOTH' as const,
+});
 
 describe('capture sampling', () => {
   it('captures an honest share: 10,000 requests at 50 % land within ±2 %', () => {

@@ -1,12 +1,13 @@
 // Driver-adapter factories (main + shadow database) for the wasm schema engine, with workarounds for
 // what the stock adapters get wrong when the schema engine, not the Prisma client, drives them.
+
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -33,14 +34,19 @@ export function parseDatabaseUrl(url: string): Target {
       user: u.username ? decodeURIComponent(u.username) : undefined,
       password: u.password ? decodeURIComponent(u.password) : undefined,
       database,
-      ssl: !sslmode || sslmode === 'disable' || sslmode === 'prefer' ? undefined : { rejectUnauthorized: sslmode === 'verify-full' },
+      ssl:
+        !sslmode || sslmode === 'disable' || sslmode === 'prefer'
+          ? undefined
+          : { rejectUnauthorized: sslmode === 'verify-full' },
       // Unqualified names in migration.sql must land in the URL's schema, as with the native engine.
       options: `-c search_path=${quoteIdent(schema).replace(/([\\ ])/g, '\\$1')}`,
       max: 4,
     };
     return { provider: 'postgresql', pool, database, schema };
   }
-  throw new Error(`Unsupported database URL (expected file: or postgres(ql)://): ${url.replace(/\/\/[^@/]*@/, '//***@')}`);
+  throw new Error(
+    `Unsupported database URL (expected file: or postgres(ql)://): ${url.replace(/\/\/[^@/]*@/, '//***@')}`,
+  );
 }
 
 export function quoteIdent(name: string): string {
@@ -142,16 +148,23 @@ function charAsText<T>(result: T): T {
  * adapter-pg throws UnsupportedNativeDataType on "char" columns, which the engine's catalog queries
  * return; the value is already a one-character string, so reporting it as text is exact.
  */
-class CharAsTextClient extends pg.Client {
-  override query(...args: any[]): any {
+class CharAsTextClient extends pg.Client {}
+// `query` has a dozen overloads that a subclass method cannot restate, so the wrapper is installed on the
+// prototype: it forwards whatever arguments it gets and rewrites the result (callback or promise).
+const pgQuery = pg.Client.prototype.query;
+Object.defineProperty(CharAsTextClient.prototype, 'query', {
+  value(this: pg.Client, ...args: unknown[]): unknown {
     const last = args.length - 1;
-    if (typeof args[last] === 'function') {
-      const callback = args[last] as (err: unknown, res: unknown) => void;
+    const callback = args[last];
+    if (typeof callback === 'function')
       args[last] = (err: unknown, res: unknown) => callback(err, err ? res : charAsText(res));
-    }
-    const result = (super.query as (...a: any[]) => any)(...args);
-    return result && typeof result.then === 'function' ? result.then(charAsText) : result;
-  }
+    const result: unknown = Reflect.apply(pgQuery, this, args);
+    return isPromiseLike(result) ? result.then(charAsText) : result;
+  },
+});
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function postgresFactory(target: Extract<Target, { provider: 'postgresql' }>): ManagedFactory {

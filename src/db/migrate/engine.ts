@@ -2,19 +2,22 @@
 // (the CLI would download one, which is impossible offline).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
-export type { SchemaEngine };
 export type * from '@prisma/schema-engine-wasm/schema_engine_bg';
+export type { SchemaEngine };
 
 type BgModule = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
 // The project's libs (ES2023 + node) lack the WebAssembly typings; this is the part used here.
 type ModuleImports = Record<string, unknown>;
 declare const WebAssembly: {
-  instantiate(bytes: Uint8Array, imports: Record<string, ModuleImports>): Promise<{ instance: { exports: ModuleImports } }>;
+  instantiate(
+    bytes: Uint8Array,
+    imports: Record<string, ModuleImports>,
+  ): Promise<{ instance: { exports: ModuleImports } }>;
 };
 
 // The bindings report Rust panics through this global (set_message); the Prisma CLI defines the same.
@@ -41,7 +44,9 @@ function loadBindings(): Promise<BgModule> {
     globalThis.PRISMA_WASM_PANIC_REGISTRY ??= new PanicRegistry();
     // The package's main entry `import`s the .wasm as an ES module, which Node 20 cannot load.
     const bg: BgModule = await import('@prisma/schema-engine-wasm/schema_engine_bg');
-    const wasmPath = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg').replace(/\.js$/, '.wasm');
+    const wasmPath = createRequire(import.meta.url)
+      .resolve('@prisma/schema-engine-wasm/schema_engine_bg')
+      .replace(/\.js$/, '.wasm');
     const imports: ModuleImports = { ...bg };
     // The engine races its operations against timers (60 s) that it never clears, which would keep
     // the process alive for a minute after the last call; `keepAlive` holds it while a call runs.

@@ -2,14 +2,14 @@
 // the `_prisma_migrations` table are the ones `prisma migrate dev/deploy` produce, so both tools mix.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { adapterFactory, ensurePostgresSchema, parseDatabaseUrl } from './adapters.ts';
 import type { Provider, Target } from './adapters.ts';
-import { engineError, keepAlive, openEngine } from './engine.ts';
+import { adapterFactory, ensurePostgresSchema, parseDatabaseUrl } from './adapters.ts';
 import type { HistoryDiagnostic, MigrationList, SchemaEngine, SchemaFile } from './engine.ts';
+import { engineError, keepAlive, openEngine } from './engine.ts';
 import { migrationNames, readMigrationsList, writeMigration } from './migrations.ts';
 
-export { parseDatabaseUrl };
 export type { Provider };
+export { parseDatabaseUrl };
 
 export interface MigrateOptions {
   /** Prisma schema to migrate to (default: the provider's schema under prisma/). */
@@ -24,7 +24,10 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 export const defaultPaths: Record<Provider, { schemaPath: string; migrationsDir: string }> = {
   sqlite: { schemaPath: `${root}prisma/schema.prisma`, migrationsDir: `${root}prisma/migrations` },
-  postgresql: { schemaPath: `${root}prisma/postgres/schema.prisma`, migrationsDir: `${root}prisma/postgres/migrations` },
+  postgresql: {
+    schemaPath: `${root}prisma/postgres/schema.prisma`,
+    migrationsDir: `${root}prisma/postgres/migrations`,
+  },
 };
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
@@ -82,7 +85,10 @@ function definedOnly(options: MigrateOptions): { schemaPath?: string; migrations
 /** `prisma migrate deploy`: applies the pending migrations of the URL's provider. */
 export async function migrateDeploy(databaseUrl: string, options: MigrateOptions = {}): Promise<{ applied: string[] }> {
   return withEngine(databaseUrl, options, async ({ engine, migrations, log }) => {
-    const { appliedMigrationNames } = await engine.applyMigrations({ migrationsList: await migrations(), filters: NO_FILTER });
+    const { appliedMigrationNames } = await engine.applyMigrations({
+      migrationsList: await migrations(),
+      filters: NO_FILTER,
+    });
     for (const name of appliedMigrationNames) log(`applied ${name}`);
     return { applied: appliedMigrationNames };
   });
@@ -121,7 +127,9 @@ export async function createMigration(
     const schemas = { files: [schema] };
     const loss = await engine.evaluateDataLoss({ migrationsList: list, schema: schemas, filters: NO_FILTER });
     if (loss.unexecutableSteps.length > 0) {
-      throw new Error(`The migration cannot be applied:\n${loss.unexecutableSteps.map((s) => `  • ${s.message}`).join('\n')}`);
+      throw new Error(
+        `The migration cannot be applied:\n${loss.unexecutableSteps.map((s) => `  • ${s.message}`).join('\n')}`,
+      );
     }
     for (const warning of loss.warnings) log(`warning: ${warning.message}`);
     const created = await engine.createMigration({
@@ -221,17 +229,25 @@ export async function schemaDrift(databaseUrl: string, options: MigrateOptions =
 /** The Prisma schema of what the database holds (`prisma db pull` onto a bare datasource block). */
 export async function introspectSchema(databaseUrl: string): Promise<string> {
   const provider = parseDatabaseUrl(databaseUrl).provider;
-  const bare = { path: `${root}prisma/introspected.prisma`, content: `datasource db {\n  provider = "${provider}"\n}\n` };
-  return withEngine(databaseUrl, {}, async ({ engine }) => {
-    const result = await engine.introspect({
-      schema: { files: [bare] },
-      baseDirectoryPath: root,
-      force: true,
-      compositeTypeDepth: -1,
-      namespaces: null,
-    });
-    return result.schema.files.map((f) => f.content).join('\n');
-  }, bare);
+  const bare = {
+    path: `${root}prisma/introspected.prisma`,
+    content: `datasource db {\n  provider = "${provider}"\n}\n`,
+  };
+  return withEngine(
+    databaseUrl,
+    {},
+    async ({ engine }) => {
+      const result = await engine.introspect({
+        schema: { files: [bare] },
+        baseDirectoryPath: root,
+        force: true,
+        compositeTypeDepth: -1,
+        namespaces: null,
+      });
+      return result.schema.files.map((f) => f.content).join('\n');
+    },
+    bare,
+  );
 }
 
 /**
@@ -240,16 +256,21 @@ export async function introspectSchema(databaseUrl: string): Promise<string> {
  */
 export async function diffDatabases(fromUrl: string, toUrl: string): Promise<string> {
   const to = { path: `${root}prisma/introspected.prisma`, content: await introspectSchema(toUrl) };
-  return withEngine(fromUrl, {}, async ({ engine }) => {
-    const { stdout } = await engine.diff({
-      from: { tag: 'schemaDatasource', files: [to], configDir: root },
-      to: { tag: 'schemaDatamodel', files: [to] },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTER,
-    });
-    return isEmptyScript(stdout) ? '' : (stdout ?? '');
-  }, to);
+  return withEngine(
+    fromUrl,
+    {},
+    async ({ engine }) => {
+      const { stdout } = await engine.diff({
+        from: { tag: 'schemaDatasource', files: [to], configDir: root },
+        to: { tag: 'schemaDatamodel', files: [to] },
+        script: true,
+        exitCode: null,
+        filters: NO_FILTER,
+      });
+      return isEmptyScript(stdout) ? '' : (stdout ?? '');
+    },
+    to,
+  );
 }
 
 /** The engine's script for "no change" is a comment only. */

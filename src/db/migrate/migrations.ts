@@ -1,6 +1,6 @@
 // The migrations folder, read into the engine's list shape and written back the way `prisma migrate dev`
 // writes it (so that the native CLI accepts the folder unchanged).
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { MigrationDirectory, MigrationList } from './engine.ts';
 

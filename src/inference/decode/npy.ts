@@ -6,11 +6,28 @@ import { ImageFormatError, type RawImage } from './ppm.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-export function decodeNpy(bytes: Uint8Array): RawImage {
-  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b)) throw new ImageFormatError('not a NumPy .npy file (bad magic)');
+/**
+ * NumPy refuses headers over 10,000 bytes by default (`max_header_size`); so does this, which also keeps
+ * the header's regular expressions working on a short text.
+ */
+const MAX_HEADER_BYTES = 10_000;
+
+export interface NpyHeader {
+  width: number;
+  height: number;
+  /** where the array's bytes start */
+  dataStart: number;
+}
+
+/** reads and checks the header: a C-ordered uint8 H×W×3 array */
+export function readNpyHeader(bytes: Uint8Array): NpyHeader {
+  if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b))
+    throw new ImageFormatError('not a NumPy .npy file (bad magic)');
   const major = bytes[6]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > MAX_HEADER_BYTES)
+    throw new ImageFormatError(`.npy header is ${headerLength} bytes, over ${MAX_HEADER_BYTES}`);
   const headerStart = major === 1 ? 10 : 12;
   const dataStart = headerStart + headerLength;
   if (dataStart > bytes.length) throw new ImageFormatError('.npy header is truncated');
@@ -23,11 +40,22 @@ export function decodeNpy(bytes: Uint8Array): RawImage {
     throw new ImageFormatError(`.npy array must be uint8 (|u1), got '${descr}'`);
   }
   if (fortran === 'True') throw new ImageFormatError('.npy array must be C-ordered (fortran_order False)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (shape.length !== 3 || shape[2] !== 3) throw new ImageFormatError(`.npy array must be H×W×3, got shape (${shape.join(', ')})`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (shape.length !== 3 || shape[2] !== 3)
+    throw new ImageFormatError(`.npy array must be H×W×3, got shape (${shape.join(', ')})`);
   const [height, width] = shape as [number, number, number];
+  if (!(Number.isSafeInteger(height) && Number.isSafeInteger(width) && height > 0 && width > 0))
+    throw new ImageFormatError('.npy array is empty');
+  return { width, height, dataStart };
+}
+
+export function decodeNpy(bytes: Uint8Array): RawImage {
+  const { width, height, dataStart } = readNpyHeader(bytes);
   const count = height * width * 3;
-  if (!(height > 0 && width > 0)) throw new ImageFormatError('.npy array is empty');
   if (bytes.length - dataStart < count) {
     throw new ImageFormatError(`.npy data is truncated: expected ${count} bytes, got ${bytes.length - dataStart}`);
   }
@@ -38,7 +66,7 @@ export function decodeNpy(bytes: Uint8Array): RawImage {
 export function encodeNpy(image: RawImage): Buffer {
   let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${image.height}, ${image.width}, 3), }`;
   const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  header += `${' '.repeat((64 - (unpadded % 64)) % 64)}\n`;
   const prefix = Buffer.alloc(10);
   Buffer.from(MAGIC).copy(prefix);
   prefix[6] = 1;

@@ -16,7 +16,13 @@ export function isPpm(bytes: Uint8Array): boolean {
 }
 
 /** reads the header's width, height and maxval; `offset` is where the samples start */
-export function readPpmHeader(bytes: Uint8Array): { binary: boolean; width: number; height: number; maxval: number; offset: number } {
+export function readPpmHeader(bytes: Uint8Array): {
+  binary: boolean;
+  width: number;
+  height: number;
+  maxval: number;
+  offset: number;
+} {
   const binary = bytes[1] === 0x36;
   const fields: number[] = [];
   let i = 2;
@@ -32,7 +38,8 @@ export function readPpmHeader(bytes: Uint8Array): { binary: boolean; width: numb
     fields.push(Number(new TextDecoder().decode(bytes.subarray(start, i))));
   }
   const [width, height, maxval] = fields as [number, number, number];
-  if (!(width > 0 && height > 0 && maxval > 0 && maxval < 65536)) throw new ImageFormatError('PPM header has invalid dimensions or maxval');
+  if (!(width > 0 && height > 0 && maxval > 0 && maxval < 65536))
+    throw new ImageFormatError('PPM header has invalid dimensions or maxval');
   // exactly one whitespace byte separates the header from binary samples
   return { binary, width, height, maxval, offset: i + 1 };
 }
@@ -44,7 +51,9 @@ export function decodePpm(bytes: Uint8Array): RawImage {
   if (binary) {
     const bytesPerSample = maxval > 255 ? 2 : 1;
     if (bytes.length - offset < count * bytesPerSample) {
-      throw new ImageFormatError(`PPM data is truncated: expected ${count * bytesPerSample} bytes of samples, got ${Math.max(0, bytes.length - offset)}`);
+      throw new ImageFormatError(
+        `PPM data is truncated: expected ${count * bytesPerSample} bytes of samples, got ${Math.max(0, bytes.length - offset)}`,
+      );
     }
     for (let s = 0; s < count; s++) {
       const v = bytesPerSample === 2 ? (bytes[offset + 2 * s]! << 8) | bytes[offset + 2 * s + 1]! : bytes[offset + s]!;
@@ -53,7 +62,8 @@ export function decodePpm(bytes: Uint8Array): RawImage {
   } else {
     const text = new TextDecoder().decode(bytes.subarray(offset - 1)).replace(/#[^\n]*/g, ' ');
     const values = text.trim().split(/\s+/).filter(Boolean);
-    if (values.length < count) throw new ImageFormatError(`PPM data is truncated: expected ${count} samples, got ${values.length}`);
+    if (values.length < count)
+      throw new ImageFormatError(`PPM data is truncated: expected ${count} samples, got ${values.length}`);
     for (let s = 0; s < count; s++) rgb[s] = Math.round((Number(values[s]) * 255) / maxval);
   }
   return { width, height, rgb };

@@ -2,8 +2,8 @@
  * Class share: one class predicted more than `threshold` of the time (a stuck model, or inputs
  * that all look alike) — e.g. `Class 14 (Stop) predicted 80.50% of the time: exceeded 50.00% threshold`.
  */
-import { FEATURE, type Violation } from '../types.ts';
-import { percent, predictedTotal, type CheckContext, type CheckResult } from './types.ts';
+import { FEATURE } from '../baselines/types.ts';
+import { type CheckContext, type CheckResult, percent, predictedTotal, type Violation } from './types.ts';
 
 export function classShareCheck({ counts, checks, label, classCount }: CheckContext): CheckResult {
   const total = predictedTotal(counts);

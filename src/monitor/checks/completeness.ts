@@ -2,8 +2,8 @@
  * Completeness: captures whose output cannot be read (no output, or no predicted class or
  * confidence in it) — the monitor cannot judge those predictions at all.
  */
-import { FEATURE } from '../types.ts';
-import { percent, type CheckContext, type CheckResult } from './types.ts';
+import { FEATURE } from '../baselines/types.ts';
+import { type CheckContext, type CheckResult, percent } from './types.ts';
 
 export function completenessCheck({ counts, checks }: CheckContext): CheckResult {
   const total = counts.recordCount;

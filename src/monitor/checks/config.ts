@@ -1,6 +1,6 @@
 /** The checks' configuration: defaults, merging a client's partial input, and validation. */
 import { ValidationError } from '../../errors.ts';
-import type { ChecksConfig, ChecksInput } from '../types.ts';
+import type { ChecksConfig, ChecksInput } from './types.ts';
 
 export const DEFAULT_MIN_SAMPLE_SIZE = 30;
 
@@ -17,7 +17,11 @@ export function defaultChecks(hasBaseline: boolean): ChecksConfig {
 /** `input` over `base`: fields left out (or null) keep the base's value, except drift thresholds, which null clears */
 export function mergeChecks(base: ChecksConfig, input: ChecksInput | null | undefined): ChecksConfig {
   if (!input) return structuredClone(base);
-  const pick = <T extends object>(current: T, patch: object | null | undefined, nullable: readonly string[] = []): T => {
+  const pick = <T extends object>(
+    current: T,
+    patch: object | null | undefined,
+    nullable: readonly string[] = [],
+  ): T => {
     const next = { ...current } as Record<string, unknown>;
     for (const [key, value] of Object.entries(patch ?? {})) {
       if (value === undefined || (value === null && !nullable.includes(key))) continue;
@@ -56,7 +60,10 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
     throw new ValidationError('checks.minSampleSize', `minSampleSize must be an integer ≥ 1, got ${n}`);
   }
   if (checks.drift.enabled && !hasBaseline) {
-    throw new ValidationError('checks.drift.enabled', 'the drift check compares with a baseline: set the schedule\'s baseline, or disable drift');
+    throw new ValidationError(
+      'checks.drift.enabled',
+      "the drift check compares with a baseline: set the schedule's baseline, or disable drift",
+    );
   }
 }
 

@@ -5,19 +5,27 @@
  * categorical_comparison_threshold its limit, comparison_threshold the confidence limit). The
  * confidence distance is the Kolmogorov–Smirnov statistic over the 1000-bucket histograms.
  */
-import { chiSquaredTest, ksDistance, lInfinity } from '../stats.ts';
-import { FEATURE, type Violation } from '../types.ts';
-import { percent, predictedTotal, type CheckContext, type CheckResult } from './types.ts';
+import { FEATURE } from '../baselines/types.ts';
+import { chiSquaredTest, ksDistance, lInfinity } from '../windows/distributions.ts';
+import { type CheckContext, type CheckResult, percent, predictedTotal, type Violation } from './types.ts';
 
 export function driftCheck({ counts, checks, label, classCount, baseline }: CheckContext): CheckResult {
   if (!baseline) return { violations: [], metrics: {} };
   const total = predictedTotal(counts);
   // every class the model has, and any class number either side saw beyond them
-  const categories = Math.max(classCount, 1 + Math.max(-1, ...counts.classCounts.keys(), ...baseline.classCounts.keys()), 1);
+  const categories = Math.max(
+    classCount,
+    1 + Math.max(-1, ...counts.classCounts.keys(), ...baseline.classCounts.keys()),
+    1,
+  );
   const distance = lInfinity(counts.classCounts, baseline.classCounts);
   const chi = chiSquaredTest(counts.classCounts, baseline.classCounts, categories);
   const shift = ksDistance(counts.confidence.histogram, baseline.confidenceHistogram);
-  const metrics: Record<string, number> = { drift_l_infinity: distance, drift_chi_squared_p_value: chi.pValue, drift_confidence_shift: shift };
+  const metrics: Record<string, number> = {
+    drift_l_infinity: distance,
+    drift_chi_squared_p_value: chi.pValue,
+    drift_confidence_shift: shift,
+  };
 
   const violations: Violation[] = [];
   if (!checks.drift.enabled || total === 0) return { violations, metrics };
@@ -63,14 +71,27 @@ interface DriftLimits {
 }
 
 export function driftLimits(
-  drift: { lInfinityThreshold: number | null; chiSquaredPValue: number | null; confidenceShiftThreshold: number | null },
-  constraints: { perform_comparison: string; categorical_drift_method: string; categorical_comparison_threshold: number; comparison_threshold: number },
+  drift: {
+    lInfinityThreshold: number | null;
+    chiSquaredPValue: number | null;
+    confidenceShiftThreshold: number | null;
+  },
+  constraints: {
+    perform_comparison: string;
+    categorical_drift_method: string;
+    categorical_comparison_threshold: number;
+    comparison_threshold: number;
+  },
 ): DriftLimits {
   const compare = constraints.perform_comparison !== 'Disabled';
   const method = constraints.categorical_drift_method;
   return {
-    lInfinity: drift.lInfinityThreshold ?? (compare && method === 'LInfinity' ? constraints.categorical_comparison_threshold : null),
-    chiSquaredPValue: drift.chiSquaredPValue ?? (compare && method === 'ChiSquared' ? constraints.categorical_comparison_threshold : null),
+    lInfinity:
+      drift.lInfinityThreshold ??
+      (compare && method === 'LInfinity' ? constraints.categorical_comparison_threshold : null),
+    chiSquaredPValue:
+      drift.chiSquaredPValue ??
+      (compare && method === 'ChiSquared' ? constraints.categorical_comparison_threshold : null),
     confidenceShift: drift.confidenceShiftThreshold ?? (compare ? constraints.comparison_threshold : null),
   };
 }
@@ -83,7 +104,8 @@ function largestChange(now: ReadonlyMap<number, number>, before: ReadonlyMap<num
     const after = totalNow ? (now.get(k) ?? 0) / totalNow : 0;
     const prior = totalBefore ? (before.get(k) ?? 0) / totalBefore : 0;
     const change = Math.abs(after - prior);
-    if (change > worst.change || (change === worst.change && k < worst.classId)) worst = { classId: k, before: prior, after, change };
+    if (change > worst.change || (change === worst.change && k < worst.classId))
+      worst = { classId: k, before: prior, after, change };
   }
   return worst;
 }

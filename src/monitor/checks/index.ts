@@ -3,12 +3,11 @@
  * predictions says little), and the execution reports insufficient data instead; metrics are still
  * measured.
  */
-import type { Violation } from '../types.ts';
 import { classShareCheck } from './class-share.ts';
 import { completenessCheck } from './completeness.ts';
 import { driftCheck } from './drift.ts';
 import { lowConfidenceCheck } from './low-confidence.ts';
-import type { CheckContext } from './types.ts';
+import type { CheckContext, Violation } from './types.ts';
 
 export type { CheckContext, CheckResult } from './types.ts';
 

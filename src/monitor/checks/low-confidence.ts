@@ -2,8 +2,8 @@
  * Low confidence: the share of predictions whose top-3 scores are all below `confidenceThreshold`
  * — the top-1 score is the largest, so that is `confidence < confidenceThreshold` — above `maxShare`.
  */
-import { FEATURE } from '../types.ts';
-import { percent, type CheckContext, type CheckResult } from './types.ts';
+import { FEATURE } from '../baselines/types.ts';
+import { type CheckContext, type CheckResult, percent } from './types.ts';
 
 export function lowConfidenceCheck({ counts, checks }: CheckContext): CheckResult {
   const scored = counts.confidence.count;

@@ -1,6 +1,32 @@
-/** What every check receives and returns. */
-import type { BaselineView } from '../statistics.ts';
-import type { ChecksConfig, Violation, WindowCounts } from '../types.ts';
+/** What the checks are configured with, what every check receives, and what it returns. */
+import type { BaselineView } from '../baselines/drift-view.ts';
+import type { WindowCounts } from '../windows/counts.ts';
+
+export interface ChecksConfig {
+  classShare: { enabled: boolean; threshold: number };
+  lowConfidence: { enabled: boolean; confidenceThreshold: number; maxShare: number };
+  completeness: { enabled: boolean; minNonNullShare: number };
+  /** thresholds left null come from the baseline's constraints */
+  drift: {
+    enabled: boolean;
+    lInfinityThreshold: number | null;
+    chiSquaredPValue: number | null;
+    confidenceShiftThreshold: number | null;
+  };
+  minSampleSize: number;
+}
+
+type NestedPatch<T> = {
+  [K in keyof T]?: T[K] extends object ? { [F in keyof T[K]]?: T[K][F] | null } | null : T[K] | null;
+};
+/** what a client sends: any part may be left out to keep the default (or current) value */
+export type ChecksInput = NestedPatch<ChecksConfig>;
+
+export interface Violation {
+  featureName: string;
+  constraintCheckType: 'baseline_drift_check' | 'completeness_check' | 'data_type_check' | 'categorical_values_check';
+  description: string;
+}
 
 export interface CheckContext {
   counts: WindowCounts;

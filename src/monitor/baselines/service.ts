@@ -1,0 +1,153 @@
+/**
+ * Baselines: the statistics of a reference set of predictions and the constraints suggested from
+ * them, stored as statistics.json / constraints.json text. The reference is a window of an
+ * endpoint's captures (counted in SQL, as executions are) or a directory of images predicted by the
+ * endpoint's model.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EndpointLookup } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { DecodeLimits } from '../../inference/preprocess.ts';
+import type { Logger } from '../../logger.ts';
+import type { ModelRegistry } from '../../models/registry.ts';
+import { validateResourceName } from '../resource-name.ts';
+import { countPredictions, type WindowCounts } from '../windows/counts.ts';
+import type { WindowStore } from '../windows/store.ts';
+import { suggestConstraints } from './constraints-json.ts';
+import { listImages, predictImages } from './image-directory.ts';
+import { buildStatistics } from './statistics-json.ts';
+import type { BaselineStore } from './store.ts';
+import type { BaselineRecord, DriftMethod } from './types.ts';
+
+export interface CreateBaselineInput {
+  endpoint: string;
+  name: string;
+  /** window start (inclusive); default: the endpoint's first capture */
+  from?: Date | null;
+  /** window end (exclusive); default: now */
+  to?: Date | null;
+  /** a server-side directory of images instead of a window */
+  directory?: string | null;
+  /** at most this many images of the directory, spread evenly over it */
+  limit?: number | null;
+  categoricalDriftMethod?: DriftMethod | null;
+  /** LInfinity distance or ChiSquared p-value; default 0.1 */
+  categoricalThreshold?: number | null;
+  /** the confidence distribution's distance; default 0.1 */
+  confidenceThreshold?: number | null;
+}
+
+export interface BaselineServiceDeps {
+  baselines: BaselineStore;
+  /** counts the window a baseline is made of */
+  windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
+  endpoints: EndpointLookup;
+  runtimes: Pick<ModelRegistry, 'get'>;
+  limits: DecodeLimits;
+  /** the directories a directory baseline may read (config BASELINE_ROOTS) */
+  baselineRoots: readonly string[];
+  logger: Logger;
+}
+
+export class BaselineService {
+  constructor(private readonly deps: BaselineServiceDeps) {}
+
+  async create(input: CreateBaselineInput): Promise<BaselineRecord> {
+    validateResourceName(input.name, 'Baseline');
+    for (const key of ['categoricalThreshold', 'confidenceThreshold'] as const) {
+      const value = input[key];
+      if (value !== null && value !== undefined && !(Number.isFinite(value) && value > 0 && value <= 1)) {
+        throw new ValidationError(key, `${key} must be in (0, 1], got ${value}`);
+      }
+    }
+    const endpoint = await this.deps.endpoints.require(input.endpoint);
+    if (await this.deps.baselines.getByName(endpoint.id, input.name)) {
+      throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
+    }
+
+    let counts: WindowCounts;
+    let source: 'WINDOW' | 'DIRECTORY';
+    if (input.directory !== null && input.directory !== undefined) {
+      if (input.from || input.to)
+        throw new ValidationError('directory', 'give a directory or a window (from/to), not both');
+      if (input.limit !== null && input.limit !== undefined && !(Number.isInteger(input.limit) && input.limit >= 1)) {
+        throw new ValidationError('limit', `limit must be a positive integer, got ${input.limit}`);
+      }
+      const files = await listImages(input.directory, this.deps.baselineRoots, input.limit);
+      const runtime = await this.deps.runtimes.get(endpoint.model);
+      const predictions = await predictImages(
+        files,
+        runtime,
+        this.deps.limits,
+        this.deps.logger,
+        `'${input.name}' of ${endpoint.name}`,
+      );
+      counts = countPredictions(predictions);
+      source = 'DIRECTORY';
+    } else {
+      const to = input.to ?? new Date();
+      const from = input.from ?? (await this.deps.windows.firstCaptureTime(endpoint.id)) ?? to;
+      if (from > to) throw new ValidationError('to', `to (${to.toISOString()}) is before from (${from.toISOString()})`);
+      counts = await this.deps.windows.count({
+        endpointId: endpoint.id,
+        from,
+        to,
+        lowConfidenceThreshold: 0.5,
+        moments: true,
+      });
+      source = 'WINDOW';
+    }
+    if (counts.recordCount === 0)
+      throw new ValidationError(
+        source === 'WINDOW' ? 'from' : 'directory',
+        'the baseline would have no data: the window holds no captures',
+      );
+
+    const statistics = buildStatistics(counts);
+    const constraints = suggestConstraints(statistics, {
+      driftMethod: input.categoricalDriftMethod ?? undefined,
+      categoricalThreshold: input.categoricalThreshold ?? undefined,
+      confidenceThreshold: input.confidenceThreshold ?? undefined,
+    });
+    const created = await this.deps.baselines.insert({
+      id: randomUUID(),
+      endpointId: endpoint.id,
+      name: input.name,
+      source,
+      itemCount: counts.recordCount,
+      statistics,
+      constraints,
+    });
+    if (!created) throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
+    this.deps.logger.info('baseline created', {
+      endpoint: endpoint.name,
+      name: input.name,
+      source,
+      items: counts.recordCount,
+    });
+    return created;
+  }
+
+  get(id: string): Promise<BaselineRecord | null> {
+    return this.deps.baselines.get(id);
+  }
+
+  /** an endpoint's baselines (all when no endpoint is given; NotFoundError for an unknown endpoint) */
+  async list(endpointName?: string | null): Promise<BaselineRecord[]> {
+    if (!endpointName) return this.deps.baselines.list();
+    const endpoint = await this.deps.endpoints.require(endpointName);
+    return this.deps.baselines.list(endpoint.id);
+  }
+
+  /** several baselines by id, in one query (for DataLoaders) */
+  getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
+    return this.deps.baselines.getMany(ids);
+  }
+
+  /** Deletes a baseline; schedules that compared with it keep running without drift. */
+  async delete(id: string): Promise<BaselineRecord> {
+    const existing = await this.deps.baselines.get(id);
+    if (!existing || !(await this.deps.baselines.delete(id))) throw new NotFoundError('Baseline', id);
+    return existing;
+  }
+}

@@ -1,0 +1,91 @@
+/** Prisma access for baselines: rows ↔ records, statistics.json and constraints.json stored as text. */
+import { type BaselineRow, type Db, isUniqueViolation } from '../../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
+import { isOneOf } from '../../guards.ts';
+import {
+  BASELINE_SOURCES,
+  type BaselineRecord,
+  type BaselineSource,
+  type Constraints,
+  type Statistics,
+} from './types.ts';
+
+export function toBaseline(row: WithEndpoint<BaselineRow>): BaselineRecord {
+  const { source } = row;
+  if (!isOneOf(BASELINE_SOURCES, source)) throw new Error(`baseline ${row.id} has an unknown source '${source}'`);
+  return {
+    id: row.id,
+    endpointId: row.endpointId,
+    endpointName: row.endpoint.name,
+    model: row.endpoint.model,
+    name: row.name,
+    source,
+    itemCount: row.itemCount,
+    statistics: JSON.parse(row.statistics) as Statistics,
+    constraints: JSON.parse(row.constraints) as Constraints,
+    createdAt: row.createdAt,
+  };
+}
+
+export interface NewBaseline {
+  id: string;
+  endpointId: string;
+  name: string;
+  source: BaselineSource;
+  itemCount: number;
+  statistics: Statistics;
+  constraints: Constraints;
+}
+
+export class BaselineStore {
+  constructor(private readonly prisma: Db) {}
+
+  /** null when the endpoint already has a baseline of that name */
+  async insert(b: NewBaseline): Promise<BaselineRecord | null> {
+    try {
+      const row = await this.prisma.baseline.create({
+        data: { ...b, statistics: JSON.stringify(b.statistics), constraints: JSON.stringify(b.constraints) },
+        include: ENDPOINT_NAME_AND_MODEL,
+      });
+      return toBaseline(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<BaselineRecord | null> {
+    const row = await this.prisma.baseline.findUnique({ where: { id }, include: ENDPOINT_NAME_AND_MODEL });
+    return row && toBaseline(row);
+  }
+
+  /** several baselines by id, in one query (for DataLoaders) */
+  async getMany(ids: readonly string[]): Promise<Map<string, BaselineRecord>> {
+    const rows = await this.prisma.baseline.findMany({
+      where: { id: { in: [...ids] } },
+      include: ENDPOINT_NAME_AND_MODEL,
+    });
+    return new Map(rows.map((row) => [row.id, toBaseline(row)]));
+  }
+
+  async getByName(endpointId: string, name: string): Promise<BaselineRecord | null> {
+    const row = await this.prisma.baseline.findUnique({
+      where: { endpointId_name: { endpointId, name } },
+      include: ENDPOINT_NAME_AND_MODEL,
+    });
+    return row && toBaseline(row);
+  }
+
+  async list(endpointId?: string): Promise<BaselineRecord[]> {
+    const rows = await this.prisma.baseline.findMany({
+      where: endpointId ? { endpointId } : {},
+      include: ENDPOINT_NAME_AND_MODEL,
+      orderBy: [{ createdAt: 'asc' }, { name: 'asc' }],
+    });
+    return rows.map(toBaseline);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.prisma.baseline.deleteMany({ where: { id } })).count === 1;
+  }
+}

@@ -1,0 +1,77 @@
+/** The checks' GraphQL types: a schedule's configuration (output and input) and the violations they find. */
+import { builder } from '../../schema/builder.ts';
+import type { ChecksConfig, ChecksInput, Violation } from './types.ts';
+
+const ClassShareCheckRef = builder.objectRef<ChecksConfig['classShare']>('ClassShareCheck').implement({
+  fields: (t) => ({ enabled: t.exposeBoolean('enabled'), threshold: t.exposeFloat('threshold') }),
+});
+const LowConfidenceCheckRef = builder.objectRef<ChecksConfig['lowConfidence']>('LowConfidenceCheck').implement({
+  fields: (t) => ({
+    enabled: t.exposeBoolean('enabled'),
+    confidenceThreshold: t.exposeFloat('confidenceThreshold'),
+    maxShare: t.exposeFloat('maxShare'),
+  }),
+});
+const CompletenessCheckRef = builder.objectRef<ChecksConfig['completeness']>('CompletenessCheck').implement({
+  fields: (t) => ({ enabled: t.exposeBoolean('enabled'), minNonNullShare: t.exposeFloat('minNonNullShare') }),
+});
+const DriftCheckRef = builder.objectRef<ChecksConfig['drift']>('DriftCheck').implement({
+  description: "Thresholds left null come from the baseline's constraints",
+  fields: (t) => ({
+    enabled: t.exposeBoolean('enabled'),
+    lInfinityThreshold: t.exposeFloat('lInfinityThreshold', { nullable: true }),
+    chiSquaredPValue: t.exposeFloat('chiSquaredPValue', { nullable: true }),
+    confidenceShiftThreshold: t.exposeFloat('confidenceShiftThreshold', { nullable: true }),
+  }),
+});
+export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').implement({
+  fields: (t) => ({
+    classShare: t.field({ type: ClassShareCheckRef, resolve: (c) => c.classShare }),
+    lowConfidence: t.field({ type: LowConfidenceCheckRef, resolve: (c) => c.lowConfidence }),
+    completeness: t.field({ type: CompletenessCheckRef, resolve: (c) => c.completeness }),
+    drift: t.field({ type: DriftCheckRef, resolve: (c) => c.drift }),
+    minSampleSize: t.exposeInt('minSampleSize', { description: 'below it an execution reports insufficient data' }),
+  }),
+});
+
+export const ViolationRef = builder.objectRef<Violation>('MonitoringViolation').implement({
+  fields: (t) => ({
+    featureName: t.exposeString('featureName'),
+    constraintCheckType: t.exposeString('constraintCheckType'),
+    description: t.exposeString('description'),
+  }),
+});
+
+type CheckInput<K extends keyof ChecksConfig> = NonNullable<ChecksInput[K]>;
+
+const ClassShareInput = builder.inputRef<CheckInput<'classShare'>>('ClassShareCheckInput').implement({
+  fields: (t) => ({ enabled: t.boolean(), threshold: t.float({ description: '(0, 1], default 0.5' }) }),
+});
+const LowConfidenceInput = builder.inputRef<CheckInput<'lowConfidence'>>('LowConfidenceCheckInput').implement({
+  fields: (t) => ({
+    enabled: t.boolean(),
+    confidenceThreshold: t.float({ description: 'a prediction is low-confidence below it, (0, 1], default 0.5' }),
+    maxShare: t.float({ description: 'allowed share of low-confidence predictions, (0, 1], default 0.2' }),
+  }),
+});
+const CompletenessInput = builder.inputRef<CheckInput<'completeness'>>('CompletenessCheckInput').implement({
+  fields: (t) => ({ enabled: t.boolean(), minNonNullShare: t.float({ description: '(0, 1], default 1.0' }) }),
+});
+const DriftInput = builder.inputRef<CheckInput<'drift'>>('DriftCheckInput').implement({
+  description: "Thresholds in (0, 1]; left out or null, the baseline's constraints decide",
+  fields: (t) => ({
+    enabled: t.boolean({ description: 'needs a baseline; default: on when there is one' }),
+    lInfinityThreshold: t.float(),
+    chiSquaredPValue: t.float(),
+    confidenceShiftThreshold: t.float(),
+  }),
+});
+export const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInput').implement({
+  fields: (t) => ({
+    classShare: t.field({ type: ClassShareInput }),
+    lowConfidence: t.field({ type: LowConfidenceInput }),
+    completeness: t.field({ type: CompletenessInput }),
+    drift: t.field({ type: DriftInput }),
+    minSampleSize: t.int({ description: 'default 30' }),
+  }),
+});

@@ -1,0 +1,48 @@
+/**
+ * An execution's files:
+ *   GET /executions/<id>/constraint_violations.json   {"violations":[{feature_name, constraint_check_type, description}]}
+ *   GET /executions/<id>/classes.png                    the window's class counts as a bar chart
+ */
+import { NotFoundError } from '../../errors.ts';
+import { binary, json } from '../../server/responses.ts';
+import { pathSegment, type Route } from '../../server/routes.ts';
+import { classCountList } from '../windows/class-counts.ts';
+import { renderClassChart } from './class-chart.ts';
+import { constraintViolations } from './constraint-violations-json.ts';
+import type { ExecutionService } from './service.ts';
+import type { ExecutionRecord } from './types.ts';
+
+const EXECUTION_FILE = /^\/executions\/([^/]+)\/(constraint_violations\.json|classes\.png)$/;
+
+export function executionRoutes(executions: Pick<ExecutionService, 'get' | 'violations' | 'labels'>): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/executions/',
+      role: 'read',
+      async handle(_request, url) {
+        const match = EXECUTION_FILE.exec(url.pathname);
+        if (!match) {
+          throw new NotFoundError(
+            'Route',
+            url.pathname,
+            `no route for GET ${url.pathname}: use /executions/<id>/constraint_violations.json or classes.png`,
+          );
+        }
+        const id = pathSegment(match[1]!, 'id');
+        const execution = await executions.get(id);
+        if (!execution) throw new NotFoundError('Execution', id);
+        if (match[2] === 'constraint_violations.json') {
+          return json(200, constraintViolations(await executions.violations(execution.id)));
+        }
+        const bars = classCountList(execution.classCounts, executions.labels(execution.model));
+        const png = await renderClassChart(bars, chartTitle(execution));
+        return binary(200, png, { 'content-type': 'image/png', 'cache-control': 'no-cache' });
+      },
+    },
+  ];
+}
+
+function chartTitle(e: ExecutionRecord): string {
+  return `${e.scheduleName}: ${e.recordCount} captures, ${e.windowStart.toISOString()} to ${e.windowEnd.toISOString()}`;
+}

@@ -1,0 +1,204 @@
+/** Prisma access for executions, their violations and the metrics they emitted. */
+import { randomUUID } from 'node:crypto';
+import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
+import type { Violation } from '../checks/types.ts';
+import type { MetricPoint } from '../metrics/types.ts';
+import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
+
+const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
+type Row = ExecutionRow & { schedule: { name: string; endpoint: { name: string; model: string } } };
+
+export function toExecution(row: Row): ExecutionRecord {
+  return {
+    id: row.id,
+    scheduleId: row.scheduleId,
+    scheduleName: row.schedule.name,
+    endpointName: row.schedule.endpoint.name,
+    model: row.schedule.endpoint.model,
+    trigger: row.trigger as ExecutionTrigger,
+    status: row.status as ExecutionStatus,
+    windowStart: row.windowStart,
+    windowEnd: row.windowEnd,
+    recordCount: row.recordCount,
+    classCounts: row.classCounts === null ? null : (JSON.parse(row.classCounts) as Record<string, number>),
+    message: row.message,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+export interface ExecutionResult {
+  status: ExecutionStatus;
+  recordCount: number;
+  classCounts: Record<string, number>;
+  message: string;
+  violations: Violation[];
+  metrics: Record<string, number>;
+}
+
+export class ExecutionStore {
+  constructor(private readonly prisma: Db) {}
+
+  /**
+   * Where the schedule's next window starts: the end of its latest execution that did not fail (a
+   * failed execution counted nothing, so its window is covered again).
+   */
+  async previousWindowEnd(scheduleId: string): Promise<Date | null> {
+    const last = await this.prisma.monitoringExecution.findFirst({
+      where: { scheduleId, status: { not: 'Failed' } },
+      orderBy: { windowEnd: 'desc' },
+      select: { windowEnd: true },
+    });
+    return last?.windowEnd ?? null;
+  }
+
+  /** Executions left unfinished by a process that stopped: the caller holds the lease, so none is running. */
+  async failAbandoned(scheduleId: string, now: Date): Promise<number> {
+    const result = await this.prisma.monitoringExecution.updateMany({
+      where: { scheduleId, status: { in: ['Pending', 'InProgress'] } },
+      data: {
+        status: 'Failed',
+        message: 'Failed: abandoned (the process running it stopped before it finished)',
+        finishedAt: now,
+      },
+    });
+    return result.count;
+  }
+
+  /** null when the schedule already has an execution ending at `windowEnd` (windows tile: one per end) */
+  async start(e: {
+    scheduleId: string;
+    trigger: ExecutionTrigger;
+    windowStart: Date;
+    windowEnd: Date;
+    startedAt: Date;
+  }): Promise<ExecutionRecord | null> {
+    try {
+      const row = await this.prisma.monitoringExecution.create({
+        data: { id: randomUUID(), ...e, status: 'InProgress' },
+        include: INCLUDE,
+      });
+      return toExecution(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  /** violations, metrics (stamped with the window's end) and the final status, in one transaction */
+  async finish(execution: ExecutionRecord, result: ExecutionResult, finishedAt: Date): Promise<ExecutionRecord> {
+    const { id, scheduleId, windowEnd } = execution;
+    const [, , row] = await this.prisma.$transaction([
+      this.prisma.violation.createMany({
+        data: result.violations.map((v, i) => ({ id: `${id}:${String(i).padStart(4, '0')}`, executionId: id, ...v })),
+      }),
+      this.prisma.metric.createMany({
+        data: Object.entries(result.metrics).map(([name, value]) => ({
+          id: randomUUID(),
+          scheduleId,
+          executionId: id,
+          name,
+          value: Number.isFinite(value) ? value : 0,
+          timestamp: windowEnd,
+        })),
+      }),
+      this.prisma.monitoringExecution.update({
+        where: { id },
+        data: {
+          status: result.status,
+          recordCount: result.recordCount,
+          classCounts: JSON.stringify(result.classCounts),
+          message: result.message,
+          finishedAt,
+        },
+        include: INCLUDE,
+      }),
+    ]);
+    return toExecution(row);
+  }
+
+  async fail(id: string, message: string, finishedAt: Date): Promise<ExecutionRecord | null> {
+    const updated = await this.prisma.monitoringExecution.updateMany({
+      where: { id },
+      data: { status: 'Failed', message, finishedAt },
+    });
+    return updated.count ? this.get(id) : null;
+  }
+
+  async get(id: string): Promise<ExecutionRecord | null> {
+    const row = await this.prisma.monitoringExecution.findUnique({ where: { id }, include: INCLUDE });
+    return row && toExecution(row);
+  }
+
+  /** newest first */
+  async list(
+    scheduleId: string,
+    options: { status?: ExecutionStatus | null; take: number },
+  ): Promise<ExecutionRecord[]> {
+    const rows = await this.prisma.monitoringExecution.findMany({
+      where: { scheduleId, ...(options.status ? { status: options.status } : {}) },
+      orderBy: [{ windowEnd: 'desc' }, { startedAt: 'desc' }],
+      take: options.take,
+      include: INCLUDE,
+    });
+    return rows.map(toExecution);
+  }
+
+  /** several executions by id, in one query (for DataLoaders) */
+  async getMany(ids: readonly string[]): Promise<Map<string, ExecutionRecord>> {
+    const rows = await this.prisma.monitoringExecution.findMany({ where: { id: { in: [...ids] } }, include: INCLUDE });
+    return new Map(rows.map((row) => [row.id, toExecution(row)]));
+  }
+
+  async violations(executionId: string): Promise<Violation[]> {
+    return (await this.violationsOf([executionId])).get(executionId) ?? [];
+  }
+
+  /** several executions' violations, by execution id, in one query */
+  async violationsOf(executionIds: readonly string[]): Promise<Map<string, Violation[]>> {
+    const rows = await this.prisma.violation.findMany({
+      where: { executionId: { in: [...executionIds] } },
+      orderBy: { id: 'asc' },
+    });
+    return groupBy(
+      executionIds,
+      rows,
+      (row) => row.executionId,
+      ({ featureName, constraintCheckType, description }) => ({
+        featureName,
+        constraintCheckType: constraintCheckType as Violation['constraintCheckType'],
+        description,
+      }),
+    );
+  }
+
+  async metrics(executionId: string): Promise<MetricPoint[]> {
+    return (await this.metricsOf([executionId])).get(executionId) ?? [];
+  }
+
+  /** several executions' metrics, by execution id, in one query */
+  async metricsOf(executionIds: readonly string[]): Promise<Map<string, MetricPoint[]>> {
+    const rows = await this.prisma.metric.findMany({
+      where: { executionId: { in: [...executionIds] } },
+      orderBy: { name: 'asc' },
+    });
+    return groupBy(
+      executionIds,
+      rows,
+      (row) => row.executionId,
+      ({ name, value, timestamp, executionId }) => ({ name, value, timestamp, executionId }),
+    );
+  }
+}
+
+/** rows grouped under each key (every key present, in the rows' order) */
+function groupBy<Row, Item>(
+  keys: readonly string[],
+  rows: readonly Row[],
+  keyOf: (row: Row) => string,
+  map: (row: Row) => Item,
+): Map<string, Item[]> {
+  const groups = new Map<string, Item[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(map(row));
+  return groups;
+}

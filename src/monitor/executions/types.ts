@@ -1,0 +1,25 @@
+/** An execution's record, independent of Prisma and GraphQL. */
+export const EXECUTION_STATUSES = ['Pending', 'InProgress', 'Completed', 'CompletedWithViolations', 'Failed'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const EXECUTION_TRIGGERS = ['SCHEDULED', 'MANUAL'] as const;
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
+export interface ExecutionRecord {
+  id: string;
+  scheduleId: string;
+  scheduleName: string;
+  endpointName: string;
+  model: string;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  /** inclusive */
+  windowStart: Date;
+  /** exclusive */
+  windowEnd: Date;
+  recordCount: number;
+  classCounts: Record<string, number> | null;
+  message: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}

@@ -1,0 +1,140 @@
+/**
+ * Monitoring schedules: which endpoint, when (cron, UTC), which checks, against which baseline.
+ * Creating or changing the cron sets `nextRunAt`, which the scheduler of any replica acts on.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { BaselineStore } from '../baselines/store.ts';
+import type { BaselineRecord } from '../baselines/types.ts';
+import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
+import type { ChecksInput } from '../checks/types.ts';
+import { validateResourceName } from '../resource-name.ts';
+import { type CronKind, cronExpression, nextRun, parseCron } from './cron.ts';
+import type { ScheduleStore } from './store.ts';
+import type { ScheduleRecord } from './types.ts';
+
+export interface CronHelperInput {
+  kind: CronKind;
+  hour?: number | null;
+  hours?: number | null;
+}
+
+export interface ScheduleInput {
+  name: string;
+  endpoint: string;
+  /** a 5-field cron expression (UTC) … */
+  cron?: string | null;
+  /** … or one built by a helper */
+  cronHelper?: CronHelperInput | null;
+  checks?: ChecksInput | null;
+  /** a baseline of the same endpoint, by name or id */
+  baseline?: string | null;
+}
+
+/** an empty `baseline` string detaches the baseline */
+export type ScheduleUpdate = Omit<ScheduleInput, 'name' | 'endpoint'>;
+
+export interface ScheduleServiceDeps {
+  schedules: ScheduleStore;
+  /** a schedule names its baseline by name or id */
+  baselines: Pick<BaselineStore, 'get' | 'getByName'>;
+  endpoints: EndpointLookup;
+  clock?: () => Date;
+}
+
+export class ScheduleService {
+  readonly #clock: () => Date;
+
+  constructor(private readonly deps: ScheduleServiceDeps) {
+    this.#clock = deps.clock ?? (() => new Date());
+  }
+
+  async create(input: ScheduleInput): Promise<ScheduleRecord> {
+    validateResourceName(input.name, 'Schedule');
+    const cron = resolveCron(input.cron, input.cronHelper, true)!;
+    const endpoint = await this.deps.endpoints.require(input.endpoint);
+    const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
+    const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
+    validateChecks(checks, baseline !== null);
+    const created = await this.deps.schedules.insert({
+      id: randomUUID(),
+      name: input.name,
+      endpointId: endpoint.id,
+      cron,
+      checks,
+      baselineId: baseline?.id ?? null,
+      nextRunAt: nextRun(parseCron(cron), this.#clock()),
+    });
+    if (!created) throw new ConflictError(`Monitoring schedule '${input.name}' already exists`);
+    return created;
+  }
+
+  async update(name: string, input: ScheduleUpdate): Promise<ScheduleRecord> {
+    const current = await this.deps.schedules.getByName(name);
+    if (!current) throw new NotFoundError('MonitoringSchedule', name);
+    const cron = resolveCron(input.cron, input.cronHelper, false) ?? current.cron;
+    let baselineId = current.baselineId;
+    if (input.baseline === '') baselineId = null;
+    else if (input.baseline) {
+      const endpoint = await this.deps.endpoints.require(current.endpointName);
+      baselineId = (await this.#baseline(endpoint, input.baseline)).id;
+    }
+    const checks = mergeChecks(current.checks, input.checks);
+    // gaining or losing the baseline turns drift on or off, unless the input says which
+    if ((baselineId === null) !== (current.baselineId === null) && (input.checks?.drift?.enabled ?? null) === null) {
+      checks.drift.enabled = baselineId !== null;
+    }
+    validateChecks(checks, baselineId !== null);
+    const nextRunAt = cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
+    const updated = await this.deps.schedules.update(current.id, { cron, checks, baselineId, nextRunAt });
+    if (!updated) throw new NotFoundError('MonitoringSchedule', name);
+    return updated;
+  }
+
+  async delete(name: string): Promise<ScheduleRecord> {
+    const current = await this.deps.schedules.getByName(name);
+    if (!current || !(await this.deps.schedules.delete(current.id)))
+      throw new NotFoundError('MonitoringSchedule', name);
+    return current;
+  }
+
+  get(name: string): Promise<ScheduleRecord | null> {
+    return this.deps.schedules.getByName(name);
+  }
+
+  /** all schedules, or an endpoint's (NotFoundError for an unknown endpoint) */
+  async list(endpointName?: string | null): Promise<ScheduleRecord[]> {
+    if (!endpointName) return this.deps.schedules.list();
+    const endpoint = await this.deps.endpoints.require(endpointName);
+    return this.deps.schedules.list(endpoint.id);
+  }
+
+  async #baseline(endpoint: Endpoint, ref: string): Promise<BaselineRecord> {
+    const byName = await this.deps.baselines.getByName(endpoint.id, ref);
+    if (byName) return byName;
+    const byId = await this.deps.baselines.get(ref);
+    if (byId?.endpointId === endpoint.id) return byId;
+    throw new NotFoundError('Baseline', ref, `Endpoint '${endpoint.name}' has no baseline '${ref}' (by name or id)`);
+  }
+}
+
+/** the cron from an expression or a helper (exactly one; neither is fine for an update) */
+function resolveCron(
+  cron: string | null | undefined,
+  helper: CronHelperInput | null | undefined,
+  required: boolean,
+): string | null {
+  if (cron !== null && cron !== undefined && helper)
+    throw new ValidationError('cron', 'give cron or cronHelper, not both');
+  if (helper) {
+    const expression = cronExpression(helper.kind, helper, 'cronHelper.');
+    parseCron(expression, 'cronHelper');
+    return expression;
+  }
+  if (cron === null || cron === undefined) {
+    if (required) throw new ValidationError('cron', 'a schedule needs cron (5 fields, UTC) or cronHelper');
+    return null;
+  }
+  return parseCron(cron).expression;
+}

@@ -1,0 +1,117 @@
+/**
+ * Prisma access for schedules, and the schedule lease: a conditional UPDATE that only one replica (or
+ * one manual run) can win until it is released or expires, so that every execution of a schedule —
+ * and so every window — is computed by one process at a time.
+ */
+import { type Db, isUniqueViolation, Prisma, type ScheduleRow } from '../../db/prisma.ts';
+import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
+import { parseStoredChecks } from '../checks/config.ts';
+import type { ChecksConfig } from '../checks/types.ts';
+import type { ScheduleRecord } from './types.ts';
+
+export function toSchedule(row: WithEndpoint<ScheduleRow>): ScheduleRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    endpointId: row.endpointId,
+    endpointName: row.endpoint.name,
+    model: row.endpoint.model,
+    cron: row.cron,
+    checks: parseStoredChecks(row.checks, row.baselineId !== null),
+    baselineId: row.baselineId,
+    nextRunAt: row.nextRunAt,
+    leaseOwner: row.leaseOwner,
+    leaseExpiresAt: row.leaseExpiresAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export interface ScheduleFields {
+  cron: string;
+  checks: ChecksConfig;
+  baselineId: string | null;
+  nextRunAt: Date | null;
+}
+
+export class ScheduleStore {
+  constructor(private readonly prisma: Db) {}
+
+  /** null when a schedule of that name exists */
+  async insert(s: ScheduleFields & { id: string; name: string; endpointId: string }): Promise<ScheduleRecord | null> {
+    try {
+      const row = await this.prisma.monitoringSchedule.create({
+        data: { ...s, checks: JSON.stringify(s.checks) },
+        include: ENDPOINT_NAME_AND_MODEL,
+      });
+      return toSchedule(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  async update(id: string, s: ScheduleFields): Promise<ScheduleRecord | null> {
+    const result = await this.prisma.monitoringSchedule.updateMany({
+      where: { id },
+      data: { ...s, checks: JSON.stringify(s.checks) },
+    });
+    return result.count ? this.get(id) : null;
+  }
+
+  async get(id: string): Promise<ScheduleRecord | null> {
+    const row = await this.prisma.monitoringSchedule.findUnique({ where: { id }, include: ENDPOINT_NAME_AND_MODEL });
+    return row && toSchedule(row);
+  }
+
+  async getByName(name: string): Promise<ScheduleRecord | null> {
+    const row = await this.prisma.monitoringSchedule.findUnique({ where: { name }, include: ENDPOINT_NAME_AND_MODEL });
+    return row && toSchedule(row);
+  }
+
+  async list(endpointId?: string): Promise<ScheduleRecord[]> {
+    const rows = await this.prisma.monitoringSchedule.findMany({
+      where: endpointId ? { endpointId } : {},
+      include: ENDPOINT_NAME_AND_MODEL,
+      orderBy: { name: 'asc' },
+    });
+    return rows.map(toSchedule);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return (await this.prisma.monitoringSchedule.deleteMany({ where: { id } })).count === 1;
+  }
+
+  /** schedules whose next run is due and whose lease is free, soonest first */
+  async due(now: Date, limit = 20): Promise<{ id: string; name: string }[]> {
+    return this.prisma.monitoringSchedule.findMany({
+      where: { nextRunAt: { lte: now }, OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }] },
+      select: { id: true, name: true },
+      orderBy: { nextRunAt: 'asc' },
+      take: limit,
+    });
+  }
+
+  // ── lease ──
+
+  /**
+   * Takes the schedule's lease for `owner` until now + leaseMs, in one conditional UPDATE; true when
+   * this call won it. `dueOnly`: only when its next run is due (the scheduler), else any time (a manual run).
+   */
+  async claim(scheduleId: string, owner: string, now: Date, leaseMs: number, dueOnly: boolean): Promise<boolean> {
+    const until = new Date(now.getTime() + leaseMs);
+    const due = dueOnly ? Prisma.sql`AND "nextRunAt" IS NOT NULL AND "nextRunAt" <= ${now}` : Prisma.empty;
+    const claimed = await this.prisma.$executeRaw`
+      UPDATE "MonitoringSchedule" SET "leaseOwner" = ${owner}, "leaseExpiresAt" = ${until}
+      WHERE "id" = ${scheduleId} ${due} AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})`;
+    return claimed === 1;
+  }
+
+  /** Gives the lease back (only if `owner` still holds it), setting the next run when given. */
+  async release(scheduleId: string, owner: string, nextRunAt?: Date | null): Promise<void> {
+    const next = nextRunAt === undefined ? Prisma.empty : Prisma.sql`, "nextRunAt" = ${nextRunAt}`;
+    await this.prisma.$executeRaw`
+      UPDATE "MonitoringSchedule" SET "leaseOwner" = NULL, "leaseExpiresAt" = NULL ${next}
+      WHERE "id" = ${scheduleId} AND "leaseOwner" = ${owner}`;
+  }
+}

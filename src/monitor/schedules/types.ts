@@ -1,0 +1,18 @@
+/** A schedule's record, independent of Prisma and GraphQL. */
+import type { ChecksConfig } from '../checks/types.ts';
+
+export interface ScheduleRecord {
+  id: string;
+  name: string;
+  endpointId: string;
+  endpointName: string;
+  model: string;
+  cron: string;
+  checks: ChecksConfig;
+  baselineId: string | null;
+  nextRunAt: Date | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}

@@ -1,0 +1,176 @@
+/**
+ * Counting a window of captures in the database. Every capture maps to a key combining its predicted
+ * class and its confidence's bucket of a 1000-bucket histogram (bucket arithmetic, no CASE ladder);
+ * the database counts rows per key, with SUM(CASE WHEN confidence < t) for low confidence. Class
+ * counts, missing outputs, low-confidence counts and the histogram come from those (at most a few
+ * tens of thousands) rows; captures never reach Node.
+ *
+ * PostgreSQL counts with GROUP BY (a hash aggregate). SQLite's GROUP BY sorts every row first, which
+ * costs most of the time over a million captures; an UPSERT of each row's key into a temporary table
+ * counts the same without the sort (about twice as fast), so SQLite does that, in time slices of about
+ * SLICE_ROWS rows so that the event loop runs between them (the SQLite driver is synchronous).
+ *
+ * Exact confidence moments (sum, sum of squares, min, max) cost another pass, so they are asked for
+ * only where they are kept (baselines); an execution reads its mean from the histogram (±0.0005).
+ *
+ * The window predicate binds Date values: Prisma's SQLite adapter binds them as epoch milliseconds
+ * (the `unixepoch-ms` timestamp format the columns use) and PostgreSQL as timestamps, so the same
+ * predicate runs on both, as an index-only range scan of (endpointId, inferenceTime, predictedClass,
+ * confidence). Identifiers are double-quoted, which both accept and PostgreSQL needs.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Db, Prisma } from '../../db/prisma.ts';
+import { emptyCounts, HISTOGRAM_BUCKETS, type WindowCounts } from './counts.ts';
+
+const SLICE_ROWS = 100_000;
+/** key = class × STRIDE + bucket; bucket NO_CONFIDENCE marks a missing confidence, class −1 a missing class */
+const STRIDE = 1024;
+const NO_CONFIDENCE = STRIDE - 1;
+
+export type Provider = 'sqlite' | 'postgresql';
+/** how rows are counted per key: GROUP BY, or UPSERT into a temporary table (SQLite only) */
+export type CountStrategy = 'group' | 'upsert';
+
+export interface WindowQuery {
+  endpointId: string;
+  /** inclusive */
+  from: Date;
+  /** exclusive */
+  to: Date;
+  /** confidence below this counts as low */
+  lowConfidenceThreshold: number;
+  /** also sum, sum of squares, min and max of confidence, exactly (one more pass) */
+  moments?: boolean;
+}
+
+interface KeyRow {
+  key: bigint | number;
+  n: bigint | number;
+  low: bigint | number | null;
+}
+
+export async function countWindow(
+  prisma: Db,
+  provider: Provider,
+  query: WindowQuery,
+  strategy: CountStrategy = provider === 'sqlite' ? 'upsert' : 'group',
+): Promise<WindowCounts> {
+  const counts = emptyCounts();
+  if (query.to.getTime() <= query.from.getTime()) return counts;
+  const rows =
+    strategy === 'upsert' ? await upsertCounts(prisma, provider, query) : await groupCounts(prisma, provider, query);
+  addRows(counts, rows);
+  const c = counts.confidence;
+  if (query.moments) {
+    const [m] = await prisma.$queryRaw<
+      [{ sum: number | null; sumSquares: number | null; min: number | null; max: number | null }]
+    >`
+      SELECT SUM("confidence") AS "sum", SUM("confidence" * "confidence") AS "sumSquares", MIN("confidence") AS "min", MAX("confidence") AS "max"
+      FROM "Capture" WHERE ${windowPredicate(query)}`;
+    [c.sum, c.sumSquares, c.min, c.max] = [
+      Number(m.sum ?? 0),
+      Number(m.sumSquares ?? 0),
+      m.min === null ? null : Number(m.min),
+      m.max === null ? null : Number(m.max),
+    ];
+  } else {
+    // from bucket midpoints, and the edges of the outermost non-empty buckets
+    c.histogram.forEach((n, b) => {
+      const mid = (b + 0.5) / HISTOGRAM_BUCKETS;
+      c.sum += n * mid;
+      c.sumSquares += n * mid * mid;
+    });
+    const first = c.histogram.findIndex((n) => n > 0);
+    const last = c.histogram.findLastIndex((n) => n > 0);
+    if (first >= 0) [c.min, c.max] = [first / HISTOGRAM_BUCKETS, Math.min(1, (last + 1) / HISTOGRAM_BUCKETS)];
+  }
+  return counts;
+}
+
+function windowPredicate(q: { endpointId: string; from: Date; to: Date }): Prisma.Sql {
+  return Prisma.sql`"endpointId" = ${q.endpointId} AND "inferenceTime" >= ${q.from} AND "inferenceTime" < ${q.to}`;
+}
+
+/** a capture's key; the bucket truncates (SQLite's CAST truncates, PostgreSQL's rounds, hence FLOOR) */
+function keyOf(provider: Provider): Prisma.Sql {
+  const scaled = `"confidence" * ${HISTOGRAM_BUCKETS}`;
+  const bucket = provider === 'sqlite' ? `CAST(${scaled} AS INTEGER)` : `CAST(FLOOR(${scaled}) AS INTEGER)`;
+  return Prisma.raw(`COALESCE("predictedClass", -1) * ${STRIDE} + COALESCE(${bucket}, ${NO_CONFIDENCE})`);
+}
+
+function lowOf(q: WindowQuery): Prisma.Sql {
+  return Prisma.sql`CASE WHEN "confidence" < ${q.lowConfidenceThreshold} THEN 1 ELSE 0 END`;
+}
+
+function groupCounts(prisma: Db, provider: Provider, q: WindowQuery): Promise<KeyRow[]> {
+  return prisma.$queryRaw<KeyRow[]>`
+    SELECT ${keyOf(provider)} AS "key", COUNT(*) AS "n", SUM(${lowOf(q)}) AS "low"
+    FROM "Capture" WHERE ${windowPredicate(q)}
+    GROUP BY 1`;
+}
+
+/** SQLite: one connection, so the temporary table is this call's alone (and uniquely named anyway) */
+async function upsertCounts(prisma: Db, provider: Provider, q: WindowQuery): Promise<KeyRow[]> {
+  const table = Prisma.raw(`temp."monitor_counts_${randomBytes(6).toString('hex')}"`);
+  const [{ rows }] = await prisma.$queryRaw<
+    [{ rows: bigint | number }]
+  >`SELECT COUNT(*) AS "rows" FROM "Capture" WHERE ${windowPredicate(q)}`;
+  const start = q.from.getTime();
+  const span = q.to.getTime() - start;
+  const slices = Math.max(1, Math.min(Math.ceil(Number(rows) / SLICE_ROWS), span));
+  await prisma.$executeRaw`CREATE TABLE ${table} ("key" INTEGER PRIMARY KEY, "n" INTEGER NOT NULL, "low" INTEGER NOT NULL)`;
+  try {
+    for (let i = 0; i < slices; i++) {
+      const from = new Date(start + Math.round((span * i) / slices));
+      const to = new Date(start + Math.round((span * (i + 1)) / slices));
+      await prisma.$executeRaw`
+        INSERT INTO ${table} ("key", "n", "low")
+        SELECT ${keyOf(provider)}, 1, ${lowOf(q)} FROM "Capture" WHERE ${windowPredicate({ endpointId: q.endpointId, from, to })}
+        ON CONFLICT ("key") DO UPDATE SET "n" = "n" + 1, "low" = "low" + excluded."low"`;
+    }
+    return await prisma.$queryRaw<KeyRow[]>`SELECT "key", "n", "low" FROM ${table}`;
+  } finally {
+    await prisma.$executeRaw`DROP TABLE IF EXISTS ${table}`;
+  }
+}
+
+function addRows(counts: WindowCounts, rows: KeyRow[]): void {
+  const c = counts.confidence;
+  for (const row of rows) {
+    const key = Number(row.key);
+    const n = Number(row.n);
+    const classId = Math.floor(key / STRIDE);
+    const bucket = key - classId * STRIDE;
+    counts.recordCount += n;
+    counts.lowConfidenceCount += Number(row.low ?? 0);
+    if (classId >= 0) counts.classCounts.set(classId, (counts.classCounts.get(classId) ?? 0) + n);
+    if (classId < 0 || bucket === NO_CONFIDENCE) {
+      counts.missingCount += n;
+    } else {
+      c.histogram[Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, bucket))]! += n;
+      c.count += n;
+    }
+  }
+}
+
+/** A window's counts and an endpoint's first capture, for the services (which hold no database client). */
+export class WindowStore {
+  constructor(
+    private readonly prisma: Db,
+    private readonly provider: Provider,
+  ) {}
+
+  count(query: WindowQuery): Promise<WindowCounts> {
+    return countWindow(this.prisma, this.provider, query);
+  }
+
+  /** the first capture of an endpoint: where a schedule's first window starts */
+  async firstCaptureTime(endpointId: string): Promise<Date | null> {
+    const first = await this.prisma.capture.findFirst({
+      where: { endpointId },
+      orderBy: { inferenceTime: 'asc' },
+      select: { inferenceTime: true },
+    });
+    return first?.inferenceTime ?? null;
+  }
+}
