@@ -3,6 +3,11 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { anonymousPermitted, checkBinding } from './auth/binding.ts';
+import { Gate } from './auth/gate.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { ApiKeyService } from './auth/service.ts';
+import { ApiKeyStore } from './auth/store.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
@@ -63,6 +68,23 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger: logger.child('pubsub'),
     subscriberLimits: config.subscriberBuffer,
   });
+  const apiKeys = new ApiKeyService({
+    store: new ApiKeyStore(database.prisma),
+    pubsub: bus.pubsub,
+    logger: logger.child('auth'),
+    environmentKeys: config.apiKeys,
+  });
+  // Refuse an address others can reach before anything else starts, when no key would guard it.
+  try {
+    checkBinding(config, await apiKeys.anyKey());
+  } catch (error) {
+    await bus.close();
+    await checkpointer?.stop();
+    await database.close();
+    throw error;
+  }
+  apiKeys.start();
+
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
@@ -142,6 +164,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    apiKeys,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -154,8 +177,12 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     ...config,
     schema: buildSchema(),
     // a subscription's events are bounded per connection: the bus disconnects it through its transport
-    context: (transport) =>
-      createContext(transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services),
+    context: (identity, transport) =>
+      createContext(
+        transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services,
+        identity,
+      ),
+    gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
     readiness: [
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
@@ -198,6 +225,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       endpoints.stop();
       await monitor.scheduler.stop();
       await server.close();
+      await apiKeys.stop();
       await recorder.idle();
       await stepEncoder.close();
       await regexes.close();

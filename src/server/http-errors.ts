@@ -7,7 +7,16 @@
  * SQL and paths stay in the log.
  */
 import { GraphQLError } from 'graphql';
-import { NotFoundError, PayloadTooLargeError, type RequestFailure, ValidationError, VigilError } from '../errors.ts';
+import {
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  type RequestFailure,
+  UnauthenticatedError,
+  ValidationError,
+  VigilError,
+} from '../errors.ts';
 import { type Logger, logUnexpected } from '../logger.ts';
 import { json } from './responses.ts';
 
@@ -18,7 +27,27 @@ export const HTTP_STATUS: Readonly<Record<RequestFailure['code'], number>> = {
   // the request's media type (JSON, multipart) is supported; the image inside it is what is wrong
   INVALID_IMAGE: 400,
   PAYLOAD_TOO_LARGE: 413,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
 };
+
+export function isRequestFailure(error: unknown): error is RequestFailure {
+  return (
+    error instanceof VigilError ||
+    error instanceof PayloadTooLargeError ||
+    error instanceof UnauthenticatedError ||
+    error instanceof ForbiddenError ||
+    error instanceof RateLimitedError
+  );
+}
+
+/** the headers a failure's status calls for: the scheme a 401 expects (RFC 9110 §11.6.1), a 429's wait */
+export function failureHeaders(error: RequestFailure): Record<string, string> {
+  if (error instanceof UnauthenticatedError) return { 'www-authenticate': 'Bearer realm="vigil"' };
+  if (error instanceof RateLimitedError) return { 'retry-after': String(error.retryAfterSeconds) };
+  return {};
+}
 
 /** an expected failure as a plain route's JSON body: message, code and the fields that locate it */
 export function errorBody(error: RequestFailure): Record<string, unknown> {
@@ -26,6 +55,7 @@ export function errorBody(error: RequestFailure): Record<string, unknown> {
   if (error instanceof NotFoundError) Object.assign(body, { resource: error.resource, key: error.key });
   if (error instanceof ValidationError) body.field = error.field;
   if (error instanceof PayloadTooLargeError) body.limit = error.limit;
+  if (error instanceof RateLimitedError) body.retryAfter = error.retryAfterSeconds;
   return body;
 }
 
@@ -34,8 +64,7 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error: the server log has
 
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
-  if (error instanceof VigilError || error instanceof PayloadTooLargeError)
-    return json(HTTP_STATUS[error.code], errorBody(error));
+  if (isRequestFailure(error)) return json(HTTP_STATUS[error.code], errorBody(error), failureHeaders(error));
   const errorId = logUnexpected(logger, 'request failed', error, context);
   return json(500, { error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId });
 }
@@ -52,10 +81,29 @@ export function internalError(errorId: string, message = INTERNAL_ERROR_MESSAGE)
  */
 export function requestError(error: RequestFailure): GraphQLError {
   // Closing the connection after a 413 stops Node from reading (and discarding) the rest of the body.
-  const headers = error instanceof PayloadTooLargeError ? { connection: 'close' } : undefined;
+  const headers: Record<string, string> =
+    error instanceof PayloadTooLargeError ? { connection: 'close' } : failureHeaders(error);
+  const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
   return new GraphQLError(error.message, {
-    extensions: { code: error.code, http: { status: HTTP_STATUS[error.code], ...(headers && { headers }) } },
+    extensions: {
+      code: error.code,
+      ...details,
+      http: { status: HTTP_STATUS[error.code], ...(Object.keys(headers).length && { headers }) },
+    },
   });
+}
+
+/**
+ * A request to /graphql refused before Yoga parses it (no valid key, over the rate limit): GraphQL's
+ * error shape, `{ errors: [{ message, extensions: { code } }] }`, with the failure's status and headers.
+ */
+export function graphqlErrorResponse(error: RequestFailure): Response {
+  const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
+  return json(
+    HTTP_STATUS[error.code],
+    { errors: [{ message: error.message, extensions: { code: error.code, ...details } }] },
+    failureHeaders(error),
+  );
 }
 
 /**
