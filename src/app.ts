@@ -3,6 +3,11 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { anonymousPermitted, checkBinding } from './auth/binding.ts';
+import { Gate } from './auth/gate.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { ApiKeyService } from './auth/service.ts';
+import { ApiKeyStore } from './auth/store.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
@@ -43,6 +48,8 @@ export interface App {
   logger: Logger;
   services: Services;
   database: Database;
+  /** the event bus; `bus.metrics` has its counters and state for /metrics */
+  bus: EventBus<EventMap>;
   server: VigilServer;
   /** the capture writer's queue, commit latency and lag (for /metrics) */
   commitStats(): GroupCommitStats;
@@ -67,7 +74,28 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ? await tuneSqlite(database, database.target.file, config.durability, logger.child('sqlite'))
       : undefined;
 
-  const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
+  const bus: EventBus<EventMap> = await createEventBus<EventMap>({
+    redisUrl: config.redisUrl,
+    logger: logger.child('pubsub'),
+    subscriberLimits: config.subscriberBuffer,
+  });
+  const apiKeys = new ApiKeyService({
+    store: new ApiKeyStore(database.prisma),
+    pubsub: bus.pubsub,
+    logger: logger.child('auth'),
+    environmentKeys: config.apiKeys,
+  });
+  // Refuse an address others can reach before anything else starts, when no key would guard it.
+  try {
+    checkBinding(config, await apiKeys.anyKey());
+  } catch (error) {
+    await bus.close();
+    await checkpointer?.stop();
+    await database.close();
+    throw error;
+  }
+  apiKeys.start();
+
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
@@ -147,6 +175,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    apiKeys,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -158,7 +187,13 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const server = createServer({
     ...config,
     schema: buildSchema(),
-    context: () => createContext(services),
+    // a subscription's events are bounded per connection: the bus disconnects it through its transport
+    context: (identity, transport) =>
+      createContext(
+        transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services,
+        identity,
+      ),
+    gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
     readiness: [
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
@@ -171,6 +206,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
           detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
         }),
       },
+      // degraded, not failed, without Redis: this replica still serves (bus.ts says why)
+      { name: 'eventBus', check: () => bus.health() },
       {
         name: 'models',
         check: async () => {
@@ -192,6 +229,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger,
     services,
     database,
+    bus,
     server,
     commitStats: () => recorder.commitStats(),
     listen: () => server.listen(config.port, config.host),
@@ -199,6 +237,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       endpoints.stop();
       await monitor.scheduler.stop();
       await server.close();
+      await apiKeys.stop();
       await recorder.idle();
       await stepEncoder.close();
       await regexes.close();

@@ -11,9 +11,12 @@
 import { GraphQLError } from 'graphql';
 import { asUnavailable } from '../db/faults.ts';
 import {
+  ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   type RequestFailure,
+  UnauthenticatedError,
   UnavailableError,
   ValidationError,
   VigilError,
@@ -29,11 +32,31 @@ export const HTTP_STATUS: Readonly<Record<RequestFailure['code'], number>> = {
   INVALID_IMAGE: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNAVAILABLE: 503,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  RATE_LIMITED: 429,
 };
 
-/** the headers an answer of this status carries: Retry-After for UNAVAILABLE */
-function failureHeaders(error: RequestFailure): Record<string, string> {
-  return error instanceof UnavailableError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+export function isRequestFailure(error: unknown): error is RequestFailure {
+  return (
+    error instanceof VigilError ||
+    error instanceof PayloadTooLargeError ||
+    error instanceof UnauthenticatedError ||
+    error instanceof ForbiddenError ||
+    error instanceof RateLimitedError
+  );
+}
+
+/**
+ * the headers a failure's status calls for: the scheme a 401 expects (RFC 9110 §11.6.1), the wait of a
+ * 429 or a 503
+ */
+export function failureHeaders(error: RequestFailure): Record<string, string> {
+  if (error instanceof UnauthenticatedError) return { 'www-authenticate': 'Bearer realm="vigil"' };
+  if (error instanceof RateLimitedError || error instanceof UnavailableError) {
+    return { 'retry-after': String(error.retryAfterSeconds) };
+  }
+  return {};
 }
 
 /** an expected failure as a plain route's JSON body: message, code and the fields that locate it */
@@ -43,6 +66,7 @@ export function errorBody(error: RequestFailure): Record<string, unknown> {
   if (error instanceof ValidationError) body.field = error.field;
   if (error instanceof PayloadTooLargeError) body.limit = error.limit;
   if (error instanceof UnavailableError) body.retryAfterSeconds = error.retryAfterSeconds;
+  if (error instanceof RateLimitedError) body.retryAfter = error.retryAfterSeconds;
   return body;
 }
 
@@ -52,8 +76,7 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error: the server log has
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
   const failure = asUnavailable(error) ?? error;
-  if (failure instanceof VigilError || failure instanceof PayloadTooLargeError)
-    return json(HTTP_STATUS[failure.code], errorBody(failure), failureHeaders(failure));
+  if (isRequestFailure(failure)) return json(HTTP_STATUS[failure.code], errorBody(failure), failureHeaders(failure));
   const errorId = logUnexpected(logger, 'request failed', error, context);
   return json(500, { error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId });
 }
@@ -74,12 +97,27 @@ export function requestError(error: RequestFailure): GraphQLError {
     ...failureHeaders(error),
     ...(error instanceof PayloadTooLargeError && { connection: 'close' }),
   };
+  const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
   return new GraphQLError(error.message, {
     extensions: {
       code: error.code,
+      ...details,
       http: { status: HTTP_STATUS[error.code], ...(Object.keys(headers).length && { headers }) },
     },
   });
+}
+
+/**
+ * A request to /graphql refused before Yoga parses it (no valid key, over the rate limit): GraphQL's
+ * error shape, `{ errors: [{ message, extensions: { code } }] }`, with the failure's status and headers.
+ */
+export function graphqlErrorResponse(error: RequestFailure): Response {
+  const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
+  return json(
+    HTTP_STATUS[error.code],
+    { errors: [{ message: error.message, extensions: { code: error.code, ...details } }] },
+    failureHeaders(error),
+  );
 }
 
 /**

@@ -536,6 +536,39 @@ const CASES: Record<string, Case> = {
     ['saliency'],
     { variables: (fx) => ({ id: fx.hookedCapture }) },
   ),
+  // API keys. The conflict needs a key to exist, which ends anonymous access: the first alias creates
+  // it, the second collides, and the undo removes the row (revoking would not reopen anonymous use).
+  'Mutation.createApiKey → ValidationError': errorCase(
+    graphql(
+      `mutation CreateApiKeyWithSpaces { createApiKey(input: { name: "no spaces", role: READ }) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['createApiKey'],
+  ),
+  'Mutation.createApiKey → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenApiKey {
+        first: createApiKey(input: { name: "taken", role: READ }) { __typename }
+        createApiKey(input: { name: "taken", role: READ }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createApiKey'],
+    {
+      arrange: async (server) => async () => {
+        await server.app.database.prisma.apiKey.deleteMany();
+        await server.app.services.apiKeys.reload();
+      },
+    },
+  ),
+  'Mutation.revokeApiKey → NotFoundError': errorCase(
+    graphql(`mutation RevokeUnknownApiKey { revokeApiKey(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['revokeApiKey'],
+  ),
+  'Mutation.revokeApiKey → ValidationError': errorCase(
+    graphql(`mutation RevokeEnvironmentApiKey { revokeApiKey(name: "env-1") { __typename ...CaseError } }`, [ERROR]),
+    ['revokeApiKey'],
+  ),
 };
 
 // the setup's documents
