@@ -42,9 +42,15 @@ export function useAuthentication(options: AuthenticationOptions): Plugin<Record
       if (!(admission instanceof UnauthenticatedError)) serverContext.identity = admission;
       return;
     }
-    if (admission instanceof UnauthenticatedError) return endResponse(refuse(url.pathname, admission));
+    if (admission instanceof UnauthenticatedError) {
+      endResponse(refuse(url.pathname, admission));
+      return;
+    }
     const limited = gate.admit(admission);
-    if (limited) return endResponse(refuse(url.pathname, limited));
+    if (limited) {
+      endResponse(refuse(url.pathname, limited));
+      return;
+    }
     serverContext.identity = admission;
     // An event stream lives as long as the client keeps it: a revoked key's must end with the key.
     if (admission.kind === 'key' && request.headers.get('accept')?.includes('text/event-stream')) {
