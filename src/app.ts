@@ -3,12 +3,19 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { anonymousPermitted, checkBinding } from './auth/binding.ts';
+import { Gate } from './auth/gate.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { ApiKeyService } from './auth/service.ts';
+import { ApiKeyStore } from './auth/store.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
 import type { Config } from './config.ts';
 import { createContext, type Services } from './context.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { type Durability, SQLITE_SYNCHRONOUS } from './db/durability.ts';
+import type { GroupCommitStats } from './db/group-commit.ts';
 import { migrateDeploy } from './db/migrate/index.ts';
 import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { DebugHook } from './debugger/hook.ts';
@@ -44,9 +51,13 @@ export interface App {
   logger: Logger;
   services: Services;
   database: Database;
+  /** the event bus; `bus.metrics` has its counters and state for /metrics */
+  bus: EventBus<EventMap>;
   server: VigilServer;
   /** deletes expired rows and deleted endpoints' data in the background; `sweep()` runs one sweep now */
   retention: RetentionSweeper;
+  /** the capture writer's queue, commit latency and lag (for /metrics) */
+  commitStats(): GroupCommitStats;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
   close(): Promise<void>;
@@ -55,13 +66,41 @@ export interface App {
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
-  const database = openDatabase(config.databaseUrl, { onQuery: config.onQuery });
+  const dbLogger = logger.child('database');
+  const database = openDatabase(config.databaseUrl, {
+    onQuery: config.onQuery,
+    durability: config.durability,
+    lockTimeoutMs: config.databaseLockTimeoutMs,
+    onConnectionError: (error) =>
+      dbLogger.warn('a database connection failed; the pool opens a new one', { cause: error.message }),
+  });
   const checkpointer =
     database.target.provider === 'sqlite'
-      ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
+      ? await tuneSqlite(database, database.target.file, config.durability, logger.child('sqlite'))
       : undefined;
 
-  const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
+  const bus: EventBus<EventMap> = await createEventBus<EventMap>({
+    redisUrl: config.redisUrl,
+    logger: logger.child('pubsub'),
+    subscriberLimits: config.subscriberBuffer,
+  });
+  const apiKeys = new ApiKeyService({
+    store: new ApiKeyStore(database.prisma),
+    pubsub: bus.pubsub,
+    logger: logger.child('auth'),
+    environmentKeys: config.apiKeys,
+  });
+  // Refuse an address others can reach before anything else starts, when no key would guard it.
+  try {
+    checkBinding(config, await apiKeys.anyKey());
+  } catch (error) {
+    await bus.close();
+    await checkpointer?.stop();
+    await database.close();
+    throw error;
+  }
+  apiKeys.start();
+
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
@@ -130,7 +169,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     schedulerIntervalMs: config.schedulerIntervalMs,
     limits: { maxPixels: config.maxImagePixels },
     baselineRoots: config.baselineRoots,
-    flush: () => recorder.idle(),
+    barrier: () => recorder.barrier(),
+    leaseMs: config.monitor.leaseMs,
+    commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
+    testExecutionDelayMs: config.monitor.testExecutionDelayMs,
   });
 
   const services: Services = {
@@ -143,6 +185,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    apiKeys,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -154,7 +197,13 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const server = createServer({
     ...config,
     schema: buildSchema(),
-    context: () => createContext(services),
+    // a subscription's events are bounded per connection: the bus disconnects it through its transport
+    context: (identity, transport) =>
+      createContext(
+        transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services,
+        identity,
+      ),
+    gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
     readiness: [
       { name: 'database', check: async () => ({ ok: await database.ping() }) },
@@ -167,6 +216,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
           detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
         }),
       },
+      // degraded, not failed, without Redis: this replica still serves (bus.ts says why)
+      { name: 'eventBus', check: () => bus.health() },
       {
         name: 'models',
         check: async () => {
@@ -198,14 +249,17 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger,
     services,
     database,
+    bus,
     server,
     retention,
+    commitStats: () => recorder.commitStats(),
     listen: () => server.listen(config.port, config.host),
     async close() {
       endpoints.stop();
       await monitor.scheduler.stop();
       await retention.stop();
       await server.close();
+      await apiKeys.stop();
       await recorder.idle();
       await stepEncoder.close();
       await regexes.close();
@@ -218,11 +272,17 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 }
 
 /**
- * WAL lets readers run beside the writer; NORMAL sync keeps committed data across a process kill;
- * checkpoints run on a thread of their own (sqlite-checkpointer.ts).
+ * WAL lets readers run beside the writer; `synchronous` follows DURABILITY (db/durability.ts: NORMAL
+ * keeps committed data across a process kill, FULL across power loss); checkpoints run on a thread of
+ * their own (sqlite-checkpointer.ts).
  */
-async function tuneSqlite(database: Database, file: string, logger: Logger): Promise<SqliteCheckpointer> {
+async function tuneSqlite(
+  database: Database,
+  file: string,
+  durability: Durability,
+  logger: Logger,
+): Promise<SqliteCheckpointer> {
   await database.prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-  await database.prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  await database.prisma.$executeRawUnsafe(`PRAGMA synchronous = ${SQLITE_SYNCHRONOUS[durability].name}`);
   return SqliteCheckpointer.start(database, { file, intervalMs: 200 }, logger);
 }

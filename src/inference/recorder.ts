@@ -3,17 +3,22 @@
  * (is this request a saved step, which debug outputs to fetch); after it, the capture (capture/record.ts)
  * and the step's tensors (debugger/hook.ts), each domain building its own rows, written in one group
  * commit with those of concurrent requests. `record` resolves after the commit, so an answered
- * request's capture survives a crash.
+ * request's capture survives a crash. It rejects with UnavailableError when the database takes no
+ * writes (db/faults.ts), and with NotFoundError when the endpoint was deleted while the request was
+ * in flight (its rows name an endpoint that no longer exists): neither fails the other requests of
+ * the group.
  */
 import { CAPTURE_TABLE, type CapturedRequest, captureOf } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
-import { GroupCommit } from '../db/group-commit.ts';
+import { isForeignKeyViolation, isMissingRecord } from '../db/faults.ts';
+import { GroupCommit, type GroupCommitStats } from '../db/group-commit.ts';
 import type { TableRows } from '../db/insert.ts';
 import type { Db } from '../db/prisma.ts';
 import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';
 import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../debugger/step-rows.ts';
 import { type TensorCatalog, tensorCatalog } from '../debugger/tensor-names.ts';
 import type { Endpoint } from '../endpoints/types.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 
@@ -67,6 +72,8 @@ class Plan implements RecordPlan {
 export class PredictionRecorder implements Recorder {
   readonly #commit: GroupCommit;
   readonly #catalogs = new WeakMap<ModelManifest, TensorCatalog>();
+  /** records not yet committed (or failed), for barrier() */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PredictionRecorderDeps) {
     // a step may name its capture, a tensor its step
@@ -80,10 +87,26 @@ export class PredictionRecorder implements Recorder {
     if (!catalog) this.#catalogs.set(model, (catalog = tensorCatalog(model)));
     const { enabled, includeRegex } = endpoint.debugHook;
     const included = enabled && includeRegex ? await this.deps.includedTensors(model, includeRegex) : null;
-    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog, included), catalog);
+    // a saved step reserves its number with an UPDATE of the endpoint's row, gone when it was deleted
+    const step = await this.deps.hook.plan(endpoint, catalog, included).catch((error: unknown) => {
+      throw isMissingRecord(error) ? deletedInFlight(endpoint) : error;
+    });
+    return new Plan(endpoint, step, catalog);
   }
 
-  async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+  record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+    // registered before anything is awaited: a capture stamped before a barrier() call is one it waits for
+    const recording = this.#record(plan, request);
+    const settled = recording.then(
+      () => {},
+      () => {},
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return recording;
+  }
+
+  async #record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
     if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
     const { endpoint, step } = plan;
     const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
@@ -95,11 +118,28 @@ export class PredictionRecorder implements Recorder {
         ...stepTableRows(await this.deps.hook.rows(endpoint, step, capture?.id ?? null, plan.catalog, request.tensors)),
       );
     }
-    if (rows.length) await this.#commit.write(rows);
+    if (rows.length) {
+      try {
+        await this.#commit.write(rows);
+      } catch (error) {
+        if (isForeignKeyViolation(error)) throw deletedInFlight(endpoint);
+        throw error;
+      }
+    }
     return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };
   }
 
-  /** resolves when everything recorded so far is committed */
+  /**
+   * Resolves when every record started before the call has committed or failed, and not later records:
+   * under steady traffic it still resolves, within one commit of the last of them. The inference service
+   * stamps a prediction's inferenceTime and calls record() in one synchronous step, so a monitoring run
+   * that calls this after its cut-off waits for every capture of this process stamped before it.
+   */
+  async barrier(): Promise<void> {
+    await Promise.all(this.#inFlight);
+  }
+
+  /** resolves when everything recorded so far is committed (never, under steady traffic: see barrier()) */
   idle(): Promise<void> {
     return this.#commit.idle();
   }
@@ -108,4 +148,17 @@ export class PredictionRecorder implements Recorder {
   get groupSizes(): readonly number[] {
     return this.#commit.groupSizes;
   }
+
+  /** the commit queue's depth, lag and commit latency */
+  commitStats(): GroupCommitStats {
+    return this.#commit.stats();
+  }
+}
+
+function deletedInFlight(endpoint: Endpoint): NotFoundError {
+  return new NotFoundError(
+    'Endpoint',
+    endpoint.name,
+    `endpoint '${endpoint.name}' was deleted while this request was in flight: nothing of it was stored`,
+  );
 }

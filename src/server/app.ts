@@ -1,26 +1,45 @@
 /**
  * One HTTP server, and Yoga is its request handler: /graphql (queries and mutations; subscriptions over
- * SSE), GraphiQL in development, /healthz, and as plugins the body-size limit, cross-site protection
- * (CORS, CSRF), the document limits and cache, /readyz and the plain routes each domain contributes.
- * graphql-ws shares the port and the /graphql path (websocket.ts).
+ * SSE), GraphiQL in development, /healthz, and as plugins authentication and rate limits (first), the
+ * role check of every operation, the body-size limit, cross-site protection (CORS, CSRF), the document
+ * limits and cache, /readyz and the plain routes each domain contributes. graphql-ws shares the port and
+ * the /graphql path (websocket.ts), authenticated in connection_init.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocket } from 'ws';
+import type { Gate } from '../auth/gate.ts';
+import type { Identity } from '../auth/roles.ts';
 import type { Config } from '../config.ts';
 import type { GraphQLContext } from '../context.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { SubscriberTransport } from '../pubsub/subscription.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
+import { callerOf, type NodeServerContext, useAuthentication } from './authentication.ts';
+import { useAuthorization } from './authorization.ts';
 import { useBodyLimit } from './body-limit.ts';
-import { type ReadinessCheck, useReadiness } from './health.ts';
-import { errorBody, HTTP_STATUS, INTERNAL_ERROR_MESSAGE, maskUnexpectedErrors } from './http-errors.ts';
+import { READINESS_PATH, type ReadinessCheck, useReadiness } from './health.ts';
+import {
+  errorBody,
+  HTTP_STATUS,
+  INTERNAL_ERROR_MESSAGE,
+  maskUnexpectedErrors,
+  requestError,
+  useTypedRequestParseErrors,
+} from './http-errors.ts';
+import { KeyHoldings } from './key-holdings.ts';
 import { queryLimitPlugins } from './limits.ts';
+import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { type Route, useRoutes } from './routes.ts';
+import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
+
+export type { NodeServerContext };
 
 /** the settings of the server: limits, cross-origin rules, development aids */
 export type ServerSettings = Pick<
@@ -39,16 +58,16 @@ export type ServerSettings = Pick<
 
 export interface ServerOptions extends ServerSettings {
   schema: GraphQLSchema;
-  context: () => GraphQLContext;
+  /**
+   * the GraphQL context of one request by this caller; `transport`: the connection a subscription of
+   * it would send its events on
+   */
+  context: (identity: Identity, transport: SubscriberTransport | undefined) => GraphQLContext;
+  /** authentication and rate limits (src/auth/gate.ts) */
+  gate: Gate;
   routes: readonly Route[];
   readiness: readonly ReadinessCheck[];
   logger: Logger;
-}
-
-/** what Yoga's Node request listener passes to every plugin */
-export interface NodeServerContext {
-  req: IncomingMessage;
-  res: ServerResponse;
 }
 
 export interface VigilServer {
@@ -62,11 +81,16 @@ export interface VigilServer {
 }
 
 export function createServer(options: ServerOptions): VigilServer {
-  const { logger } = options;
+  const { logger, gate } = options;
+  const holdings = new KeyHoldings();
   const documents = new DocumentCache(options.parseCache);
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
-    context: options.context,
+    context: (initial) => {
+      const caller = callerOf(initial);
+      if (caller instanceof Error) throw requestError(caller);
+      return options.context(caller, subscriberTransportOf(initial));
+    },
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
@@ -84,8 +108,11 @@ export function createServer(options: ServerOptions): VigilServer {
     // useBoundedParseCache instead: bounded in bytes, and only documents that passed validation
     parserAndValidationCache: false,
     plugins: [
+      useAuthentication({ gate, graphqlEndpoint: '/graphql', openPaths: [READINESS_PATH], holdings, logger }),
+      useAuthorization(),
       useCsrfPrevention(),
       useBodyLimit(options.maxBodyBytes),
+      useTypedRequestParseErrors(),
       useReadiness(options.readiness, logger),
       useRoutes(options.routes, logger),
       useBoundedParseCache(documents),
@@ -97,6 +124,7 @@ export function createServer(options: ServerOptions): VigilServer {
         introspection: options.introspection,
       }),
       useReadableVariableErrors(),
+      useNoNulStrings(),
     ],
   });
 
@@ -118,9 +146,12 @@ export function createServer(options: ServerOptions): VigilServer {
     server,
     yoga,
     logger,
+    gate,
+    holdings,
     corsOrigins: options.corsOrigins,
     limits: { maxPayloadBytes: options.maxBodyBytes, ...options.webSocket },
   });
+  const stopWatchingKeys = gate.onKeysReloaded((active) => holdings.closeAllBut(active));
 
   return {
     http: server,
@@ -137,11 +168,22 @@ export function createServer(options: ServerOptions): VigilServer {
       });
     },
     async close() {
+      stopWatchingKeys();
       await webSocket.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The connection of an operation, from what Yoga's context starts with: graphql-ws operations carry
+ * their socket (websocket.ts), HTTP requests Node's response.
+ */
+function subscriberTransportOf(initial: object): SubscriberTransport | undefined {
+  if ('socket' in initial && initial.socket instanceof WebSocket) return webSocketTransport(initial.socket);
+  if ('res' in initial && initial.res instanceof http.ServerResponse) return httpTransport(initial.res);
+  return undefined;
 }
 
 /** a request refused before Yoga sees it: the mapped status, the route's JSON error body, connection closed */

@@ -48,6 +48,14 @@ describe('configuration', () => {
     ]);
   });
 
+  it('keeps acknowledged writes across a process crash by default; DURABILITY=strict across power loss', () => {
+    expect(loadConfig({})).toMatchObject({ durability: 'normal', databaseLockTimeoutMs: 10_000 });
+    expect(loadConfig({ DURABILITY: 'strict', DATABASE_LOCK_TIMEOUT_MS: '2500' })).toMatchObject({
+      durability: 'strict',
+      databaseLockTimeoutMs: 2500,
+    });
+  });
+
   it.each([
     [{ CORS_ORIGINS: '*' }, /no wildcard/],
     [{ CORS_ORIGINS: 'https://*.example.com' }, /no wildcard/],
@@ -60,6 +68,8 @@ describe('configuration', () => {
     [{ REDIS_URL: 'http://x' }, /REDIS_URL/],
     [{ INFERENCE_DEVICE: 'tpu' }, /INFERENCE_DEVICE=tpu: expected one of auto, cpu, cuda, webgpu/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ DURABILITY: 'full' }, /DURABILITY=full: expected one of normal, strict/],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '10' }, /DATABASE_LOCK_TIMEOUT_MS=10/],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -7,6 +7,7 @@ export function metricsRoutes(metrics: Pick<MetricService, 'prometheus'>): Route
     {
       method: 'GET',
       path: '/metrics',
+      role: 'read',
       async handle() {
         const text = await metrics.prometheus();
         return new Response(text, {

@@ -125,6 +125,18 @@ export class ScheduleStore {
     return claimed === 1;
   }
 
+  /**
+   * Extends the lease `owner` holds to now + leaseMs; false when `owner` no longer holds it (another
+   * replica took it after it expired), in which case the run must stop without writing.
+   */
+  async renew(scheduleId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const until = new Date(now.getTime() + leaseMs);
+    const renewed = await this.prisma.$executeRaw`
+      UPDATE "MonitoringSchedule" SET "leaseExpiresAt" = ${until}
+      WHERE "id" = ${scheduleId} AND "leaseOwner" = ${owner}`;
+    return renewed === 1;
+  }
+
   /** Gives the lease back (only if `owner` still holds it), setting the next run when given. */
   async release(scheduleId: string, owner: string, nextRunAt?: Date | null): Promise<void> {
     const next = nextRunAt === undefined ? Prisma.empty : Prisma.sql`, "nextRunAt" = ${nextRunAt}`;
