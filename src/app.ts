@@ -28,10 +28,15 @@ import { ModelCatalog } from './models/catalog.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { monitorRoutes } from './monitor/http.ts';
 import { createMonitor } from './monitor/index.ts';
+import { metricsRoutes } from './monitor/metrics/http.ts';
+import { servingMetrics } from './monitor/metrics/serving.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
+import { BackgroundProbe, type ReadinessCheck, readinessResults } from './server/health.ts';
+import { RequestMetrics } from './server/request-metrics.ts';
+import { settlesBefore } from './server/shutdown.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -44,8 +49,18 @@ export interface App {
   server: VigilServer;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
+  /**
+   * Shuts down within SHUTDOWN_TIMEOUT_MS: readiness 503 and no new connections at once, subscriptions
+   * ended, requests in flight answered (their captures committed), the scheduler stopped (a running
+   * execution finishes, or is left to its lease if it does not by the deadline), then everything closed.
+   */
   close(): Promise<void>;
 }
+
+/** of SHUTDOWN_TIMEOUT_MS, what is kept for closing the workers, the bus and the database after draining */
+const CLOSE_RESERVE_MS = 1000;
+/** how often the database is pinged for /readyz */
+const DATABASE_PROBE_INTERVAL_MS = 2000;
 
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
@@ -86,12 +101,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   }
   const captureStore = new CaptureStore(database.prisma);
   const captures = new CaptureService({ store: captureStore, endpoints, models });
-  const stepEncoder = new StepEncoder();
+  const stepEncoder = new StepEncoder({ maxPending: config.queues.maxSteps });
   const recorder = new PredictionRecorder({
     prisma: database.prisma,
     logger: logger.child('capture'),
     hook: new DebugHook(database.prisma, stepEncoder),
     includedTensors: (model, pattern) => includes.stored(model, pattern),
+    encoder: stepEncoder,
+    maxPendingWrites: config.queues.maxWrites,
   });
   const inference = new InferenceService({
     endpoints,
@@ -100,6 +117,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     pubsub: bus.pubsub,
     limits: { maxPixels: config.maxImagePixels, maxRequestDecodedBytes: config.maxRequestDecodedBytes },
     batch: config.batch,
+    maxQueuedImages: config.queues.maxImages,
   });
 
   const tensorStore = new TensorStore(database.prisma);
@@ -144,33 +162,67 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     },
   };
 
-  const server = createServer({
+  // /readyz reads the database's last answer; the question is asked in the background
+  const databaseProbe = new BackgroundProbe(
+    async () => ({ ok: await database.ping() }),
+    { intervalMs: DATABASE_PROBE_INTERVAL_MS },
+    logger.child('readiness'),
+  );
+  await databaseProbe.start();
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: () => databaseProbe.current() },
+    // migrateDeploy above applied every migration or the app did not start; the migrations folder is
+    // fixed for the process's life, so this stays true without asking the schema engine again.
+    {
+      name: 'migrations',
+      check: () => ({
+        ok: true,
+        detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
+      }),
+    },
+    {
+      name: 'models',
+      check: async () => {
+        const loaded = await runtimes.loaded();
+        return {
+          ok: loaded.length > 0,
+          detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded',
+        };
+      },
+    },
+  ];
+  const requests = new RequestMetrics();
+  const serving = servingMetrics({
+    requests,
+    server: {
+      get requestsInFlight() {
+        return server.requestsInFlight;
+      },
+      get draining() {
+        return server.draining;
+      },
+      get webSocketConnections() {
+        return server.webSocket.connections;
+      },
+    },
+    inference,
+    encoder: stepEncoder,
+    writer: recorder,
+    readiness: () => readinessResults(readiness, logger.child('readiness')),
+    eventBus: bus,
+  });
+  const server: VigilServer = createServer({
     ...config,
     schema: buildSchema(),
     context: () => createContext(services),
-    routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
-    readiness: [
-      { name: 'database', check: async () => ({ ok: await database.ping() }) },
-      // migrateDeploy above applied every migration or the app did not start; the migrations folder is
-      // fixed for the process's life, so this stays true without asking the schema engine again.
-      {
-        name: 'migrations',
-        check: () => ({
-          ok: true,
-          detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
-        }),
-      },
-      {
-        name: 'models',
-        check: async () => {
-          const loaded = await runtimes.loaded();
-          return {
-            ok: loaded.length > 0,
-            detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded',
-          };
-        },
-      },
+    routes: [
+      ...captureRoutes(captures),
+      ...monitorRoutes(monitor),
+      ...metricsRoutes([monitor.metrics, serving]),
+      ...saliencyRoutes(trials, saliency),
     ],
+    readiness,
+    metrics: requests,
     logger: logger.child('http'),
   });
 
@@ -184,10 +236,16 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     server,
     listen: () => server.listen(config.port, config.host),
     async close() {
+      const timeout = config.shutdownTimeoutMs;
+      const deadline = performance.now() + Math.max(timeout - CLOSE_RESERVE_MS, timeout / 2);
       endpoints.stop();
-      await monitor.scheduler.stop();
-      await server.close();
+      databaseProbe.stop();
+      // the scheduler stops beside the drain: a running execution neither holds up requests nor the exit
+      const schedulerStopped = monitor.scheduler.stop();
+      await server.close({ deadline });
       await recorder.idle();
+      if (!(await settlesBefore(schedulerStopped, deadline)))
+        logger.warn('shutdown: the running monitoring execution did not finish in time; its lease will expire');
       await stepEncoder.close();
       await regexes.close();
       await runtimes.close();

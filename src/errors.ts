@@ -55,8 +55,23 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
+/**
+ * The server cannot take this work now (a queue at its bound, the server shutting down); the same
+ * request may succeed after `retryAfterSeconds`. HTTP 503 with a Retry-After header. Thrown where
+ * a field's result union does not list it, it reaches clients as a top-level error with this code.
+ */
+export class UnavailableError extends Error {
+  readonly code = 'UNAVAILABLE' as const;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** what a plain HTTP route or the request parser answers with a status of its own */
-export type RequestFailure = VigilError | PayloadTooLargeError;
+export type RequestFailure = VigilError | PayloadTooLargeError | UnavailableError;
 
 /** the message of anything thrown (a caught value is `unknown`: not every throw is an Error) */
 export function messageOf(error: unknown): string {

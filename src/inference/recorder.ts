@@ -4,6 +4,10 @@
  * and the step's tensors (debugger/hook.ts), each domain building its own rows, written in one group
  * commit with those of concurrent requests. `record` resolves after the commit, so an answered
  * request's capture survives a crash.
+ *
+ * The writes waiting for their commit are bounded (MAX_QUEUED_WRITES): a database that stops
+ * committing (an outage, a lock held elsewhere) makes requests refused with UNAVAILABLE instead of a
+ * growing backlog of rows in memory. `admit` says so before the model runs; `record` enforces it.
  */
 import { CAPTURE_TABLE, type CapturedRequest, captureOf } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
@@ -11,9 +15,12 @@ import { GroupCommit } from '../db/group-commit.ts';
 import type { TableRows } from '../db/insert.ts';
 import type { Db } from '../db/prisma.ts';
 import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';
+import type { StepEncoder } from '../debugger/step-encoder.ts';
 import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../debugger/step-rows.ts';
 import { type TensorCatalog, tensorCatalog } from '../debugger/tensor-names.ts';
 import type { Endpoint } from '../endpoints/types.ts';
+import { UnavailableError } from '../errors.ts';
+import { Histogram, SECONDS_BUCKETS } from '../histogram.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 
@@ -39,6 +46,8 @@ export interface Recorded {
 
 export interface Recorder {
   plan(endpoint: Endpoint, model: ModelManifest): Promise<RecordPlan>;
+  /** throws UnavailableError when the writes (or, for a debug step, the encoder) are at their bound */
+  admit(plan: RecordPlan): void;
   /** resolves once the request's rows are committed */
   record(plan: RecordPlan, request: RequestRecord): Promise<Recorded>;
 }
@@ -49,7 +58,23 @@ export interface PredictionRecorderDeps {
   hook: DebugHook;
   /** the tensor names a stored includeRegex selects in a model (resolved once, then cached) */
   includedTensors: (model: ModelManifest, pattern: string) => Promise<ReadonlySet<string>>;
+  /** the debug hook's encoder, whose backlog `admit` checks */
+  encoder?: Pick<StepEncoder, 'saturated' | 'maxPending'>;
+  /** requests' rows waiting for their commit, at most (default 512) */
+  maxPendingWrites?: number;
   random?: RandomSource;
+}
+
+/** the capture writer as seen from the recorder, for /metrics */
+export interface WriterStats {
+  /** requests' rows handed to the group commit and not yet committed */
+  readonly pending: number;
+  readonly maxPending: number;
+  /** seconds from handing a request's rows over to their commit */
+  readonly commitSeconds: Histogram;
+  readonly failedWrites: number;
+  /** seconds the writer has had writes waiting without committing any; 0 when idle or keeping up */
+  lagSeconds(): number;
 }
 
 class Plan implements RecordPlan {
@@ -64,11 +89,18 @@ class Plan implements RecordPlan {
   }
 }
 
-export class PredictionRecorder implements Recorder {
+export class PredictionRecorder implements Recorder, WriterStats {
   readonly #commit: GroupCommit;
   readonly #catalogs = new WeakMap<ModelManifest, TensorCatalog>();
+  #pending = 0;
+  readonly maxPending: number;
+  readonly commitSeconds = new Histogram(SECONDS_BUCKETS);
+  failedWrites = 0;
+  /** when the writer last made progress: its last commit, or when work arrived at an idle writer */
+  #progressAt = 0;
 
   constructor(private readonly deps: PredictionRecorderDeps) {
+    this.maxPending = deps.maxPendingWrites ?? 512;
     // a step may name its capture, a tensor its step
     this.#commit = new GroupCommit(deps.prisma, deps.logger, {
       tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name],
@@ -83,6 +115,50 @@ export class PredictionRecorder implements Recorder {
     return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog, included), catalog);
   }
 
+  admit(plan: RecordPlan): void {
+    if (this.#pending >= this.maxPending) throw this.#writesFull();
+    const encoder = this.deps.encoder;
+    if (plan.fetch && encoder?.saturated) {
+      throw new UnavailableError(
+        `the debugger's tensor encoder holds its limit of ${encoder.maxPending} steps (MAX_QUEUED_STEPS): retry shortly`,
+        1,
+      );
+    }
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  lagSeconds(): number {
+    return this.#pending ? (performance.now() - this.#progressAt) / 1000 : 0;
+  }
+
+  #writesFull(): UnavailableError {
+    return new UnavailableError(
+      `the capture writer holds its limit of ${this.maxPending} uncommitted requests (MAX_QUEUED_WRITES): the database is not keeping up; retry shortly`,
+      Math.min(30, Math.max(1, Math.ceil(this.lagSeconds()))),
+    );
+  }
+
+  /** one request's rows to the group commit, within the bound; resolves once committed */
+  async #write(rows: TableRows[]): Promise<void> {
+    if (this.#pending >= this.maxPending) throw this.#writesFull();
+    const started = performance.now();
+    if (this.#pending++ === 0) this.#progressAt = started;
+    try {
+      await this.#commit.write(rows);
+      const now = performance.now();
+      this.#progressAt = now;
+      this.commitSeconds.observe((now - started) / 1000);
+    } catch (error) {
+      this.failedWrites++;
+      throw error;
+    } finally {
+      this.#pending--;
+    }
+  }
+
   async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
     if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
     const { endpoint, step } = plan;
@@ -95,7 +171,7 @@ export class PredictionRecorder implements Recorder {
         ...stepTableRows(await this.deps.hook.rows(endpoint, step, capture?.id ?? null, plan.catalog, request.tensors)),
       );
     }
-    if (rows.length) await this.#commit.write(rows);
+    if (rows.length) await this.#write(rows);
     return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };
   }
 

@@ -1,8 +1,13 @@
 /**
  * /readyz: the database answers, migrations are applied, a model is loaded. 200 when every check
- * passes, 503 otherwise, with each check's result. A check that throws is reported failed with an
- * error id; its exception (a connection string, a path) goes to the log under that id. (/healthz,
- * "the process is up", is Yoga's own health check.)
+ * passes, 503 otherwise, with each check's result; 503 at once, without running the checks, while the
+ * server shuts down. A check that throws is reported failed with an error id; its exception (a
+ * connection string, a path) goes to the log under that id. (/healthz, "the process is up", is Yoga's
+ * own health check.)
+ *
+ * Probes are scraped every few seconds by every load balancer, so a check reads state the server
+ * already holds: a dependency that must be asked (the database) is asked in the background by a
+ * `BackgroundProbe`, and /readyz reads its last answer.
  */
 import { type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { type Logger, logUnexpected } from '../logger.ts';
@@ -18,22 +23,107 @@ export interface ReadinessCheck {
   check(): CheckResult | Promise<CheckResult>;
 }
 
-export function useReadiness(checks: readonly ReadinessCheck[], logger: Logger): Plugin {
+export interface ReadinessOptions {
+  /** true once shutdown has begun: the answer is 503 whatever the checks say */
+  draining: () => boolean;
+}
+
+export function useReadiness(checks: readonly ReadinessCheck[], logger: Logger, options: ReadinessOptions): Plugin {
   return useReadinessCheck({
     endpoint: '/readyz',
     async check() {
-      const results = await Promise.all(
-        checks.map(async (c) => {
-          try {
-            return { name: c.name, ...(await c.check()) };
-          } catch (error) {
-            const errorId = logUnexpected(logger, 'readiness check failed', error, { check: c.name });
-            return { name: c.name, ok: false, detail: `the check failed (errorId ${errorId})` };
-          }
-        }),
-      );
+      if (options.draining()) return json(503, { status: 'shutting down', checks: [] });
+      const results = await readinessResults(checks, logger);
       const ready = results.every((r) => r.ok);
       return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
     },
   });
+}
+
+export async function readinessResults(
+  checks: readonly ReadinessCheck[],
+  logger: Logger,
+): Promise<(CheckResult & { name: string })[]> {
+  return Promise.all(
+    checks.map(async (c) => {
+      try {
+        return { name: c.name, ...(await c.check()) };
+      } catch (error) {
+        const errorId = logUnexpected(logger, 'readiness check failed', error, { check: c.name });
+        return { name: c.name, ok: false, detail: `the check failed (errorId ${errorId})` };
+      }
+    }),
+  );
+}
+
+export interface BackgroundProbeOptions {
+  /** how often the dependency is asked */
+  intervalMs: number;
+  /** an answer older than this (a probe that hangs) counts as a failure; default 3 intervals */
+  staleMs?: number;
+}
+
+/**
+ * Asks a dependency every `intervalMs` (one question at a time; the timer does not keep the process
+ * alive) and keeps the last answer, which `current()` reads without asking. Not ready until the first
+ * answer; not ready when the last answer is older than `staleMs`, so a dependency that stops answering
+ * at all turns the probe red too.
+ */
+export class BackgroundProbe {
+  #last: CheckResult = { ok: false, detail: 'not probed yet' };
+  #answeredAt = 0;
+  #asking: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #staleMs: number;
+
+  constructor(
+    private readonly ask: () => Promise<CheckResult>,
+    private readonly options: BackgroundProbeOptions,
+    private readonly logger: Logger,
+  ) {
+    this.#staleMs = options.staleMs ?? 3 * options.intervalMs;
+  }
+
+  /** asks once now (resolving with the answer), then every interval */
+  start(): Promise<void> {
+    if (!this.#timer) {
+      this.#timer = setInterval(() => void this.probe(), this.options.intervalMs);
+      this.#timer.unref();
+    }
+    return this.probe();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** asks now, unless a question is already out */
+  probe(): Promise<void> {
+    this.#asking ??= this.ask()
+      .then(
+        (answer) => answer,
+        (error: unknown) => {
+          const errorId = logUnexpected(this.logger, 'readiness probe failed', error);
+          return { ok: false, detail: `the probe failed (errorId ${errorId})` };
+        },
+      )
+      .then((answer) => {
+        if (answer.ok !== this.#last.ok)
+          this.logger.info(`readiness probe: ${answer.ok ? 'ok' : 'failing'}`, { ...answer });
+        this.#last = answer;
+        this.#answeredAt = performance.now();
+      })
+      .finally(() => {
+        this.#asking = undefined;
+      });
+    return this.#asking;
+  }
+
+  current(): CheckResult {
+    if (!this.#answeredAt) return this.#last;
+    const age = performance.now() - this.#answeredAt;
+    if (age > this.#staleMs) return { ok: false, detail: `no answer for ${Math.round(age / 1000)} s` };
+    return this.#last;
+  }
 }

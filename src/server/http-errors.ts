@@ -7,7 +7,14 @@
  * SQL and paths stay in the log.
  */
 import { GraphQLError } from 'graphql';
-import { NotFoundError, PayloadTooLargeError, type RequestFailure, ValidationError, VigilError } from '../errors.ts';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  type RequestFailure,
+  UnavailableError,
+  ValidationError,
+  VigilError,
+} from '../errors.ts';
 import { type Logger, logUnexpected } from '../logger.ts';
 import { json } from './responses.ts';
 
@@ -18,6 +25,7 @@ export const HTTP_STATUS: Readonly<Record<RequestFailure['code'], number>> = {
   // the request's media type (JSON, multipart) is supported; the image inside it is what is wrong
   INVALID_IMAGE: 400,
   PAYLOAD_TOO_LARGE: 413,
+  UNAVAILABLE: 503,
 };
 
 /** an expected failure as a plain route's JSON body: message, code and the fields that locate it */
@@ -26,7 +34,13 @@ export function errorBody(error: RequestFailure): Record<string, unknown> {
   if (error instanceof NotFoundError) Object.assign(body, { resource: error.resource, key: error.key });
   if (error instanceof ValidationError) body.field = error.field;
   if (error instanceof PayloadTooLargeError) body.limit = error.limit;
+  if (error instanceof UnavailableError) body.retryAfterSeconds = error.retryAfterSeconds;
   return body;
+}
+
+/** the headers a failure's answer carries besides its body: when to retry an UNAVAILABLE */
+export function errorHeaders(error: RequestFailure): Record<string, string> | undefined {
+  return error instanceof UnavailableError ? { 'retry-after': String(error.retryAfterSeconds) } : undefined;
 }
 
 /** what clients see of an unexpected failure */
@@ -34,8 +48,8 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error: the server log has
 
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
-  if (error instanceof VigilError || error instanceof PayloadTooLargeError)
-    return json(HTTP_STATUS[error.code], errorBody(error));
+  if (error instanceof VigilError || error instanceof PayloadTooLargeError || error instanceof UnavailableError)
+    return json(HTTP_STATUS[error.code], errorBody(error), errorHeaders(error));
   const errorId = logUnexpected(logger, 'request failed', error, context);
   return json(500, { error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId });
 }
@@ -52,9 +66,13 @@ export function internalError(errorId: string, message = INTERNAL_ERROR_MESSAGE)
  */
 export function requestError(error: RequestFailure): GraphQLError {
   // Closing the connection after a 413 stops Node from reading (and discarding) the rest of the body.
-  const headers = error instanceof PayloadTooLargeError ? { connection: 'close' } : undefined;
+  const headers = error instanceof PayloadTooLargeError ? { connection: 'close' } : errorHeaders(error);
   return new GraphQLError(error.message, {
-    extensions: { code: error.code, http: { status: HTTP_STATUS[error.code], ...(headers && { headers }) } },
+    extensions: {
+      code: error.code,
+      ...(error instanceof UnavailableError && { retryAfterSeconds: error.retryAfterSeconds }),
+      http: { status: HTTP_STATUS[error.code], ...(headers && { headers }) },
+    },
   });
 }
 
@@ -70,9 +88,27 @@ export function maskUnexpectedErrors(logger: Logger): (error: unknown, message?:
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error)))
       return error;
     const path = error instanceof GraphQLError ? error.path : undefined;
+    // Expected, though no result union lists them, so answered with their code and not logged as
+    // failures: the error graphql-js made for this request is given the code and status in place (a new
+    // one would make Yoga log the original as unexpected).
+    if (error instanceof GraphQLError && original instanceof UnavailableError) {
+      // load shed: 503 with Retry-After
+      Object.assign(error.extensions, requestError(original).extensions);
+      return error;
+    }
+    if (error instanceof GraphQLError && isAbort(original)) {
+      // the client went away before its work ran (request.signal): nobody reads this answer
+      logger.debug('request cancelled by its client', path ? { path: path.join('.') } : {});
+      Object.assign(error.extensions, { code: 'CANCELLED', http: { status: 499 } });
+      return error;
+    }
     const errorId = logUnexpected(logger, 'unexpected error', original ?? error, path ? { path: path.join('.') } : {});
     return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } });
   };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
 }
 
 function isClientError(error: GraphQLError): boolean {
