@@ -164,7 +164,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 
   // /readyz reads the database's last answer; the question is asked in the background
   const databaseProbe = new BackgroundProbe(
-    async () => ({ ok: await database.ping() }),
+    async () => ((await database.ping()) ? { ok: true } : { ok: false, detail: 'the database does not answer' }),
     { intervalMs: DATABASE_PROBE_INTERVAL_MS },
     logger.child('readiness'),
   );

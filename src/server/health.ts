@@ -74,6 +74,7 @@ export class BackgroundProbe {
   #answeredAt = 0;
   #asking: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   readonly #staleMs: number;
 
   constructor(
@@ -86,6 +87,7 @@ export class BackgroundProbe {
 
   /** asks once now (resolving with the answer), then every interval */
   start(): Promise<void> {
+    this.#stopped = false;
     if (!this.#timer) {
       this.#timer = setInterval(() => void this.probe(), this.options.intervalMs);
       this.#timer.unref();
@@ -93,7 +95,9 @@ export class BackgroundProbe {
     return this.probe();
   }
 
+  /** no more questions; one already out is answered into the void (the dependency may be closing) */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -104,11 +108,13 @@ export class BackgroundProbe {
       .then(
         (answer) => answer,
         (error: unknown) => {
+          if (this.#stopped) return { ok: false, detail: 'stopped' };
           const errorId = logUnexpected(this.logger, 'readiness probe failed', error);
           return { ok: false, detail: `the probe failed (errorId ${errorId})` };
         },
       )
       .then((answer) => {
+        if (this.#stopped) return;
         if (answer.ok !== this.#last.ok)
           this.logger.info(`readiness probe: ${answer.ok ? 'ok' : 'failing'}`, { ...answer });
         this.#last = answer;
