@@ -85,7 +85,7 @@ export function createServer(options: ServerOptions): VigilServer {
   const { logger } = options;
   const documents = new DocumentCache(options.parseCache);
   const metrics = options.metrics ?? new RequestMetrics();
-  countTypedErrors(options.schema, metrics);
+  countTypedErrors(options.schema);
   const shutdown = new AbortController();
   let draining = false;
   /** responses not yet closed: the drain waits for them */

@@ -127,11 +127,18 @@ export class RequestMetrics {
   }
 }
 
+/** the metrics each request's context counts into, registered when its execution starts */
+const countedBy = new WeakMap<object, RequestMetrics>();
+const instrumented = new WeakSet<GraphQLSchema>();
+
 /**
  * Counts the typed errors root fields answer in their result unions: wraps each Query and Mutation
- * field's resolver (once, when the server starts).
+ * field's resolver, once per schema (the schema is built once per process and may serve several
+ * servers: each request reports to the metrics of the server that executes it).
  */
-export function countTypedErrors(schema: GraphQLSchema, metrics: RequestMetrics): void {
+export function countTypedErrors(schema: GraphQLSchema): void {
+  if (instrumented.has(schema)) return;
+  instrumented.add(schema);
   for (const type of [schema.getQueryType(), schema.getMutationType()]) {
     if (!type) continue;
     for (const field of Object.values(type.getFields())) {
@@ -141,16 +148,21 @@ export function countTypedErrors(schema: GraphQLSchema, metrics: RequestMetrics)
         const value: unknown = resolve(source, args, context, info);
         if (value instanceof Promise) {
           return value.then((resolved: unknown) => {
-            metrics.resolvedRootField(resolved, context, info.operation);
+            report(resolved, context, info.operation);
             return resolved;
           });
         }
-        metrics.resolvedRootField(value, context, info.operation);
+        report(value, context, info.operation);
         return value;
       };
       field.resolve = counted;
     }
   }
+}
+
+function report(value: unknown, context: unknown, operation: OperationDefinitionNode): void {
+  if (typeof context === 'object' && context !== null)
+    countedBy.get(context)?.resolvedRootField(value, context, operation);
 }
 
 export function useRequestMetrics(metrics: RequestMetrics): Plugin {
@@ -165,6 +177,8 @@ export function useRequestMetrics(metrics: RequestMetrics): Plugin {
     onParse: () => parsed,
     onValidate: () => validated,
     onExecute({ args }) {
+      const context: unknown = args.contextValue;
+      if (typeof context === 'object' && context !== null) countedBy.set(context, metrics);
       const series = metrics.seriesOf(args.document, args.operationName);
       series.requests++;
       metrics.executing++;

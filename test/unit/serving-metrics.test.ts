@@ -59,7 +59,7 @@ function serve(): { yoga: YogaServerInstance<object, object>; metrics: RequestMe
   });
   const schema = builder.toSchema();
   const metrics = new RequestMetrics();
-  countTypedErrors(schema, metrics);
+  countTypedErrors(schema);
   const yoga = createYoga({ schema, plugins: [useRequestMetrics(metrics)], logging: false });
   return { yoga, metrics };
 }
