@@ -73,6 +73,7 @@ export async function httpLoad(job: {
   concurrency: number;
   requests: number;
   field: string;
+  headers?: Record<string, string>;
 }): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
   const cpu0 = process.cpuUsage();
@@ -100,11 +101,11 @@ export async function httpLoad(job: {
 }
 
 /** a typed GraphQL request function for a server: the data, or a thrown error listing the GraphQL errors */
-export function graphqlClient(url: string) {
+export function graphqlClient(url: string, headers: Record<string, string> = {}) {
   return async <R, V>(document: TadaDocumentNode<R, V>, variables: V): Promise<R> => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query: print(document), variables }),
     });
     const body = (await response.json()) as { data?: R; errors?: unknown };

@@ -1,10 +1,13 @@
 /**
- * `npm run bench:inference [-- --concurrency=1,8,32 --requests=480 --rounds=3 --format=png|npy]`:
+ * `npm run bench:inference [-- --concurrency=1,8,32 --requests=480 --rounds=3 --format=png|npy --auth]`:
  * `predict` over HTTP at concurrency 1, 8 and 32, with capture off and at 100 %, from a load generator in
  * its own process, against raw onnxruntime `session.run` at the batch size the batcher formed, measured
  * right after in the same round. Rounds interleave the two so that both see the same machine load; the
  * table prints medians and the ratios. Goal (#4): concurrency 32 ≥ 85 % of raw; 100 % capture ≤ 10 %.
+ * `--auth` configures API keys and sends an invoke key with every predict (its rate limit set out of
+ * reach but still checked), to compare with an anonymous run: authentication's cost (#11).
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,14 @@ const FORMAT = args.get('format') ?? 'png';
 const RAW_SECONDS = Number(args.get('raw-seconds') ?? 3);
 const CONCURRENCY = (args.get('concurrency') ?? '1,8,32').split(',').map(Number);
 const ROUNDS = Number(args.get('rounds') ?? 3);
+const AUTH = args.has('auth');
+const ADMIN_KEY = `vgl_bench_admin_${randomBytes(16).toString('hex')}`;
+const INVOKE_KEY = `vgl_bench_invoke_${randomBytes(16).toString('hex')}`;
+// rate limits out of reach of the load generator, but still checked on every request
+const keys = AUTH
+  ? { API_KEYS: `admin:${ADMIN_KEY},invoke:${INVOKE_KEY}`, RATE_LIMIT_INVOKE: '1000000/s' }
+  : { RATE_LIMIT_ANONYMOUS: '1000000/s' };
+const predictHeaders: Record<string, string> = AUTH ? { authorization: `Bearer ${INVOKE_KEY}` } : {};
 const logger = createLogger('warn', 'bench');
 
 const imageFile = path.resolve('models/gtsrb-resnet18/fixtures/warning_triangle.png');
@@ -82,8 +93,22 @@ async function httpThroughput(
   requests: number,
 ): Promise<LoadResult & { batchMedian: number }> {
   const body = predictBody(endpoint, FORMAT);
-  await httpLoad({ url, bodies: [body], concurrency, requests: Math.min(64, requests), field: 'predict' }); // warm-up
-  const result = await httpLoad({ url, bodies: [body], concurrency, requests, field: 'predict' });
+  await httpLoad({
+    url,
+    bodies: [body],
+    concurrency,
+    requests: Math.min(64, requests),
+    field: 'predict',
+    headers: predictHeaders,
+  }); // warm-up
+  const result = await httpLoad({
+    url,
+    bodies: [body],
+    concurrency,
+    requests,
+    field: 'predict',
+    headers: predictHeaders,
+  });
   const batches = result.answers.map((a) => {
     if (typeof a.batchSize !== 'number') throw new Error(`predict failed: ${JSON.stringify(a)}`);
     return a.batchSize;
@@ -95,6 +120,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
 const config = {
   ...loadConfig({
     ...process.env,
+    ...keys,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     DATABASE_URL: `file:${dir}/bench.db`,
@@ -107,7 +133,7 @@ const app = await createApp(config, logger);
 const port = await app.listen();
 const url = `http://127.0.0.1:${port}/graphql`;
 
-const request = graphqlClient(url);
+const request = graphqlClient(url, AUTH ? { authorization: `Bearer ${ADMIN_KEY}` } : {});
 const CREATE_ENDPOINT = graphql(`
   mutation CreateEndpoint($input: CreateEndpointInput!) {
     createEndpoint(input: $input) { __typename ... on VigilError { message } }
@@ -132,6 +158,7 @@ console.log(
     'batch max': `${config.batch.maxSize} images / ${config.batch.maxWaitMs} ms`,
     server: `onnxruntime ${tuning}; client: a separate process (node:http keep-alive)`,
     input: `${path.basename(imageFile)} as ${FORMAT === 'npy' ? 'a uint8 .npy array' : 'base64 PNG'}, ${ROUNDS} rounds of ${REQUESTS} requests (medians)`,
+    callers: AUTH ? 'an invoke API key on every request (Authorization: Bearer)' : 'anonymous (no key configured)',
   }),
 );
 console.log('');

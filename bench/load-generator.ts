@@ -14,6 +14,8 @@ export interface LoadJob {
   requests: number;
   /** the top-level field of `data` to return for each answer */
   field: string;
+  /** sent with every request (an Authorization header) */
+  headers?: Record<string, string>;
 }
 
 export interface LoadOutput {
@@ -23,7 +25,7 @@ export interface LoadOutput {
   clientCpuMs: number;
 }
 
-function post(agent: http.Agent, url: URL, body: string): Promise<string> {
+function post(agent: http.Agent, url: URL, body: string, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
@@ -32,7 +34,7 @@ function post(agent: http.Agent, url: URL, body: string): Promise<string> {
         path: url.pathname,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -59,7 +61,7 @@ async function run(job: LoadJob): Promise<LoadOutput> {
       const i = next++;
       if (i >= job.requests) return;
       const t0 = performance.now();
-      const text = await post(agent, url, job.bodies[i % job.bodies.length]!);
+      const text = await post(agent, url, job.bodies[i % job.bodies.length]!, job.headers ?? {});
       latencies.push(performance.now() - t0);
       const parsed = JSON.parse(text) as { data?: Record<string, Record<string, unknown>>; errors?: unknown };
       const answer = parsed.data?.[job.field];

@@ -3,12 +3,19 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { anonymousPermitted, checkBinding } from './auth/binding.ts';
+import { Gate } from './auth/gate.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { ApiKeyService } from './auth/service.ts';
+import { ApiKeyStore } from './auth/store.ts';
 import { captureRoutes } from './capture/http.ts';
 import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
 import type { Config } from './config.ts';
 import { createContext, type Services } from './context.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { type Durability, SQLITE_SYNCHRONOUS } from './db/durability.ts';
+import type { GroupCommitStats } from './db/group-commit.ts';
 import { migrateDeploy } from './db/migrate/index.ts';
 import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { DebugHook } from './debugger/hook.ts';
@@ -32,6 +39,9 @@ import { metricsRoutes } from './monitor/metrics/http.ts';
 import { servingMetrics } from './monitor/metrics/serving.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
+import { StorageStore } from './retention/storage.ts';
+import { RetentionStore } from './retention/store.ts';
+import { RetentionSweeper } from './retention/sweeper.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
 import { BackgroundProbe, type ReadinessCheck, readinessResults } from './server/health.ts';
@@ -46,7 +56,13 @@ export interface App {
   logger: Logger;
   services: Services;
   database: Database;
+  /** the event bus; `bus.metrics` has its counters and state for /metrics */
+  bus: EventBus<EventMap>;
   server: VigilServer;
+  /** deletes expired rows and deleted endpoints' data in the background; `sweep()` runs one sweep now */
+  retention: RetentionSweeper;
+  /** the capture writer's queue, commit latency and lag (for /metrics) */
+  commitStats(): GroupCommitStats;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
   /**
@@ -65,21 +81,51 @@ const DATABASE_PROBE_INTERVAL_MS = 2000;
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
   if (applied.length) logger.info('applied migrations', { applied });
-  const database = openDatabase(config.databaseUrl, { onQuery: config.onQuery });
+  const dbLogger = logger.child('database');
+  const database = openDatabase(config.databaseUrl, {
+    onQuery: config.onQuery,
+    durability: config.durability,
+    lockTimeoutMs: config.databaseLockTimeoutMs,
+    onConnectionError: (error) =>
+      dbLogger.warn('a database connection failed; the pool opens a new one', { cause: error.message }),
+  });
   const checkpointer =
     database.target.provider === 'sqlite'
-      ? await tuneSqlite(database, database.target.file, logger.child('sqlite'))
+      ? await tuneSqlite(database, database.target.file, config.durability, logger.child('sqlite'))
       : undefined;
 
-  const bus: EventBus<EventMap> = await createEventBus<EventMap>(config.redisUrl, logger.child('pubsub'));
+  const bus: EventBus<EventMap> = await createEventBus<EventMap>({
+    redisUrl: config.redisUrl,
+    logger: logger.child('pubsub'),
+    subscriberLimits: config.subscriberBuffer,
+  });
+  const apiKeys = new ApiKeyService({
+    store: new ApiKeyStore(database.prisma),
+    pubsub: bus.pubsub,
+    logger: logger.child('auth'),
+    environmentKeys: config.apiKeys,
+  });
+  // Refuse an address others can reach before anything else starts, when no key would guard it.
+  try {
+    checkBinding(config, await apiKeys.anyKey());
+  } catch (error) {
+    await bus.close();
+    await checkpointer?.stop();
+    await database.close();
+    throw error;
+  }
+  apiKeys.start();
+
   const models = new ModelCatalog(config.modelDir);
   const runtimes = new ModelRegistry(models, config.inferenceDevice, logger.child('models'), config.inferenceTuning);
 
   // user regular expressions run on this guard's worker thread, under a time limit
   const regexes = new RegexGuard();
   const includes = new IncludeRegexResolver({ guard: regexes, logger: logger.child('debugger') });
+  const storage = new StorageStore(database.prisma);
   const endpoints = new EndpointService({
     store: new EndpointStore(database.prisma),
+    measureStorage: (ids) => storage.usage(ids),
     pubsub: bus.pubsub,
     logger: logger.child('endpoints'),
     defaultModel: config.defaultModel,
@@ -141,7 +187,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     schedulerIntervalMs: config.schedulerIntervalMs,
     limits: { maxPixels: config.maxImagePixels },
     baselineRoots: config.baselineRoots,
-    flush: () => recorder.idle(),
+    barrier: () => recorder.barrier(),
+    leaseMs: config.monitor.leaseMs,
+    commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
+    testExecutionDelayMs: config.monitor.testExecutionDelayMs,
   });
 
   const services: Services = {
@@ -154,6 +203,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    apiKeys,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -180,6 +230,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
         detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
       }),
     },
+    // degraded, not failed, without Redis: this replica still serves (bus.ts says why)
+    { name: 'eventBus', check: () => bus.health() },
     {
       name: 'models',
       check: async () => {
@@ -214,7 +266,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const server: VigilServer = createServer({
     ...config,
     schema: buildSchema(),
-    context: () => createContext(services),
+    // a subscription's events are bounded per connection: the bus disconnects it through its transport
+    context: (identity, transport, signal) =>
+      createContext(
+        transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services,
+        identity,
+        signal,
+      ),
+    gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [
       ...captureRoutes(captures),
       ...monitorRoutes(monitor),
@@ -226,14 +285,27 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger: logger.child('http'),
   });
 
+  const retention = new RetentionSweeper({
+    store: new RetentionStore(database.prisma),
+    logger: logger.child('retention'),
+    pubsub: bus.pubsub,
+    intervalMs: config.retention.sweepIntervalMs,
+    batchSize: config.retention.batchSize,
+    pauseMs: config.retention.batchPauseMs,
+  });
+
   monitor.scheduler.start();
+  retention.start();
 
   return {
     config,
     logger,
     services,
     database,
+    bus,
     server,
+    retention,
+    commitStats: () => recorder.commitStats(),
     listen: () => server.listen(config.port, config.host),
     async close() {
       const timeout = config.shutdownTimeoutMs;
@@ -241,8 +313,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       endpoints.stop();
       databaseProbe.stop();
       // the scheduler stops beside the drain: a running execution neither holds up requests nor the exit
-      const schedulerStopped = monitor.scheduler.stop();
+      const schedulerStopped = monitor.scheduler.stop(Math.max(0, deadline - performance.now()));
+      await retention.stop();
       await server.close({ deadline });
+      await apiKeys.stop();
       await recorder.idle();
       if (!(await settlesBefore(schedulerStopped, deadline)))
         logger.warn('shutdown: the running monitoring execution did not finish in time; its lease will expire');
@@ -257,11 +331,17 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
 }
 
 /**
- * WAL lets readers run beside the writer; NORMAL sync keeps committed data across a process kill;
- * checkpoints run on a thread of their own (sqlite-checkpointer.ts).
+ * WAL lets readers run beside the writer; `synchronous` follows DURABILITY (db/durability.ts: NORMAL
+ * keeps committed data across a process kill, FULL across power loss); checkpoints run on a thread of
+ * their own (sqlite-checkpointer.ts).
  */
-async function tuneSqlite(database: Database, file: string, logger: Logger): Promise<SqliteCheckpointer> {
+async function tuneSqlite(
+  database: Database,
+  file: string,
+  durability: Durability,
+  logger: Logger,
+): Promise<SqliteCheckpointer> {
   await database.prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-  await database.prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  await database.prisma.$executeRawUnsafe(`PRAGMA synchronous = ${SQLITE_SYNCHRONOUS[durability].name}`);
   return SqliteCheckpointer.start(database, { file, intervalMs: 200 }, logger);
 }

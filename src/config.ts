@@ -4,6 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseRateLimit, type RateLimit, type RateLimits } from './auth/rate-limit.ts';
+import { type EnvironmentKey, parseApiKeys } from './auth/secrets.ts';
+import { DURABILITY_LEVELS, type Durability } from './db/durability.ts';
 import { isOneOf } from './guards.ts';
 
 export type InferenceDevice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
@@ -22,8 +25,19 @@ export interface SessionTuning {
 
 export interface Config {
   port: number;
+  /** listen address: 127.0.0.1 unless HOST says otherwise (another address needs a key, src/auth/binding.ts) */
   host: string;
+  /** keys of API_KEYS, validated */
+  apiKeys: EnvironmentKey[];
+  /** ALLOW_ANONYMOUS=true: serve anonymous callers on a non-loopback HOST while no key exists */
+  allowAnonymous: boolean;
+  /** per role (and per address for anonymous callers); null: no limit */
+  rateLimits: RateLimits;
   databaseUrl: string;
+  /** what an acknowledged write survives (db/durability.ts): `normal` a process crash, `strict` also power loss */
+  durability: Durability;
+  /** how long a write waits for a lock another connection holds before failing with UNAVAILABLE */
+  databaseLockTimeoutMs: number;
   redisUrl: string | undefined;
   modelDir: string;
   defaultModel: string;
@@ -56,6 +70,8 @@ export interface Config {
   queues: { maxImages: number; maxSteps: number; maxWrites: number };
   /** SIGTERM: in-flight requests may finish for this long; then the process exits whatever still runs */
   shutdownTimeoutMs: number;
+  /** events (and their serialized bytes) waiting for one subscriber before it is dropped as too slow */
+  subscriberBuffer: { maxEvents: number; maxBytes: number };
   /** image decode guard: width × height above this is rejected before decoding */
   maxImagePixels: number;
   /** the RGB bytes the distinct images of one request decode to, at most (from their headers) */
@@ -63,6 +79,22 @@ export interface Config {
   /** the only directories (and their subdirectories) a baseline may read images from */
   baselineRoots: string[];
   schedulerIntervalMs: number;
+  /**
+   * the retention sweeper: how often it runs, the rows one DELETE statement removes at most, and the
+   * pause after each statement (src/retention/sweeper.ts)
+   */
+  retention: { sweepIntervalMs: number; batchSize: number; batchPauseMs: number };
+  monitor: {
+    /** a schedule lease's length; a run renews it every third of this, and a stopped run's lease expires after it */
+    leaseMs: number;
+    /**
+     * how long after its cut-off a run waits before counting, for captures other replicas stamped before
+     * the cut-off to commit; undefined: 0 on SQLite, 1000 on PostgreSQL (where replicas share the database)
+     */
+    commitGraceMs: number | undefined;
+    /** test only (VIGIL_TEST_EXECUTION_DELAY_MS): a pause inside every run, to make runs long */
+    testExecutionDelayMs: number;
+  };
   /** identifies this process in scheduler leases */
   instanceId: string;
   /** called with each SQL statement sent to the database (tests count queries); never read from the environment */
@@ -132,6 +164,32 @@ function redisUrl(env: Env): string | undefined {
   return raw;
 }
 
+function apiKeys(env: Env): EnvironmentKey[] {
+  try {
+    return parseApiKeys(env.API_KEYS);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** RATE_LIMIT_<ROLE>: see RATE_LIMIT_SYNTAX; the defaults admit any reasonable client and stop floods */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<keyof RateLimits, string>> = {
+  admin: '50/s,burst=100',
+  invoke: '200/s,burst=400',
+  read: '100/s,burst=200',
+  anonymous: '1000/s,burst=2000',
+};
+
+function rateLimit(env: Env, limitClass: keyof RateLimits): RateLimit | null {
+  const key = `RATE_LIMIT_${limitClass.toUpperCase()}`;
+  const raw = env[key]?.trim() || DEFAULT_RATE_LIMITS[limitClass];
+  try {
+    return parseRateLimit(raw);
+  } catch (error) {
+    throw new ConfigError(`${key}=${raw}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** BASELINE_ROOTS: `:`-separated directories; by default the model folder and ./data/baselines */
 function baselineRoots(env: Env): string[] {
   const raw = env.BASELINE_ROOTS?.trim();
@@ -145,8 +203,18 @@ export function loadConfig(env: Env = process.env): Config {
   const development = env.NODE_ENV !== 'production';
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
-    host: env.HOST?.trim() || '0.0.0.0',
+    host: env.HOST?.trim() || '127.0.0.1',
+    apiKeys: apiKeys(env),
+    allowAnonymous: oneOf(env, 'ALLOW_ANONYMOUS', ['true', 'false'] as const, 'false') === 'true',
+    rateLimits: {
+      admin: rateLimit(env, 'admin'),
+      invoke: rateLimit(env, 'invoke'),
+      read: rateLimit(env, 'read'),
+      anonymous: rateLimit(env, 'anonymous'),
+    },
     databaseUrl: databaseUrl(env),
+    durability: oneOf(env, 'DURABILITY', DURABILITY_LEVELS, 'normal'),
+    databaseLockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 10_000, 100, 600_000),
     redisUrl: redisUrl(env),
     modelDir: path.resolve(env.MODEL_DIR?.trim() || 'models'),
     defaultModel: env.DEFAULT_MODEL?.trim() || 'gtsrb-resnet18',
@@ -173,6 +241,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
       maxOperationsPerConnection: integer(env, 'WS_MAX_OPERATIONS_PER_CONNECTION', 32, 1, 100_000),
     },
+    subscriberBuffer: {
+      maxEvents: integer(env, 'SUBSCRIBER_BUFFER_EVENTS', 256, 1, 1_000_000),
+      maxBytes: integer(env, 'SUBSCRIBER_BUFFER_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
     batch: {
       maxSize: integer(env, 'BATCH_MAX_SIZE', 16, 1, 1024),
       maxWaitMs: integer(env, 'BATCH_MAX_WAIT_MS', 3, 0, 1000),
@@ -192,6 +264,16 @@ export function loadConfig(env: Env = process.env): Config {
     maxRequestDecodedBytes: integer(env, 'MAX_REQUEST_DECODED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     baselineRoots: baselineRoots(env),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
+    retention: {
+      sweepIntervalMs: integer(env, 'RETENTION_SWEEP_INTERVAL_MS', 60_000, 50, 86_400_000),
+      batchSize: integer(env, 'RETENTION_BATCH_SIZE', 500, 1, 10_000),
+      batchPauseMs: integer(env, 'RETENTION_BATCH_PAUSE_MS', 10, 0, 60_000),
+    },
+    monitor: {
+      leaseMs: integer(env, 'MONITOR_LEASE_MS', 5 * 60_000, 300, 24 * 3_600_000),
+      commitGraceMs: env.MONITOR_COMMIT_GRACE_MS ? integer(env, 'MONITOR_COMMIT_GRACE_MS', 0, 0, 600_000) : undefined,
+      testExecutionDelayMs: integer(env, 'VIGIL_TEST_EXECUTION_DELAY_MS', 0, 0, 3_600_000),
+    },
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   };
 }

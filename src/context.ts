@@ -1,9 +1,12 @@
 /**
- * The GraphQL context: the services the composition root built (shared), and the DataLoaders of one
- * request (fresh per request), so that a list of N rows loads each relation with one query, not N.
+ * The GraphQL context: the services the composition root built (shared), the caller of the request
+ * (its key and role, or anonymous), and the DataLoaders of one request (fresh per request), so that a
+ * list of N rows loads each relation with one query, not N.
  */
 import DataLoader from 'dataloader';
 import type { PubSub } from 'graphql-yoga';
+import type { Identity } from './auth/roles.ts';
+import type { ApiKeyService } from './auth/service.ts';
 import type { CaptureService, CaptureView } from './capture/service.ts';
 import type { SaliencyService } from './debugger/saliency.ts';
 import type { StepRecord, TensorRecord } from './debugger/store.ts';
@@ -38,6 +41,8 @@ export interface Services {
   monitor: Monitor;
   /** the debugger's saved steps and tensors (smdebug's Trial) */
   trials: TrialService;
+  /** API keys: created, revoked, listed; authentication reads them too */
+  apiKeys: ApiKeyService;
   /** saliency maps from stored tensors */
   saliency: SaliencyService;
 }
@@ -59,13 +64,19 @@ export interface Loaders {
 
 export interface GraphQLContext {
   services: Services;
+  /** who sent the request; the server's authorization plugin has checked its role for every root field */
+  identity: Identity;
+  /** aborted when the HTTP request's client disconnects: work not yet run for it is dropped */
+  signal?: AbortSignal | undefined;
   loaders: Loaders;
 }
 
-export function createContext(services: Services): GraphQLContext {
+export function createContext(services: Services, identity: Identity, signal?: AbortSignal): GraphQLContext {
   const { captures, trials, monitor } = services;
   return {
     services,
+    identity,
+    signal,
     loaders: {
       capture: batched((ids) => captures.getMany(ids), null),
       captureInput: batched((ids) => captures.inputsOf(ids), null),

@@ -2,7 +2,7 @@
  * Expected failures, thrown by services and returned to GraphQL clients as typed errors with a stable
  * `code` (see schema/errors.ts). Anything else is unexpected: masked for clients and logged.
  */
-export type ErrorCode = 'NOT_FOUND' | 'VALIDATION' | 'CONFLICT' | 'INVALID_IMAGE';
+export type ErrorCode = 'NOT_FOUND' | 'VALIDATION' | 'CONFLICT' | 'INVALID_IMAGE' | 'UNAVAILABLE';
 
 export abstract class VigilError extends Error {
   abstract readonly code: ErrorCode;
@@ -42,6 +42,21 @@ export class InvalidImageError extends VigilError {
 }
 
 /**
+ * The server cannot do this now, through no fault of the request: its database unreachable, locked by
+ * another writer or out of space. Nothing the request asked to store was acknowledged; the same request
+ * may succeed after `retryAfterSeconds` (HTTP 503 with Retry-After where the whole request fails).
+ */
+export class UnavailableError extends VigilError {
+  readonly code = 'UNAVAILABLE' as const;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * A request refused before GraphQL runs (HTTP 413), so never a member of a result union: clients see
  * its code in `extensions.code` of a top-level error.
  */
@@ -56,22 +71,37 @@ export class PayloadTooLargeError extends Error {
 }
 
 /**
- * The server cannot take this work now (a queue at its bound, the server shutting down); the same
- * request may succeed after `retryAfterSeconds`. HTTP 503 with a Retry-After header. Thrown where
- * a field's result union does not list it, it reaches clients as a top-level error with this code.
+ * No valid API key (HTTP 401): none sent while keys exist, a malformed Authorization header, or a key
+ * that is unknown or revoked. Like the two below, refused before anything runs, so never a union member.
  */
-export class UnavailableError extends Error {
-  readonly code = 'UNAVAILABLE' as const;
+export class UnauthenticatedError extends Error {
+  readonly code = 'UNAUTHENTICATED' as const;
+}
+
+/** a valid key whose role does not allow what the request asks (HTTP 403) */
+export class ForbiddenError extends Error {
+  readonly code = 'FORBIDDEN' as const;
+}
+
+/** the key (or, when anonymous, the address) is over its rate limit (HTTP 429 with Retry-After) */
+export class RateLimitedError extends Error {
+  readonly code = 'RATE_LIMITED' as const;
   constructor(
-    message: string,
+    /** whole seconds until a request would be admitted again */
     readonly retryAfterSeconds: number,
+    message: string,
   ) {
     super(message);
   }
 }
 
 /** what a plain HTTP route or the request parser answers with a status of its own */
-export type RequestFailure = VigilError | PayloadTooLargeError | UnavailableError;
+export type RequestFailure =
+  | VigilError
+  | PayloadTooLargeError
+  | UnauthenticatedError
+  | ForbiddenError
+  | RateLimitedError;
 
 /** the message of anything thrown (a caught value is `unknown`: not every throw is an Error) */
 export function messageOf(error: unknown): string {

@@ -4,20 +4,33 @@
  * it exits 1 at once, whatever still runs.
  */
 import { createApp } from './app.ts';
+import { anonymousWarning } from './auth/binding.ts';
 import { type Config, ConfigError, checkModelDir, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+import { installProcessFaultHandlers } from './process-faults.ts';
+
+function refuse(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`vigil: invalid configuration: ${error.message}`);
+  process.exit(2);
+}
 
 let config: Config;
 try {
   config = loadConfig();
   checkModelDir(config);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`vigil: invalid configuration: ${error.message}`);
-  process.exit(2);
+  refuse(error);
 }
 
-const app = await createApp(config);
+// an unhandled rejection is logged and the process serves on; an uncaught exception is logged and the
+// process exits 1 to be restarted clean (process-faults.ts says why)
+installProcessFaultHandlers(createLogger(config.logLevel, 'process'));
+
+// createApp refuses, with a ConfigError, an address others can reach when no API key exists
+const app = await createApp(config).catch(refuse);
 const port = await app.listen();
+if (!(await app.services.apiKeys.anyKey())) app.logger.warn(anonymousWarning(config));
 app.logger.info(`vigil listening on http://localhost:${port}/graphql`, {
   database: app.database.provider,
   eventBus: app.services.info.eventBus,

@@ -15,6 +15,7 @@ export function captureRoutes(captures: Pick<CaptureService, 'exportJsonLines'>)
     {
       method: 'GET',
       path: '/captures/export',
+      role: 'read',
       async handle(request, url) {
         const endpoint = url.searchParams.get('endpoint');
         if (!endpoint) throw new ValidationError('endpoint', 'the endpoint query parameter is required');

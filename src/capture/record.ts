@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Table } from '../db/insert.ts';
-import type { Endpoint } from '../endpoints/types.ts';
+import type { DataCaptureConfig, Endpoint } from '../endpoints/types.ts';
 import { type RandomSource, shouldCapture } from './sampler.ts';
 import type { CapturedOutput, CaptureRecord } from './types.ts';
 
@@ -32,7 +32,9 @@ export const CAPTURE_TABLE = new Table<CaptureRecord>(
 
 /** what a request received and answered */
 export interface CapturedRequest {
-  endpoint: Pick<Endpoint, 'id' | 'dataCapture'>;
+  endpoint: Pick<Endpoint, 'id'> & {
+    dataCapture: Pick<DataCaptureConfig, 'enabled' | 'samplingPercentage' | 'captureMode'>;
+  };
   /** the request's image as received, and its sniffed content type */
   payload: { bytes: Uint8Array; contentType: string };
   prediction: {

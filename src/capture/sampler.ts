@@ -6,7 +6,10 @@ import type { DataCaptureConfig } from '../endpoints/types.ts';
 
 export type RandomSource = () => number;
 
-export function shouldCapture(config: DataCaptureConfig, random: RandomSource = Math.random): boolean {
+export function shouldCapture(
+  config: Pick<DataCaptureConfig, 'enabled' | 'samplingPercentage'>,
+  random: RandomSource = Math.random,
+): boolean {
   if (!config.enabled || config.samplingPercentage <= 0) return false;
   if (config.samplingPercentage >= 100) return true;
   return random() * 100 < config.samplingPercentage;

@@ -3,7 +3,7 @@
  * request bytes) or, for the export, CaptureRecords; and the request bytes of given captures.
  */
 import { type CaptureRow, type Db, Prisma } from '../db/prisma.ts';
-import { ENDPOINT_NAME_AND_MODEL } from '../endpoints/store.ts';
+import { ENDPOINT_NAME_AND_MODEL, LIVE_ENDPOINT } from '../endpoints/store.ts';
 import { afterCursor, type CaptureFilter, type Cursor, filterWhere, keysetOrder } from './queries.ts';
 import type { CaptureRecord, CaptureSummary } from './types.ts';
 
@@ -36,6 +36,12 @@ export interface PageQuery {
   direction: 'asc' | 'desc';
   take: number;
 }
+
+/**
+ * A deleted endpoint's captures stay until the retention sweeper deletes them: reads by id leave them
+ * out (listings name a live endpoint already).
+ */
+const OF_LIVE_ENDPOINT = { endpoint: LIVE_ENDPOINT } as const;
 
 /** the request bytes are left out of what listings read */
 const WITHOUT_INPUT = { inputData: true } as const;
@@ -83,7 +89,7 @@ export class CaptureStore {
   /** the capture (without its request bytes) and the name and model of its endpoint */
   async find(id: string): Promise<{ record: CaptureSummary; endpoint: { name: string; model: string } } | null> {
     const row = await this.prisma.capture.findUnique({
-      where: { id },
+      where: { id, ...OF_LIVE_ENDPOINT },
       omit: WITHOUT_INPUT,
       include: ENDPOINT_NAME_AND_MODEL,
     });
@@ -95,7 +101,7 @@ export class CaptureStore {
     ids: readonly string[],
   ): Promise<Map<string, { record: CaptureSummary; endpoint: { name: string; model: string } }>> {
     const rows = await this.prisma.capture.findMany({
-      where: { id: { in: [...ids] } },
+      where: { id: { in: [...ids] }, ...OF_LIVE_ENDPOINT },
       omit: WITHOUT_INPUT,
       include: ENDPOINT_NAME_AND_MODEL,
     });
@@ -104,13 +110,19 @@ export class CaptureStore {
 
   /** the name and model of a capture's endpoint; null for an unknown capture */
   async endpointOf(id: string): Promise<{ name: string; model: string } | null> {
-    const row = await this.prisma.capture.findUnique({ where: { id }, select: ENDPOINT_NAME_AND_MODEL });
+    const row = await this.prisma.capture.findUnique({
+      where: { id, ...OF_LIVE_ENDPOINT },
+      select: ENDPOINT_NAME_AND_MODEL,
+    });
     return row?.endpoint ?? null;
   }
 
   /** the request bytes (when captured) and the predicted class of a capture; null for an unknown capture */
   input(id: string): Promise<{ inputData: Uint8Array | null; predictedClass: number | null } | null> {
-    return this.prisma.capture.findUnique({ where: { id }, select: { inputData: true, predictedClass: true } });
+    return this.prisma.capture.findUnique({
+      where: { id, ...OF_LIVE_ENDPOINT },
+      select: { inputData: true, predictedClass: true },
+    });
   }
 }
 

@@ -3,9 +3,17 @@
  * over by the domain that owns the table) are written together, one multi-row INSERT per table, in
  * one transaction. Each request awaits its own commit before answering, so an acknowledged capture
  * survives a crash; while one transaction runs, the next group gathers.
+ *
+ * A failing row fails only its own request: when a group's transaction fails for its rows (a
+ * constraint, a full disk), nothing of it is stored and its requests are committed again one by one,
+ * each in its own transaction, so each is stored whole or not at all. When the database as a whole
+ * takes no writes (unreachable, locked beyond the lock timeout), every retry would meet the same
+ * fault: the group's requests fail at once with UnavailableError (db/faults.ts).
  */
 
 import type { Logger } from '../logger.ts';
+import { describeFault, unavailableOr, type WriteFault, writeFault } from './faults.ts';
+import { Histogram, type HistogramSnapshot } from './histogram.ts';
 import { insertStatementCount, insertValues, type TableRows } from './insert.ts';
 import type { Db } from './prisma.ts';
 
@@ -24,13 +32,42 @@ type Unit = readonly TableRows[];
 interface Pending {
   unit: Unit;
   bytes: number;
+  /** when the request handed its rows over (performance.now()), for the lag */
+  queuedAt: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
+/** the commit queue's state and history, for /metrics */
+export interface GroupCommitStats {
+  /** requests waiting for the next group */
+  queued: number;
+  /** requests in the commit running now */
+  committing: number;
+  /** seconds since the oldest request not yet committed (queued or committing) handed its rows over; 0 when none */
+  lagSeconds: number;
+  /** duration of each commit: a group's transaction, or one request's when a failed group is retried one by one */
+  commitSeconds: HistogramSnapshot;
+  /** requests committed since start */
+  committed: number;
+  /** requests whose rows were not stored, since start */
+  failed: number;
+  /** groups whose transaction failed for their rows and whose requests were retried one by one */
+  isolatedGroups: number;
+}
+
+/** upper bounds of the commit-duration buckets, seconds */
+const COMMIT_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export class GroupCommit {
   #pending: Pending[] = [];
+  /** the group whose commit runs now */
+  #committing: readonly Pending[] = [];
   #flushing: Promise<void> | undefined;
+  readonly #commitSeconds = new Histogram(COMMIT_SECONDS_BUCKETS);
+  #committed = 0;
+  #failed = 0;
+  #isolatedGroups = 0;
   readonly #tables: readonly string[];
   readonly #maxGroup: number;
   readonly #maxGroupBytes: number;
@@ -52,7 +89,8 @@ export class GroupCommit {
     const unknown = unit.find((rows) => !this.#tables.includes(rows.table));
     if (unknown) return Promise.reject(new Error(`the group commit does not write table ${unknown.table}`));
     return new Promise((resolve, reject) => {
-      this.#pending.push({ unit, bytes: unit.reduce((sum, rows) => sum + rows.bytes, 0), resolve, reject });
+      const bytes = unit.reduce((sum, rows) => sum + rows.bytes, 0);
+      this.#pending.push({ unit, bytes, queuedAt: performance.now(), resolve, reject });
       this.#flushing ??= this.#drain();
     });
   }
@@ -60,6 +98,19 @@ export class GroupCommit {
   /** resolves when everything written so far is committed */
   async idle(): Promise<void> {
     while (this.#flushing) await this.#flushing;
+  }
+
+  stats(): GroupCommitStats {
+    const oldest = this.#committing[0] ?? this.#pending[0];
+    return {
+      queued: this.#pending.length,
+      committing: this.#committing.length,
+      lagSeconds: oldest ? (performance.now() - oldest.queuedAt) / 1000 : 0,
+      commitSeconds: this.#commitSeconds.snapshot(),
+      committed: this.#committed,
+      failed: this.#failed,
+      isolatedGroups: this.#isolatedGroups,
+    };
   }
 
   /** How many pending requests the next group takes: up to maxGroup and maxGroupBytes (at least one). */
@@ -79,19 +130,75 @@ export class GroupCommit {
     try {
       while (this.#pending.length) {
         const group = this.#pending.splice(0, this.#groupLength());
+        this.#committing = group;
         try {
-          await this.#commit(group.map((p) => p.unit));
-          this.groupSizes.push(group.length);
-          if (this.groupSizes.length > 10_000) this.groupSizes.splice(0, 5_000);
-          group.forEach((p) => p.resolve());
-        } catch (error) {
-          this.logger.error('group commit failed', { size: group.length, error });
-          group.forEach((p) => p.reject(error));
+          await this.#commitGroup(group);
+        } finally {
+          this.#committing = [];
         }
+        this.groupSizes.push(group.length);
+        if (this.groupSizes.length > 10_000) this.groupSizes.splice(0, 5_000);
       }
     } finally {
       this.#flushing = undefined;
     }
+  }
+
+  /** commits a group, or failing that each of its requests on its own; settles every request */
+  async #commitGroup(group: readonly Pending[]): Promise<void> {
+    let failure: unknown;
+    try {
+      await this.#timedCommit(group.map((p) => p.unit));
+      for (const p of group) this.#succeed(p);
+      return;
+    } catch (error) {
+      failure = error;
+    }
+    let fault = writeFault(failure);
+    this.logger.warn(
+      fault === 'unreachable' || group.length === 1
+        ? 'group commit failed'
+        : 'group commit failed: committing its requests one by one',
+      { size: group.length, fault, cause: describeFault(failure) },
+    );
+    if (fault === 'unreachable' || group.length === 1) {
+      for (const p of group) this.#fail(p, failure);
+      return;
+    }
+    this.#isolatedGroups++;
+    for (const p of group) {
+      // once the database takes no writes, the rest would meet the same fault
+      if (fault === 'unreachable') {
+        this.#fail(p, failure);
+        continue;
+      }
+      try {
+        await this.#timedCommit([p.unit]);
+        this.#succeed(p);
+      } catch (error) {
+        failure = error;
+        fault = writeFault(error);
+        this.#fail(p, error, fault);
+      }
+    }
+  }
+
+  async #timedCommit(units: Unit[]): Promise<void> {
+    const started = performance.now();
+    await this.#commit(units);
+    this.#commitSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  #succeed(p: Pending): void {
+    this.#committed++;
+    p.resolve();
+  }
+
+  /** rejects with UnavailableError for a fault of the database, else with the error itself */
+  #fail(p: Pending, error: unknown, fault?: WriteFault): void {
+    this.#failed++;
+    if (fault === 'rows') this.logger.warn("a request's rows were refused", { cause: describeFault(error) });
+    p.reject(unavailableOr(error));
   }
 
   /**

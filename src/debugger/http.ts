@@ -43,6 +43,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
     {
       method: 'GET',
       path: '/saliency/',
+      role: 'read',
       handle(_request, url) {
         const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
         const kind = imageKind(file);
@@ -54,6 +55,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
     {
       method: 'GET',
       path: '/steps/',
+      role: 'read',
       handle(_request, url) {
         const [endpoint, stepText, file, ...rest] = url.pathname.slice('/steps/'.length).split('/');
         const kind = imageKind(file);

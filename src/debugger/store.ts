@@ -3,6 +3,7 @@
  * are immutable once written, so decoded tensors are cached by row id (LRU, bounded in bytes).
  */
 import { type Db, Prisma } from '../db/prisma.ts';
+import { LIVE_ENDPOINT } from '../endpoints/store.ts';
 import { isOneOf } from '../guards.ts';
 import { decodeTensor } from './encoding.ts';
 import { LruCache } from './lru.ts';
@@ -157,7 +158,9 @@ export class TensorStore {
   }
 
   async stepById(id: string): Promise<StepRecord | null> {
-    return stepRecord(await this.prisma.debugStep.findUnique({ where: { id }, select: STEP_SELECT }));
+    return stepRecord(
+      await this.prisma.debugStep.findUnique({ where: { id, endpoint: LIVE_ENDPOINT }, select: STEP_SELECT }),
+    );
   }
 
   /** a step's tensors without their data, by name */

@@ -2,6 +2,7 @@
 
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
+import type { EndpointStorage } from './service.ts';
 import {
   CAPTURE_MODES,
   type DataCaptureConfig,
@@ -23,6 +24,10 @@ const DataCaptureConfigRef = builder.objectRef<DataCaptureConfig>('DataCaptureCo
     enabled: t.exposeBoolean('enabled'),
     samplingPercentage: t.exposeFloat('samplingPercentage', { description: 'share of requests captured, 0–100' }),
     captureMode: t.field({ type: CaptureModeEnum, resolve: (c) => c.captureMode }),
+    retentionDays: t.exposeInt('retentionDays', {
+      nullable: true,
+      description: 'days captures (with their debug steps) are kept; null: for ever',
+    }),
   }),
 });
 
@@ -32,6 +37,10 @@ const DebugHookConfigRef = builder.objectRef<DebugHookConfig>('DebugHookConfig')
     includeRegex: t.exposeString('includeRegex', { nullable: true }),
     saveInterval: t.exposeInt('saveInterval', { description: 'tensors are saved every N-th step' }),
     collections: t.exposeStringList('collections'),
+    retentionDays: t.exposeInt('retentionDays', {
+      nullable: true,
+      description: 'days debug steps and their tensors are kept (their captures stay); null: for ever',
+    }),
   }),
 });
 
@@ -48,11 +57,46 @@ export const EndpointRef = builder.objectRef<Endpoint>('Endpoint').implement({
   }),
 });
 
+const StoredRowsRef = builder.objectRef<{ count: number; bytes: number }>('StoredRows').implement({
+  fields: (t) => ({
+    count: t.exposeInt('count'),
+    bytes: t.exposeFloat('bytes', { description: 'a Float: totals pass 2^31' }),
+  }),
+});
+
+const EndpointStorageRef = builder.objectRef<EndpointStorage>('EndpointStorage').implement({
+  description: 'What one endpoint holds in the database',
+  fields: (t) => ({
+    endpoint: t.field({ type: EndpointRef, resolve: (s) => s.endpoint }),
+    captures: t.field({
+      type: StoredRowsRef,
+      description: 'bytes: the stored request images',
+      resolve: (s) => s.usage.captures,
+    }),
+    debugSteps: t.int({ resolve: (s) => s.usage.debugSteps }),
+    tensors: t.field({
+      type: StoredRowsRef,
+      description: "bytes: the debug steps' stored tensor data",
+      resolve: (s) => s.usage.tensors,
+    }),
+    executions: t.int({ description: "its schedules' monitoring executions", resolve: (s) => s.usage.executions }),
+  }),
+});
+
+const StorageReportRef = builder.objectRef<{ endpoints: EndpointStorage[] }>('StorageReport').implement({
+  fields: (t) => ({
+    endpoints: t.field({ type: [EndpointStorageRef], resolve: (r) => r.endpoints }),
+  }),
+});
+
 const DataCaptureInput = builder.inputRef<Patch<DataCaptureConfig>>('DataCaptureInput').implement({
   fields: (t) => ({
     enabled: t.boolean(),
     samplingPercentage: t.float({ description: 'share of requests captured, 0–100' }),
     captureMode: t.field({ type: CaptureModeEnum }),
+    retentionDays: t.int({
+      description: 'delete captures (and their debug steps) older than this many days, 1–3650; 0 keeps them for ever',
+    }),
   }),
 });
 
@@ -62,6 +106,10 @@ const DebugHookInput = builder.inputRef<Patch<DebugHookConfig>>('DebugHookInput'
     includeRegex: t.string({ description: 'tensor names to save; an empty string clears it' }),
     saveInterval: t.int({ description: 'save every N-th step (≥ 1)' }),
     collections: t.stringList({ description: 'named presets, e.g. "fullgrad"' }),
+    retentionDays: t.int({
+      description:
+        'delete debug steps and tensors older than this many days (captures stay), 1–3650; 0 keeps them for ever',
+    }),
   }),
 });
 
@@ -96,6 +144,14 @@ builder.queryFields((t) => ({
     type: [EndpointRef],
     resolve: (_root, _args, { services }) => services.endpoints.list(),
   }),
+  storage: t.field({
+    type: StorageReportRef,
+    description:
+      "Rows and bytes each endpoint (or the one named) holds in the database; NotFoundError for an unknown endpoint. Counted when asked: a scan of the endpoints' rows",
+    errors: { types: [NotFoundError] },
+    args: { endpoint: t.arg.string() },
+    resolve: async (_root, { endpoint }, { services }) => ({ endpoints: await services.endpoints.storage(endpoint) }),
+  }),
 }));
 
 builder.mutationFields((t) => ({
@@ -115,7 +171,9 @@ builder.mutationFields((t) => ({
   }),
   deleteEndpoint: t.field({
     type: EndpointRef,
-    description: 'Deletes the endpoint with its captures, debug steps and schedules; returns what was deleted',
+    description:
+      'Deletes the endpoint with its captures, debug steps, baselines and schedules; returns what was deleted. ' +
+      'The endpoint is gone and its name free when this returns; its data is deleted in the background, in batches',
     errors: { types: [NotFoundError] },
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, { services }) => services.endpoints.delete(name),

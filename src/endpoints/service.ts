@@ -8,6 +8,8 @@ import type { PubSub } from 'graphql-yoga';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { EventMap } from '../pubsub/events.ts';
+import { patchedRetention } from '../retention/days.ts';
+import { EMPTY_USAGE, type StorageUsage } from '../retention/types.ts';
 import type { EndpointStore } from './store.ts';
 import type { Endpoint, EndpointChangeKind, EndpointInput, EndpointLookup, EndpointUpdate, Patch } from './types.ts';
 import { validateDataCapture, validateDebugHook, validateName } from './validation.ts';
@@ -26,6 +28,14 @@ export interface EndpointServiceDeps {
   resolveIncludeRegex?: (model: string, pattern: string) => Promise<void>;
   /** how long a cached snapshot may be used without hearing of changes (a backstop for lost events) */
   snapshotTtlMs?: number;
+  /** the rows and bytes each endpoint holds (retention/storage.ts) */
+  measureStorage?: (endpointIds: readonly string[]) => Promise<Map<string, StorageUsage>>;
+}
+
+/** an endpoint and what it holds in the database */
+export interface EndpointStorage {
+  endpoint: Endpoint;
+  usage: StorageUsage;
 }
 
 export class EndpointService implements EndpointLookup {
@@ -63,6 +73,13 @@ export class EndpointService implements EndpointLookup {
     return this.deps.store.list();
   }
 
+  /** what every endpoint, or the one named, holds (NotFoundError for an unknown endpoint) */
+  async storage(name?: string | null): Promise<EndpointStorage[]> {
+    const endpoints = name ? [await this.require(name)] : await this.list();
+    const usage = await (this.deps.measureStorage?.(endpoints.map((e) => e.id)) ?? new Map<string, StorageUsage>());
+    return endpoints.map((endpoint) => ({ endpoint, usage: usage.get(endpoint.id) ?? EMPTY_USAGE }));
+  }
+
   /** The configuration a request runs with; throws NotFoundError for an unknown endpoint. */
   async snapshot(name: string): Promise<Endpoint> {
     const cached = this.#cache.get(name);
@@ -87,8 +104,16 @@ export class EndpointService implements EndpointLookup {
         samplingPercentage: 0,
         captureMode: 'BOTH' as const,
         ...defined(input.dataCapture),
+        retentionDays: patchedRetention(input.dataCapture?.retentionDays, null),
       },
-      debugHook: { enabled: false, includeRegex: null, saveInterval: 1, collections: [], ...defined(input.debugHook) },
+      debugHook: {
+        enabled: false,
+        includeRegex: null,
+        saveInterval: 1,
+        collections: [],
+        ...defined(input.debugHook),
+        retentionDays: patchedRetention(input.debugHook?.retentionDays, null),
+      },
     };
     if (draft.debugHook.includeRegex === '') draft.debugHook.includeRegex = null;
     validateDataCapture(draft.dataCapture);
@@ -108,8 +133,16 @@ export class EndpointService implements EndpointLookup {
     const next = {
       ...current,
       model: input.model ?? current.model,
-      dataCapture: { ...current.dataCapture, ...defined(input.dataCapture) },
-      debugHook: { ...current.debugHook, ...defined(input.debugHook) },
+      dataCapture: {
+        ...current.dataCapture,
+        ...defined(input.dataCapture),
+        retentionDays: patchedRetention(input.dataCapture?.retentionDays, current.dataCapture.retentionDays),
+      },
+      debugHook: {
+        ...current.debugHook,
+        ...defined(input.debugHook),
+        retentionDays: patchedRetention(input.debugHook?.retentionDays, current.debugHook.retentionDays),
+      },
     };
     if (input.debugHook?.includeRegex === '') next.debugHook.includeRegex = null;
     validateDataCapture(next.dataCapture);
@@ -126,8 +159,12 @@ export class EndpointService implements EndpointLookup {
     return updated;
   }
 
+  /**
+   * The endpoint is gone for every reader (and its name free) when this returns; its data is deleted
+   * in the background by the retention sweeper, which the published DELETED event wakes.
+   */
   async delete(name: string): Promise<Endpoint> {
-    const deleted = await this.deps.store.deleteByName(name);
+    const deleted = await this.deps.store.deleteByName(name, new Date());
     if (!deleted) throw new NotFoundError('Endpoint', name);
     this.#cache.delete(name);
     this.#publish('DELETED', name);

@@ -2,6 +2,17 @@
 import { type Db, type EndpointRow, isUniqueViolation } from '../db/prisma.ts';
 import type { CaptureMode, Endpoint } from './types.ts';
 
+/**
+ * A deleted endpoint's row stays (renamed, `deletedAt` set) until the retention sweeper has deleted its
+ * data; reads leave it out with this condition.
+ */
+export const LIVE_ENDPOINT = { deletedAt: null } as const;
+
+/** the name a deleted endpoint's row takes: not a valid endpoint name, so it never meets one */
+export function tombstoneName(id: string): string {
+  return `deleted:${id}`;
+}
+
 /** what other domains' rows carry of their endpoint (an `include` for Prisma), and the row it makes */
 export const ENDPOINT_NAME_AND_MODEL = { endpoint: { select: { name: true, model: true } } } as const;
 export type WithEndpoint<Row> = Row & { endpoint: { name: string; model: string } };
@@ -15,12 +26,14 @@ export function toEndpoint(row: EndpointRow): Endpoint {
       enabled: row.captureEnabled,
       samplingPercentage: row.samplingPercentage,
       captureMode: row.captureMode as CaptureMode,
+      retentionDays: row.captureRetentionDays,
     },
     debugHook: {
       enabled: row.hookEnabled,
       includeRegex: row.hookIncludeRegex,
       saveInterval: row.hookSaveInterval,
       collections: JSON.parse(row.hookCollections) as string[],
+      retentionDays: row.hookRetentionDays,
     },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -39,6 +52,8 @@ export function toRow(e: Omit<Endpoint, 'createdAt' | 'updatedAt'>) {
     hookIncludeRegex: e.debugHook.includeRegex,
     hookSaveInterval: e.debugHook.saveInterval,
     hookCollections: JSON.stringify(e.debugHook.collections),
+    captureRetentionDays: e.dataCapture.retentionDays,
+    hookRetentionDays: e.debugHook.retentionDays,
   };
 }
 
@@ -46,12 +61,12 @@ export class EndpointStore {
   constructor(private readonly prisma: Db) {}
 
   async findByName(name: string): Promise<Endpoint | null> {
-    const row = await this.prisma.endpoint.findUnique({ where: { name } });
+    const row = await this.prisma.endpoint.findUnique({ where: { name, ...LIVE_ENDPOINT } });
     return row && toEndpoint(row);
   }
 
   async list(): Promise<Endpoint[]> {
-    const rows = await this.prisma.endpoint.findMany({ orderBy: { name: 'asc' } });
+    const rows = await this.prisma.endpoint.findMany({ where: LIVE_ENDPOINT, orderBy: { name: 'asc' } });
     return rows.map(toEndpoint);
   }
 
@@ -67,15 +82,24 @@ export class EndpointStore {
 
   async replace(e: Omit<Endpoint, 'createdAt' | 'updatedAt'>): Promise<Endpoint | null> {
     const { id, name: _name, ...data } = toRow(e);
-    const result = await this.prisma.endpoint.updateMany({ where: { id }, data });
+    const result = await this.prisma.endpoint.updateMany({ where: { id, ...LIVE_ENDPOINT }, data });
     if (result.count === 0) return null;
     return this.findByName(e.name);
   }
 
-  async deleteByName(name: string): Promise<Endpoint | null> {
+  /**
+   * Deletes the endpoint as far as every reader is concerned, in one UPDATE: it is renamed (the name is
+   * free at once) and marked deleted; its captures, steps, baselines and schedules stay until the
+   * retention sweeper deletes them in batches. Capture and hook are turned off, so that requests still
+   * in flight on a cached snapshot add as little as possible. Null when there is no such endpoint.
+   */
+  async deleteByName(name: string, now: Date): Promise<Endpoint | null> {
     const existing = await this.findByName(name);
     if (!existing) return null;
-    const result = await this.prisma.endpoint.deleteMany({ where: { id: existing.id } });
+    const result = await this.prisma.endpoint.updateMany({
+      where: { id: existing.id, ...LIVE_ENDPOINT },
+      data: { name: tombstoneName(existing.id), deletedAt: now, captureEnabled: false, hookEnabled: false },
+    });
     return result.count ? existing : null;
   }
 }

@@ -8,6 +8,8 @@ export interface DataCaptureConfig {
   /** 0–100: the share of requests captured, drawn at random per request */
   samplingPercentage: number;
   captureMode: CaptureMode;
+  /** days captures (with their debug steps and tensors) are kept, 1–3650; null: for ever */
+  retentionDays: number | null;
 }
 
 export interface DebugHookConfig {
@@ -17,6 +19,8 @@ export interface DebugHookConfig {
   /** save every N-th step */
   saveInterval: number;
   collections: string[];
+  /** days debug steps and their tensors are kept (their captures stay), 1–3650; null: for ever */
+  retentionDays: number | null;
 }
 
 export interface Endpoint {
@@ -35,7 +39,10 @@ export interface EndpointLookup {
   require(name: string): Promise<Endpoint>;
 }
 
-/** a partial configuration: absent or null fields keep their current (or default) value */
+/**
+ * a partial configuration: absent or null fields keep their current (or default) value; a
+ * `retentionDays` of 0 removes the limit (kept for ever), as an empty includeRegex clears the pattern
+ */
 export type Patch<T> = { [K in keyof T]?: T[K] | null };
 
 export interface EndpointInput {

@@ -3,6 +3,7 @@
 import { COLLECTION_NAMES, isCollectionName } from '../debugger/collections.ts';
 import { checkRegexSyntax } from '../debugger/regex-guard.ts';
 import { ValidationError } from '../errors.ts';
+import { validateRetentionDays } from '../retention/days.ts';
 import { CAPTURE_MODES, type DataCaptureConfig, type DebugHookConfig } from './types.ts';
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -26,6 +27,7 @@ export function validateDataCapture(c: DataCaptureConfig): void {
   if (!CAPTURE_MODES.includes(c.captureMode)) {
     throw new ValidationError('dataCapture.captureMode', `captureMode must be one of ${CAPTURE_MODES.join(', ')}`);
   }
+  validateRetentionDays(c.retentionDays, 'dataCapture.retentionDays');
 }
 
 export function validateDebugHook(h: DebugHookConfig): void {
@@ -48,6 +50,7 @@ export function validateDebugHook(h: DebugHookConfig): void {
       );
     }
   }
+  validateRetentionDays(h.retentionDays, 'debugHook.retentionDays');
   if (h.enabled && h.includeRegex === null && h.collections.length === 0) {
     throw new ValidationError(
       'debugHook',

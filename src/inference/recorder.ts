@@ -3,7 +3,10 @@
  * (is this request a saved step, which debug outputs to fetch); after it, the capture (capture/record.ts)
  * and the step's tensors (debugger/hook.ts), each domain building its own rows, written in one group
  * commit with those of concurrent requests. `record` resolves after the commit, so an answered
- * request's capture survives a crash.
+ * request's capture survives a crash. It rejects with UnavailableError when the database takes no
+ * writes (db/faults.ts), and with NotFoundError when the endpoint was deleted while the request was
+ * in flight (its rows name an endpoint that no longer exists): neither fails the other requests of
+ * the group.
  *
  * The writes waiting for their commit are bounded (MAX_QUEUED_WRITES): a database that stops
  * committing (an outage, a lock held elsewhere) makes requests refused with UNAVAILABLE instead of a
@@ -11,7 +14,8 @@
  */
 import { CAPTURE_TABLE, type CapturedRequest, captureOf } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
-import { GroupCommit } from '../db/group-commit.ts';
+import { isForeignKeyViolation, isMissingRecord } from '../db/faults.ts';
+import { GroupCommit, type GroupCommitStats } from '../db/group-commit.ts';
 import type { TableRows } from '../db/insert.ts';
 import type { Db } from '../db/prisma.ts';
 import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';
@@ -19,8 +23,7 @@ import type { StepEncoder } from '../debugger/step-encoder.ts';
 import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../debugger/step-rows.ts';
 import { type TensorCatalog, tensorCatalog } from '../debugger/tensor-names.ts';
 import type { Endpoint } from '../endpoints/types.ts';
-import { UnavailableError } from '../errors.ts';
-import { Histogram, SECONDS_BUCKETS } from '../histogram.ts';
+import { NotFoundError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 
@@ -70,11 +73,8 @@ export interface WriterStats {
   /** requests' rows handed to the group commit and not yet committed */
   readonly pending: number;
   readonly maxPending: number;
-  /** seconds from handing a request's rows over to their commit */
-  readonly commitSeconds: Histogram;
-  readonly failedWrites: number;
-  /** seconds the writer has had writes waiting without committing any; 0 when idle or keeping up */
-  lagSeconds(): number;
+  /** the group commit's depth, lag, commit latency and failures */
+  commitStats(): GroupCommitStats;
 }
 
 class Plan implements RecordPlan {
@@ -94,10 +94,8 @@ export class PredictionRecorder implements Recorder, WriterStats {
   readonly #catalogs = new WeakMap<ModelManifest, TensorCatalog>();
   #pending = 0;
   readonly maxPending: number;
-  readonly commitSeconds = new Histogram(SECONDS_BUCKETS);
-  failedWrites = 0;
-  /** when the writer last made progress: its last commit, or when work arrived at an idle writer */
-  #progressAt = 0;
+  /** records not yet committed (or failed), for barrier() */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PredictionRecorderDeps) {
     this.maxPending = deps.maxPendingWrites ?? 512;
@@ -112,7 +110,11 @@ export class PredictionRecorder implements Recorder, WriterStats {
     if (!catalog) this.#catalogs.set(model, (catalog = tensorCatalog(model)));
     const { enabled, includeRegex } = endpoint.debugHook;
     const included = enabled && includeRegex ? await this.deps.includedTensors(model, includeRegex) : null;
-    return new Plan(endpoint, await this.deps.hook.plan(endpoint, catalog, included), catalog);
+    // a saved step reserves its number with an UPDATE of the endpoint's row, gone when it was deleted
+    const step = await this.deps.hook.plan(endpoint, catalog, included).catch((error: unknown) => {
+      throw isMissingRecord(error) ? deletedInFlight(endpoint) : error;
+    });
+    return new Plan(endpoint, step, catalog);
   }
 
   admit(plan: RecordPlan): void {
@@ -130,36 +132,37 @@ export class PredictionRecorder implements Recorder, WriterStats {
     return this.#pending;
   }
 
-  lagSeconds(): number {
-    return this.#pending ? (performance.now() - this.#progressAt) / 1000 : 0;
-  }
-
   #writesFull(): UnavailableError {
     return new UnavailableError(
       `the capture writer holds its limit of ${this.maxPending} uncommitted requests (MAX_QUEUED_WRITES): the database is not keeping up; retry shortly`,
-      Math.min(30, Math.max(1, Math.ceil(this.lagSeconds()))),
+      Math.min(30, Math.max(1, Math.ceil(this.#commit.stats().lagSeconds))),
     );
   }
 
   /** one request's rows to the group commit, within the bound; resolves once committed */
   async #write(rows: TableRows[]): Promise<void> {
     if (this.#pending >= this.maxPending) throw this.#writesFull();
-    const started = performance.now();
-    if (this.#pending++ === 0) this.#progressAt = started;
+    this.#pending++;
     try {
       await this.#commit.write(rows);
-      const now = performance.now();
-      this.#progressAt = now;
-      this.commitSeconds.observe((now - started) / 1000);
-    } catch (error) {
-      this.failedWrites++;
-      throw error;
     } finally {
       this.#pending--;
     }
   }
 
-  async record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+  record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
+    // registered before anything is awaited: a capture stamped before a barrier() call is one it waits for
+    const recording = this.#record(plan, request);
+    const settled = recording.then(
+      () => {},
+      () => {},
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return recording;
+  }
+
+  async #record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
     if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
     const { endpoint, step } = plan;
     const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
@@ -171,11 +174,28 @@ export class PredictionRecorder implements Recorder, WriterStats {
         ...stepTableRows(await this.deps.hook.rows(endpoint, step, capture?.id ?? null, plan.catalog, request.tensors)),
       );
     }
-    if (rows.length) await this.#write(rows);
+    if (rows.length) {
+      try {
+        await this.#write(rows);
+      } catch (error) {
+        if (isForeignKeyViolation(error)) throw deletedInFlight(endpoint);
+        throw error;
+      }
+    }
     return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };
   }
 
-  /** resolves when everything recorded so far is committed */
+  /**
+   * Resolves when every record started before the call has committed or failed, and not later records:
+   * under steady traffic it still resolves, within one commit of the last of them. The inference service
+   * stamps a prediction's inferenceTime and calls record() in one synchronous step, so a monitoring run
+   * that calls this after its cut-off waits for every capture of this process stamped before it.
+   */
+  async barrier(): Promise<void> {
+    await Promise.all(this.#inFlight);
+  }
+
+  /** resolves when everything recorded so far is committed (never, under steady traffic: see barrier()) */
   idle(): Promise<void> {
     return this.#commit.idle();
   }
@@ -184,4 +204,17 @@ export class PredictionRecorder implements Recorder, WriterStats {
   get groupSizes(): readonly number[] {
     return this.#commit.groupSizes;
   }
+
+  /** the commit queue's depth, lag and commit latency */
+  commitStats(): GroupCommitStats {
+    return this.#commit.stats();
+  }
+}
+
+function deletedInFlight(endpoint: Endpoint): NotFoundError {
+  return new NotFoundError(
+    'Endpoint',
+    endpoint.name,
+    `endpoint '${endpoint.name}' was deleted while this request was in flight: nothing of it was stored`,
+  );
 }

@@ -1,8 +1,9 @@
 /** `predict`, `predictBatch`, the `predictions` live stream, and where models run. */
 import { ClassScoreRef } from '../capture/schema.ts';
 import type { Services } from '../context.ts';
+import { unavailableOr } from '../db/faults.ts';
 import { EndpointRef } from '../endpoints/schema.ts';
-import { InvalidImageError, NotFoundError, ValidationError } from '../errors.ts';
+import { InvalidImageError, NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import { builder } from '../schema/builder.ts';
 import { topLevelError } from '../schema/errors.ts';
@@ -79,19 +80,19 @@ builder.mutationFields((t) => ({
     type: PredictionRef,
     description:
       'Classifies one image; when the endpoint samples the request, the answer waits for its capture to commit',
-    errors: { types: [NotFoundError, ValidationError, InvalidImageError] },
+    errors: { types: [NotFoundError, ValidationError, InvalidImageError, UnavailableError] },
     args: { ...predictArgs, image: t.arg({ type: ImageInput, required: true }) },
-    resolve: async (_root, args, { services }) => {
+    resolve: async (_root, args, { services, signal }) => {
       const k = await checkTopK(services, args.endpoint, args.topK);
-      return services.inference.predict(args.endpoint, await readImageInput(args.image), k);
+      return services.inference.predict(args.endpoint, await readImageInput(args.image), k, { signal });
     },
   }),
   predictBatch: t.field({
     type: PredictBatchRef,
     description: `Several images (1–${MAX_BATCH_IMAGES}) in one request; answered once every sampled capture has committed`,
-    errors: { types: [NotFoundError, ValidationError] },
+    errors: { types: [NotFoundError, ValidationError, UnavailableError] },
     args: { ...predictArgs, images: t.arg({ type: [ImageInput], required: true }) },
-    resolve: async (_root, args, { services }) => {
+    resolve: async (_root, args, { services, signal }) => {
       if (args.images.length === 0 || args.images.length > MAX_BATCH_IMAGES) {
         throw new ValidationError('images', `images must hold 1–${MAX_BATCH_IMAGES} items, got ${args.images.length}`);
       }
@@ -103,6 +104,7 @@ builder.mutationFields((t) => ({
         args.endpoint,
         reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
         k,
+        { signal },
       );
       let next = 0;
       const settled = reads.map(
@@ -117,7 +119,9 @@ builder.mutationFields((t) => ({
 
 /** topK within 1 … the endpoint's model's class count (NotFoundError for an unknown endpoint) */
 async function checkTopK(services: Services, endpointName: string, k: number | null | undefined): Promise<number> {
-  const endpoint = await services.endpoints.snapshot(endpointName);
+  const endpoint = await services.endpoints.snapshot(endpointName).catch((error: unknown) => {
+    throw unavailableOr(error);
+  });
   const classes = services.models.get(endpoint.model)?.labels.length ?? 1;
   const value = k ?? 3;
   if (!Number.isInteger(value) || value < 1 || value > classes) {

@@ -2,7 +2,8 @@
  * predict: endpoint snapshot → decode + preprocess → the recorder's plan (is this a saved debug step)
  * → batcher (per model and graph) → softmax, top-k → the recorder: capture and debug rows in one group
  * commit → publish → answer. Nothing after the answer can lose the capture: the answer waits for its
- * commit.
+ * commit. A fault of the database on the way (unreachable, locked, full) rejects with
+ * UnavailableError (db/faults.ts), never with a driver's error.
  *
  * A request's images are read from their headers before any is decoded: the RGB bytes the distinct
  * ones declare are bounded per request (MAX_REQUEST_DECODED_BYTES), and an image sent several times in
@@ -16,6 +17,7 @@
  * queued for a batch; work already run is still recorded.
  */
 import type { PubSub } from 'graphql-yoga';
+import { unavailableOr } from '../db/faults.ts';
 import type { EndpointService } from '../endpoints/service.ts';
 import type { Endpoint } from '../endpoints/types.ts';
 import { UnavailableError, ValidationError } from '../errors.ts';
@@ -134,7 +136,8 @@ export class InferenceService {
   /**
    * Several images of one request, each settled on its own (an image that cannot be read rejects with
    * InvalidImageError). The same payload object given twice is decoded once. NotFoundError for an
-   * unknown endpoint; ValidationError when the distinct images decode to more than the request may.
+   * unknown endpoint; ValidationError when the distinct images decode to more than the request may;
+   * UnavailableError, for the call or an item, when the database cannot be read or written.
    */
   async predictBatch(
     endpointName: string,
@@ -144,7 +147,7 @@ export class InferenceService {
   ): Promise<PromiseSettledResult<Prediction>[]> {
     const started = performance.now();
     const { signal, field = 'images' } = options;
-    const endpoint = await this.deps.endpoints.snapshot(endpointName);
+    const endpoint = await this.deps.endpoints.snapshot(endpointName).catch(rethrowUnavailable);
     const runtime = await this.deps.models.get(endpoint.model);
     const spec = specOf(runtime);
     if (signal?.aborted) throw clientGone();
@@ -207,7 +210,9 @@ export class InferenceService {
     };
     return Promise.allSettled(
       images.map((image) =>
-        this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k, signal, release),
+        this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k, signal, release).catch(
+          rethrowUnavailable,
+        ),
       ),
     );
   }
@@ -318,6 +323,11 @@ export class InferenceService {
     }
     return found.batcher;
   }
+}
+
+/** a database fault as UnavailableError; anything else as it was */
+function rethrowUnavailable(error: unknown): never {
+  throw unavailableOr(error);
 }
 
 export function specOf(runtime: ModelRuntime): PreprocessSpec {

@@ -42,8 +42,14 @@ export interface MonitorDeps {
   schedulerIntervalMs: number;
   limits: DecodeLimits;
   baselineRoots: readonly string[];
-  /** resolves once this process's pending capture writes are committed */
-  flush?: () => Promise<void>;
+  /** resolves once every capture this process stamped before the call is committed (or has failed) */
+  barrier?: () => Promise<void>;
+  /** schedule lease length; runs renew it every third of this */
+  leaseMs?: number;
+  /** how long after its cut-off a run waits for other replicas' captures to commit */
+  commitGraceMs?: number;
+  /** test only: a pause inside every run (VIGIL_TEST_EXECUTION_DELAY_MS) */
+  testExecutionDelayMs?: number;
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
@@ -59,7 +65,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     models: deps.models,
     logger: deps.logger,
     instanceId: deps.instanceId,
-    flush: deps.flush,
+    barrier: deps.barrier,
+    leaseMs: deps.leaseMs,
+    commitGraceMs: deps.commitGraceMs,
+    testDelayMs: deps.testExecutionDelayMs,
   });
   return {
     baselines: new BaselineService({

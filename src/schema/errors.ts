@@ -4,11 +4,18 @@
  * Each field lists the errors it can raise (builder.ts); nothing is listed by default.
  */
 import { GraphQLError } from 'graphql';
-import { ConflictError, InvalidImageError, NotFoundError, ValidationError, type VigilError } from '../errors.ts';
+import {
+  ConflictError,
+  InvalidImageError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+  type VigilError,
+} from '../errors.ts';
 import { builder } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  values: ['NOT_FOUND', 'VALIDATION', 'CONFLICT', 'INVALID_IMAGE'] as const,
+  values: ['NOT_FOUND', 'VALIDATION', 'CONFLICT', 'INVALID_IMAGE', 'UNAVAILABLE'] as const,
 });
 
 export const VigilErrorInterface = builder.interfaceRef<VigilError>('VigilError').implement({
@@ -46,6 +53,16 @@ builder.objectType(InvalidImageError, {
   name: 'InvalidImageError',
   description: 'An image that cannot be read: empty, truncated, of an unknown format, or over the pixel limit',
   interfaces: [VigilErrorInterface],
+});
+
+builder.objectType(UnavailableError, {
+  name: 'UnavailableError',
+  description:
+    'The server cannot do this now, through no fault of the request (its database unreachable, locked or full): nothing it was to store was acknowledged; send it again later',
+  interfaces: [VigilErrorInterface],
+  fields: (t) => ({
+    retryAfterSeconds: t.exposeInt('retryAfterSeconds', { description: 'when sending the request again may succeed' }),
+  }),
 });
 
 /**

@@ -9,6 +9,7 @@ import '../capture/schema.ts';
 import '../inference/schema.ts';
 import '../monitor/schema.ts';
 import '../debugger/schema.ts';
+import '../auth/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -1,8 +1,9 @@
 /**
  * One HTTP server, and Yoga is its request handler: /graphql (queries and mutations; subscriptions over
- * SSE), GraphiQL in development, /healthz, and as plugins the body-size limit, cross-site protection
- * (CORS, CSRF), the document limits and cache, /readyz and the plain routes each domain contributes.
- * graphql-ws shares the port and the /graphql path (websocket.ts).
+ * SSE), GraphiQL in development, /healthz, and as plugins authentication and rate limits (first), the
+ * role check of every operation, the body-size limit, cross-site protection (CORS, CSRF), the document
+ * limits and cache, /readyz and the plain routes each domain contributes. graphql-ws shares the port and
+ * the /graphql path (websocket.ts), authenticated in connection_init.
  *
  * Shutting down (`close`) drains: /readyz answers 503 and the listening socket closes at once (new
  * connections are refused), subscriptions complete (shutdown.ts), requests in flight run to their
@@ -10,25 +11,43 @@
  * "Going away". Whatever still runs at the deadline (a client that never finishes sending its body) is
  * cut off.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocket } from 'ws';
+import type { Gate } from '../auth/gate.ts';
+import type { Identity } from '../auth/roles.ts';
 import type { Config } from '../config.ts';
 import type { GraphQLContext } from '../context.ts';
 import { ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { SubscriberTransport } from '../pubsub/subscription.ts';
 import { useReadableVariableErrors } from '../schema/variable-errors.ts';
+import { callerOf, type NodeServerContext, useAuthentication } from './authentication.ts';
+import { useAuthorization } from './authorization.ts';
 import { useBodyLimit } from './body-limit.ts';
-import { type ReadinessCheck, useReadiness } from './health.ts';
-import { errorBody, HTTP_STATUS, INTERNAL_ERROR_MESSAGE, maskUnexpectedErrors } from './http-errors.ts';
+import { READINESS_PATH, type ReadinessCheck, useReadiness } from './health.ts';
+import {
+  errorBody,
+  HTTP_STATUS,
+  INTERNAL_ERROR_MESSAGE,
+  maskUnexpectedErrors,
+  requestError,
+  useTypedRequestParseErrors,
+} from './http-errors.ts';
+import { KeyHoldings } from './key-holdings.ts';
 import { queryLimitPlugins } from './limits.ts';
+import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { countTypedErrors, RequestMetrics, useRequestMetrics } from './request-metrics.ts';
 import { type Route, useRoutes } from './routes.ts';
 import { settlesBefore, useEndSubscriptionsOnShutdown } from './shutdown.ts';
+import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
+
+export type { NodeServerContext };
 
 /** the settings of the server: limits, cross-origin rules, development aids */
 export type ServerSettings = Pick<
@@ -47,18 +66,22 @@ export type ServerSettings = Pick<
 
 export interface ServerOptions extends ServerSettings {
   schema: GraphQLSchema;
-  context: () => GraphQLContext;
+  /**
+   * the GraphQL context of one request by this caller; `transport`: the connection a subscription of
+   * it would send its events on; `signal`: aborted when an HTTP request's client disconnects
+   */
+  context: (
+    identity: Identity,
+    transport: SubscriberTransport | undefined,
+    signal: AbortSignal | undefined,
+  ) => GraphQLContext;
+  /** authentication and rate limits (src/auth/gate.ts) */
+  gate: Gate;
   routes: readonly Route[];
   readiness: readonly ReadinessCheck[];
   logger: Logger;
   /** where GraphQL request metrics are counted (default: a fresh set) */
   metrics?: RequestMetrics;
-}
-
-/** what Yoga's Node request listener passes to every plugin */
-export interface NodeServerContext {
-  req: IncomingMessage;
-  res: ServerResponse;
 }
 
 export interface VigilServer {
@@ -82,7 +105,8 @@ export interface VigilServer {
 }
 
 export function createServer(options: ServerOptions): VigilServer {
-  const { logger } = options;
+  const { logger, gate } = options;
+  const holdings = new KeyHoldings();
   const documents = new DocumentCache(options.parseCache);
   const metrics = options.metrics ?? new RequestMetrics();
   countTypedErrors(options.schema);
@@ -94,7 +118,11 @@ export function createServer(options: ServerOptions): VigilServer {
   const idleKeptAlive = new Set<Socket>();
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
-    context: options.context,
+    context: (initial) => {
+      const caller = callerOf(initial);
+      if (caller instanceof Error) throw requestError(caller);
+      return options.context(caller, subscriberTransportOf(initial), requestSignalOf(initial));
+    },
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
@@ -112,10 +140,13 @@ export function createServer(options: ServerOptions): VigilServer {
     // useBoundedParseCache instead: bounded in bytes, and only documents that passed validation
     parserAndValidationCache: false,
     plugins: [
+      useAuthentication({ gate, graphqlEndpoint: '/graphql', openPaths: [READINESS_PATH], holdings, logger }),
+      useAuthorization(),
       useRequestMetrics(metrics),
       useEndSubscriptionsOnShutdown(shutdown.signal),
       useCsrfPrevention(),
       useBodyLimit(options.maxBodyBytes),
+      useTypedRequestParseErrors(),
       useReadiness(options.readiness, logger, { draining: () => draining }),
       useRoutes(options.routes, logger),
       useBoundedParseCache(documents),
@@ -127,6 +158,7 @@ export function createServer(options: ServerOptions): VigilServer {
         introspection: options.introspection,
       }),
       useReadableVariableErrors(),
+      useNoNulStrings(),
     ],
   });
 
@@ -161,9 +193,12 @@ export function createServer(options: ServerOptions): VigilServer {
     server,
     yoga,
     logger,
+    gate,
+    holdings,
     corsOrigins: options.corsOrigins,
     limits: { maxPayloadBytes: options.maxBodyBytes, ...options.webSocket },
   });
+  const stopWatchingKeys = gate.onKeysReloaded((active) => holdings.closeAllBut(active));
 
   let closed: Promise<void> | undefined;
   function beginDrain(): Promise<void> {
@@ -232,13 +267,36 @@ export function createServer(options: ServerOptions): VigilServer {
       });
     },
     close(closeOptions = {}) {
-      closed ??= drain(closeOptions.deadline ?? performance.now());
+      closed ??= (async () => {
+        stopWatchingKeys();
+        await drain(closeOptions.deadline ?? performance.now());
+      })();
       return closed;
     },
   };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The connection of an operation, from what Yoga's context starts with: graphql-ws operations carry
+ * their socket (websocket.ts), HTTP requests Node's response.
+ */
+function subscriberTransportOf(initial: object): SubscriberTransport | undefined {
+  if ('socket' in initial && initial.socket instanceof WebSocket) return webSocketTransport(initial.socket);
+  if ('res' in initial && initial.res instanceof http.ServerResponse) return httpTransport(initial.res);
+  return undefined;
+}
+
+/**
+ * The signal of an HTTP request's Fetch Request, aborted when its client disconnects (graphql-ws
+ * operations have none: a closed socket completes them).
+ */
+function requestSignalOf(initial: object): AbortSignal | undefined {
+  if (!('request' in initial) || typeof initial.request !== 'object' || initial.request === null) return undefined;
+  const { request } = initial;
+  return 'signal' in request && request.signal instanceof AbortSignal ? request.signal : undefined;
+}
 
 /** a request refused before Yoga sees it: the mapped status, the route's JSON error body, connection closed */
 function refuse(res: ServerResponse, error: ValidationError): void {

@@ -1,20 +1,28 @@
 /**
  * /readyz: the database answers, migrations are applied, a model is loaded. 200 when every check
- * passes, 503 otherwise, with each check's result; 503 at once, without running the checks, while the
- * server shuts down. A check that throws is reported failed with an error id; its exception (a
- * connection string, a path) goes to the log under that id. (/healthz, "the process is up", is Yoga's
- * own health check.)
+ * passes, 503 otherwise; a check may pass degraded (the event bus without Redis), which keeps 200 and
+ * says `degraded`; 503 at once, without running the checks, while the server shuts down. Any caller (a
+ * load balancer's probe has no key) gets the status; the checks' details, which name models, providers
+ * and migrations, go to callers with the admin role only. A check that throws is reported failed with an
+ * error id; its exception (a connection string, a path) goes to the log under that id. (/healthz, "the
+ * process is up", is Yoga's own health check.)
  *
  * Probes are scraped every few seconds by every load balancer, so a check reads state the server
  * already holds: a dependency that must be asked (the database) is asked in the background by a
  * `BackgroundProbe`, and /readyz reads its last answer.
  */
-import { type Plugin, useReadinessCheck } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
+import { allows } from '../auth/roles.ts';
 import { type Logger, logUnexpected } from '../logger.ts';
+import type { NodeServerContext } from './authentication.ts';
 import { json } from './responses.ts';
+
+export const READINESS_PATH = '/readyz';
 
 export interface CheckResult {
   ok: boolean;
+  /** working, with less than it should (the event bus without Redis): still ready, status `degraded` */
+  degraded?: boolean;
   detail?: string | undefined;
 }
 
@@ -28,16 +36,27 @@ export interface ReadinessOptions {
   draining: () => boolean;
 }
 
-export function useReadiness(checks: readonly ReadinessCheck[], logger: Logger, options: ReadinessOptions): Plugin {
-  return useReadinessCheck({
-    endpoint: '/readyz',
-    async check() {
-      if (options.draining()) return json(503, { status: 'shutting down', checks: [] });
+export function useReadiness(
+  checks: readonly ReadinessCheck[],
+  logger: Logger,
+  options: ReadinessOptions,
+): Plugin<Record<string, unknown>, NodeServerContext> {
+  return {
+    async onRequest({ url, serverContext, endResponse }) {
+      if (url.pathname !== READINESS_PATH) return;
+      if (options.draining()) {
+        endResponse(json(503, { status: 'shutting down' }, { 'cache-control': 'no-store' }));
+        return;
+      }
       const results = await readinessResults(checks, logger);
       const ready = results.every((r) => r.ok);
-      return json(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: results });
+      const status = !ready ? 'not ready' : results.some((r) => r.degraded) ? 'degraded' : 'ready';
+      const admin = serverContext.identity !== undefined && allows(serverContext.identity, 'admin');
+      endResponse(
+        json(ready ? 200 : 503, admin ? { status, checks: results } : { status }, { 'cache-control': 'no-store' }),
+      );
     },
-  });
+  };
 }
 
 export async function readinessResults(

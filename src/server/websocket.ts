@@ -13,10 +13,13 @@ import type { ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
+import type { Gate } from '../auth/gate.ts';
+import type { Identity } from '../auth/roles.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeServerContext } from './app.ts';
-import { maskUnexpectedErrors } from './http-errors.ts';
+import { maskUnexpectedErrors, requestError } from './http-errors.ts';
+import type { KeyHoldings } from './key-holdings.ts';
 import { isAllowedOrigin } from './origins.ts';
 
 export interface WebSocketLimits {
@@ -32,7 +35,15 @@ export interface WebSocketOptions {
   logger: Logger;
   corsOrigins: readonly string[];
   limits: WebSocketLimits;
+  /** authentication and rate limits: the caller is named once, in connection_init */
+  gate: Gate;
+  /** the sockets each API key holds, closed when the key is revoked */
+  holdings: KeyHoldings;
 }
+
+/** graphql-ws close codes of a refused connection (4400–4499 are the application's, like HTTP's 4xx) */
+export const WS_UNAUTHORIZED = 4401;
+export const WS_FORBIDDEN = 4403;
 
 /** what the enveloped execute and subscribe are carried in, from onSubscribe to graphql-ws's execute */
 interface EnvelopedRoot {
@@ -57,7 +68,7 @@ export interface GraphQLWebSocket {
 }
 
 export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
-  const { server, yoga, logger, limits } = options;
+  const { server, yoga, logger, limits, gate, holdings } = options;
   const mask = maskUnexpectedErrors(logger);
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   const perAddress = new Map<string, number>();
@@ -124,13 +135,40 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
     return undefined;
   }
 
-  const cleanup = useServer(
+  const cleanup = useServer<Record<string, unknown> | undefined, { identity?: Identity; release?: () => void }>(
     {
       // close reasons say "Internal server error", never the exception's text
       isProd: true,
       execute: (args: ExecutionArgs) => envelopedRoot(args).execute(args),
       subscribe: (args: ExecutionArgs) => envelopedRoot(args).subscribe(args),
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        const identity = await gate.identify(
+          connectionAuthorization(ctx.connectionParams) ?? request.headers.authorization,
+          request.socket.remoteAddress ?? 'unknown',
+        );
+        if (identity instanceof Error) {
+          // graphql-ws answers `false` with 4403; a missing or invalid key is 4401, with the reason why
+          socket.close(WS_UNAUTHORIZED, closeReason(`Unauthorized: ${identity.message}`));
+          return false;
+        }
+        ctx.extra.identity = identity;
+        if (identity.kind === 'key') {
+          ctx.extra.release = holdings.hold(identity.keyName, () =>
+            socket.close(WS_FORBIDDEN, 'Forbidden: the API key was revoked'),
+          );
+        }
+        return true;
+      },
+      onClose: (ctx) => ctx.extra.release?.(),
       onSubscribe: async (ctx, _id, params) => {
+        // each operation is authorized and rate-limited like an HTTP request, by the same plugins
+        const identity = ctx.extra.identity;
+        if (!identity) {
+          return [new GraphQLError('the connection is not authenticated', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        const limited = gate.admit(identity);
+        if (limited) return [requestError(limited)];
         // graphql-ws has already counted this operation
         if (Object.keys(ctx.subscriptions).length > limits.maxOperationsPerConnection) {
           return [
@@ -148,6 +186,7 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
             req: ctx.extra.request,
             socket: ctx.extra.socket,
             params,
+            identity,
           });
           const args = {
             schema,
@@ -181,6 +220,17 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
       for (const client of wsServer.clients) client.terminate();
     },
   };
+}
+
+/** `authorization` of graphql-ws's connection_init payload (`Authorization` accepted too) */
+function connectionAuthorization(params: Record<string, unknown> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** a WebSocket close reason is at most 123 bytes */
+function closeReason(text: string): string {
+  return Buffer.byteLength(text) <= 123 ? text : `${text.slice(0, 119)}…`;
 }
 
 /** an HTTP answer on a socket that asked to upgrade, then the end of it */

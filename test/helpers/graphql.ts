@@ -34,14 +34,18 @@ function queryText(query: string | DocumentNode): string {
 }
 
 export class GraphQLClient {
-  constructor(readonly url: string) {}
+  /** `headers` go with every request (e.g. `{ authorization: 'Bearer …' }`) */
+  constructor(
+    readonly url: string,
+    readonly headers: Record<string, string> = {},
+  ) {}
 
   request<R, V>(document: TypedDocument<R, V>, ...variables: VariablesArg<V>): Promise<GraphQLResponse<R>>;
   request<T = Untyped>(query: string, variables?: Variables): Promise<GraphQLResponse<T>>;
   async request(query: string | DocumentNode, variables?: unknown): Promise<GraphQLResponse> {
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...this.headers },
       body: JSON.stringify({ query: queryText(query), variables }),
     });
     return (await response.json()) as GraphQLResponse;

@@ -48,7 +48,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 90_00
     url: `http://127.0.0.1:${port}`,
     output: () => log,
     kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return Promise.resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(); // exited, or killed
       return new Promise((resolve) => {
         child.once('exit', () => resolve());
         child.kill(signal);

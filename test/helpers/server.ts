@@ -30,6 +30,9 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.VIGIL_TEST_LOG_LEVEL ?? 'error',
+      // one replica per database here (captures of other replicas are inserted already committed):
+      // runs need not wait for another replica's commits (tests of that set it)
+      MONITOR_COMMIT_GRACE_MS: '0',
       ...options.env,
       DATABASE_URL: database.url,
       PORT: '0',

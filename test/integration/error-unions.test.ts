@@ -14,6 +14,7 @@ import { buildSchema } from '../../src/schema/index.ts';
 import { expectTypename, type GraphQLClient, type GraphQLResponse, type TypedDocument } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
 import { type TestServer, useTestServer } from '../helpers/server.ts';
+import { holdWriteLock } from '../helpers/write-lock.ts';
 
 /** `Type.field → ErrorType` for every error member of every union a field returns */
 function declaredErrorPairs(schema: GraphQLSchema): string[] {
@@ -37,6 +38,7 @@ const CODES: Record<string, string> = {
   ValidationError: 'VALIDATION',
   ConflictError: 'CONFLICT',
   InvalidImageError: 'INVALID_IMAGE',
+  UnavailableError: 'UNAVAILABLE',
 };
 
 /** what the setup made, for the cases' variables */
@@ -53,6 +55,9 @@ interface Fixture {
 type Path = readonly (string | number)[];
 /** puts the server in the state the error needs; returns what undoes it */
 type Arrange = (server: TestServer) => Promise<() => Promise<void>>;
+
+/** another connection holds the write lock beyond the server's lock timeout (DATABASE_LOCK_TIMEOUT_MS below) */
+const databaseLocked: Arrange = (server) => holdWriteLock(server.database.url);
 
 interface Case {
   /** sends the operation that provokes the error, its variables made from what the setup made */
@@ -134,6 +139,10 @@ const CASES: Record<string, Case> = {
     graphql(`mutation DeleteUnknownEndpoint { deleteEndpoint(name: "nope") { __typename ...CaseError } }`, [ERROR]),
     ['deleteEndpoint'],
   ),
+  'Query.storage → NotFoundError': errorCase(
+    graphql(`query StorageOfUnknownEndpoint { storage(endpoint: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['storage'],
+  ),
 
   // inference
   'Mutation.predict → InvalidImageError': errorCase(
@@ -165,6 +174,26 @@ const CASES: Record<string, Case> = {
     ),
     ['predict'],
     { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.predict → UnavailableError': errorCase(
+    graphql(
+      `mutation PredictWhileLocked($image: String!) {
+        predict(endpoint: "plain", image: { base64: $image }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predict'],
+    { variables: () => ({ image: PNG }), arrange: databaseLocked },
+  ),
+  'Mutation.predictBatch → UnavailableError': errorCase(
+    graphql(
+      `mutation PredictBatchWhileLocked($image: String!) {
+        predictBatch(endpoint: "plain", images: [{ base64: $image }, { base64: $image }]) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predictBatch'],
+    { variables: () => ({ image: PNG }), arrange: databaseLocked },
   ),
   'Mutation.predictBatch → NotFoundError': errorCase(
     graphql(
@@ -511,6 +540,39 @@ const CASES: Record<string, Case> = {
     ['saliency'],
     { variables: (fx) => ({ id: fx.hookedCapture }) },
   ),
+  // API keys. The conflict needs a key to exist, which ends anonymous access: the first alias creates
+  // it, the second collides, and the undo removes the row (revoking would not reopen anonymous use).
+  'Mutation.createApiKey → ValidationError': errorCase(
+    graphql(
+      `mutation CreateApiKeyWithSpaces { createApiKey(input: { name: "no spaces", role: READ }) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['createApiKey'],
+  ),
+  'Mutation.createApiKey → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenApiKey {
+        first: createApiKey(input: { name: "taken", role: READ }) { __typename }
+        createApiKey(input: { name: "taken", role: READ }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createApiKey'],
+    {
+      arrange: async (server) => async () => {
+        await server.app.database.prisma.apiKey.deleteMany();
+        await server.app.services.apiKeys.reload();
+      },
+    },
+  ),
+  'Mutation.revokeApiKey → NotFoundError': errorCase(
+    graphql(`mutation RevokeUnknownApiKey { revokeApiKey(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['revokeApiKey'],
+  ),
+  'Mutation.revokeApiKey → ValidationError': errorCase(
+    graphql(`mutation RevokeEnvironmentApiKey { revokeApiKey(name: "env-1") { __typename ...CaseError } }`, [ERROR]),
+    ['revokeApiKey'],
+  ),
 };
 
 // the setup's documents
@@ -550,7 +612,7 @@ function at(data: unknown, path: readonly (string | number)[]): unknown {
 }
 
 describe('every error a result union declares is raisable by its field', () => {
-  const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '3600000' } });
+  const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '3600000', DATABASE_LOCK_TIMEOUT_MS: '500' } });
   /** set by beforeAll, read by the cases' variables */
   let fx: Fixture;
 

@@ -3,6 +3,8 @@
  * subscriptions by transport, readiness, in the Prometheus text format; and /readyz answered from state the
  * server holds (no SQL, well under a millisecond of CPU).
  */
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseSubscription, WsSubscription } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
@@ -86,7 +88,11 @@ describe('serving metrics and readiness', () => {
     expect(sample(text, `vigil_inference_batch_duration_seconds_count${serving}`)).toBe(
       sample(text, `vigil_inference_batch_size_count${serving}`),
     );
-    expect(sample(text, 'vigil_capture_commit_duration_seconds_count')).toBe(3);
+    // the group commit's own stats: three requests committed, in one to three commits
+    expect(sample(text, 'vigil_capture_commits_total')).toBe(3);
+    expect(sample(text, 'vigil_capture_commit_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'vigil_capture_commit_duration_seconds_count')).toBeLessThanOrEqual(3);
+    expect(sample(text, 'vigil_capture_write_failures_total')).toBe(0);
     expect(sample(text, 'vigil_capture_writes_pending')).toBe(0);
     expect(sample(text, 'vigil_capture_writes_pending_limit')).toBe(512);
     expect(sample(text, 'vigil_capture_commit_lag_seconds')).toBe(0);
@@ -102,13 +108,19 @@ describe('serving metrics and readiness', () => {
     expect(sample(text, 'vigil_readiness_check{check="database"}')).toBe(1);
     expect(sample(text, 'vigil_shutting_down')).toBe(0);
     expect(sample(text, 'vigil_event_bus_info{kind="memory"}')).toBe(1);
+    expect(sample(text, 'vigil_event_bus_state{state="in-process"}')).toBe(1);
+    expect(sample(text, 'vigil_event_bus_redis_outages_total')).toBe(0);
+    expect(sample(text, 'vigil_event_bus_published_total')).toBeGreaterThan(0);
     // the process gauges that were there before stay
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
   it('/readyz answers from state the server holds: no SQL, under 1 ms of CPU a call', async () => {
     const { yoga } = server.app.server;
-    const ask = () => yoga.fetch('http://localhost/readyz');
+    // straight into Yoga, without a connection: what Node's listener passes, from an unconnected socket
+    const req = new IncomingMessage(new Socket());
+    const serverContext = { req, res: new ServerResponse(req) };
+    const ask = () => yoga.fetch('http://localhost/readyz', {}, serverContext);
     for (let i = 0; i < 20; i++) await ask(); // warm
     statements.length = 0;
     recording = true;
@@ -127,6 +139,6 @@ describe('serving metrics and readiness', () => {
     expect(microsPerCall).toBeLessThan(1000);
     const body = (await (await ask()).json()) as { status: string; checks: { name: string; ok: boolean }[] };
     expect(body.status).toBe('ready');
-    expect(body.checks.map((c) => c.name)).toEqual(['database', 'migrations', 'models']);
+    expect(body.checks.map((c) => c.name)).toEqual(['database', 'migrations', 'eventBus', 'models']);
   });
 });

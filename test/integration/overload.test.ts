@@ -1,7 +1,7 @@
 /**
  * Bounded work, shed honestly: beyond MAX_QUEUED_IMAGES (inference) and MAX_QUEUED_WRITES (the capture
- * writer) a request is refused at once with a typed UNAVAILABLE error, HTTP 503 and Retry-After; every
- * request answered 200 has its capture committed; the work of a client that went away is dropped before it
+ * writer) a request is refused at once with the typed UNAVAILABLE error of predict's result union, HTTP 503
+ * and Retry-After; every request answered a Prediction has its capture committed; the work of a client that went away is dropped before it
  * runs; /metrics shows the queues, the shed images and the errors by code.
  */
 import pg from 'pg';
@@ -11,7 +11,11 @@ import { fixture } from '../helpers/images.ts';
 import { type TestServer, useTestServer } from '../helpers/server.ts';
 
 const PREDICT = `mutation Shed($image: ImageInput!) {
-  predict(endpoint: "signs", image: $image) { __typename ... on Prediction { captureId } }
+  predict(endpoint: "signs", image: $image) {
+    __typename
+    ... on Prediction { captureId }
+    ... on UnavailableError { code message retryAfterSeconds }
+  }
 }`;
 const CREATE =
   'mutation { createEndpoint(input: { name: "signs", dataCapture: { enabled: true, samplingPercentage: 100 } }) { __typename } }';
@@ -23,7 +27,15 @@ interface Answer {
   status: number;
   retryAfter: string | null;
   body: {
-    data?: { predict: { __typename: string; captureId?: string | null } } | null;
+    data?: {
+      predict: {
+        __typename: string;
+        captureId?: string | null;
+        code?: string;
+        message?: string;
+        retryAfterSeconds?: number;
+      };
+    } | null;
     errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[];
   };
 }
@@ -71,19 +83,23 @@ describe('the inference queue (MAX_QUEUED_IMAGES)', () => {
       expect(bigSettled.every((s) => s.status === 'fulfilled')).toBe(true);
     }
 
-    const refused = answers.filter((a) => a.status === 503);
-    const served = answers.filter((a) => a.status === 200);
+    // a refusal is a member of predict's result union, like its other typed errors; a request refused
+    // whole answers HTTP 503 with Retry-After (server/request-metrics.ts)
+    expect(answers.every((a) => !a.body.errors)).toBe(true);
+    const refused = answers.filter((a) => a.body.data!.predict.__typename === 'UnavailableError');
+    const served = answers.filter((a) => a.body.data!.predict.__typename === 'Prediction');
     expect(refused.length + served.length).toBe(answers.length);
     expect(refused.length).toBeGreaterThan(0);
     for (const a of refused) {
-      expect(a.body.errors![0]!.extensions).toMatchObject({ code: 'UNAVAILABLE' });
-      expect(a.body.errors![0]!.message).toMatch(/MAX_QUEUED_IMAGES is 8/);
-      const seconds = a.body.errors![0]!.extensions!.retryAfterSeconds!;
+      expect(a.status).toBe(503);
+      expect(a.body.data!.predict).toMatchObject({ code: 'UNAVAILABLE' });
+      expect(a.body.data!.predict.message).toMatch(/MAX_QUEUED_IMAGES is 8/);
+      const seconds = a.body.data!.predict.retryAfterSeconds!;
       expect(seconds).toBeGreaterThanOrEqual(1);
       expect(a.retryAfter).toBe(String(seconds));
     }
-    for (const a of served) expect(a.body.data!.predict.__typename).toBe('Prediction');
-    // acknowledged means committed: the big batch's captures and each 200's, nothing for a 503
+    for (const a of served) expect(a.status).toBe(200);
+    // acknowledged means committed: the big batch's captures and each Prediction's, nothing for a refusal
     expect(await captureCount(server)).toBe(before + 128 + served.length);
 
     // nothing is left queued, and /metrics tells what happened
@@ -163,15 +179,19 @@ describe.skipIf(TEST_DB !== 'postgres')('the capture writer (MAX_QUEUED_WRITES),
     } finally {
       await locker.end();
     }
-    const served = answers.filter((a) => a.status === 200);
-    const refused = answers.filter((a) => a.status === 503);
+    expect(answers.every((a) => !a.body.errors)).toBe(true);
+    const served = answers.filter((a) => a.body.data!.predict.__typename === 'Prediction');
+    const refused = answers.filter((a) => a.body.data!.predict.__typename === 'UnavailableError');
     expect(served).toHaveLength(2);
     expect(refused).toHaveLength(4);
     for (const a of refused) {
-      expect(a.body.errors![0]!.extensions!.code).toBe('UNAVAILABLE');
-      expect(a.body.errors![0]!.message).toMatch(/MAX_QUEUED_WRITES/);
-      expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(a.body.data!.predict.code).toBe('UNAVAILABLE');
+      expect(a.body.data!.predict.message).toMatch(/MAX_QUEUED_WRITES/);
+      expect(a.body.data!.predict.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(a.status).toBe(503);
+      expect(a.retryAfter).toBe(String(a.body.data!.predict.retryAfterSeconds));
     }
+    for (const a of served) expect(a.status).toBe(200);
     const ids = served.map((a) => a.body.data!.predict.captureId!);
     expect(await server.app.database.prisma.capture.count({ where: { id: { in: ids } } })).toBe(2);
     expect(await captureCount(server)).toBe(before + 2);

@@ -63,6 +63,14 @@ describe('configuration', () => {
     ).toMatchObject({ queues: { maxImages: 1024, maxSteps: 8, maxWrites: 64 }, shutdownTimeoutMs: 30_000 });
   });
 
+  it('keeps acknowledged writes across a process crash by default; DURABILITY=strict across power loss', () => {
+    expect(loadConfig({})).toMatchObject({ durability: 'normal', databaseLockTimeoutMs: 10_000 });
+    expect(loadConfig({ DURABILITY: 'strict', DATABASE_LOCK_TIMEOUT_MS: '2500' })).toMatchObject({
+      durability: 'strict',
+      databaseLockTimeoutMs: 2500,
+    });
+  });
+
   it.each([
     [{ MAX_QUEUED_IMAGES: '0' }, /MAX_QUEUED_IMAGES=0/],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, /SHUTDOWN_TIMEOUT_MS=soon/],
@@ -77,6 +85,8 @@ describe('configuration', () => {
     [{ REDIS_URL: 'http://x' }, /REDIS_URL/],
     [{ INFERENCE_DEVICE: 'tpu' }, /INFERENCE_DEVICE=tpu: expected one of auto, cpu, cuda, webgpu/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ DURABILITY: 'full' }, /DURABILITY=full: expected one of normal, strict/],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '10' }, /DATABASE_LOCK_TIMEOUT_MS=10/],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

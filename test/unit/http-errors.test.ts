@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   type RequestFailure,
+  UnavailableError,
   ValidationError,
 } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -51,6 +52,7 @@ describe('the error-to-status mapping', () => {
     [new InvalidImageError('not an image'), 400, { error: 'not an image', code: 'INVALID_IMAGE' }],
     [new PayloadTooLargeError(10, 'too large'), 413, { error: 'too large', code: 'PAYLOAD_TOO_LARGE', limit: 10 }],
     [new ConflictError('exists'), 409, { error: 'exists', code: 'CONFLICT' }],
+    [new UnavailableError('later', 5), 503, { error: 'later', code: 'UNAVAILABLE', retryAfterSeconds: 5 }],
   ];
 
   for (const [error, status, body] of cases) {
@@ -65,8 +67,32 @@ describe('the error-to-status mapping', () => {
       const graphql = requestError(error);
       expect(graphql.message).toBe(error.message);
       expect(graphql.extensions).toMatchObject({ code: error.code, http: { status } });
+      if (error instanceof UnavailableError) {
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(graphql.extensions).toMatchObject({ http: { headers: { 'retry-after': '5' } } });
+      }
     });
   }
+
+  it('answers a database fault as UNAVAILABLE (503, Retry-After), in a plain route and in GraphQL, unlogged as an error', async () => {
+    // what Prisma throws when PostgreSQL is down: the driver adapter's mapped error in meta
+    const down = Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), {
+      code: 'P1001',
+      meta: { driverAdapterError: { cause: { kind: 'DatabaseNotReachable' } } },
+    });
+    const logger = recordingLogger();
+    const response = errorResponse(down, logger);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await response.json()).toMatchObject({ code: 'UNAVAILABLE', retryAfterSeconds: 5 });
+    const masked = maskUnexpectedErrors(logger)(new GraphQLError('x', { originalError: down, path: ['captures'] }));
+    expect(masked.extensions).toMatchObject({
+      code: 'UNAVAILABLE',
+      http: { status: 503, headers: { 'retry-after': '5' } },
+    });
+    expect(masked.path).toEqual(['captures']);
+    expect(logger.errors).toEqual([]);
+  });
 
   it('logs anything else under an error id and answers 500 with the id, without its message', async () => {
     const logger = recordingLogger();

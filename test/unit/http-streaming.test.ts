@@ -9,6 +9,7 @@ import { lineStream } from '../../src/capture/http.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServer, type VigilServer } from '../../src/server/app.ts';
+import { localGate } from '../helpers/gate.ts';
 
 const LINE = 'x'.repeat(64 * 1024);
 
@@ -33,7 +34,8 @@ describe('a streamed response', () => {
       context: () => {
         throw new Error('no GraphQL in this test');
       },
-      routes: [{ method: 'GET', path: '/lines', handle: () => new Response(lineStream(lines())) }],
+      gate: localGate(),
+      routes: [{ method: 'GET', path: '/lines', role: 'read', handle: () => new Response(lineStream(lines())) }],
       readiness: [],
       logger: createLogger('error', 'test'),
       ...loadConfig({ NODE_ENV: 'production', MAX_BODY_BYTES: '1024', MAX_QUERY_DEPTH: '5', MAX_QUERY_COST: '1000' }),

@@ -24,11 +24,14 @@ export function readNpyHeader(bytes: Uint8Array): NpyHeader {
   if (bytes.length < 10 || !MAGIC.every((b, i) => bytes[i] === b))
     throw new ImageFormatError('not a NumPy .npy file (bad magic)');
   const major = bytes[6]!;
+  if (major < 1 || major > 3) throw new ImageFormatError(`.npy format version ${major} is not supported (1, 2 or 3)`);
+  // version 1 has a 2-byte header length, versions 2 and 3 a 4-byte one
+  const headerStart = major === 1 ? 10 : 12;
+  if (bytes.length < headerStart) throw new ImageFormatError('.npy header is truncated');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (headerLength > MAX_HEADER_BYTES)
     throw new ImageFormatError(`.npy header is ${headerLength} bytes, over ${MAX_HEADER_BYTES}`);
-  const headerStart = major === 1 ? 10 : 12;
   const dataStart = headerStart + headerLength;
   if (dataStart > bytes.length) throw new ImageFormatError('.npy header is truncated');
   const header = new TextDecoder().decode(bytes.subarray(headerStart, dataStart));

@@ -38,16 +38,18 @@ export function readPpmHeader(bytes: Uint8Array): {
     fields.push(Number(new TextDecoder().decode(bytes.subarray(start, i))));
   }
   const [width, height, maxval] = fields as [number, number, number];
-  if (!(width > 0 && height > 0 && maxval > 0 && maxval < 65536))
-    throw new ImageFormatError('PPM header has invalid dimensions or maxval');
+  // a field of many digits is a number, but not a size any image has (nor one to multiply by)
+  if (!(Number.isSafeInteger(width) && Number.isSafeInteger(height) && width > 0 && height > 0))
+    throw new ImageFormatError('PPM header has invalid dimensions');
+  if (!(maxval > 0 && maxval < 65536)) throw new ImageFormatError('PPM header has an invalid maxval');
   // exactly one whitespace byte separates the header from binary samples
   return { binary, width, height, maxval, offset: i + 1 };
 }
 
+/** Decodes the samples; the output is allocated only once the input is known to hold them all. */
 export function decodePpm(bytes: Uint8Array): RawImage {
   const { binary, width, height, maxval, offset } = readPpmHeader(bytes);
   const count = width * height * 3;
-  const rgb = new Uint8Array(count);
   if (binary) {
     const bytesPerSample = maxval > 255 ? 2 : 1;
     if (bytes.length - offset < count * bytesPerSample) {
@@ -55,18 +57,37 @@ export function decodePpm(bytes: Uint8Array): RawImage {
         `PPM data is truncated: expected ${count * bytesPerSample} bytes of samples, got ${Math.max(0, bytes.length - offset)}`,
       );
     }
+    const rgb = new Uint8Array(count);
     for (let s = 0; s < count; s++) {
       const v = bytesPerSample === 2 ? (bytes[offset + 2 * s]! << 8) | bytes[offset + 2 * s + 1]! : bytes[offset + s]!;
       rgb[s] = maxval === 255 ? v : Math.round((v * 255) / maxval);
     }
-  } else {
-    const text = new TextDecoder().decode(bytes.subarray(offset - 1)).replace(/#[^\n]*/g, ' ');
-    const values = text.trim().split(/\s+/).filter(Boolean);
-    if (values.length < count)
-      throw new ImageFormatError(`PPM data is truncated: expected ${count} samples, got ${values.length}`);
-    for (let s = 0; s < count; s++) rgb[s] = Math.round((Number(values[s]) * 255) / maxval);
+    return { width, height, rgb };
+  }
+  // text samples take two bytes each at least (a digit and a separator)
+  if (bytes.length - offset < 2 * count - 1)
+    throw new ImageFormatError(`PPM data is truncated: expected ${count} samples in ${bytes.length - offset} bytes`);
+  const text = new TextDecoder().decode(bytes.subarray(offset - 1)).replace(/#[^\n]*/g, ' ');
+  const values = text.trim().split(/\s+/).filter(Boolean);
+  if (values.length < count)
+    throw new ImageFormatError(`PPM data is truncated: expected ${count} samples, got ${values.length}`);
+  const rgb = new Uint8Array(count);
+  for (let s = 0; s < count; s++) {
+    const token = values[s]!;
+    const value = isDigits(token) ? Number(token) : Number.NaN;
+    if (!(value <= maxval))
+      throw new ImageFormatError(`PPM sample ${s + 1} is '${token.slice(0, 20)}', not 0–${maxval}`);
+    rgb[s] = Math.round((value * 255) / maxval);
   }
   return { width, height, rgb };
+}
+
+function isDigits(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return token.length > 0;
 }
 
 function isSpace(b: number): boolean {

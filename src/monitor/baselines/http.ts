@@ -11,6 +11,7 @@ export function baselineRoutes(baselines: Pick<BaselineService, 'get'>): Route[]
     {
       method: 'GET',
       path: '/baselines/',
+      role: 'read',
       async handle(_request, url) {
         const match = BASELINE_FILE.exec(url.pathname);
         if (!match)

@@ -19,6 +19,7 @@ export function executionRoutes(executions: Pick<ExecutionService, 'get' | 'viol
     {
       method: 'GET',
       path: '/executions/',
+      role: 'read',
       async handle(_request, url) {
         const match = EXECUTION_FILE.exec(url.pathname);
         if (!match) {

@@ -4,8 +4,19 @@
  * overlap. Only the holder of the schedule's lease runs one, so two can never read the same previous
  * end; the unique (scheduleId, windowEnd) backs that up.
  *
- * run: lease → fail executions a stopped process left InProgress → window → InProgress row → counts
- * in SQL → checks → violations, metrics and status in one transaction → alert if violations.
+ * run: lease (renewed while the run works) → fail executions a stopped process left InProgress →
+ * window, ending at the cut-off (the moment the run starts) → InProgress row → wait for the captures
+ * stamped before the cut-off to commit → counts in SQL → checks → violations, metrics and status in
+ * one transaction (only while the execution is still InProgress) → alert if violations.
+ *
+ * The wait is bounded under any traffic: this process's captures stamped before the cut-off are the
+ * ones its recorder has in flight at the barrier (a capture is stamped and handed to the recorder in
+ * one synchronous step), so the barrier waits for those and not for captures that come after; other
+ * replicas' captures get `commitGraceMs` after the cut-off to commit.
+ *
+ * A run stops early when its lease is lost (it writes nothing: another replica marks the execution
+ * failed and covers its window) or when the server shuts down (it marks the execution failed and
+ * releases the lease, so that another replica runs the schedule without waiting for the lease to expire).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -22,15 +33,17 @@ import { runChecks } from '../checks/index.ts';
 import type { Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import { nextRun, parseCron } from '../schedules/cron.ts';
+import { HeldLease, RunStopped, type StopReason } from '../schedules/lease.ts';
 import type { ScheduleStore } from '../schedules/store.ts';
 import type { ScheduleRecord } from '../schedules/types.ts';
 import type { WindowStore } from '../windows/store.ts';
+import { pause, untilAborted } from './abortable.ts';
 import type { ExecutionStore } from './store.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 export interface ExecutionServiceDeps {
   /** the schedules run, and their leases */
-  schedules: Pick<ScheduleStore, 'get' | 'getByName' | 'claim' | 'release'>;
+  schedules: Pick<ScheduleStore, 'get' | 'getByName' | 'claim' | 'renew' | 'release'>;
   /** the baselines the drift check compares with */
   baselines: Pick<BaselineStore, 'get'>;
   executions: ExecutionStore;
@@ -42,18 +55,34 @@ export interface ExecutionServiceDeps {
   logger: Logger;
   /** identifies this process in leases */
   instanceId: string;
-  /** how long a lease lasts if its holder stops without releasing it */
+  /** how long a lease lasts unless renewed (a run renews it every third of this) */
   leaseMs?: number;
   /** how long a manual run waits for a run in progress to finish */
   manualWaitMs?: number;
-  /** resolves once this process's pending capture writes are committed */
-  flush?: () => Promise<void>;
+  /** resolves once every capture this process stamped before the call is committed (or has failed) */
+  barrier?: () => Promise<void>;
+  /** how long after its cut-off a run waits before counting, for other replicas' captures to commit */
+  commitGraceMs?: number;
+  /** test only (VIGIL_TEST_EXECUTION_DELAY_MS): a pause inside every run, while its execution is InProgress */
+  testDelayMs?: number;
   clock?: () => Date;
+}
+
+/** the message of an execution stopped by its server's shutdown */
+export const SHUT_DOWN =
+  'Failed: the replica running it was shut down before it finished; the next execution covers its window';
+
+/** a run in progress, and how to stop it */
+interface Run {
+  lease: HeldLease;
+  done: Promise<unknown>;
 }
 
 export class ExecutionService {
   readonly #leaseMs: number;
   readonly #clock: () => Date;
+  readonly #running = new Set<Run>();
+  #closing = false;
 
   constructor(private readonly deps: ExecutionServiceDeps) {
     this.#leaseMs = deps.leaseMs ?? 5 * 60_000;
@@ -66,7 +95,21 @@ export class ExecutionService {
     if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
     const owner = this.#owner();
     const deadline = Date.now() + (this.deps.manualWaitMs ?? 10_000);
-    while (!(await this.deps.schedules.claim(schedule.id, owner, this.#clock(), this.#leaseMs, false))) {
+    for (;;) {
+      if (this.#closing)
+        throw new ConflictError(`Schedule '${scheduleName}' was not run: this replica is shutting down`);
+      const claimedAt = this.#clock();
+      if (await this.deps.schedules.claim(schedule.id, owner, claimedAt, this.#leaseMs, false)) {
+        const execution = await this.#underLease(schedule.id, owner, claimedAt, async (signal) => {
+          // read again under the lease: the schedule may have changed (or gone) while this waited
+          const current = await this.deps.schedules.get(schedule.id);
+          if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
+          return { execution: await this.#execute(current, 'MANUAL', signal) };
+        });
+        if (!execution)
+          throw new ConflictError(`Schedule '${scheduleName}' was not run: this replica is shutting down`);
+        return execution;
+      }
       if (Date.now() > deadline) {
         const current = await this.deps.schedules.get(schedule.id);
         if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
@@ -76,33 +119,51 @@ export class ExecutionService {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    try {
-      // read again under the lease: the schedule may have changed (or gone) while this waited
-      const current = await this.deps.schedules.get(schedule.id);
-      if (!current) throw new NotFoundError('MonitoringSchedule', scheduleName);
-      return await this.#execute(current, 'MANUAL');
-    } finally {
-      await this.deps.schedules.release(schedule.id, owner);
-    }
   }
 
   /** The scheduler's run: only if the schedule is due and this process wins its lease; null otherwise. */
   async runIfDue(scheduleId: string): Promise<ExecutionRecord | null> {
+    if (this.#closing) return null;
     const owner = this.#owner();
-    if (!(await this.deps.schedules.claim(scheduleId, owner, this.#clock(), this.#leaseMs, true))) return null;
-    let next: Date | null = null;
-    try {
+    const claimedAt = this.#clock();
+    if (!(await this.deps.schedules.claim(scheduleId, owner, claimedAt, this.#leaseMs, true))) return null;
+    return this.#underLease(scheduleId, owner, claimedAt, async (signal) => {
       const schedule = await this.deps.schedules.get(scheduleId);
-      if (!schedule) return null;
-      try {
-        return await this.#execute(schedule, 'SCHEDULED');
-      } finally {
-        // missed runs coalesce: the next run is the first one after now, not after the one that was due
-        next = nextRun(parseCron(schedule.cron), this.#clock());
-      }
-    } finally {
-      await this.deps.schedules.release(scheduleId, owner, next);
-    }
+      if (!schedule) return { execution: null };
+      const execution = await this.#execute(schedule, 'SCHEDULED', signal);
+      // missed runs coalesce: the next run is the first one after now, not after the one that was due;
+      // a run that was stopped keeps its due time, so that a replica runs it again at once
+      return { execution, next: signal.aborted ? undefined : nextRun(parseCron(schedule.cron), this.#clock()) };
+    });
+  }
+
+  /**
+   * Marks failed the executions whose run stopped without finishing them (their lease has expired or
+   * was released): the scheduler calls it on every tick, so such an execution shows Failed within a
+   * tick of its lease's expiry, and its window is covered by the schedule's next execution.
+   */
+  async failOrphaned(): Promise<number> {
+    const failed = await this.deps.executions.failOrphaned(this.#clock());
+    if (failed.length)
+      this.deps.logger.warn('marked executions of stopped runs failed', {
+        executions: failed.map((e) => `${e.scheduleName}/${e.id}`),
+      });
+    return failed.length;
+  }
+
+  /**
+   * Refuses new runs, waits up to `timeoutMs` for the runs in progress to finish, then stops the rest:
+   * each marks its execution failed and releases its lease (see SHUT_DOWN).
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    if (!this.#running.size) return;
+    const all = Promise.allSettled([...this.#running].map((run) => run.done));
+    if (await settlesWithin(all, timeoutMs)) return;
+    this.deps.logger.warn('stopping monitoring runs still in progress at shutdown', { runs: this.#running.size });
+    for (const run of this.#running) run.lease.abort('shutdown');
+    // stopping takes a write or two; past that, the lease expires and another replica takes over
+    await settlesWithin(all, STOPPING_MS);
   }
 
   get(id: string): Promise<ExecutionRecord | null> {
@@ -142,8 +203,54 @@ export class ExecutionService {
     return this.deps.models.labels(model);
   }
 
-  async #execute(schedule: ScheduleRecord, trigger: ExecutionTrigger): Promise<ExecutionRecord> {
+  /**
+   * Runs `work` while holding (and renewing) the lease `owner` claimed, then releases it; null, without
+   * running it, when stop() was called while the lease was being claimed.
+   */
+  async #underLease(
+    scheduleId: string,
+    owner: string,
+    claimedAt: Date,
+    work: (signal: AbortSignal) => Promise<{ execution: ExecutionRecord | null; next?: Date | null | undefined }>,
+  ): Promise<ExecutionRecord | null> {
+    if (this.#closing) {
+      await this.deps.schedules.release(scheduleId, owner);
+      return null;
+    }
+    const lease = new HeldLease({
+      schedules: this.deps.schedules,
+      logger: this.deps.logger,
+      scheduleId,
+      owner,
+      leaseMs: this.#leaseMs,
+      claimedAt,
+      clock: this.#clock,
+    });
+    const done = (async () => {
+      let next: Date | null | undefined;
+      try {
+        const result = await work(lease.signal);
+        next = result.next;
+        return result.execution;
+      } finally {
+        lease.stop();
+        // a lost lease is left to expire: the scheduler's tick then marks the execution failed
+        if (!(lease.signal.reason instanceof RunStopped && lease.signal.reason.reason === 'lease-lost'))
+          await this.deps.schedules.release(scheduleId, owner, next);
+      }
+    })();
+    const run: Run = { lease, done };
+    this.#running.add(run);
+    try {
+      return await done;
+    } finally {
+      this.#running.delete(run);
+    }
+  }
+
+  async #execute(schedule: ScheduleRecord, trigger: ExecutionTrigger, signal: AbortSignal): Promise<ExecutionRecord> {
     const { executions, logger } = this.deps;
+    // the cut-off: the window ends here
     const startedAt = this.#clock();
     const abandoned = await executions.failAbandoned(schedule.id, startedAt);
     if (abandoned) logger.warn('marked abandoned executions failed', { schedule: schedule.name, count: abandoned });
@@ -161,14 +268,20 @@ export class ExecutionService {
         `Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`,
       );
     try {
-      await this.deps.flush?.();
-      const counts = await this.deps.windows.count({
-        endpointId: schedule.endpointId,
-        from: windowStart,
-        to: windowEnd,
-        lowConfidenceThreshold: schedule.checks.lowConfidence.confidenceThreshold,
-      });
-      const baseline = schedule.baselineId ? await this.deps.baselines.get(schedule.baselineId) : null;
+      await this.#settle(windowEnd, signal);
+      if (this.deps.testDelayMs) await pause(this.deps.testDelayMs, signal);
+      const counts = await untilAborted(
+        this.deps.windows.count({
+          endpointId: schedule.endpointId,
+          from: windowStart,
+          to: windowEnd,
+          lowConfidenceThreshold: schedule.checks.lowConfidence.confidenceThreshold,
+        }),
+        signal,
+      );
+      const baseline = schedule.baselineId
+        ? await untilAborted(this.deps.baselines.get(schedule.baselineId), signal)
+        : null;
       const models = this.deps.models;
       const outcome = runChecks({
         counts,
@@ -183,6 +296,7 @@ export class ExecutionService {
         : outcome.insufficientData
           ? `Completed: ${outcome.insufficientData}`
           : 'Completed: no violations';
+      if (signal.aborted) throw signal.reason;
       const finished = await executions.finish(
         execution,
         {
@@ -197,6 +311,13 @@ export class ExecutionService {
         },
         this.#clock(),
       );
+      if (!finished) {
+        logger.warn('monitoring execution was marked failed while it ran (its lease had expired): result dropped', {
+          schedule: schedule.name,
+          execution: execution.id,
+        });
+        return (await executions.get(execution.id)) ?? execution;
+      }
       logger.info('monitoring execution finished', {
         schedule: schedule.name,
         trigger,
@@ -208,6 +329,7 @@ export class ExecutionService {
       if (outcome.violations.length) publishAlert(this.deps.pubsub, toAlert(finished, outcome.violations));
       return finished;
     } catch (error) {
+      if (error instanceof RunStopped) return this.#stopped(schedule, execution, error.reason);
       // an expected failure's message is written for users; anything else stays in the log, under the id
       const message =
         error instanceof VigilError
@@ -219,7 +341,51 @@ export class ExecutionService {
     }
   }
 
+  /**
+   * Waits until the captures stamped before the cut-off are committed: this process's (the recorder's
+   * barrier) and, for `commitGraceMs` after the cut-off, other replicas'.
+   */
+  async #settle(cutoff: Date, signal: AbortSignal): Promise<void> {
+    const graceLeft = cutoff.getTime() + (this.deps.commitGraceMs ?? 0) - this.#clock().getTime();
+    await Promise.all([
+      this.deps.barrier ? untilAborted(this.deps.barrier(), signal) : undefined,
+      pause(graceLeft, signal),
+    ]);
+  }
+
+  /** A stopped run: at shutdown it marks its execution failed; with its lease lost it writes nothing. */
+  async #stopped(schedule: ScheduleRecord, execution: ExecutionRecord, reason: StopReason): Promise<ExecutionRecord> {
+    if (reason === 'shutdown') {
+      this.deps.logger.warn('monitoring execution stopped by shutdown', {
+        schedule: schedule.name,
+        execution: execution.id,
+      });
+      return (await this.deps.executions.fail(execution.id, SHUT_DOWN, this.#clock())) ?? execution;
+    }
+    this.deps.logger.warn('monitoring execution stopped: its lease was lost', {
+      schedule: schedule.name,
+      execution: execution.id,
+    });
+    return (await this.deps.executions.get(execution.id)) ?? execution;
+  }
+
   #owner(): string {
     return `${this.deps.instanceId}:${randomUUID().slice(0, 8)}`;
+  }
+}
+
+/** how long stop() waits for stopped runs to write their status and release their leases */
+const STOPPING_MS = 2_000;
+
+/** true when `promise` settles within `ms` */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -27,6 +27,13 @@ export function toExecution(row: Row): ExecutionRecord {
   };
 }
 
+/** statuses of an execution whose run has not ended */
+const UNFINISHED: ExecutionStatus[] = ['Pending', 'InProgress'];
+
+/** the message of an execution whose run stopped without finishing it */
+export const ABANDONED =
+  'Failed: abandoned: the replica running it stopped before it finished (its lease expired); the next execution covers its window';
+
 export interface ExecutionResult {
   status: ExecutionStatus;
   recordCount: number;
@@ -55,14 +62,44 @@ export class ExecutionStore {
   /** Executions left unfinished by a process that stopped: the caller holds the lease, so none is running. */
   async failAbandoned(scheduleId: string, now: Date): Promise<number> {
     const result = await this.prisma.monitoringExecution.updateMany({
-      where: { scheduleId, status: { in: ['Pending', 'InProgress'] } },
-      data: {
-        status: 'Failed',
-        message: 'Failed: abandoned (the process running it stopped before it finished)',
-        finishedAt: now,
-      },
+      where: { scheduleId, status: { in: UNFINISHED } },
+      data: { status: 'Failed', message: ABANDONED, finishedAt: now },
     });
     return result.count;
+  }
+
+  /**
+   * Executions whose run has stopped, on any schedule: unfinished while their schedule's lease has
+   * expired. A run holds its lease from before its execution starts until after it finishes, and renews
+   * it while it works, so such an execution has no live run (one that merely stalled past its lease
+   * finds it failed and writes nothing). They are marked failed — the next execution covers their
+   * window — and the expired leases cleared, so that later ticks do not look at them again. Read from
+   * the schedules (a small table) first; the executions of those schedules through their index.
+   */
+  async failOrphaned(now: Date): Promise<{ id: string; scheduleName: string }[]> {
+    const expired = { leaseExpiresAt: { lt: now } };
+    const schedules = await this.prisma.monitoringSchedule.findMany({
+      where: expired,
+      select: { id: true, name: true },
+    });
+    if (!schedules.length) return [];
+    const ids = schedules.map((s) => s.id);
+    const found = await this.prisma.monitoringExecution.findMany({
+      where: { scheduleId: { in: ids }, status: { in: UNFINISHED } },
+      select: { id: true, scheduleId: true },
+    });
+    if (found.length)
+      await this.prisma.monitoringExecution.updateMany({
+        // the lease is checked again in the UPDATE: a replica that has claimed it since runs a new execution
+        where: { id: { in: found.map((e) => e.id) }, status: { in: UNFINISHED }, schedule: expired },
+        data: { status: 'Failed', message: ABANDONED, finishedAt: now },
+      });
+    await this.prisma.monitoringSchedule.updateMany({
+      where: { id: { in: ids }, ...expired },
+      data: { leaseOwner: null, leaseExpiresAt: null },
+    });
+    const names = new Map(schedules.map((s) => [s.id, s.name]));
+    return found.map((e) => ({ id: e.id, scheduleName: names.get(e.scheduleId) ?? e.scheduleId }));
   }
 
   /** null when the schedule already has an execution ending at `windowEnd` (windows tile: one per end) */
@@ -85,14 +122,29 @@ export class ExecutionStore {
     }
   }
 
-  /** violations, metrics (stamped with the window's end) and the final status, in one transaction */
-  async finish(execution: ExecutionRecord, result: ExecutionResult, finishedAt: Date): Promise<ExecutionRecord> {
+  /**
+   * Violations, metrics (stamped with the window's end) and the final status, in one transaction; only
+   * while the execution is still unfinished (null otherwise: its run lost its lease, and the execution
+   * was marked failed meanwhile — the next execution covers its window, so this result is dropped).
+   */
+  async finish(execution: ExecutionRecord, result: ExecutionResult, finishedAt: Date): Promise<ExecutionRecord | null> {
     const { id, scheduleId, windowEnd } = execution;
-    const [, , row] = await this.prisma.$transaction([
-      this.prisma.violation.createMany({
+    return this.prisma.$transaction(async (tx) => {
+      const updated = await tx.monitoringExecution.updateMany({
+        where: { id, status: { in: UNFINISHED } },
+        data: {
+          status: result.status,
+          recordCount: result.recordCount,
+          classCounts: JSON.stringify(result.classCounts),
+          message: result.message,
+          finishedAt,
+        },
+      });
+      if (!updated.count) return null;
+      await tx.violation.createMany({
         data: result.violations.map((v, i) => ({ id: `${id}:${String(i).padStart(4, '0')}`, executionId: id, ...v })),
-      }),
-      this.prisma.metric.createMany({
+      });
+      await tx.metric.createMany({
         data: Object.entries(result.metrics).map(([name, value]) => ({
           id: randomUUID(),
           scheduleId,
@@ -101,25 +153,15 @@ export class ExecutionStore {
           value: Number.isFinite(value) ? value : 0,
           timestamp: windowEnd,
         })),
-      }),
-      this.prisma.monitoringExecution.update({
-        where: { id },
-        data: {
-          status: result.status,
-          recordCount: result.recordCount,
-          classCounts: JSON.stringify(result.classCounts),
-          message: result.message,
-          finishedAt,
-        },
-        include: INCLUDE,
-      }),
-    ]);
-    return toExecution(row);
+      });
+      return toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, include: INCLUDE }));
+    });
   }
 
+  /** marks an unfinished execution failed; null when it is already finished (or gone) */
   async fail(id: string, message: string, finishedAt: Date): Promise<ExecutionRecord | null> {
     const updated = await this.prisma.monitoringExecution.updateMany({
-      where: { id },
+      where: { id, status: { in: UNFINISHED } },
       data: { status: 'Failed', message, finishedAt },
     });
     return updated.count ? this.get(id) : null;

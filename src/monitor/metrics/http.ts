@@ -10,6 +10,7 @@ export function metricsRoutes(sources: readonly MetricSource[]): Route[] {
     {
       method: 'GET',
       path: '/metrics',
+      role: 'read',
       async handle() {
         const out = new Exposition();
         for (const source of sources) await source.collect(out);

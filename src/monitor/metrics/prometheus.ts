@@ -1,4 +1,5 @@
 /** The Prometheus text exposition format (version 0.0.4): samples collected by family, then printed. */
+import type { HistogramSnapshot } from '../../db/histogram.ts';
 import type { Histogram } from '../../histogram.ts';
 
 /** something that adds its families to a scrape of /metrics */
@@ -27,6 +28,17 @@ export class Exposition {
     histogram.bounds.forEach((bound, i) => {
       cumulative += histogram.counts[i]!;
       samples.push(sample(`${name}_bucket`, { ...labels, le: String(bound) }, cumulative));
+    });
+    samples.push(sample(`${name}_bucket`, { ...labels, le: '+Inf' }, histogram.count));
+    samples.push(sample(`${name}_sum`, labels, histogram.sum));
+    samples.push(sample(`${name}_count`, labels, histogram.count));
+  }
+
+  /** a histogram already cumulative (db/histogram.ts's snapshot) */
+  histogramSnapshot(name: string, help: string, labels: Record<string, string>, histogram: HistogramSnapshot): void {
+    const samples = this.#family(name, help, 'histogram');
+    histogram.upperBounds.forEach((bound, i) => {
+      samples.push(sample(`${name}_bucket`, { ...labels, le: String(bound) }, histogram.cumulativeCounts[i]!));
     });
     samples.push(sample(`${name}_bucket`, { ...labels, le: '+Inf' }, histogram.count));
     samples.push(sample(`${name}_sum`, labels, histogram.sum));

@@ -8,6 +8,7 @@
 import type { StepEncoder } from '../../debugger/step-encoder.ts';
 import type { WriterStats } from '../../inference/recorder.ts';
 import type { InferenceService } from '../../inference/service.ts';
+import type { EventBusMetrics } from '../../pubsub/bus.ts';
 import type { RequestMetrics } from '../../server/request-metrics.ts';
 import type { Exposition, MetricSource } from './prometheus.ts';
 
@@ -19,7 +20,7 @@ export interface ServingSources {
   writer: WriterStats;
   /** each readiness check's answer (checks read state the server holds: cheap at scrape time) */
   readiness: () => Promise<readonly { name: string; ok: boolean }[]>;
-  eventBus: { readonly kind: string };
+  eventBus: { readonly metrics: Readonly<EventBusMetrics> };
 }
 
 export function servingMetrics(sources: ServingSources): MetricSource {
@@ -61,12 +62,7 @@ export function servingMetrics(sources: ServingSources): MetricSource {
           check.ok ? 1 : 0,
         );
       out.add('vigil_shutting_down', 'Whether the server is draining after SIGTERM (1)', {}, server.draining ? 1 : 0);
-      out.add(
-        'vigil_event_bus_info',
-        'The event bus subscriptions use (memory or redis)',
-        { kind: sources.eventBus.kind },
-        1,
-      );
+      collectEventBus(out, sources.eventBus.metrics);
     },
   };
 }
@@ -148,23 +144,70 @@ function collectWriter(out: Exposition, writer: ServingSources['writer']): void 
     {},
     writer.maxPending,
   );
-  out.histogram(
+  // the group commit keeps these itself (db/group-commit.ts): read, not measured twice
+  const commits = writer.commitStats();
+  out.histogramSnapshot(
     'vigil_capture_commit_duration_seconds',
-    "Time from a request's rows handed to the group commit to their commit",
+    'Time of each capture commit: a group transaction, or one request when a failed group is retried one by one',
     {},
-    writer.commitSeconds,
+    commits.commitSeconds,
   );
   out.add(
     'vigil_capture_commit_lag_seconds',
-    'Seconds the capture writer has had writes waiting without committing any (0 when idle or keeping up)',
+    'Seconds since the oldest request not yet committed handed its rows over (0 when none)',
     {},
-    writer.lagSeconds(),
+    commits.lagSeconds,
+  );
+  out.add('vigil_capture_commits_total', 'Requests whose rows were committed', {}, commits.committed, 'counter');
+  out.add('vigil_capture_write_failures_total', 'Requests whose rows failed to commit', {}, commits.failed, 'counter');
+}
+
+/** the bus keeps these itself (pubsub/bus.ts): read at scrape time */
+function collectEventBus(out: Exposition, bus: Readonly<EventBusMetrics>): void {
+  out.add('vigil_event_bus_info', 'The event bus subscriptions use (memory or redis)', { kind: bus.kind }, 1);
+  out.add(
+    'vigil_event_bus_state',
+    'The event bus state: 1 for the current one (in-process, or the Redis connection state)',
+    { state: bus.state },
+    1,
   );
   out.add(
-    'vigil_capture_write_failures_total',
-    'Requests whose rows failed to commit',
+    'vigil_event_bus_redis_outages_total',
+    'Times the connection to Redis was lost',
     {},
-    writer.failedWrites,
+    bus.redisOutages,
     'counter',
+  );
+  out.add('vigil_event_bus_published_total', 'Events published on this replica', {}, bus.published, 'counter');
+  out.add(
+    'vigil_event_bus_fanned_out_total',
+    'Events sent to Redis for the other replicas',
+    {},
+    bus.fannedOut,
+    'counter',
+  );
+  out.add(
+    'vigil_event_bus_fanout_failures_total',
+    'Events not sent to Redis (unreachable): they reached this replica only',
+    {},
+    bus.fanoutFailed,
+    'counter',
+  );
+  out.add('vigil_event_bus_received_total', 'Events received from other replicas', {}, bus.received, 'counter');
+  out.add('vigil_event_bus_delivered_total', 'Events handed to subscribers', {}, bus.delivered, 'counter');
+  out.add(
+    'vigil_event_bus_dropped_subscribers_total',
+    'Subscribers dropped as too slow (SUBSCRIBER_BUFFER_EVENTS / _BYTES)',
+    {},
+    bus.droppedSubscribers,
+    'counter',
+  );
+  out.add('vigil_event_bus_subscribers', 'Subscribers now', {}, bus.subscribers);
+  out.add('vigil_event_bus_buffered_events', "Events waiting in subscribers' queues", {}, bus.bufferedEvents);
+  out.add(
+    'vigil_event_bus_buffered_bytes',
+    "Bytes of the events waiting in subscribers' queues",
+    {},
+    bus.bufferedBytes,
   );
 }

@@ -45,8 +45,21 @@ const ALIASES: Record<string, string> = {
   '@annually': '0 0 1 1 *',
 };
 
+/**
+ * Longer than any real expression (every minute listed is 170 characters). Parsing costs a few
+ * microseconds per list item, so an unbounded one (a variable may hold megabytes of `*,*,…`) held the
+ * event loop for seconds.
+ */
+export const MAX_CRON_LENGTH = 1000;
+
 /** Parses and checks that the expression ever fires; ValidationError on `field` otherwise. */
 export function parseCron(expression: string, field = 'cron'): CronSchedule {
+  if (expression.length > MAX_CRON_LENGTH) {
+    throw new ValidationError(
+      field,
+      `Invalid cron expression: ${expression.length.toLocaleString('en')} characters, over the limit of ${MAX_CRON_LENGTH}`,
+    );
+  }
   const text = expression.trim();
   const fail = (why: string): never => {
     throw new ValidationError(field, `Invalid cron expression '${expression}': ${why}`);

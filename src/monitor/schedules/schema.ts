@@ -38,6 +38,10 @@ export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule
     endpoint: t.string({ resolve: (s) => s.endpointName }),
     cron: t.exposeString('cron', { description: '5 fields, UTC' }),
     nextRunAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.nextRunAt }),
+    executionRetentionDays: t.exposeInt('executionRetentionDays', {
+      nullable: true,
+      description: 'days executions (with their violations and metrics) are kept; null: for ever',
+    }),
     checks: t.field({ type: ChecksRef, resolve: (s) => s.checks }),
     baseline: t.field({
       type: BaselineRef,
@@ -76,6 +80,10 @@ const CreateScheduleInput = builder.inputRef<ScheduleInput>('CreateMonitoringSch
     cronHelper: t.field({ type: CronHelperInputRef }),
     checks: t.field({ type: ChecksInputRef }),
     baseline: t.string({ description: 'a baseline of the endpoint, by name or id' }),
+    executionRetentionDays: t.int({
+      description:
+        'delete executions (with violations and metrics) whose window ended more than this many days ago, 1–3650; by default kept for ever',
+    }),
   }),
 });
 
@@ -85,6 +93,7 @@ const UpdateScheduleInput = builder.inputRef<ScheduleUpdate>('UpdateMonitoringSc
     cronHelper: t.field({ type: CronHelperInputRef }),
     checks: t.field({ type: ChecksInputRef, description: 'merged into the current checks' }),
     baseline: t.string({ description: 'by name or id; an empty string detaches it' }),
+    executionRetentionDays: t.int({ description: 'days executions are kept, 1–3650; 0 keeps them for ever' }),
   }),
 });
 

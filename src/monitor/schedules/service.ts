@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import { patchedRetention, validateRetentionDays } from '../../retention/days.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
@@ -30,6 +31,8 @@ export interface ScheduleInput {
   checks?: ChecksInput | null;
   /** a baseline of the same endpoint, by name or id */
   baseline?: string | null;
+  /** days executions are kept (1–3650); 0 removes the limit; absent or null keeps the current value */
+  executionRetentionDays?: number | null;
 }
 
 /** an empty `baseline` string detaches the baseline */
@@ -57,6 +60,8 @@ export class ScheduleService {
     const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
+    const executionRetentionDays = patchedRetention(input.executionRetentionDays, null);
+    validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const created = await this.deps.schedules.insert({
       id: randomUUID(),
       name: input.name,
@@ -65,6 +70,7 @@ export class ScheduleService {
       checks,
       baselineId: baseline?.id ?? null,
       nextRunAt: nextRun(parseCron(cron), this.#clock()),
+      executionRetentionDays,
     });
     if (!created) throw new ConflictError(`Monitoring schedule '${input.name}' already exists`);
     return created;
@@ -86,8 +92,16 @@ export class ScheduleService {
       checks.drift.enabled = baselineId !== null;
     }
     validateChecks(checks, baselineId !== null);
+    const executionRetentionDays = patchedRetention(input.executionRetentionDays, current.executionRetentionDays);
+    validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const nextRunAt = cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
-    const updated = await this.deps.schedules.update(current.id, { cron, checks, baselineId, nextRunAt });
+    const updated = await this.deps.schedules.update(current.id, {
+      cron,
+      checks,
+      baselineId,
+      nextRunAt,
+      executionRetentionDays,
+    });
     if (!updated) throw new NotFoundError('MonitoringSchedule', name);
     return updated;
   }

@@ -4,7 +4,7 @@
  * and so every window — is computed by one process at a time.
  */
 import { type Db, isUniqueViolation, Prisma, type ScheduleRow } from '../../db/prisma.ts';
-import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
+import { ENDPOINT_NAME_AND_MODEL, LIVE_ENDPOINT, type WithEndpoint } from '../../endpoints/store.ts';
 import { parseStoredChecks } from '../checks/config.ts';
 import type { ChecksConfig } from '../checks/types.ts';
 import type { ScheduleRecord } from './types.ts';
@@ -22,6 +22,7 @@ export function toSchedule(row: WithEndpoint<ScheduleRow>): ScheduleRecord {
     nextRunAt: row.nextRunAt,
     leaseOwner: row.leaseOwner,
     leaseExpiresAt: row.leaseExpiresAt,
+    executionRetentionDays: row.executionRetentionDays,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -32,7 +33,14 @@ export interface ScheduleFields {
   checks: ChecksConfig;
   baselineId: string | null;
   nextRunAt: Date | null;
+  executionRetentionDays: number | null;
 }
+
+/**
+ * Schedules of a deleted endpoint stay until the retention sweeper deletes them; every read leaves
+ * them out (and the scheduler never runs them).
+ */
+const OF_LIVE_ENDPOINT = { endpoint: LIVE_ENDPOINT } as const;
 
 export class ScheduleStore {
   constructor(private readonly prisma: Db) {}
@@ -60,18 +68,24 @@ export class ScheduleStore {
   }
 
   async get(id: string): Promise<ScheduleRecord | null> {
-    const row = await this.prisma.monitoringSchedule.findUnique({ where: { id }, include: ENDPOINT_NAME_AND_MODEL });
+    const row = await this.prisma.monitoringSchedule.findUnique({
+      where: { id, ...OF_LIVE_ENDPOINT },
+      include: ENDPOINT_NAME_AND_MODEL,
+    });
     return row && toSchedule(row);
   }
 
   async getByName(name: string): Promise<ScheduleRecord | null> {
-    const row = await this.prisma.monitoringSchedule.findUnique({ where: { name }, include: ENDPOINT_NAME_AND_MODEL });
+    const row = await this.prisma.monitoringSchedule.findUnique({
+      where: { name, ...OF_LIVE_ENDPOINT },
+      include: ENDPOINT_NAME_AND_MODEL,
+    });
     return row && toSchedule(row);
   }
 
   async list(endpointId?: string): Promise<ScheduleRecord[]> {
     const rows = await this.prisma.monitoringSchedule.findMany({
-      where: endpointId ? { endpointId } : {},
+      where: endpointId ? { endpointId, ...OF_LIVE_ENDPOINT } : OF_LIVE_ENDPOINT,
       include: ENDPOINT_NAME_AND_MODEL,
       orderBy: { name: 'asc' },
     });
@@ -85,7 +99,11 @@ export class ScheduleStore {
   /** schedules whose next run is due and whose lease is free, soonest first */
   async due(now: Date, limit = 20): Promise<{ id: string; name: string }[]> {
     return this.prisma.monitoringSchedule.findMany({
-      where: { nextRunAt: { lte: now }, OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }] },
+      where: {
+        nextRunAt: { lte: now },
+        OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }],
+        ...OF_LIVE_ENDPOINT,
+      },
       select: { id: true, name: true },
       orderBy: { nextRunAt: 'asc' },
       take: limit,
@@ -105,6 +123,18 @@ export class ScheduleStore {
       UPDATE "MonitoringSchedule" SET "leaseOwner" = ${owner}, "leaseExpiresAt" = ${until}
       WHERE "id" = ${scheduleId} ${due} AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})`;
     return claimed === 1;
+  }
+
+  /**
+   * Extends the lease `owner` holds to now + leaseMs; false when `owner` no longer holds it (another
+   * replica took it after it expired), in which case the run must stop without writing.
+   */
+  async renew(scheduleId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const until = new Date(now.getTime() + leaseMs);
+    const renewed = await this.prisma.$executeRaw`
+      UPDATE "MonitoringSchedule" SET "leaseExpiresAt" = ${until}
+      WHERE "id" = ${scheduleId} AND "leaseOwner" = ${owner}`;
+    return renewed === 1;
   }
 
   /** Gives the lease back (only if `owner` still holds it), setting the next run when given. */

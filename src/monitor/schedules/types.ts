@@ -13,6 +13,8 @@ export interface ScheduleRecord {
   nextRunAt: Date | null;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
+  /** days executions (with violations and metrics) are kept; null: for ever */
+  executionRetentionDays: number | null;
   createdAt: Date;
   updatedAt: Date;
 }

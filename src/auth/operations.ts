@@ -1,0 +1,62 @@
+/**
+ * The role every root operation requires: one table, read by the authorization plugin before anything
+ * executes (src/server/authorization.ts). A unit test walks the schema and fails for a root field
+ * missing here, so an operation cannot be added without deciding who may call it; a field the table
+ * does not know requires `admin` at run time (closed by default).
+ */
+import type { Role } from './roles.ts';
+
+export type RootTypeName = 'Query' | 'Mutation' | 'Subscription';
+
+export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<string, Role>>>> = {
+  Query: {
+    serverInfo: 'read',
+    endpoint: 'read',
+    endpoints: 'read',
+    capture: 'read',
+    captures: 'read',
+    baseline: 'read',
+    baselines: 'read',
+    monitoringSchedule: 'read',
+    monitoringSchedules: 'read',
+    monitoringExecution: 'read',
+    monitoringExecutions: 'read',
+    metrics: 'read',
+    cronExpression: 'read',
+    trial: 'read',
+    saliency: 'read',
+    storage: 'read',
+    apiKeys: 'admin',
+  },
+  Mutation: {
+    predict: 'invoke',
+    predictBatch: 'invoke',
+    createEndpoint: 'admin',
+    updateEndpoint: 'admin',
+    deleteEndpoint: 'admin',
+    createBaseline: 'admin',
+    deleteBaseline: 'admin',
+    createMonitoringSchedule: 'admin',
+    updateMonitoringSchedule: 'admin',
+    deleteMonitoringSchedule: 'admin',
+    runMonitoringSchedule: 'admin',
+    createApiKey: 'admin',
+    revokeApiKey: 'admin',
+  },
+  Subscription: {
+    endpointChanged: 'read',
+    predictions: 'read',
+    monitorAlerts: 'read',
+  },
+};
+
+/**
+ * The role a root field requires; null for `__typename`, which any caller that got this far may ask.
+ * Introspection (`__schema`, `__type`) reads the API's shape: `read`.
+ */
+export function requiredRole(rootType: RootTypeName, field: string): Role | null {
+  if (field === '__typename') return null;
+  if (field === '__schema' || field === '__type') return 'read';
+  const table = OPERATION_ROLES[rootType];
+  return Object.hasOwn(table, field) ? (table[field] ?? 'admin') : 'admin';
+}
