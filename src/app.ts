@@ -35,6 +35,8 @@ import { ModelCatalog } from './models/catalog.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { monitorRoutes } from './monitor/http.ts';
 import { createMonitor } from './monitor/index.ts';
+import { metricsRoutes } from './monitor/metrics/http.ts';
+import { servingMetrics } from './monitor/metrics/serving.ts';
 import { createEventBus, type EventBus } from './pubsub/bus.ts';
 import type { EventMap } from './pubsub/events.ts';
 import { StorageStore } from './retention/storage.ts';
@@ -42,6 +44,9 @@ import { RetentionStore } from './retention/store.ts';
 import { RetentionSweeper } from './retention/sweeper.ts';
 import { buildSchema } from './schema/index.ts';
 import { createServer, type VigilServer } from './server/app.ts';
+import { BackgroundProbe, type ReadinessCheck, readinessResults } from './server/health.ts';
+import { RequestMetrics } from './server/request-metrics.ts';
+import { settlesBefore } from './server/shutdown.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -60,8 +65,18 @@ export interface App {
   commitStats(): GroupCommitStats;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
+  /**
+   * Shuts down within SHUTDOWN_TIMEOUT_MS: readiness 503 and no new connections at once, subscriptions
+   * ended, requests in flight answered (their captures committed), the scheduler stopped (a running
+   * execution finishes, or is left to its lease if it does not by the deadline), then everything closed.
+   */
   close(): Promise<void>;
 }
+
+/** of SHUTDOWN_TIMEOUT_MS, what is kept for closing the workers, the bus and the database after draining */
+const CLOSE_RESERVE_MS = 1000;
+/** how often the database is pinged for /readyz */
+const DATABASE_PROBE_INTERVAL_MS = 2000;
 
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const { applied } = await migrateDeploy(config.databaseUrl, { log: (line) => logger.debug(line) });
@@ -132,12 +147,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   }
   const captureStore = new CaptureStore(database.prisma);
   const captures = new CaptureService({ store: captureStore, endpoints, models });
-  const stepEncoder = new StepEncoder();
+  const stepEncoder = new StepEncoder({ maxPending: config.queues.maxSteps });
   const recorder = new PredictionRecorder({
     prisma: database.prisma,
     logger: logger.child('capture'),
     hook: new DebugHook(database.prisma, stepEncoder),
     includedTensors: (model, pattern) => includes.stored(model, pattern),
+    encoder: stepEncoder,
+    maxPendingWrites: config.queues.maxWrites,
   });
   const inference = new InferenceService({
     endpoints,
@@ -146,6 +163,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     pubsub: bus.pubsub,
     limits: { maxPixels: config.maxImagePixels, maxRequestDecodedBytes: config.maxRequestDecodedBytes },
     batch: config.batch,
+    maxQueuedImages: config.queues.maxImages,
   });
 
   const tensorStore = new TensorStore(database.prisma);
@@ -194,41 +212,76 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     },
   };
 
-  const server = createServer({
+  // /readyz reads the database's last answer; the question is asked in the background
+  const databaseProbe = new BackgroundProbe(
+    async () => ((await database.ping()) ? { ok: true } : { ok: false, detail: 'the database does not answer' }),
+    { intervalMs: DATABASE_PROBE_INTERVAL_MS },
+    logger.child('readiness'),
+  );
+  await databaseProbe.start();
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: () => databaseProbe.current() },
+    // migrateDeploy above applied every migration or the app did not start; the migrations folder is
+    // fixed for the process's life, so this stays true without asking the schema engine again.
+    {
+      name: 'migrations',
+      check: () => ({
+        ok: true,
+        detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
+      }),
+    },
+    // degraded, not failed, without Redis: this replica still serves (bus.ts says why)
+    { name: 'eventBus', check: () => bus.health() },
+    {
+      name: 'models',
+      check: async () => {
+        const loaded = await runtimes.loaded();
+        return {
+          ok: loaded.length > 0,
+          detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded',
+        };
+      },
+    },
+  ];
+  const requests = new RequestMetrics();
+  const serving = servingMetrics({
+    requests,
+    server: {
+      get requestsInFlight() {
+        return server.requestsInFlight;
+      },
+      get draining() {
+        return server.draining;
+      },
+      get webSocketConnections() {
+        return server.webSocket.connections;
+      },
+    },
+    inference,
+    encoder: stepEncoder,
+    writer: recorder,
+    readiness: () => readinessResults(readiness, logger.child('readiness')),
+    eventBus: bus,
+  });
+  const server: VigilServer = createServer({
     ...config,
     schema: buildSchema(),
     // a subscription's events are bounded per connection: the bus disconnects it through its transport
-    context: (identity, transport) =>
+    context: (identity, transport, signal) =>
       createContext(
         transport ? { ...services, pubsub: bus.pubsubFor(transport, services.pubsub) } : services,
         identity,
+        signal,
       ),
     gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
-    routes: [...captureRoutes(captures), ...monitorRoutes(monitor), ...saliencyRoutes(trials, saliency)],
-    readiness: [
-      { name: 'database', check: async () => ({ ok: await database.ping() }) },
-      // migrateDeploy above applied every migration or the app did not start; the migrations folder is
-      // fixed for the process's life, so this stays true without asking the schema engine again.
-      {
-        name: 'migrations',
-        check: () => ({
-          ok: true,
-          detail: applied.length ? `applied at start: ${applied.join(', ')}` : 'none pending at start',
-        }),
-      },
-      // degraded, not failed, without Redis: this replica still serves (bus.ts says why)
-      { name: 'eventBus', check: () => bus.health() },
-      {
-        name: 'models',
-        check: async () => {
-          const loaded = await runtimes.loaded();
-          return {
-            ok: loaded.length > 0,
-            detail: loaded.map((r) => `${r.entry.name} on ${r.provider}`).join(', ') || 'no model loaded',
-          };
-        },
-      },
+    routes: [
+      ...captureRoutes(captures),
+      ...monitorRoutes(monitor),
+      ...metricsRoutes([monitor.metrics, serving]),
+      ...saliencyRoutes(trials, saliency),
     ],
+    readiness,
+    metrics: requests,
     logger: logger.child('http'),
   });
 
@@ -255,12 +308,18 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     commitStats: () => recorder.commitStats(),
     listen: () => server.listen(config.port, config.host),
     async close() {
+      const timeout = config.shutdownTimeoutMs;
+      const deadline = performance.now() + Math.max(timeout - CLOSE_RESERVE_MS, timeout / 2);
       endpoints.stop();
-      await monitor.scheduler.stop();
+      databaseProbe.stop();
+      // the scheduler stops beside the drain: a running execution neither holds up requests nor the exit
+      const schedulerStopped = monitor.scheduler.stop(Math.max(0, deadline - performance.now()));
       await retention.stop();
-      await server.close();
+      await server.close({ deadline });
       await apiKeys.stop();
       await recorder.idle();
+      if (!(await settlesBefore(schedulerStopped, deadline)))
+        logger.warn('shutdown: the running monitoring execution did not finish in time; its lease will expire');
       await stepEncoder.close();
       await regexes.close();
       await runtimes.close();

@@ -63,6 +63,13 @@ export interface Config {
   /** graphql-ws: connections in all and per remote address, operations at once per connection */
   webSocket: { maxConnections: number; maxConnectionsPerAddress: number; maxOperationsPerConnection: number };
   batch: { maxSize: number; maxWaitMs: number };
+  /**
+   * Bounds on queued work, each refused beyond with UNAVAILABLE (503, Retry-After): images waiting for a
+   * model run, debug steps waiting for the tensor encoder, requests' rows waiting for their commit.
+   */
+  queues: { maxImages: number; maxSteps: number; maxWrites: number };
+  /** SIGTERM: in-flight requests may finish for this long; then the process exits whatever still runs */
+  shutdownTimeoutMs: number;
   /** events (and their serialized bytes) waiting for one subscriber before it is dropped as too slow */
   subscriberBuffer: { maxEvents: number; maxBytes: number };
   /** image decode guard: width × height above this is rejected before decoding */
@@ -242,6 +249,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxSize: integer(env, 'BATCH_MAX_SIZE', 16, 1, 1024),
       maxWaitMs: integer(env, 'BATCH_MAX_WAIT_MS', 3, 0, 1000),
     },
+    // ~2 s of work at the ~150 images/s two cores serve (ARCHITECTURE.md, Benchmarks): a request admitted
+    // behind a full queue is still answered well inside a client's timeout. Scale with throughput.
+    queues: {
+      maxImages: integer(env, 'MAX_QUEUED_IMAGES', 256, 1, 1_000_000),
+      // a debug step holds ~3.4 MB of outputs until encoded (~10 ms each): 64 ≈ 220 MB, 0.6 s of encoding
+      maxSteps: integer(env, 'MAX_QUEUED_STEPS', 64, 1, 100_000),
+      maxWrites: integer(env, 'MAX_QUEUED_WRITES', 512, 1, 1_000_000),
+    },
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     // Phone cameras save 12 MP (binned 48/50 MP sensors) to 24 MP; 25 MP takes them all and refuses the
     // 40 MP decompression bomb a 129 KB PNG can be.
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 25_000_000, 1, 1_000_000_000),

@@ -66,14 +66,17 @@ export interface GraphQLContext {
   services: Services;
   /** who sent the request; the server's authorization plugin has checked its role for every root field */
   identity: Identity;
+  /** aborted when the HTTP request's client disconnects: work not yet run for it is dropped */
+  signal?: AbortSignal | undefined;
   loaders: Loaders;
 }
 
-export function createContext(services: Services, identity: Identity): GraphQLContext {
+export function createContext(services: Services, identity: Identity, signal?: AbortSignal): GraphQLContext {
   const { captures, trials, monitor } = services;
   return {
     services,
     identity,
+    signal,
     loaders: {
       capture: batched((ids) => captures.getMany(ids), null),
       captureInput: batched((ids) => captures.inputsOf(ids), null),

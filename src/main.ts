@@ -1,4 +1,8 @@
-/** `npm start`: runs vigil until SIGINT/SIGTERM. */
+/**
+ * `npm start`: runs vigil until SIGINT/SIGTERM, then shuts down gracefully (app.close: drain, commit,
+ * close) and exits 0; if that has not finished within SHUTDOWN_TIMEOUT_MS, or a second signal comes,
+ * it exits 1 at once, whatever still runs.
+ */
 import { createApp } from './app.ts';
 import { anonymousWarning } from './auth/binding.ts';
 import { type Config, ConfigError, checkModelDir, loadConfig } from './config.ts';
@@ -38,9 +42,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) process.exit(1);
     closing = true;
-    app.logger.info(`${signal}: closing`);
+    app.logger.info(`${signal}: closing`, {
+      timeoutMs: config.shutdownTimeoutMs,
+      requestsInFlight: app.server.requestsInFlight,
+    });
+    setTimeout(() => {
+      app.logger.error(`shutdown did not finish within SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms): exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
     app.close().then(
-      () => process.exit(0),
+      () => {
+        app.logger.info('closed');
+        process.exit(0);
+      },
       (error) => {
         app.logger.error('close failed', { error });
         process.exit(1);

@@ -10,8 +10,14 @@
  * buffers up — views on them read as empty afterwards — which the hook can, since a request's tensors
  * are not read again once handed over. The blobs come back in one transferred buffer per step; their
  * bytes are encodeTensor's.
+ *
+ * Steps waiting for or in encoding are bounded (`maxPending`, MAX_QUEUED_STEPS): each holds its
+ * outputs (~3.4 MB an image) until encoded, so a backlog is memory. Beyond the bound `encode` refuses
+ * with UNAVAILABLE; predict asks `saturated` before running a debug step, so that it refuses before the
+ * debug run rather than after it.
  */
 import type { Worker } from 'node:worker_threads';
+import { UnavailableError } from '../errors.ts';
 import { startTypeScriptWorker } from '../worker-threads.ts';
 import type { TensorEncoding } from './encoding.ts';
 
@@ -49,20 +55,51 @@ interface Job {
   reject: (error: Error) => void;
 }
 
+export interface StepEncoderOptions {
+  /** steps queued or in flight at most; more are refused with UnavailableError */
+  maxPending?: number;
+}
+
 export class StepEncoder {
   #worker: Worker | undefined;
   #closed = false;
   #nextId = 0;
   #queued: Job[] = [];
   readonly #inFlight = new Map<number, Job[]>();
+  /** steps queued or in flight */
+  #pending = 0;
+  readonly maxPending: number;
+
+  constructor(options: StepEncoderOptions = {}) {
+    this.maxPending = options.maxPending ?? 64;
+  }
+
+  /** steps waiting for the worker or being encoded */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** true when one more step would be refused */
+  get saturated(): boolean {
+    return this.#pending >= this.maxPending;
+  }
 
   /** the tensors' ArrayBuffers are transferred to the worker at the end of this macrotask */
   encode(tensors: readonly TensorToEncode[]): Promise<Uint8Array[]> {
     if (this.#closed) return Promise.reject(new Error('the tensor encoder is closed'));
-    return new Promise((resolve, reject) => {
+    if (this.saturated) {
+      return Promise.reject(
+        new UnavailableError(
+          `the debugger's tensor encoder holds its limit of ${this.maxPending} steps (MAX_QUEUED_STEPS): retry shortly`,
+          1,
+        ),
+      );
+    }
+    this.#pending++;
+    return new Promise<Uint8Array[]>((resolve, reject) => {
       if (!this.#queued.length) setImmediate(() => this.#flush());
       this.#queued.push({ tensors, lengths: tensors.map((t) => t.values.length), resolve, reject });
-    });
+    }).finally(() => this.#pending--);
   }
 
   /** stops the worker; steps queued or in flight are rejected */

@@ -7,6 +7,10 @@
  * writes (db/faults.ts), and with NotFoundError when the endpoint was deleted while the request was
  * in flight (its rows name an endpoint that no longer exists): neither fails the other requests of
  * the group.
+ *
+ * The writes waiting for their commit are bounded (MAX_QUEUED_WRITES): a database that stops
+ * committing (an outage, a lock held elsewhere) makes requests refused with UNAVAILABLE instead of a
+ * growing backlog of rows in memory. `admit` says so before the model runs; `record` enforces it.
  */
 import { CAPTURE_TABLE, type CapturedRequest, captureOf } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
@@ -15,10 +19,11 @@ import { GroupCommit, type GroupCommitStats } from '../db/group-commit.ts';
 import type { TableRows } from '../db/insert.ts';
 import type { Db } from '../db/prisma.ts';
 import type { DebugHook, ImageTensors, StepPlan } from '../debugger/hook.ts';
+import type { StepEncoder } from '../debugger/step-encoder.ts';
 import { STEP_TABLE, stepTableRows, TENSOR_TABLE } from '../debugger/step-rows.ts';
 import { type TensorCatalog, tensorCatalog } from '../debugger/tensor-names.ts';
 import type { Endpoint } from '../endpoints/types.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelManifest } from '../models/manifest.ts';
 
@@ -44,6 +49,8 @@ export interface Recorded {
 
 export interface Recorder {
   plan(endpoint: Endpoint, model: ModelManifest): Promise<RecordPlan>;
+  /** throws UnavailableError when the writes (or, for a debug step, the encoder) are at their bound */
+  admit(plan: RecordPlan): void;
   /** resolves once the request's rows are committed */
   record(plan: RecordPlan, request: RequestRecord): Promise<Recorded>;
 }
@@ -54,7 +61,20 @@ export interface PredictionRecorderDeps {
   hook: DebugHook;
   /** the tensor names a stored includeRegex selects in a model (resolved once, then cached) */
   includedTensors: (model: ModelManifest, pattern: string) => Promise<ReadonlySet<string>>;
+  /** the debug hook's encoder, whose backlog `admit` checks */
+  encoder?: Pick<StepEncoder, 'saturated' | 'maxPending'>;
+  /** requests' rows waiting for their commit, at most (default 512) */
+  maxPendingWrites?: number;
   random?: RandomSource;
+}
+
+/** the capture writer as seen from the recorder, for /metrics */
+export interface WriterStats {
+  /** requests' rows handed to the group commit and not yet committed */
+  readonly pending: number;
+  readonly maxPending: number;
+  /** the group commit's depth, lag, commit latency and failures */
+  commitStats(): GroupCommitStats;
 }
 
 class Plan implements RecordPlan {
@@ -69,13 +89,16 @@ class Plan implements RecordPlan {
   }
 }
 
-export class PredictionRecorder implements Recorder {
+export class PredictionRecorder implements Recorder, WriterStats {
   readonly #commit: GroupCommit;
   readonly #catalogs = new WeakMap<ModelManifest, TensorCatalog>();
+  #pending = 0;
+  readonly maxPending: number;
   /** records not yet committed (or failed), for barrier() */
   readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PredictionRecorderDeps) {
+    this.maxPending = deps.maxPendingWrites ?? 512;
     // a step may name its capture, a tensor its step
     this.#commit = new GroupCommit(deps.prisma, deps.logger, {
       tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name],
@@ -92,6 +115,39 @@ export class PredictionRecorder implements Recorder {
       throw isMissingRecord(error) ? deletedInFlight(endpoint) : error;
     });
     return new Plan(endpoint, step, catalog);
+  }
+
+  admit(plan: RecordPlan): void {
+    if (this.#pending >= this.maxPending) throw this.#writesFull();
+    const encoder = this.deps.encoder;
+    if (plan.fetch && encoder?.saturated) {
+      throw new UnavailableError(
+        `the debugger's tensor encoder holds its limit of ${encoder.maxPending} steps (MAX_QUEUED_STEPS): retry shortly`,
+        1,
+      );
+    }
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  #writesFull(): UnavailableError {
+    return new UnavailableError(
+      `the capture writer holds its limit of ${this.maxPending} uncommitted requests (MAX_QUEUED_WRITES): the database is not keeping up; retry shortly`,
+      Math.min(30, Math.max(1, Math.ceil(this.#commit.stats().lagSeconds))),
+    );
+  }
+
+  /** one request's rows to the group commit, within the bound; resolves once committed */
+  async #write(rows: TableRows[]): Promise<void> {
+    if (this.#pending >= this.maxPending) throw this.#writesFull();
+    this.#pending++;
+    try {
+      await this.#commit.write(rows);
+    } finally {
+      this.#pending--;
+    }
   }
 
   record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
@@ -120,7 +176,7 @@ export class PredictionRecorder implements Recorder {
     }
     if (rows.length) {
       try {
-        await this.#commit.write(rows);
+        await this.#write(rows);
       } catch (error) {
         if (isForeignKeyViolation(error)) throw deletedInFlight(endpoint);
         throw error;

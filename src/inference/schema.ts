@@ -82,9 +82,9 @@ builder.mutationFields((t) => ({
       'Classifies one image; when the endpoint samples the request, the answer waits for its capture to commit',
     errors: { types: [NotFoundError, ValidationError, InvalidImageError, UnavailableError] },
     args: { ...predictArgs, image: t.arg({ type: ImageInput, required: true }) },
-    resolve: async (_root, args, { services }) => {
+    resolve: async (_root, args, { services, signal }) => {
       const k = await checkTopK(services, args.endpoint, args.topK);
-      return services.inference.predict(args.endpoint, await readImageInput(args.image), k);
+      return services.inference.predict(args.endpoint, await readImageInput(args.image), k, { signal });
     },
   }),
   predictBatch: t.field({
@@ -92,7 +92,7 @@ builder.mutationFields((t) => ({
     description: `Several images (1–${MAX_BATCH_IMAGES}) in one request; answered once every sampled capture has committed`,
     errors: { types: [NotFoundError, ValidationError, UnavailableError] },
     args: { ...predictArgs, images: t.arg({ type: [ImageInput], required: true }) },
-    resolve: async (_root, args, { services }) => {
+    resolve: async (_root, args, { services, signal }) => {
       if (args.images.length === 0 || args.images.length > MAX_BATCH_IMAGES) {
         throw new ValidationError('images', `images must hold 1–${MAX_BATCH_IMAGES} items, got ${args.images.length}`);
       }
@@ -104,6 +104,7 @@ builder.mutationFields((t) => ({
         args.endpoint,
         reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
         k,
+        { signal },
       );
       let next = 0;
       const settled = reads.map(

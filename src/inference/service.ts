@@ -8,16 +8,24 @@
  * A request's images are read from their headers before any is decoded: the RGB bytes the distinct
  * ones declare are bounded per request (MAX_REQUEST_DECODED_BYTES), and an image sent several times in
  * one request (one variable referenced by every item of a batch) is decoded once.
+ *
+ * Admission: the images waiting for a model run (decoding, planning, in a batcher's queue) are bounded
+ * by MAX_QUEUED_IMAGES per process. A request whose images do not fit is refused at once with
+ * UNAVAILABLE (503, Retry-After: the time the queue ahead takes at the measured run rate), before
+ * anything is decoded; a request larger than the bound is admitted into an empty queue only. A request's
+ * AbortSignal (its client disconnected) drops its images before decoding, before planning and while
+ * queued for a batch; work already run is still recorded.
  */
 import type { PubSub } from 'graphql-yoga';
 import { unavailableOr } from '../db/faults.ts';
 import type { EndpointService } from '../endpoints/service.ts';
 import type { Endpoint } from '../endpoints/types.ts';
-import { ValidationError } from '../errors.ts';
+import { UnavailableError, ValidationError } from '../errors.ts';
+import { Histogram, SECONDS_BUCKETS } from '../histogram.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
-import { type BatcherOptions, DynamicBatcher } from './batcher.ts';
+import { type BatcherOptions, clientGone, DynamicBatcher } from './batcher.ts';
 import {
   type DecodeLimits,
   type ImageHeader,
@@ -52,17 +60,77 @@ export interface InferenceServiceDeps {
   /** per image, and `maxRequestDecodedBytes`: the RGB bytes of one request's distinct images */
   limits: DecodeLimits & { maxRequestDecodedBytes: number };
   batch: BatcherOptions;
+  /** images admitted and not yet in a model run, at most (MAX_QUEUED_IMAGES; default 256) */
+  maxQueuedImages?: number;
+}
+
+export interface PredictOptions {
+  /** the request's signal: when its client disconnects, images not yet run are dropped */
+  signal?: AbortSignal | undefined;
+}
+
+/** one batcher's state, for /metrics */
+export interface BatcherStats {
+  model: string;
+  graph: 'serving' | 'debug';
+  queued: number;
+  /** images per run */
+  sizes: Histogram;
+  /** seconds per run */
+  seconds: Histogram;
+}
+
+/** images per run: powers of two up to the largest predictBatch */
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+interface Batcher {
+  batcher: DynamicBatcher<BatchItem, BatchResult>;
+  stats: BatcherStats;
 }
 
 export class InferenceService {
-  readonly #batchers = new Map<string, DynamicBatcher<BatchItem, BatchResult>>();
+  readonly #batchers = new Map<string, Batcher>();
+  /** images admitted that have not reached a batcher's queue yet (decoding, planning) */
+  #admitted = 0;
+  /** images refused at admission, in all */
+  shedImages = 0;
+  readonly maxQueuedImages: number;
 
-  constructor(private readonly deps: InferenceServiceDeps) {}
+  constructor(private readonly deps: InferenceServiceDeps) {
+    this.maxQueuedImages = deps.maxQueuedImages ?? 256;
+  }
 
-  async predict(endpointName: string, image: ImagePayload, k = 3): Promise<Prediction> {
-    const [settled] = await this.predictBatch(endpointName, [image], k, 'image');
+  /** images admitted and not yet in a model run */
+  get queuedImages(): number {
+    let queued = this.#admitted;
+    for (const { batcher } of this.#batchers.values()) queued += batcher.queued;
+    return queued;
+  }
+
+  batchers(): Iterable<BatcherStats> {
+    return [...this.#batchers.values()].map((b) => ({ ...b.stats, queued: b.batcher.queued }));
+  }
+
+  async predict(endpointName: string, image: ImagePayload, k = 3, options: PredictOptions = {}): Promise<Prediction> {
+    const [settled] = await this.predictBatch(endpointName, [image], k, { ...options, field: 'image' });
     if (settled!.status === 'rejected') throw settled!.reason;
     return settled!.value;
+  }
+
+  /** takes `count` images into the queue, or refuses the whole request */
+  #admit(count: number): void {
+    const queued = this.queuedImages;
+    if (queued > 0 && queued + count > this.maxQueuedImages) {
+      this.shedImages += count;
+      let perImage = 0;
+      for (const { batcher } of this.#batchers.values()) perImage = Math.max(perImage, batcher.secondsPerItem);
+      const retryAfter = Math.min(30, Math.max(1, Math.ceil(queued * (perImage || 0.01))));
+      throw new UnavailableError(
+        `the server holds ${queued} images waiting for the model (MAX_QUEUED_IMAGES is ${this.maxQueuedImages}): retry after ${retryAfter} s`,
+        retryAfter,
+      );
+    }
+    this.#admitted += count;
   }
 
   /**
@@ -75,12 +143,42 @@ export class InferenceService {
     endpointName: string,
     images: readonly ImagePayload[],
     k = 3,
-    field = 'images',
+    options: PredictOptions & { field?: string } = {},
   ): Promise<PromiseSettledResult<Prediction>[]> {
     const started = performance.now();
+    const { signal, field = 'images' } = options;
     const endpoint = await this.deps.endpoints.snapshot(endpointName).catch(rethrowUnavailable);
     const runtime = await this.deps.models.get(endpoint.model);
     const spec = specOf(runtime);
+    if (signal?.aborted) throw clientGone();
+    this.#admit(images.length);
+    // each image gives its place back once, when it reaches a batcher's queue or fails before
+    let unreleased = images.length;
+    const release = () => {
+      if (unreleased > 0) {
+        unreleased--;
+        this.#admitted--;
+      }
+    };
+    try {
+      return await this.#predictAdmitted(started, endpoint, runtime, spec, images, k, field, signal, release);
+    } finally {
+      this.#admitted -= unreleased;
+      unreleased = 0;
+    }
+  }
+
+  async #predictAdmitted(
+    started: number,
+    endpoint: Endpoint,
+    runtime: ModelRuntime,
+    spec: PreprocessSpec,
+    images: readonly ImagePayload[],
+    k: number,
+    field: string,
+    signal: AbortSignal | undefined,
+    release: () => void,
+  ): Promise<PromiseSettledResult<Prediction>[]> {
     const headers = new Map<ImagePayload, Promise<ImageHeader>>();
     for (const image of images) if (!headers.has(image)) headers.set(image, inspectImage(image.bytes));
     const { maxPixels } = this.deps.limits;
@@ -99,6 +197,7 @@ export class InferenceService {
         `the request's images decode to ${decodedBytes.toLocaleString('en')} bytes of pixels, over the limit of ${limit.toLocaleString('en')} (MAX_REQUEST_DECODED_BYTES): send fewer or smaller images per request`,
       );
     }
+    if (signal?.aborted) throw clientGone();
     const prepared = new Map<ImagePayload, Promise<PreparedImage>>();
     const prepare = (image: ImagePayload) => {
       let found = prepared.get(image);
@@ -111,7 +210,9 @@ export class InferenceService {
     };
     return Promise.allSettled(
       images.map((image) =>
-        this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k).catch(rethrowUnavailable),
+        this.#predictOne(started, endpoint, runtime, spec, image, prepare(image), k, signal, release).catch(
+          rethrowUnavailable,
+        ),
       ),
     );
   }
@@ -124,13 +225,29 @@ export class InferenceService {
     image: ImagePayload,
     preparing: Promise<PreparedImage>,
     k: number,
+    signal: AbortSignal | undefined,
+    release: () => void,
   ): Promise<Prediction> {
-    const prepared = await preparing;
-    const tensor = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
-    writeNormalised(prepared.resized, spec, tensor);
-
-    const plan = await this.deps.recorder.plan(endpoint, runtime.entry.manifest);
-    const result = await this.#batcher(runtime, plan.fetch ? 'debug' : 'serving').submit({ tensor, fetch: plan.fetch });
+    let submitted: Promise<BatchResult>;
+    let prepared: PreparedImage;
+    let plan: Awaited<ReturnType<Recorder['plan']>>;
+    let tensor: Float32Array;
+    try {
+      prepared = await preparing;
+      tensor = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
+      writeNormalised(prepared.resized, spec, tensor);
+      if (signal?.aborted) throw clientGone();
+      plan = await this.deps.recorder.plan(endpoint, runtime.entry.manifest);
+      this.deps.recorder.admit(plan);
+      // from here the batcher's queue counts this image
+      submitted = this.#batcher(runtime, plan.fetch ? 'debug' : 'serving').submit(
+        { tensor, fetch: plan.fetch },
+        signal,
+      );
+    } finally {
+      release();
+    }
+    const result = await submitted;
 
     const probabilities = softmax(result.logits);
     const catalog = this.deps.models.catalog;
@@ -180,17 +297,31 @@ export class InferenceService {
 
   /** batch sizes formed so far, per model and graph */
   batchStats(): Record<string, number[]> {
-    return Object.fromEntries([...this.#batchers].map(([key, b]) => [key, b.batchSizes]));
+    return Object.fromEntries([...this.#batchers].map(([key, b]) => [key, b.batcher.batchSizes]));
   }
 
   #batcher(runtime: ModelRuntime, graph: 'serving' | 'debug'): DynamicBatcher<BatchItem, BatchResult> {
     const key = `${runtime.entry.name}@${runtime.version}:${graph}`;
-    let batcher = this.#batchers.get(key);
-    if (!batcher) {
-      batcher = new DynamicBatcher((items) => runBatch(runtime, graph, items), this.deps.batch);
-      this.#batchers.set(key, batcher);
+    let found = this.#batchers.get(key);
+    if (!found) {
+      const stats: BatcherStats = {
+        model: runtime.entry.name,
+        graph,
+        queued: 0,
+        sizes: new Histogram(BATCH_SIZE_BUCKETS),
+        seconds: new Histogram(SECONDS_BUCKETS),
+      };
+      const batcher = new DynamicBatcher<BatchItem, BatchResult>((items) => runBatch(runtime, graph, items), {
+        ...this.deps.batch,
+        onRun: (size, seconds) => {
+          stats.sizes.observe(size);
+          stats.seconds.observe(seconds);
+        },
+      });
+      found = { batcher, stats };
+      this.#batchers.set(key, found);
     }
-    return batcher;
+    return found.batcher;
   }
 }
 

@@ -4,9 +4,15 @@
  * role check of every operation, the body-size limit, cross-site protection (CORS, CSRF), the document
  * limits and cache, /readyz and the plain routes each domain contributes. graphql-ws shares the port and
  * the /graphql path (websocket.ts), authenticated in connection_init.
+ *
+ * Shutting down (`close`) drains: /readyz answers 503 and the listening socket closes at once (new
+ * connections are refused), subscriptions complete (shutdown.ts), requests in flight run to their
+ * answer and their keep-alive connections close after it, then graphql-ws sockets close with 1001
+ * "Going away". Whatever still runs at the deadline (a client that never finishes sending its body) is
+ * cut off.
  */
 import http, { type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocket } from 'ws';
@@ -35,7 +41,9 @@ import { queryLimitPlugins } from './limits.ts';
 import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
+import { countTypedErrors, RequestMetrics, useRequestMetrics } from './request-metrics.ts';
 import { type Route, useRoutes } from './routes.ts';
+import { settlesBefore, useEndSubscriptionsOnShutdown } from './shutdown.ts';
 import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
 
@@ -60,14 +68,20 @@ export interface ServerOptions extends ServerSettings {
   schema: GraphQLSchema;
   /**
    * the GraphQL context of one request by this caller; `transport`: the connection a subscription of
-   * it would send its events on
+   * it would send its events on; `signal`: aborted when an HTTP request's client disconnects
    */
-  context: (identity: Identity, transport: SubscriberTransport | undefined) => GraphQLContext;
+  context: (
+    identity: Identity,
+    transport: SubscriberTransport | undefined,
+    signal: AbortSignal | undefined,
+  ) => GraphQLContext;
   /** authentication and rate limits (src/auth/gate.ts) */
   gate: Gate;
   routes: readonly Route[];
   readiness: readonly ReadinessCheck[];
   logger: Logger;
+  /** where GraphQL request metrics are counted (default: a fresh set) */
+  metrics?: RequestMetrics;
 }
 
 export interface VigilServer {
@@ -76,20 +90,38 @@ export interface VigilServer {
   webSocket: GraphQLWebSocket;
   /** parsed documents kept for reuse */
   documents: DocumentCache;
+  /** GraphQL operations, errors, latency and subscriptions, for /metrics */
+  metrics: RequestMetrics;
+  /** HTTP requests in progress (an SSE stream counts until it ends) */
+  readonly requestsInFlight: number;
+  /** true once `close` has begun */
+  readonly draining: boolean;
   listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Drains (above) and resolves when every connection has closed; at `deadline` (a performance.now()
+   * time; default: at once) what remains is cut off.
+   */
+  close(options?: { deadline?: number }): Promise<void>;
 }
 
 export function createServer(options: ServerOptions): VigilServer {
   const { logger, gate } = options;
   const holdings = new KeyHoldings();
   const documents = new DocumentCache(options.parseCache);
+  const metrics = options.metrics ?? new RequestMetrics();
+  countTypedErrors(options.schema);
+  const shutdown = new AbortController();
+  let draining = false;
+  /** responses not yet closed: the drain waits for them */
+  const responses = new Set<ServerResponse>();
+  /** kept-alive connections between two requests: closed at once when the drain begins */
+  const idleKeptAlive = new Set<Socket>();
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
     context: (initial) => {
       const caller = callerOf(initial);
       if (caller instanceof Error) throw requestError(caller);
-      return options.context(caller, subscriberTransportOf(initial));
+      return options.context(caller, subscriberTransportOf(initial), requestSignalOf(initial));
     },
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
@@ -110,10 +142,12 @@ export function createServer(options: ServerOptions): VigilServer {
     plugins: [
       useAuthentication({ gate, graphqlEndpoint: '/graphql', openPaths: [READINESS_PATH], holdings, logger }),
       useAuthorization(),
+      useRequestMetrics(metrics),
+      useEndSubscriptionsOnShutdown(shutdown.signal),
       useCsrfPrevention(),
       useBodyLimit(options.maxBodyBytes),
       useTypedRequestParseErrors(),
-      useReadiness(options.readiness, logger),
+      useReadiness(options.readiness, logger, { draining: () => draining }),
       useRoutes(options.routes, logger),
       useBoundedParseCache(documents),
       ...queryLimitPlugins({
@@ -129,6 +163,18 @@ export function createServer(options: ServerOptions): VigilServer {
   });
 
   const server = http.createServer((req, res) => {
+    const socket = req.socket;
+    idleKeptAlive.delete(socket);
+    responses.add(res);
+    res.once('close', () => {
+      responses.delete(res);
+      if (socket.destroyed) return;
+      // while draining, a connection closes after its answer (headers sent before the drain said keep-alive)
+      if (draining) socket.end();
+      else idleKeptAlive.add(socket);
+    });
+    // a request arriving while draining: answered, then its connection closes
+    if (draining) res.setHeader('connection', 'close');
     // Yoga builds the request's URL from these two; a pair that does not parse would fail outside
     // any handler. (A request line Node cannot parse never gets here: Node answers it 400 itself.)
     if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
@@ -138,6 +184,7 @@ export function createServer(options: ServerOptions): VigilServer {
     void yoga.requestListener(req, res);
   });
 
+  server.on('connection', (socket: Socket) => socket.once('close', () => idleKeptAlive.delete(socket)));
   // Longer than clients' keep-alive (undici: 4 s), so a client never reuses a socket the server is closing.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -153,11 +200,63 @@ export function createServer(options: ServerOptions): VigilServer {
   });
   const stopWatchingKeys = gate.onKeysReloaded((active) => holdings.closeAllBut(active));
 
+  let closed: Promise<void> | undefined;
+  function beginDrain(): Promise<void> {
+    draining = true;
+    // The listening socket closes now: new connections are refused. Not through http.Server#close,
+    // which also destroys every connection idle at this instant, among them those accepted but whose
+    // request is not parsed yet (onnxruntime runs on this thread: under load a request can wait a few
+    // runs to be read). Those are answered; connections idle between two requests close now.
+    const stopped = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+    for (const socket of idleKeptAlive) socket.destroy();
+    idleKeptAlive.clear();
+    for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
+    shutdown.abort();
+    return stopped;
+  }
+
+  /** nothing in flight twice in a row, 20 ms apart: a request still on its way would have been parsed */
+  async function quiescent(deadline: number): Promise<void> {
+    const idle = () => responses.size === 0 && metrics.executing === 0;
+    while (performance.now() < deadline) {
+      if (idle()) {
+        await sleep(20);
+        if (idle()) return;
+      }
+      await sleep(10);
+    }
+  }
+
+  async function drain(deadline: number): Promise<void> {
+    const stopped = beginDrain();
+    // requests (and graphql-ws operations) in flight run to their answer
+    await quiescent(deadline);
+    // connections that never sent a request
+    server.closeIdleConnections();
+    await webSocket.close();
+    if (!(await settlesBefore(stopped, deadline))) {
+      logger.warn('shutdown: cutting off connections still open at the deadline', {
+        requests: responses.size,
+        webSockets: webSocket.connections,
+      });
+      server.closeAllConnections();
+      webSocket.terminate();
+      await stopped;
+    }
+  }
+
   return {
     http: server,
     yoga,
     webSocket,
     documents,
+    metrics,
+    get requestsInFlight() {
+      return responses.size;
+    },
+    get draining() {
+      return draining;
+    },
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -167,14 +266,17 @@ export function createServer(options: ServerOptions): VigilServer {
         });
       });
     },
-    async close() {
-      stopWatchingKeys();
-      await webSocket.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    close(closeOptions = {}) {
+      closed ??= (async () => {
+        stopWatchingKeys();
+        await drain(closeOptions.deadline ?? performance.now());
+      })();
+      return closed;
     },
   };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The connection of an operation, from what Yoga's context starts with: graphql-ws operations carry
@@ -184,6 +286,16 @@ function subscriberTransportOf(initial: object): SubscriberTransport | undefined
   if ('socket' in initial && initial.socket instanceof WebSocket) return webSocketTransport(initial.socket);
   if ('res' in initial && initial.res instanceof http.ServerResponse) return httpTransport(initial.res);
   return undefined;
+}
+
+/**
+ * The signal of an HTTP request's Fetch Request, aborted when its client disconnects (graphql-ws
+ * operations have none: a closed socket completes them).
+ */
+function requestSignalOf(initial: object): AbortSignal | undefined {
+  if (!('request' in initial) || typeof initial.request !== 'object' || initial.request === null) return undefined;
+  const { request } = initial;
+  return 'signal' in request && request.signal instanceof AbortSignal ? request.signal : undefined;
 }
 
 /** a request refused before Yoga sees it: the mapped status, the route's JSON error body, connection closed */

@@ -98,7 +98,12 @@ export function requestError(error: RequestFailure): GraphQLError {
     ...failureHeaders(error),
     ...(error instanceof PayloadTooLargeError && { connection: 'close' }),
   };
-  const details = error instanceof RateLimitedError ? { retryAfter: error.retryAfterSeconds } : {};
+  const details =
+    error instanceof RateLimitedError
+      ? { retryAfter: error.retryAfterSeconds }
+      : error instanceof UnavailableError
+        ? { retryAfterSeconds: error.retryAfterSeconds }
+        : {};
   return new GraphQLError(error.message, {
     extensions: {
       code: error.code,
@@ -135,6 +140,19 @@ export function maskUnexpectedErrors(logger: Logger): (error: unknown, message?:
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError || isClientError(error)))
       return error;
     const path = error instanceof GraphQLError ? error.path : undefined;
+    // Expected, though no result union lists them where they surface, so answered with their code and
+    // not logged as failures. Work refused by a bound (load shedding) is not a database fault: the error
+    // graphql-js made for this request is given the code and status in place.
+    if (error instanceof GraphQLError && original instanceof UnavailableError) {
+      Object.assign(error.extensions, requestError(original).extensions);
+      return error;
+    }
+    if (error instanceof GraphQLError && isAbort(original)) {
+      // the client went away before its work ran (request.signal): nobody reads this answer
+      logger.debug('request cancelled by its client', path ? { path: path.join('.') } : {});
+      Object.assign(error.extensions, { code: 'CANCELLED', http: { status: 499 } });
+      return error;
+    }
     const unavailable = asUnavailable(original ?? error);
     if (unavailable) {
       logger.warn('database unavailable', { path: path?.join('.'), error: original ?? error });
@@ -147,6 +165,10 @@ export function maskUnexpectedErrors(logger: Logger): (error: unknown, message?:
     const errorId = logUnexpected(logger, 'unexpected error', original ?? error, path ? { path: path.join('.') } : {});
     return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } });
   };
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
 }
 
 function isClientError(error: GraphQLError): boolean {

@@ -61,7 +61,10 @@ function envelopedRoot(args: ExecutionArgs): EnvelopedRoot {
 export interface GraphQLWebSocket {
   /** connections open now, in all */
   readonly connections: number;
+  /** closes every socket with 1001 "Going away" and accepts no more */
   close(): Promise<void>;
+  /** ends the sockets that have not finished closing */
+  terminate(): void;
 }
 
 export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
@@ -212,6 +215,9 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
     },
     async close() {
       await cleanup.dispose();
+    },
+    terminate() {
+      for (const client of wsServer.clients) client.terminate();
     },
   };
 }

@@ -56,7 +56,7 @@ describe('unexpected failures reach clients as a code and an error id, the excep
   });
 
   it('a plain route: 500 with code and errorId, the exception in the log line of that id', async () => {
-    breakMethod(server.app.services.monitor.metrics, 'prometheus', async () => {
+    breakMethod(server.app.services.monitor.metrics, 'collect', async () => {
       throw new Error(SECRET);
     });
     const response = await fetch(`${server.url}/metrics`);

@@ -58,4 +58,47 @@ describe('dynamic batching', () => {
     fail = false;
     expect(await batcher.submit(7)).toBe(7);
   });
+
+  it('drops an item whose signal aborts while it waits: it rejects with an AbortError and never runs', async () => {
+    const runs: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sizes: number[] = [];
+    const batcher = new DynamicBatcher<number, number>(
+      async (items) => {
+        runs.push(items);
+        if (runs.length === 1) await gate;
+        return items;
+      },
+      { maxSize: 16, maxWaitMs: 0, onRun: (size) => sizes.push(size) },
+    );
+    const first = batcher.submit(0);
+    await tick(5);
+    const gone = new AbortController();
+    const waiting = [1, 2, 3].map((x) => batcher.submit(x, x === 2 ? gone.signal : undefined));
+    expect(batcher.queued).toBe(3);
+    gone.abort();
+    expect(batcher.queued).toBe(2);
+    release();
+    const settled = await Promise.allSettled([first, ...waiting]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const reason = (settled[2] as PromiseRejectedResult).reason as Error;
+    expect(reason.name).toBe('AbortError');
+    expect(runs).toEqual([[0], [1, 3]]);
+    expect(sizes).toEqual([1, 2]);
+    expect(batcher.secondsPerItem).toBeGreaterThan(0);
+  });
+
+  it('refuses an item whose signal has already aborted, and an abort after its run starts changes nothing', async () => {
+    const batcher = new DynamicBatcher<number, number>(async (items) => items, { maxSize: 4, maxWaitMs: 0 });
+    const gone = new AbortController();
+    gone.abort();
+    await expect(batcher.submit(1, gone.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    const late = new AbortController();
+    const running = batcher.submit(2, late.signal);
+    await tick(0);
+    late.abort();
+    expect(await running).toBe(2);
+    expect(batcher.batchSizes).toEqual([1]);
+  });
 });

@@ -48,6 +48,21 @@ describe('configuration', () => {
     ]);
   });
 
+  it('bounds queued work and shutdown by default, and takes other bounds', () => {
+    expect(loadConfig({})).toMatchObject({
+      queues: { maxImages: 256, maxSteps: 64, maxWrites: 512 },
+      shutdownTimeoutMs: 10_000,
+    });
+    expect(
+      loadConfig({
+        MAX_QUEUED_IMAGES: '1024',
+        MAX_QUEUED_STEPS: '8',
+        MAX_QUEUED_WRITES: '64',
+        SHUTDOWN_TIMEOUT_MS: '30000',
+      }),
+    ).toMatchObject({ queues: { maxImages: 1024, maxSteps: 8, maxWrites: 64 }, shutdownTimeoutMs: 30_000 });
+  });
+
   it('keeps acknowledged writes across a process crash by default; DURABILITY=strict across power loss', () => {
     expect(loadConfig({})).toMatchObject({ durability: 'normal', databaseLockTimeoutMs: 10_000 });
     expect(loadConfig({ DURABILITY: 'strict', DATABASE_LOCK_TIMEOUT_MS: '2500' })).toMatchObject({
@@ -57,6 +72,8 @@ describe('configuration', () => {
   });
 
   it.each([
+    [{ MAX_QUEUED_IMAGES: '0' }, /MAX_QUEUED_IMAGES=0/],
+    [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, /SHUTDOWN_TIMEOUT_MS=soon/],
     [{ CORS_ORIGINS: '*' }, /no wildcard/],
     [{ CORS_ORIGINS: 'https://*.example.com' }, /no wildcard/],
     [{ CORS_ORIGINS: 'https://dash.example.com/' }, /is not an origin/],

@@ -1,6 +1,7 @@
 /**
- * The metrics executions emit, as a time series per schedule (for charts) and as the Prometheus text
- * exposition of each schedule's latest completed execution (for scraping), with a few process gauges.
+ * The metrics executions emit, as a time series per schedule (for charts) and, for /metrics, the
+ * Prometheus families of each schedule's latest completed execution (for scraping), with a few process
+ * gauges.
  *
  * Names: `record_count`, `class_count_<class>`, `max_class_share`, `non_null_share`,
  * `low_confidence_share`, `confidence_mean`, `violation_count`, and with a baseline
@@ -9,7 +10,7 @@
  */
 import { NotFoundError } from '../../errors.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
-import { Exposition } from './prometheus.ts';
+import type { Exposition, MetricSource } from './prometheus.ts';
 import type { MetricStore } from './store.ts';
 import type { MetricPoint } from './types.ts';
 
@@ -22,7 +23,7 @@ export interface MetricsDeps {
   models: Pick<ModelCatalog, 'label'>;
 }
 
-export class MetricService {
+export class MetricService implements MetricSource {
   constructor(private readonly deps: MetricsDeps) {}
 
   /** One metric of a schedule over [from, to), oldest first (at most 10,000 points: the newest). */
@@ -36,9 +37,8 @@ export class MetricService {
     return points;
   }
 
-  /** the Prometheus text exposition format (version 0.0.4) */
-  async prometheus(): Promise<string> {
-    const out = new Exposition();
+  /** the latest execution's metrics per schedule, and the process gauges */
+  async collect(out: Exposition): Promise<void> {
     for (const { schedule, endpoint, latest } of await this.deps.metrics.latestBySchedule()) {
       if (!latest) continue;
       const base = { schedule, endpoint: endpoint.name };
@@ -85,6 +85,5 @@ export class MetricService {
       {},
       Math.round(PROCESS_START),
     );
-    return out.text();
   }
 }
