@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { TadaDocumentNode } from 'gql.tada';
 import { print } from 'graphql';
 import ort from 'onnxruntime-node';
+import type { LoadJob } from './load-generator.ts';
 
 export function machineFacts(extra: Record<string, string> = {}): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -67,14 +68,7 @@ export interface LoadResult {
  * process (bench/load-generator.ts) and measures this process's CPU time meanwhile. The caller is
  * the server: its event loop stays free while the child runs.
  */
-export async function httpLoad(job: {
-  url: string;
-  bodies: string[];
-  concurrency: number;
-  requests: number;
-  field: string;
-  headers?: Record<string, string>;
-}): Promise<LoadResult> {
+export async function httpLoad(job: LoadJob): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
   const cpu0 = process.cpuUsage();
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });

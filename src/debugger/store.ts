@@ -7,6 +7,7 @@ import { LIVE_ENDPOINT } from '../endpoints/store.ts';
 import { isOneOf } from '../guards.ts';
 import { decodeTensor } from './encoding.ts';
 import { LruCache } from './lru.ts';
+import type { TensorRow } from './step-rows.ts';
 
 /** smdebug's ModeKeys; an inference endpoint only produces PREDICT steps. GLOBAL: every mode. */
 export const MODE_KEYS = ['TRAIN', 'EVAL', 'PREDICT', 'GLOBAL'] as const;
@@ -141,15 +142,7 @@ export class TensorStore {
   /** several steps' tensors without their data, by step id, in one query (for DataLoaders) */
   async tensorsOfSteps(stepIds: readonly string[]): Promise<Map<string, TensorRecord[]>> {
     const rows = await this.prisma.$queryRaw<
-      {
-        id: string;
-        stepId: string;
-        name: string;
-        shape: string;
-        dtype: string;
-        encoding: string;
-        bytes: number | bigint;
-      }[]
+      (Omit<TensorRow, 'data'> & { bytes: number | bigint })[]
     >`SELECT "id", "stepId", "name", "shape", "dtype", "encoding", LENGTH("data") AS "bytes" FROM "Tensor"
       WHERE "stepId" IN (${Prisma.join([...stepIds])}) ORDER BY "stepId", "name"`;
     const byStep = new Map<string, TensorRecord[]>(stepIds.map((id) => [id, []]));

@@ -15,6 +15,10 @@ import { expectTypename, GraphQLClient } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
 import { CREATE_SCHEDULE, RUN } from '../helpers/monitor.ts';
 import { type ServerProcess, spawnServer } from '../helpers/process.ts';
+import { sleep, until as untilWithin } from '../helpers/wait.ts';
+
+const until = <T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 15_000) =>
+  untilWithin(what, probe, timeoutMs);
 
 const skip = process.env.VIGIL_TEST_DB !== 'postgres' ? 'needs PostgreSQL: runs in the postgres project' : null;
 
@@ -30,18 +34,6 @@ const PREDICT = graphql(`
     predict(endpoint: "killed", image: $image) { __typename ... on Prediction { captureId } }
   }
 `);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 /** closed-loop predict clients against one replica, until stopped (failures counted, not thrown) */
 function traffic(server: ServerProcess, clients: number, acknowledged: string[]) {

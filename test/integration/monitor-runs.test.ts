@@ -11,6 +11,7 @@ import { expectTypename } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
 import { createEndpoint, createSchedule, insertCaptures, RUN, run, spread } from '../helpers/monitor.ts';
 import { type TestServer, useTestServer } from '../helpers/server.ts';
+import { sleep, until } from '../helpers/wait.ts';
 
 const CREATE_CAPTURED = graphql(`
   mutation CreateCapturedEndpoint($name: String!) {
@@ -26,18 +27,6 @@ const PREDICT = graphql(`
     predict(endpoint: $endpoint, image: $image) { __typename ... on Prediction { captureId } }
   }
 `);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function inProgress(server: TestServer, scheduleName: string) {
   return until(`an InProgress execution of ${scheduleName}`, () =>
