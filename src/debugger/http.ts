@@ -9,10 +9,10 @@
  * step missing the tensors a method needs, 404 for an unknown capture, endpoint or step, or a capture
  * recorded without the hook.
  */
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { isOneOf } from '../guards.ts';
 import { binary } from '../server/responses.ts';
-import { pathSegment, type Route } from '../server/routes.ts';
+import { noRoute, pathSegment, type Route } from '../server/routes.ts';
 import { type ImageKind, parseMethod, parseRender, type SaliencyService } from './saliency.ts';
 import { MODE_KEYS } from './store.ts';
 import type { StepRef, TrialService } from './trial.ts';
@@ -47,8 +47,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
       handle(_request, url) {
         const [captureId, file, ...rest] = url.pathname.slice('/saliency/'.length).split('/');
         const kind = imageKind(file);
-        if (!captureId || !kind || rest.length)
-          throw new NotFoundError('Route', url.pathname, 'use /saliency/<captureId>/heatmap.png or overlay.png');
+        if (!captureId || !kind || rest.length) throw noRoute(url, '/saliency/<captureId>/heatmap.png or overlay.png');
         return serve(url, kind, () => saliency.stepOfCapture(pathSegment(captureId, 'captureId')), 3600);
       },
     },
@@ -60,7 +59,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
         const [endpoint, stepText, file, ...rest] = url.pathname.slice('/steps/'.length).split('/');
         const kind = imageKind(file);
         if (!endpoint || !stepText || !kind || rest.length) {
-          throw new NotFoundError('Route', url.pathname, 'use /steps/<endpoint>/<step>/heatmap.png or overlay.png');
+          throw noRoute(url, '/steps/<endpoint>/<step>/heatmap.png or overlay.png');
         }
         const step = Number(stepText);
         if (!/^\d+$/.test(stepText) || !Number.isSafeInteger(step))

@@ -7,7 +7,7 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import { allows, describeCaller, type Role } from '../auth/roles.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { callerOf, type NodeServerContext } from './authentication.ts';
 import { errorResponse } from './http-errors.ts';
@@ -76,4 +76,9 @@ export function pathSegment(segment: string, name: string): string {
   } catch {
     throw new ValidationError(name, `${name} is not a valid percent-encoded path segment`);
   }
+}
+
+/** a path under a route's prefix that names nothing: 404, saying which paths there are */
+export function noRoute(url: URL, usage: string): NotFoundError {
+  return new NotFoundError('Route', url.pathname, `no route for ${url.pathname}: use ${usage}`);
 }

@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '../../errors.ts';
 import { binary, json } from '../../server/responses.ts';
-import { pathSegment, type Route } from '../../server/routes.ts';
+import { noRoute, pathSegment, type Route } from '../../server/routes.ts';
 import { classCountList } from '../windows/class-counts.ts';
 import { renderClassChart } from './class-chart.ts';
 import { constraintViolations } from './constraint-violations-json.ts';
@@ -22,13 +22,7 @@ export function executionRoutes(executions: Pick<ExecutionService, 'get' | 'viol
       role: 'read',
       async handle(_request, url) {
         const match = EXECUTION_FILE.exec(url.pathname);
-        if (!match) {
-          throw new NotFoundError(
-            'Route',
-            url.pathname,
-            `no route for GET ${url.pathname}: use /executions/<id>/constraint_violations.json or classes.png`,
-          );
-        }
+        if (!match) throw noRoute(url, '/executions/<id>/constraint_violations.json or classes.png');
         const id = pathSegment(match[1]!, 'id');
         const execution = await executions.get(id);
         if (!execution) throw new NotFoundError('Execution', id);

@@ -214,10 +214,6 @@ export class ExecutionStore {
     );
   }
 
-  async metrics(executionId: string): Promise<MetricPoint[]> {
-    return (await this.metricsOf([executionId])).get(executionId) ?? [];
-  }
-
   /** several executions' metrics, by execution id, in one query */
   async metricsOf(executionIds: readonly string[]): Promise<Map<string, MetricPoint[]>> {
     const rows = await this.prisma.metric.findMany({
