@@ -314,8 +314,11 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       databaseProbe.stop();
       // the scheduler stops beside the drain: a running execution neither holds up requests nor the exit
       const schedulerStopped = monitor.scheduler.stop(Math.max(0, deadline - performance.now()));
+      // the listening socket closes first (synchronously, inside server.close): a sweep in progress
+      // must not keep accepting connections while it finishes
+      const drained = server.close({ deadline });
       await retention.stop();
-      await server.close({ deadline });
+      await drained;
       await apiKeys.stop();
       await recorder.idle();
       if (!(await settlesBefore(schedulerStopped, deadline)))
