@@ -44,7 +44,7 @@ import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { countTypedErrors, RequestMetrics, useRequestMetrics } from './request-metrics.ts';
-import { type Route, useRoutes } from './routes.ts';
+import { isPublicPath, type Route, useRoutes } from './routes.ts';
 import { settlesBefore, useEndSubscriptionsOnShutdown } from './shutdown.ts';
 import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
@@ -143,7 +143,13 @@ export function createServer(options: ServerOptions): VigilServer {
     // useBoundedParseCache instead: bounded in bytes, and only documents that passed validation
     parserAndValidationCache: false,
     plugins: [
-      useAuthentication({ gate, graphqlEndpoint: '/graphql', openPaths: [READINESS_PATH], holdings, logger }),
+      useAuthentication({
+        gate,
+        graphqlEndpoint: '/graphql',
+        isOpenPath: (pathname) => pathname === READINESS_PATH || isPublicPath(options.routes, pathname),
+        holdings,
+        logger,
+      }),
       useAuthorization(),
       useRequestMetrics(metrics),
       useEndSubscriptionsOnShutdown(shutdown.signal),
