@@ -3,6 +3,7 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { createAlerting } from './alerting/index.ts';
 import { anonymousPermitted, checkBinding } from './auth/binding.ts';
 import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
@@ -175,6 +176,24 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxInputPixels: config.maxImagePixels,
   });
 
+  const alerting = createAlerting({
+    prisma: database.prisma,
+    endpoints,
+    settings: {
+      retry: {
+        baseMs: config.alerts.retryBaseMs,
+        maxDelayMs: config.alerts.retryMaxMs,
+        maxAttempts: config.alerts.maxAttempts,
+        maxAgeMs: config.alerts.maxAgeMs,
+      },
+      timeoutMs: config.alerts.timeoutMs,
+      pollIntervalMs: config.alerts.pollIntervalMs,
+      destinations: { allowlist: config.alerts.urlAllowlist },
+    },
+    logger: logger.child('alerts'),
+    instanceId: config.instanceId,
+    userAgent: `vigil/${VERSION}`,
+  });
   const monitor = createMonitor({
     prisma: database.prisma,
     provider: database.provider,
@@ -191,6 +210,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     leaseMs: config.monitor.leaseMs,
     commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
     testExecutionDelayMs: config.monitor.testExecutionDelayMs,
+    outbox: alerting.outbox,
   });
 
   const services: Services = {
@@ -204,6 +224,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     trials,
     saliency,
     apiKeys,
+    alerting,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -295,6 +316,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   monitor.scheduler.start();
+  alerting.worker.start();
   retention.start();
 
   return {
@@ -318,6 +340,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       // must not keep accepting connections while it finishes
       const drained = server.close({ deadline });
       await retention.stop();
+      await alerting.worker.stop();
       await drained;
       await apiKeys.stop();
       await recorder.idle();

@@ -27,6 +27,8 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     saliency: 'read',
     storage: 'read',
     apiKeys: 'admin',
+    alertChannels: 'admin',
+    alertDeliveries: 'admin',
   },
   Mutation: {
     predict: 'invoke',
@@ -42,6 +44,10 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     runMonitoringSchedule: 'admin',
     createApiKey: 'admin',
     revokeApiKey: 'admin',
+    createAlertChannel: 'admin',
+    updateAlertChannel: 'admin',
+    deleteAlertChannel: 'admin',
+    testAlertChannel: 'admin',
   },
   Subscription: {
     endpointChanged: 'read',

@@ -73,6 +73,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryAttempt,
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
@@ -84,6 +87,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     prisma.violation.count(),
     prisma.metric.count(),
     prisma.apiKey.count(),
+    prisma.alertChannel.count(),
+    prisma.alertDelivery.count(),
+    prisma.alertDeliveryAttempt.count(),
   ]);
   return {
     Endpoint,
@@ -96,6 +102,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryAttempt,
   };
 }
 
