@@ -18,7 +18,7 @@ import net from 'node:net';
 
 export const MAX_URL_LENGTH = 2048;
 /** a name that does not resolve within this is refused (getaddrinfo has no timeout of its own) */
-const RESOLVE_TIMEOUT_MS = 5000;
+export const RESOLVE_TIMEOUT_MS = 5000;
 
 /** a URL the rule refuses; `reason` is written for the admin who configured it */
 export class DestinationRefused extends Error {

@@ -49,9 +49,9 @@ export class AlertChannelService {
   async create(input: ChannelInput): Promise<ChannelView> {
     validateResourceName(input.name, 'Alert channel', 'input.name');
     validateSecret(input.secret);
-    await this.#checkUrl(input.url);
+    const url = await this.#checkUrl(input.url);
     const endpoints = await this.#endpoints(input.endpoints);
-    const created = await this.deps.store.insertChannel({ ...input, endpoints });
+    const created = await this.deps.store.insertChannel({ ...input, url, endpoints });
     if (!created) throw new ConflictError(`Alert channel '${input.name}' already exists`);
     return view(created);
   }
@@ -59,11 +59,11 @@ export class AlertChannelService {
   async update(name: string, input: ChannelUpdate): Promise<ChannelView> {
     const current = await this.#require(name);
     if (input.secret != null) validateSecret(input.secret);
-    if (input.url != null) await this.#checkUrl(input.url);
+    const url = input.url == null ? current.url : await this.#checkUrl(input.url);
     const endpoints = input.endpoints == null ? current.endpoints : await this.#endpoints(input.endpoints);
     const updated = await this.deps.store.updateChannel(current.id, {
       kind: input.kind ?? current.kind,
-      url: input.url ?? current.url,
+      url,
       secret: input.secret ?? current.secret,
       endpoints,
     });
@@ -115,9 +115,10 @@ export class AlertChannelService {
     return channel;
   }
 
-  async #checkUrl(url: string): Promise<void> {
+  /** the URL as it will be requested (normalized: `http://2130706433` is `http://127.0.0.1/`) */
+  async #checkUrl(url: string): Promise<string> {
     try {
-      await checkDestination(url, this.deps.destinations);
+      return (await checkDestination(url, this.deps.destinations)).url.href;
     } catch (error) {
       if (error instanceof DestinationRefused) throw new ValidationError('input.url', `url refused: ${error.message}`);
       throw error;

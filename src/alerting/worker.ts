@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../logger.ts';
 import { isRetryable, nextAttemptAt, type RetryPolicy } from './backoff.ts';
-import { checkDestination, type DestinationPolicy, DestinationRefused } from './destination.ts';
+import { checkDestination, type DestinationPolicy, DestinationRefused, RESOLVE_TIMEOUT_MS } from './destination.ts';
 import { ATTEMPT_HEADER, DELIVERY_HEADER, SIGNATURE_HEADER, sign } from './payload.ts';
 import { post, type SendOutcome } from './sender.ts';
 import type { AlertStore, AttemptResult, ClaimedDelivery } from './store.ts';
@@ -32,8 +32,8 @@ export interface DeliveryWorkerDeps {
 
 /** deliveries claimed per poll (sent concurrently) */
 const BATCH = 16;
-/** beyond the request's time limit: the DNS lookup and the attempt's write */
-const LEASE_MARGIN_MS = 30_000;
+/** beyond the request's time limit: the DNS lookup (bounded by RESOLVE_TIMEOUT_MS) and the attempt's write */
+const LEASE_MARGIN_MS = RESOLVE_TIMEOUT_MS + 5000;
 
 export class DeliveryWorker {
   readonly #clock: () => Date;
