@@ -121,6 +121,9 @@ export function parseHostList(raw: string | undefined): string[] {
 /** the URL's syntax alone (no resolution): what every save checks first */
 export function parseDestinationUrl(raw: string, policy: DestinationPolicy): { url: URL; listed: boolean } {
   if (raw.length > MAX_URL_LENGTH) throw new DestinationRefused(`the URL is longer than ${MAX_URL_LENGTH} characters`);
+  // the URL parser would drop tabs and line breaks silently: a URL holding any is refused, not repaired
+  for (const c of raw)
+    if (c <= ' ' || c === '\u007f') throw new DestinationRefused('the URL holds spaces or control characters');
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new DestinationRefused('expected an http:// or https:// URL');

@@ -69,6 +69,10 @@ describe('alert destinations (SSRF guard)', () => {
     expect(destination.url.hostname).toBe('hooks.example.com');
     expect(destination.addresses).toEqual([{ address: '93.184.216.34', family: 4 }]);
     expect((await checkDestination('https://six.example.com/', OPEN)).addresses[0]!.family).toBe(6);
+    // encoded line breaks stay encoded on the wire: no header can be injected through the path
+    expect((await checkDestination('https://hooks.example.com/a%0d%0aX:%201', OPEN)).url.pathname).toBe(
+      '/a%0d%0aX:%201',
+    );
   });
 
   it.each([
@@ -89,7 +93,10 @@ describe('alert destinations (SSRF guard)', () => {
     ['javascript:alert(1)', /expected an http/],
     ['gopher://127.0.0.1:6379/_FLUSHALL', /expected an http/],
     ['https://user:pass@hooks.example.com/', /credentials/],
-    ['not a url', /expected an http/],
+    ['not a url', /spaces or control characters/],
+    ['https://hooks.example.com/a\r\nX-Injected: 1', /spaces or control characters/],
+    ['https://hooks.exa\tmple.com/', /spaces or control characters/],
+    [' https://hooks.example.com/', /spaces or control characters/],
     [`https://hooks.example.com/${'a'.repeat(2100)}`, /longer than 2048/],
   ])('refuses %s when nothing is listed', async (url, reason) => {
     await expect(checkDestination(url, OPEN)).rejects.toThrow(DestinationRefused);
