@@ -298,7 +298,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     routes: [
       ...captureRoutes(captures),
       ...monitorRoutes(monitor),
-      ...metricsRoutes([monitor.metrics, serving]),
+      ...metricsRoutes([monitor.metrics, serving, alerting.metrics]),
       ...saliencyRoutes(trials, saliency),
     ],
     readiness,

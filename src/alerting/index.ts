@@ -7,6 +7,8 @@ import type { Db } from '../db/prisma.ts';
 import type { EndpointLookup } from '../endpoints/types.ts';
 import type { Logger } from '../logger.ts';
 import type { AlertOutbox } from '../monitor/alerts/types.ts';
+import type { MetricSource } from '../monitor/metrics/prometheus.ts';
+import { alertMetrics } from './metrics.ts';
 import { AlertChannelService } from './service.ts';
 import { AlertStore } from './store.ts';
 import { type DeliverySettings, DeliveryWorker } from './worker.ts';
@@ -15,6 +17,8 @@ export interface Alerting {
   channels: AlertChannelService;
   worker: DeliveryWorker;
   outbox: AlertOutbox;
+  /** per-channel backlog for /metrics */
+  metrics: MetricSource;
 }
 
 export interface AlertingDeps {
@@ -45,5 +49,6 @@ export function createAlerting(deps: AlertingDeps): Alerting {
     }),
     worker,
     outbox: { enqueue: (tx, alert) => store.enqueue(tx, alert, new Date(alert.at)) },
+    metrics: alertMetrics(store),
   };
 }

@@ -272,6 +272,31 @@ export class AlertStore {
     });
   }
 
+  /**
+   * Per channel: deliveries waiting (and the oldest one's creation) and deliveries given up. Pending
+   * ones are few and indexed by status; failed ones are the history an operator alerts on.
+   */
+  async backlog(): Promise<{ channel: string; pending: number; failed: number; oldestPending: Date | null }[]> {
+    const [channels, groups] = await Promise.all([
+      this.prisma.alertChannel.findMany({ select: { id: true, name: true } }),
+      this.prisma.alertDelivery.groupBy({
+        by: ['channelId', 'status'],
+        where: { status: { in: ['PENDING', 'FAILED'] } },
+        _count: { _all: true },
+        _min: { createdAt: true },
+      }),
+    ]);
+    return channels.map((c) => {
+      const of = (status: DeliveryStatus) => groups.find((g) => g.channelId === c.id && g.status === status);
+      return {
+        channel: c.name,
+        pending: of('PENDING')?._count._all ?? 0,
+        failed: of('FAILED')?._count._all ?? 0,
+        oldestPending: of('PENDING')?._min.createdAt ?? null,
+      };
+    });
+  }
+
   async delivery(id: string): Promise<DeliveryView | null> {
     const row = await this.prisma.alertDelivery.findUnique({ where: { id }, include: WITH_ATTEMPTS });
     return row && toDelivery(row);

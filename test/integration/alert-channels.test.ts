@@ -203,6 +203,14 @@ describe('alert channels', () => {
     expect(redirected!.lastError).toBe(`redirect not followed (to ${target.url}/elsewhere)`);
     expect(redirected!.attempts[0]!.statusCode).toBe(302);
     expect(target.received).toEqual([]);
+
+    // on /metrics, per channel: what was given up, and nothing left waiting
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    for (const name of ['failing', 'gone', 'redirecting']) {
+      expect(metrics).toContain(`vigil_alert_deliveries_failed{channel="${name}"} 1`);
+      expect(metrics).toContain(`vigil_alert_deliveries_pending{channel="${name}"} 0`);
+      expect(metrics).toContain(`vigil_alert_oldest_pending_seconds{channel="${name}"} 0`);
+    }
   });
 
   it('testAlertChannel sends one signed test message now; a receiver that hangs or answers without end is cut off', async () => {
