@@ -13,7 +13,9 @@ import {
   type ResolvedAddress,
 } from '../../src/alerting/destination.ts';
 import { alertBody, sign, testBody } from '../../src/alerting/payload.ts';
+import { post } from '../../src/alerting/sender.ts';
 import type { MonitorAlert } from '../../src/monitor/alerts/types.ts';
+import { startReceiver } from '../helpers/receiver.ts';
 
 /** a resolver answering from a table (no DNS) */
 function resolver(table: Record<string, string[]>): DestinationPolicy['resolve'] {
@@ -191,5 +193,32 @@ describe('payloads', () => {
     expect(section).toContain('…and 2 more');
     expect(JSON.parse(testBody('SLACK', 'd-2', 'ops', new Date())).text).toContain('ops');
     expect(JSON.parse(testBody('WEBHOOK', 'd-2', 'ops', new Date(0)))).toMatchObject({ type: 'test', delivery: 'd-2' });
+  });
+});
+
+describe('the request', () => {
+  it('connects only to the checked addresses: the hostname is never resolved again (no DNS rebinding)', async () => {
+    const receiver = await startReceiver({ status: 202 });
+    try {
+      const port = new URL(receiver.url).port;
+      // a name no resolver knows, pinned to the receiver's address: reached only through the pin
+      const url = new URL(`http://rebinding.invalid:${port}/hook?x=1`);
+      const outcome = await post(
+        { url, addresses: [{ address: '127.0.0.1', family: 4 }] },
+        '{"a":1}',
+        { 'x-test': '1' },
+        {
+          timeoutMs: 5000,
+        },
+      );
+      expect(outcome.statusCode).toBe(202);
+      expect(outcome.error).toBeUndefined();
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]).toMatchObject({ path: '/hook?x=1', body: '{"a":1}' });
+      expect(receiver.received[0]!.headers.host).toBe(`rebinding.invalid:${port}`);
+      expect(receiver.received[0]!.headers['x-test']).toBe('1');
+    } finally {
+      await receiver.close();
+    }
   });
 });
