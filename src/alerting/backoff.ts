@@ -30,15 +30,29 @@ export function isRetryable(statusCode: number | null): boolean {
   return statusCode === null || statusCode === 408 || statusCode === 429 || statusCode >= 500;
 }
 
-/** the next attempt's time, or null when the delivery is given up (attempts or age exhausted) */
+/**
+ * A response's `Retry-After` in milliseconds, when it is a number of seconds (Slack sends one with its
+ * 429s); an HTTP date or anything else is ignored, and the backoff alone decides.
+ */
+export function retryAfterMs(header: string | undefined): number | undefined {
+  if (!header || !/^\d{1,7}$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
+}
+
+/**
+ * The next attempt's time, or null when the delivery is given up (attempts or age exhausted). A
+ * receiver's Retry-After postpones it (never beyond maxDelayMs), never brings it forward.
+ */
 export function nextAttemptAt(
   attempt: number,
   createdAt: Date,
   now: Date,
   policy: RetryPolicy,
   random?: () => number,
+  retryAfter?: number,
 ): Date | null {
   if (attempt >= policy.maxAttempts) return null;
-  const at = new Date(now.getTime() + retryDelayMs(attempt, policy, random));
+  const delay = Math.max(retryDelayMs(attempt, policy, random), Math.min(retryAfter ?? 0, policy.maxDelayMs));
+  const at = new Date(now.getTime() + delay);
   return at.getTime() - createdAt.getTime() > policy.maxAgeMs ? null : at;
 }

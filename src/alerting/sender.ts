@@ -19,6 +19,8 @@ export interface SendOutcome {
   statusCode?: number;
   /** why no response came, or the start of a non-2xx response's body */
   error?: string;
+  /** the response's Retry-After header, as sent */
+  retryAfter?: string;
   durationMs: number;
 }
 
@@ -78,8 +80,11 @@ export function post(
         response.destroy();
         const text = Buffer.concat(chunks).subarray(0, RESPONSE_BYTES).toString('utf8').trim();
         const ok = statusCode >= 200 && statusCode < 300;
+        const retryAfter = response.headers['retry-after'];
         settle(
-          ok ? { statusCode } : { statusCode, error: describeRefusal(statusCode, response.headers.location, text) },
+          ok
+            ? { statusCode }
+            : { statusCode, retryAfter, error: describeRefusal(statusCode, response.headers.location, text) },
         );
       };
       response.on('data', (chunk: Buffer) => {

@@ -6,7 +6,7 @@
  * repeats. The lease outlasts the request's time limit, so a live sender is never overtaken.
  */
 import type { Logger } from '../logger.ts';
-import { isRetryable, nextAttemptAt, type RetryPolicy } from './backoff.ts';
+import { isRetryable, nextAttemptAt, type RetryPolicy, retryAfterMs } from './backoff.ts';
 import { checkDestination, type DestinationPolicy, DestinationRefused, RESOLVE_TIMEOUT_MS } from './destination.ts';
 import { ATTEMPT_HEADER, DELIVERY_HEADER, SIGNATURE_HEADER, sign } from './payload.ts';
 import { post, type SendOutcome } from './sender.ts';
@@ -108,7 +108,14 @@ export class DeliveryWorker {
     const next =
       delivered || refused || !delivery.retry || !isRetryable(outcome.statusCode ?? null)
         ? null
-        : nextAttemptAt(attempt, delivery.createdAt, now, settings.retry);
+        : nextAttemptAt(
+            attempt,
+            delivery.createdAt,
+            now,
+            settings.retry,
+            Math.random,
+            retryAfterMs(outcome.retryAfter),
+          );
     const result: AttemptResult = {
       at: started,
       durationMs: outcome.durationMs,

@@ -15,7 +15,7 @@ export interface Received {
 
 /** how the receiver answers the next requests */
 export type Behaviour =
-  | { status: number; location?: string; body?: string }
+  | { status: number; location?: string; retryAfter?: string; body?: string }
   /** accepts the request and never answers */
   | { hang: true }
   /** a 200 whose body is this many bytes */
@@ -62,7 +62,10 @@ export async function startReceiver(behaviour: Behaviour = { status: 200 }): Pro
         write();
         return;
       }
-      response.writeHead(now.status, now.location ? { location: now.location } : {});
+      response.writeHead(now.status, {
+        ...(now.location && { location: now.location }),
+        ...(now.retryAfter && { 'retry-after': now.retryAfter }),
+      });
       response.end(now.body ?? '');
     });
   });

@@ -177,6 +177,20 @@ describe('alert channels', () => {
       );
   });
 
+  it("waits as long as a 429's Retry-After asks", async () => {
+    const limited = await receiver({ status: 429, retryAfter: '1' });
+    await alertingSchedule(server.client, 'limited');
+    await createChannel(server.client, { name: 'limited', url: limited.url, secret: SECRET, endpoints: ['limited'] });
+    await raiseAlert(server.client, server.app.database.prisma, 'limited');
+    await until('a rate-limited attempt', async () => (limited.received.length ? true : null));
+    limited.behave({ status: 200 });
+    const [delivery] = await settled(server, 'limited', 1);
+    expect(delivery!.attempts.map((a) => a.statusCode)).toEqual([429, 200]);
+    const [first, second] = delivery!.attempts.map((a) => new Date(a.at).getTime());
+    // the backoff alone would have waited 100–200 ms
+    expect(second! - first!).toBeGreaterThanOrEqual(1000);
+  });
+
   it('gives up after the maximum attempts on 5xx, and at once on a 4xx or a redirect (never followed)', async () => {
     const failing = await receiver({ status: 500 });
     const gone = await receiver({ status: 410 });

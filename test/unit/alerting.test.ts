@@ -4,7 +4,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isRetryable, nextAttemptAt, type RetryPolicy, retryDelayMs } from '../../src/alerting/backoff.ts';
+import {
+  isRetryable,
+  nextAttemptAt,
+  type RetryPolicy,
+  retryAfterMs,
+  retryDelayMs,
+} from '../../src/alerting/backoff.ts';
 import {
   checkDestination,
   type DestinationPolicy,
@@ -145,6 +151,19 @@ describe('retries', () => {
     expect(nextAttemptAt(5, created, created, POLICY, () => 0)).toBeNull();
     const late = new Date(created.getTime() + 3_600_000 - 100);
     expect(nextAttemptAt(1, created, late, POLICY, () => 0)).toBeNull();
+  });
+
+  it("honours a receiver's Retry-After in seconds, up to the longest delay, never sooner than the backoff", () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const at = (retryAfter?: number) =>
+      nextAttemptAt(1, now, now, POLICY, () => 0, retryAfter)!.getTime() - now.getTime();
+    expect(retryAfterMs('30')).toBe(30_000);
+    for (const ignored of ['Wed, 21 Oct 2026 07:28:00 GMT', '-1', '1e9', '', undefined])
+      expect(retryAfterMs(ignored)).toBeUndefined();
+    expect(at()).toBe(500);
+    expect(at(30_000)).toBe(30_000);
+    expect(at(100)).toBe(500);
+    expect(at(9_999_000)).toBe(60_000);
   });
 
   it('repeats what may succeed later: no answer, 408, 429, 5xx; not redirects or other 4xx', () => {
