@@ -3,6 +3,7 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { createAlerting } from './alerting/index.ts';
 import { anonymousPermitted, checkBinding } from './auth/binding.ts';
 import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
@@ -179,6 +180,24 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxInputPixels: config.maxImagePixels,
   });
 
+  const alerting = createAlerting({
+    prisma: database.prisma,
+    endpoints,
+    settings: {
+      retry: {
+        baseMs: config.alerts.retryBaseMs,
+        maxDelayMs: config.alerts.retryMaxMs,
+        maxAttempts: config.alerts.maxAttempts,
+        maxAgeMs: config.alerts.maxAgeMs,
+      },
+      timeoutMs: config.alerts.timeoutMs,
+      pollIntervalMs: config.alerts.pollIntervalMs,
+      destinations: { allowlist: config.alerts.urlAllowlist },
+    },
+    logger: logger.child('alerts'),
+    instanceId: config.instanceId,
+    userAgent: `vigil/${VERSION}`,
+  });
   const monitor = createMonitor({
     prisma: database.prisma,
     provider: database.provider,
@@ -195,6 +214,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     leaseMs: config.monitor.leaseMs,
     commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
     testExecutionDelayMs: config.monitor.testExecutionDelayMs,
+    outbox: alerting.outbox,
   });
 
   const services: Services = {
@@ -208,6 +228,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     trials,
     saliency,
     apiKeys,
+    alerting,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -282,7 +303,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     routes: [
       ...captureRoutes(captures),
       ...monitorRoutes(monitor),
-      ...metricsRoutes([monitor.metrics, serving]),
+      ...metricsRoutes([monitor.metrics, serving, alerting.metrics]),
       ...saliencyRoutes(trials, saliency),
       ...dashboardRoutes(dashboard),
     ],
@@ -301,6 +322,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   monitor.scheduler.start();
+  alerting.worker.start();
   retention.start();
 
   return {
@@ -325,6 +347,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       // must not keep accepting connections while it finishes
       const drained = server.close({ deadline });
       await retention.stop();
+      await alerting.worker.stop();
       await drained;
       await apiKeys.stop();
       await recorder.idle();

@@ -28,6 +28,8 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     storage: 'read',
     apiKeys: 'admin',
     viewer: 'read',
+    alertChannels: 'admin',
+    alertDeliveries: 'admin',
   },
   Mutation: {
     predict: 'invoke',
@@ -43,6 +45,10 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     runMonitoringSchedule: 'admin',
     createApiKey: 'admin',
     revokeApiKey: 'admin',
+    createAlertChannel: 'admin',
+    updateAlertChannel: 'admin',
+    deleteAlertChannel: 'admin',
+    testAlertChannel: 'admin',
   },
   Subscription: {
     endpointChanged: 'read',

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { EventMap } from '../pubsub/events.ts';
+import type { AlertOutbox } from './alerts/types.ts';
 import { BaselineService } from './baselines/service.ts';
 import { BaselineStore } from './baselines/store.ts';
 import { ExecutionService } from './executions/service.ts';
@@ -50,6 +51,8 @@ export interface MonitorDeps {
   commitGraceMs?: number;
   /** test only: a pause inside every run (VIGIL_TEST_EXECUTION_DELAY_MS) */
   testExecutionDelayMs?: number;
+  /** where alerts are queued for delivery, in the transaction that finishes their execution */
+  outbox?: AlertOutbox;
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
@@ -59,7 +62,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const executions = new ExecutionService({
     schedules,
     baselines,
-    executions: new ExecutionStore(deps.prisma),
+    executions: new ExecutionStore(deps.prisma, deps.outbox),
     windows,
     pubsub: deps.pubsub,
     models: deps.models,

@@ -10,6 +10,7 @@ import '../inference/schema.ts';
 import '../monitor/schema.ts';
 import '../debugger/schema.ts';
 import '../auth/schema.ts';
+import '../alerting/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -150,12 +150,15 @@ async function databaseState(server: TestServer): Promise<string> {
     p.violation.count(),
     p.metric.count(),
     p.apiKey.count(),
+    p.alertChannel.count(),
+    p.alertDelivery.count(),
   ]);
   const rows = await Promise.all([
     p.endpoint.findMany({ orderBy: { name: 'asc' } }),
     p.monitoringSchedule.findMany({ orderBy: { name: 'asc' } }),
     p.baseline.findMany({ orderBy: { name: 'asc' } }),
     p.apiKey.findMany({ orderBy: { name: 'asc' }, select: { name: true, role: true, revokedAt: true } }),
+    p.alertChannel.findMany({ orderBy: { name: 'asc' } }),
   ]);
   return JSON.stringify({ counts, rows });
 }
@@ -197,7 +200,11 @@ async function adminData(server: TestServer, document: string, variables?: Recor
 
 describe('a server with API keys', () => {
   const server = useTestServer({
-    env: { API_KEYS: `admin:${ADMIN},invoke:${INVOKE},read:${READ}`, SCHEDULER_INTERVAL_MS: '3600000' },
+    env: {
+      API_KEYS: `admin:${ADMIN},invoke:${INVOKE},read:${READ}`,
+      SCHEDULER_INTERVAL_MS: '3600000',
+      ALERT_URL_ALLOWLIST: '127.0.0.1',
+    },
   });
   let revoked: string;
 
@@ -225,6 +232,11 @@ describe('a server with API keys', () => {
       `mutation { createApiKey(input: { name: "retired", role: READ }) { ... on CreatedApiKey { secret } } }`,
     );
     revoked = createApiKey.secret;
+    const { createAlertChannel } = await adminData(
+      server,
+      `mutation { createAlertChannel(input: { name: "matrix", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) { __typename } }`,
+    );
+    expect(createAlertChannel.__typename).toBe('AlertChannel');
     await adminData(server, `mutation { revokeApiKey(name: "retired") { __typename } }`);
   });
 

@@ -573,6 +573,80 @@ const CASES: Record<string, Case> = {
     graphql(`mutation RevokeEnvironmentApiKey { revokeApiKey(name: "env-1") { __typename ...CaseError } }`, [ERROR]),
     ['revokeApiKey'],
   ),
+
+  // alert channels
+  'Mutation.createAlertChannel → ValidationError': errorCase(
+    graphql(
+      `mutation CreateAlertChannelToMetadata {
+        createAlertChannel(input: { name: "meta", kind: WEBHOOK, url: "http://169.254.169.254/", secret: "0123456789abcdef" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAlertChannel'],
+  ),
+  'Mutation.createAlertChannel → NotFoundError': errorCase(
+    graphql(
+      `mutation CreateAlertChannelOfUnknownEndpoint {
+        createAlertChannel(input: { name: "ghostly", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef", endpoints: ["ghost"] }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAlertChannel'],
+  ),
+  'Mutation.createAlertChannel → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenAlertChannel {
+        first: createAlertChannel(input: { name: "twice", kind: SLACK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) { __typename }
+        createAlertChannel(input: { name: "twice", kind: SLACK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAlertChannel'],
+  ),
+  'Mutation.updateAlertChannel → ValidationError': errorCase(
+    graphql(
+      `mutation UpdateAlertChannelWithShortSecret {
+        updateAlertChannel(name: "pager", input: { secret: "short" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['updateAlertChannel'],
+  ),
+  'Mutation.updateAlertChannel → NotFoundError': errorCase(
+    graphql(
+      `mutation UpdateUnknownAlertChannel { updateAlertChannel(name: "nope", input: {}) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['updateAlertChannel'],
+  ),
+  'Mutation.deleteAlertChannel → NotFoundError': errorCase(
+    graphql(`mutation DeleteUnknownAlertChannel { deleteAlertChannel(name: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['deleteAlertChannel'],
+  ),
+  'Mutation.testAlertChannel → NotFoundError': errorCase(
+    graphql(`mutation TestUnknownAlertChannel { testAlertChannel(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['testAlertChannel'],
+  ),
+  'Query.alertDeliveries → NotFoundError': errorCase(
+    graphql(`query DeliveriesOfUnknownChannel { alertDeliveries(channel: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['alertDeliveries'],
+  ),
+  'Query.alertDeliveries → ValidationError': errorCase(
+    graphql(`query TooManyDeliveries { alertDeliveries(channel: "pager", first: 501) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['alertDeliveries'],
+  ),
 };
 
 // the setup's documents
@@ -591,6 +665,14 @@ const PREDICT = graphql(`
 const CREATE_BASELINE = graphql(`
   mutation CreateBaseline {
     createBaseline(input: { endpoint: "plain", name: "base" }) { __typename ... on VigilError { message } }
+  }
+`);
+const CREATE_CHANNEL = graphql(`
+  mutation CreateChannel {
+    createAlertChannel(input: { name: "pager", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) {
+      __typename
+      ... on VigilError { message }
+    }
   }
 `);
 const CREATE_SCHEDULE = graphql(`
@@ -612,7 +694,9 @@ function at(data: unknown, path: readonly (string | number)[]): unknown {
 }
 
 describe('every error a result union declares is raisable by its field', () => {
-  const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '3600000', DATABASE_LOCK_TIMEOUT_MS: '500' } });
+  const server = useTestServer({
+    env: { SCHEDULER_INTERVAL_MS: '3600000', DATABASE_LOCK_TIMEOUT_MS: '500', ALERT_URL_ALLOWLIST: '127.0.0.1' },
+  });
   /** set by beforeAll, read by the cases' variables */
   let fx: Fixture;
 
@@ -657,6 +741,8 @@ describe('every error a result union declares is raisable by its field', () => {
     expect(createBaseline.__typename, JSON.stringify(createBaseline)).toBe('Baseline');
     const { createMonitoringSchedule } = await server.client.data(CREATE_SCHEDULE);
     expect(createMonitoringSchedule.__typename, JSON.stringify(createMonitoringSchedule)).toBe('MonitoringSchedule');
+    const { createAlertChannel } = await server.client.data(CREATE_CHANNEL);
+    expect(createAlertChannel.__typename, JSON.stringify(createAlertChannel)).toBe('AlertChannel');
   });
 
   it('has a case for every (field, error) pair the schema declares, and none for a pair it does not', () => {

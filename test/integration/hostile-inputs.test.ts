@@ -52,6 +52,8 @@ const server: TestServer = useTestServer({
     WS_MAX_CONNECTIONS_PER_ADDRESS: String(WS_MAX_CONNECTIONS_PER_ADDRESS),
     // the corpus's schedule never comes due while it runs
     SCHEDULER_INTERVAL_MS: '3600000',
+    // the corpus's channel sends to a closed local port
+    ALERT_URL_ALLOWLIST: '127.0.0.1',
   },
 });
 
@@ -73,6 +75,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryAttempt,
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
@@ -84,6 +89,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     prisma.violation.count(),
     prisma.metric.count(),
     prisma.apiKey.count(),
+    prisma.alertChannel.count(),
+    prisma.alertDelivery.count(),
+    prisma.alertDeliveryAttempt.count(),
   ]);
   return {
     Endpoint,
@@ -96,19 +104,23 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryAttempt,
   };
 }
 
-/** endpoints and schedules as stored (leases left out: the scheduler owns them) */
+/** endpoints, schedules and alert channels as stored (leases left out: the scheduler owns them) */
 async function snapshotSettings(prisma: Db): Promise<unknown> {
-  const [endpoints, schedules] = await Promise.all([
+  const [endpoints, schedules, channels] = await Promise.all([
     prisma.endpoint.findMany({ orderBy: { id: 'asc' } }),
     prisma.monitoringSchedule.findMany({
       orderBy: { id: 'asc' },
       select: { id: true, name: true, cron: true, checks: true, baselineId: true, nextRunAt: true, updatedAt: true },
     }),
+    prisma.alertChannel.findMany({ orderBy: { id: 'asc' } }),
   ]);
-  return { endpoints, schedules };
+  return { endpoints, schedules, channels };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1429,6 +1441,97 @@ function webSockets(): HostileCase[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Alert channels: where the server is asked to send requests (SSRF), and what it signs them with
+
+function alertChannels(): HostileCase[] {
+  const SECRET = '0123456789abcdef';
+  const create = (input: Record<string, unknown>) =>
+    operation(
+      'mutation($input: CreateAlertChannelInput!) { result: createAlertChannel(input: $input) { __typename ... on VigilError { code } } }',
+      { input: { name: 'hostile', kind: 'WEBHOOK', url: 'http://127.0.0.1:9/', secret: SECRET, ...input } },
+    );
+  const update = (input: Record<string, unknown>) =>
+    operation(
+      'mutation($input: UpdateAlertChannelInput!) { result: updateAlertChannel(name: "pager", input: $input) { __typename ... on VigilError { code } } }',
+      { input },
+    );
+  const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
+  const NOT_FOUND: Expected = { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' };
+  return [
+    { name: 'channel url: 1 MB', send: create({ url: `http://127.0.0.1:9/${'a'.repeat(MB)}` }), expect: VALIDATION },
+    {
+      name: 'channel url: cloud metadata',
+      send: create({ url: 'http://169.254.169.254/latest/meta-data/' }),
+      expect: VALIDATION,
+    },
+    { name: 'channel url: a private network', send: create({ url: 'http://10.0.0.1/' }), expect: VALIDATION },
+    {
+      name: 'channel url: localhost by name',
+      send: create({ url: 'http://localhost:4000/graphql' }),
+      expect: VALIDATION,
+    },
+    { name: 'channel url: 0.0.0.0', send: create({ url: 'http://0.0.0.0:4000/' }), expect: VALIDATION },
+    { name: 'channel url: IPv4-mapped IPv6', send: create({ url: 'http://[::ffff:10.0.0.1]/' }), expect: VALIDATION },
+    { name: 'channel url: file://', send: create({ url: 'file:///etc/passwd' }), expect: VALIDATION },
+    {
+      name: 'channel url: gopher:// to Redis',
+      send: create({ url: 'gopher://127.0.0.1:6379/_FLUSHALL' }),
+      expect: VALIDATION,
+    },
+    { name: 'channel url: javascript:', send: create({ url: 'javascript:alert(1)' }), expect: VALIDATION },
+    { name: 'channel url: credentials', send: create({ url: 'http://admin:pw@127.0.0.1:9/' }), expect: VALIDATION },
+    {
+      name: 'channel url: CRLF header injection',
+      send: create({ url: 'http://127.0.0.1:9/x\r\nX-Injected: 1' }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'channel url: NUL',
+      send: create({ url: 'http://127.0.0.1:9/\u0000' }),
+      expect: { status: 400, code: 'BAD_USER_INPUT' },
+    },
+    { name: 'channel name: 1 MB', send: create({ name: 'c'.repeat(MB) }), expect: VALIDATION },
+    { name: 'channel name: an RTL override', send: create({ name: 'pag\u202Eer' }), expect: VALIDATION },
+    { name: 'channel name: SQL', send: create({ name: `x'; DROP TABLE "AlertChannel"; --` }), expect: VALIDATION },
+    { name: 'channel secret: too short', send: create({ secret: 'short' }), expect: VALIDATION },
+    { name: 'channel secret: 1 MB', send: create({ secret: 's'.repeat(MB) }), expect: VALIDATION },
+    { name: 'channel secret: control characters', send: create({ secret: `${SECRET}\u001b[2J` }), expect: VALIDATION },
+    {
+      name: 'channel endpoints: 100,000 of them',
+      send: create({ endpoints: Array.from({ length: 100_000 }, (_, i) => `e${i}`) }),
+      expect: VALIDATION,
+    },
+    { name: 'channel endpoints: a 1 MB name', send: create({ endpoints: ['e'.repeat(MB)] }), expect: NOT_FOUND },
+    { name: 'channel update: to a private address', send: update({ url: 'http://192.168.0.1/' }), expect: VALIDATION },
+    { name: 'channel update: a 1 MB secret', send: update({ secret: 'x'.repeat(MB) }), expect: VALIDATION },
+    {
+      name: 'channel test: SQL for a name',
+      send: operation(
+        `mutation { result: testAlertChannel(name: "' OR 1=1 --") { __typename ... on VigilError { code } } }`,
+      ),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'deliveries: a 1 MB channel name',
+      send: operation(
+        'query($c: String!) { result: alertDeliveries(channel: $c) { __typename ... on VigilError { code } } }',
+        {
+          c: 'p'.repeat(MB),
+        },
+      ),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'deliveries: first beyond the page limit',
+      send: operation(
+        '{ result: alertDeliveries(channel: "pager", first: 501) { __typename ... on VigilError { code } } }',
+      ),
+      expect: VALIDATION,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 const CATEGORIES: Record<string, () => HostileCase[]> = {
   'malformed request lines, headers and URLs': malformedHttp,
@@ -1439,6 +1542,7 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'pathological strings in string arguments': strings,
   'catastrophic regular expressions': regexes,
   'WebSocket frames, subscriptions and connections': webSockets,
+  'alert channels: URLs, names, secrets': alertChannels,
 };
 
 /** what no answer may hold: a stack frame, a source path, an internal error */
@@ -1473,6 +1577,12 @@ describe('hostile inputs through the real server', () => {
       'mutation { createMonitoringSchedule(input: { endpoint: "signs", name: "nightly", cron: "0 0 29 2 *", baseline: "ref", checks: { minSampleSize: 1 } }) { __typename } }',
     );
     await setup('mutation { runMonitoringSchedule(name: "nightly") { __typename } }');
+    // a channel of an endpoint no schedule watches (no alert adds deliveries while the corpus runs), and
+    // one test delivery, refused by the closed port, which is not retried
+    await setup(
+      'mutation { createAlertChannel(input: { name: "pager", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef", endpoints: ["hooked"] }) { __typename } }',
+    );
+    await setup('mutation { testAlertChannel(name: "pager") { __typename } }');
     const counts = await snapshotCounts(server.app.database.prisma);
     // every table holds something a hostile request could wrongly delete (a run may find no violation)
     // no API key: one would end the anonymous access the corpus runs with (the role matrix is auth.test.ts)

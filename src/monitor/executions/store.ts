@@ -1,6 +1,8 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
 import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
+import { toAlert } from '../alerts/publish.ts';
+import type { AlertOutbox } from '../alerts/types.ts';
 import type { Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
@@ -44,7 +46,11 @@ export interface ExecutionResult {
 }
 
 export class ExecutionStore {
-  constructor(private readonly prisma: Db) {}
+  constructor(
+    private readonly prisma: Db,
+    /** where an execution with violations queues its alert's deliveries, in the transaction that finishes it */
+    private readonly outbox?: AlertOutbox,
+  ) {}
 
   /**
    * Where the schedule's next window starts: the end of its latest execution that did not fail (a
@@ -123,7 +129,8 @@ export class ExecutionStore {
   }
 
   /**
-   * Violations, metrics (stamped with the window's end) and the final status, in one transaction; only
+   * Violations, metrics (stamped with the window's end), the final status and, with violations, the
+   * alert's deliveries (the outbox), in one transaction; only
    * while the execution is still unfinished (null otherwise: its run lost its lease, and the execution
    * was marked failed meanwhile — the next execution covers its window, so this result is dropped).
    */
@@ -154,7 +161,9 @@ export class ExecutionStore {
           timestamp: windowEnd,
         })),
       });
-      return toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, include: INCLUDE }));
+      const finished = toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, include: INCLUDE }));
+      if (this.outbox && result.violations.length) await this.outbox.enqueue(tx, toAlert(finished, result.violations));
+      return finished;
     });
   }
 
