@@ -1,0 +1,128 @@
+/**
+ * The soak's reconciliation against what it gathered: the database's captures and executions, the
+ * replicas' logs (who ran each execution), the clients' acknowledgements and the subscribers' events,
+ * checked by reconcile.ts.
+ */
+import type { Database } from '../../src/db/client.ts';
+import type { Cluster, Incarnation } from './cluster.ts';
+import { publishers } from './logs.ts';
+import {
+  checkCaptures,
+  checkSchedule,
+  checkSession,
+  DELIVERY_SLACK_MS,
+  type Interval,
+  type PublishedEvent,
+  type StoredExecution,
+} from './reconcile.ts';
+import { SCHEDULES } from './schedules.ts';
+import type { Session, Topic } from './subscribers.ts';
+import { ENDPOINT, type TrafficStats } from './traffic.ts';
+
+/** ERROR lines that no fault explains: an unhandled rejection or an uncaught exception is a bug */
+export function unexpectedLogLines(incarnation: Incarnation): string[] {
+  return incarnation.server
+    .output()
+    .split('\n')
+    .filter((line) => /unhandled promise rejection|uncaught exception/.test(line))
+    .slice(0, 3)
+    .map((line) => `${incarnation.instanceId} logged: ${line.slice(0, 300)}`);
+}
+
+interface ReconcileInput {
+  db: Database;
+  cluster: Cluster;
+  stats: TrafficStats;
+  sessions: readonly Session[];
+  fanoutDown: readonly Interval[];
+  trafficEnd: number;
+}
+
+export async function reconcile({ db, cluster, stats, sessions, fanoutDown, trafficEnd }: ReconcileInput) {
+  const problems: string[] = [];
+  const endpoint = await db.prisma.endpoint.findUniqueOrThrow({ where: { name: ENDPOINT } });
+  const stored = (
+    await db.prisma.capture.findMany({
+      where: { endpointId: endpoint.id },
+      select: { id: true, eventId: true, inferenceTime: true },
+    })
+  ).map((c) => ({ id: c.id, eventId: c.eventId, at: c.inferenceTime.getTime() }));
+  const captures = checkCaptures(stats.acknowledged, stored, stats.unansweredImages);
+  problems.push(...captures.problems);
+
+  const rows = await db.prisma.monitoringExecution.findMany({ include: { schedule: { select: { name: true } } } });
+  const executions: StoredExecution[] = rows.map((e) => ({
+    id: e.id,
+    schedule: e.schedule.name,
+    status: e.status,
+    windowStart: e.windowStart.getTime(),
+    windowEnd: e.windowEnd.getTime(),
+    recordCount: e.recordCount,
+    startedAt: e.startedAt.getTime(),
+    finishedAt: e.finishedAt?.getTime() ?? null,
+    message: e.message,
+  }));
+  const schedules = SCHEDULES.map((s) => {
+    const { check, problems: found } = checkSchedule(
+      s.name,
+      executions.filter((e) => e.schedule === s.name),
+      stored,
+      trafficEnd,
+    );
+    problems.push(...found);
+    return check;
+  });
+
+  // alerts: one per execution that completed with violations, published by the replica that ran it
+  const incarnations = cluster.replicas.flatMap((r) => r.incarnations);
+  const publisherOf = publishers(incarnations.map((i) => ({ instanceId: i.instanceId, log: i.server.output() })));
+  const alerting = executions.filter((e) => e.status === 'CompletedWithViolations');
+  const diedAt = new Map(incarnations.map((i) => [i.instanceId, i.exit === 'SIGKILL' ? i.endedAt : undefined]));
+  const alertEvents: PublishedEvent[] = alerting.map((e) => {
+    const publisher = publisherOf.get(`${e.schedule}|${new Date(e.windowEnd).toISOString()}`);
+    // published right after its status committed (finishedAt is stamped just before that commit)
+    return { id: e.id, publisher, published: { from: e.finishedAt!, to: e.finishedAt! + 500 } };
+  });
+  // a replica killed within the slack of an alert's commit may have died before publishing it
+  const owed = alertEvents.filter((e) => {
+    const died = e.publisher && diedAt.get(e.publisher);
+    return !(died && e.published.from > died - DELIVERY_SLACK_MS);
+  });
+  const unattributed = alertEvents.filter((e) => !e.publisher);
+  if (unattributed.length)
+    problems.push(`${unattributed.length} alerts have no "monitoring execution finished" line in any replica's log`);
+  const alertIds = new Set(alertEvents.map((e) => e.id));
+  const sessionsOf = (topic: Topic, events: readonly PublishedEvent[], known: ReadonlySet<string>) =>
+    sessions
+      .filter((s) => s.topic === topic)
+      .map((s) => {
+        const { check, problems: found } = checkSession(
+          { ...s, to: s.to!, received: s.received() },
+          events,
+          known,
+          fanoutDown,
+        );
+        problems.push(...found);
+        return check;
+      });
+  const alertSessions = sessionsOf('alerts', owed, alertIds);
+  // prediction events: one per acknowledged capture, published by the replica that answered, before it answered
+  const predictionEvents: PublishedEvent[] = stats.acknowledged.map((a) => ({
+    id: a.captureId,
+    publisher: a.instanceId,
+    published: { from: a.sentAt, to: a.answeredAt },
+  }));
+  const storedIds = new Set(stored.map((c) => c.id));
+  const predictionSessions = sessionsOf('predictions', predictionEvents, storedIds);
+  return {
+    problems,
+    captures: captures.check,
+    schedules,
+    alerts: {
+      published: alertEvents.length,
+      publishedJustBeforeKill: alertEvents.length - owed.length,
+      sessions: alertSessions,
+    },
+    predictionEvents: { sessions: predictionSessions },
+  };
+}
