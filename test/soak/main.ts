@@ -66,7 +66,7 @@ function summary(report: SoakReport): string {
       ]),
     ]),
     '',
-    `alerts published: ${report.alerts.published} (${report.alerts.publishedJustBeforeKill} within a second before the kill of their replica, not owed)`,
+    `alerts published: ${report.alerts.published} (${report.alerts.publishedJustBeforeKill} published by a replica killed within the delivery slack after, not owed)`,
     table([
       ['healthy subscriber', 'topic', 'seconds', 'owed', 'received', 'missing', 'twice', 'unknown'],
       ...[...report.alerts.sessions, ...report.predictionEvents.sessions].map((s) => [

@@ -215,7 +215,7 @@ export interface SessionCheck {
  * its replica's SIGKILL owes nothing published in its last `DELIVERY_SLACK_MS`; at the end of the soak
  * publishing stops this long before the subscribers close.
  */
-export const DELIVERY_SLACK_MS = 1000;
+export const DELIVERY_SLACK_MS = 2000;
 
 /**
  * Which events a healthy session must have received: those published after it subscribed and at

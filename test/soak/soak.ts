@@ -103,6 +103,9 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
         () => void progressLine(db, stats, sessions, cluster).then((line) => progress(`${elapsed()}s ${line}`)),
         5000,
       ),
+      // once a replica has dropped its stalled subscribers, they read again: within the 5 s the server
+      // gives them, they get what was on its way and then the reason
+      setInterval(() => void resumeDropped(cluster, stalled), 500),
     );
     const at = (share: number) => sleep(Math.max(0, start + share * options.durationS * 1000 - Date.now()));
 
@@ -271,4 +274,11 @@ async function progressLine(
     `prediction events ${received('predictions')}`,
     `slow subscribers dropped ${[...dropped].map(([id, n]) => `${id} ${n}`).join(', ')}`,
   ].join(' · ');
+}
+
+/** lets the stalled clients of a replica that has dropped them read again */
+async function resumeDropped(cluster: Cluster, stalled: readonly StalledSubscriber[]): Promise<void> {
+  const live = cluster.replicas.flatMap((r) => (r.live ? [r.live] : []));
+  const dropped = await droppedSubscribers(live);
+  for (const s of stalled) if ((dropped.get(s.instanceId) ?? 0) >= STALLED_SUBSCRIPTIONS) s.resume();
 }

@@ -57,7 +57,9 @@ export async function subscribeHealthy(incarnation: Incarnation): Promise<Sessio
   const alertsWs = new WsSubscription(wsUrl, ALERTS);
   const alertsSse = new SseSubscription(`${url}/graphql`, ALERTS);
   const predictionsWs = new WsSubscription(wsUrl, PREDICTIONS);
-  await Promise.all([alertsWs.ready(300), alertsSse.ready(300), predictionsWs.ready(300)]);
+  // the server subscribes to the topic (and to its Redis channel) after the handshake: a second covers
+  // that on a loaded machine
+  await Promise.all([alertsWs.ready(1000), alertsSse.ready(1000), predictionsWs.ready(1000)]);
   const from = Date.now();
   const session = (
     transport: Session['transport'],
