@@ -97,6 +97,11 @@ export interface Cluster {
   destroy(): Promise<void>;
 }
 
+/** the incarnations running now */
+export function liveIncarnations(cluster: Pick<Cluster, 'replicas'>): Incarnation[] {
+  return cluster.replicas.flatMap((r) => (r.live ? [r.live] : []));
+}
+
 /** why the soak cannot run here (PostgreSQL or Redis binaries missing), or undefined */
 export function clusterMissing(): string | undefined {
   return privatePostgresMissing() ?? (privateRedisUnavailable() || undefined);

@@ -17,6 +17,7 @@ const LABEL = 'x'.repeat(64 * 1024);
 export interface Flood {
   /** events published (handed to Redis while it was reachable) */
   published(): number;
+  /** stops publishing and closes the bus (again: the same promise) */
   stop(): Promise<void>;
 }
 
@@ -39,11 +40,13 @@ export async function startFlood(redisUrl: string, perSecond: number): Promise<F
       latencyMs: 0,
     });
   }, 1000 / perSecond);
+  let closed: Promise<void> | undefined;
   return {
     published: () => bus.metrics.fannedOut,
-    async stop() {
+    stop() {
       clearInterval(timer);
-      await bus.close();
+      closed ??= bus.close();
+      return closed;
     },
   };
 }

@@ -8,8 +8,8 @@ import { graphql } from '../../src/graphql.ts';
 import { expectTypename, GraphQLClient } from '../helpers/graphql.ts';
 import { CREATE_SCHEDULE } from '../helpers/monitor.ts';
 import { sleep } from '../helpers/wait.ts';
-import { type Cluster, type Incarnation, sampleRss, startCluster } from './cluster.ts';
-import { startFlood } from './flood.ts';
+import { type Cluster, type Incarnation, liveIncarnations, sampleRss, startCluster } from './cluster.ts';
+import { type Flood, startFlood } from './flood.ts';
 import type { SoakOptions } from './options.ts';
 import { droppedSubscribers, untilFanoutBack, untilStalledDropped } from './probes.ts';
 import {
@@ -29,7 +29,7 @@ import {
   subscribeStalled,
 } from './subscribers.ts';
 import { failedCount, newTrafficStats, startTraffic, type TrafficStats } from './traffic.ts';
-import { reconcile, unexpectedLogLines } from './verdict.ts';
+import { processProblems, reconcile, stalledProblems } from './verdict.ts';
 
 const CREATE_ENDPOINTS = graphql(`
   mutation SoakCreateEndpoints {
@@ -74,6 +74,7 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
   const timers: NodeJS.Timeout[] = [];
   const sessions: Session[] = [];
   const stalled: StalledSubscriber[] = [];
+  let flood: Flood | undefined;
   try {
     const [a] = cluster.replicas;
     const admin = new GraphQLClient(`${a.live!.server.url}/graphql`);
@@ -89,13 +90,14 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     };
     for (const replica of cluster.replicas) await subscribe(replica.live!);
 
-    const flood = await startFlood(cluster.redis.url, FLOOD_PER_SECOND);
+    flood = await startFlood(cluster.redis.url, FLOOD_PER_SECOND);
     const stats = newTrafficStats();
     const stopTraffic = startTraffic(cluster.replicas, options.clients, stats);
     const start = Date.now();
     const elapsed = () => ((Date.now() - start) / 1000).toFixed(0).padStart(4);
+    const firing = setInterval(() => void fireSchedules(db).catch(() => {}), options.scheduleEveryS * 1000);
     timers.push(
-      setInterval(() => void fireSchedules(db).catch(() => {}), options.scheduleEveryS * 1000),
+      firing,
       setInterval(() => {
         for (const r of cluster.replicas) if (r.live) sampleRss(r.live);
       }, 1000),
@@ -142,12 +144,12 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     await at(1);
     await stopTraffic();
     const trafficEnd = Date.now();
-    clearInterval(timers.shift());
+    clearInterval(firing);
     progress(`${elapsed()}s traffic stopped; last executions`);
     await finalRuns(db, trafficEnd);
     // the busy topic goes on until every live replica has dropped its stalled subscribers (by its own
     // count), however late in the run it was restarted
-    const live = cluster.replicas.flatMap((r) => (r.live ? [r.live] : []));
+    const live = liveIncarnations(cluster);
     const dropped = await untilStalledDropped(live, STALLED_SUBSCRIPTIONS, 30_000);
     await flood.stop();
     // nothing is published from here on: what is on its way arrives within the delivery slack
@@ -166,6 +168,7 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
       return {
         instanceId: s.instanceId,
         transport: s.transport,
+        killed,
         ...outcome,
         detail: killed ? 'its replica was killed' : outcome.detail,
       };
@@ -183,19 +186,11 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
       trafficEnd,
     });
     const incarnations = cluster.replicas.flatMap((r) => r.incarnations);
-    const problems = [...report.problems];
-    for (const i of live)
-      if (dropped.get(i.instanceId)! < STALLED_SUBSCRIPTIONS)
-        problems.push(
-          `${i.instanceId} dropped ${dropped.get(i.instanceId)} slow subscribers, not the ${STALLED_SUBSCRIPTIONS} stalled ones`,
-        );
-    for (const s of stalledOutcomes)
-      if (liveAtEnd(cluster, s.instanceId) && !s.dropped)
-        problems.push(`stalled ${s.transport} subscriber on ${s.instanceId} was not dropped (${s.detail})`);
-    for (const i of incarnations) {
-      if (i.exit !== 'SIGKILL' && i.exit !== 'exit 0') problems.push(`${i.instanceId} ended with ${i.exit}`);
-      problems.push(...unexpectedLogLines(i));
-    }
+    const problems = [
+      ...report.problems,
+      ...stalledProblems(dropped, STALLED_SUBSCRIPTIONS, stalledOutcomes),
+      ...incarnations.flatMap(processProblems),
+    ];
     const secondsFrom = (t: number) => Math.round((t - start) / 100) / 10;
     return {
       ok: problems.length === 0,
@@ -238,6 +233,7 @@ export async function runSoak(options: SoakOptions, progress: (line: string) => 
     };
   } finally {
     for (const timer of timers) clearInterval(timer);
+    await flood?.stop();
     for (const s of stalled) s.close();
     await Promise.all(sessions.map((s) => s.close().catch(() => {})));
     await db.close();
@@ -255,7 +251,7 @@ async function progressLine(
   sessions: readonly Session[],
   cluster: Cluster,
 ): Promise<string> {
-  const live = cluster.replicas.flatMap((r) => (r.live ? [r.live] : []));
+  const live = liveIncarnations(cluster);
   const dropped = await droppedSubscribers(live);
   const [executions, alerts] = await Promise.all([
     db.prisma.monitoringExecution.count(),
@@ -278,7 +274,7 @@ async function progressLine(
 
 /** lets the stalled clients of a replica that has dropped them read again */
 async function resumeDropped(cluster: Cluster, stalled: readonly StalledSubscriber[]): Promise<void> {
-  const live = cluster.replicas.flatMap((r) => (r.live ? [r.live] : []));
+  const live = liveIncarnations(cluster);
   const dropped = await droppedSubscribers(live);
   for (const s of stalled) if ((dropped.get(s.instanceId) ?? 0) >= STALLED_SUBSCRIPTIONS) s.resume();
 }

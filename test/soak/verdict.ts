@@ -19,14 +19,39 @@ import { SCHEDULES } from './schedules.ts';
 import type { Session, Topic } from './subscribers.ts';
 import { ENDPOINT, type TrafficStats } from './traffic.ts';
 
-/** ERROR lines that no fault explains: an unhandled rejection or an uncaught exception is a bug */
-export function unexpectedLogLines(incarnation: Incarnation): string[] {
-  return incarnation.server
+/**
+ * A replica that ended other than by the soak's SIGKILL or with exit 0 after its SIGTERM, or that logged
+ * an unhandled rejection or an uncaught exception (no fault of the soak explains those: they are bugs).
+ */
+export function processProblems(incarnation: Incarnation): string[] {
+  const problems =
+    incarnation.exit === 'SIGKILL' || incarnation.exit === 'exit 0'
+      ? []
+      : [`${incarnation.instanceId} ended with ${incarnation.exit}`];
+  const lines = incarnation.server
     .output()
     .split('\n')
-    .filter((line) => /unhandled promise rejection|uncaught exception/.test(line))
-    .slice(0, 3)
-    .map((line) => `${incarnation.instanceId} logged: ${line.slice(0, 300)}`);
+    .filter((line) => /unhandled promise rejection|uncaught exception/.test(line));
+  return [...problems, ...lines.slice(0, 3).map((line) => `${incarnation.instanceId} logged: ${line.slice(0, 300)}`)];
+}
+
+/**
+ * Every replica alive at the end dropped its stalled subscribers (`dropped`: by its own count), and each
+ * stalled client saw it (a close, the reason, or its socket cut), except those of a killed replica.
+ */
+export function stalledProblems(
+  dropped: ReadonlyMap<string, number>,
+  expected: number,
+  outcomes: readonly { instanceId: string; transport: string; killed: boolean; dropped: boolean; detail: string }[],
+): string[] {
+  return [
+    ...[...dropped]
+      .filter(([, n]) => n < expected)
+      .map(([id, n]) => `${id} dropped ${n} slow subscribers, not the ${expected} stalled ones`),
+    ...outcomes
+      .filter((s) => !s.killed && !s.dropped)
+      .map((s) => `stalled ${s.transport} subscriber on ${s.instanceId} was not dropped (${s.detail})`),
+  ];
 }
 
 interface ReconcileInput {
