@@ -72,6 +72,8 @@ describe.skipIf(Boolean(why))('soak (short)', () => {
     const stalledAtEnd = report.stalled.subscribers.filter((s) => s.instanceId !== 'soak-a');
     expect(stalledAtEnd).toHaveLength(4);
     for (const s of stalledAtEnd) expect(s, s.outcome).toMatchObject({ dropped: true });
-    expect(Object.values(report.stalled.droppedByReplica)).toEqual([5, 5]);
+    const droppedByReplica = Object.values(report.stalled.droppedByReplica);
+    expect(droppedByReplica).toHaveLength(2);
+    for (const n of droppedByReplica) expect(n).toBeGreaterThanOrEqual(2);
   }, 300_000);
 });

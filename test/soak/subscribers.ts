@@ -45,6 +45,11 @@ export interface StalledSubscriber {
   transport: 'ws' | 'sse';
   /** whether the server ended it (graphql-ws close 1013 and the reason, or SSE's SUBSCRIBER_TOO_SLOW event) */
   outcome(): { dropped: boolean; detail: string };
+  /**
+   * the replica's count of dropped subscribers (of its own start) at which this one is surely dropped:
+   * the graphql-ws connection's subscriptions fill together, the SSE stream is the last
+   */
+  droppedAt: number;
   /** reads again: what was on its way, then the reason */
   resume(): void;
   close(): void;
@@ -105,6 +110,7 @@ export async function subscribeStalled(incarnation: Incarnation): Promise<Stalle
     {
       instanceId,
       transport: 'ws',
+      droppedAt: STALLED_OPERATIONS,
       // 1013 with the reason, or 1006 when the server cut the socket because the client never read the reason
       outcome: () => ({
         dropped: ws.closed !== undefined,
@@ -118,6 +124,7 @@ export async function subscribeStalled(incarnation: Incarnation): Promise<Stalle
     {
       instanceId,
       transport: 'sse',
+      droppedAt: STALLED_SUBSCRIPTIONS,
       outcome: () => {
         // the SUBSCRIBER_TOO_SLOW event, or the end of a socket the server cut because the client never read it
         const reason = /"code":"(SUBSCRIBER_TOO_SLOW)"/.exec(sse.received)?.[1];
