@@ -17,9 +17,9 @@ Runs two vigil replicas (real server processes) on a private PostgreSQL and a pr
 predict/predictBatch traffic, healthy and stalled subscribers (graphql-ws and SSE) and monitoring
 schedules fired every few seconds; midway it SIGKILLs one replica and restarts it, later it restarts
 Redis. Then it reconciles against the database and prints a summary table and a final JSON line.
-Exits 1 on any loss or mismatch, 2 on bad arguments.
+Exits 1 on any loss or mismatch, 2 on bad arguments, 3 when it cannot run here.
 
-  --duration <s>        seconds of traffic (default ${DEFAULT_OPTIONS.durationS}; ~25 s of start and checks come on top)
+  --duration <s>        seconds of traffic (default ${DEFAULT_OPTIONS.durationS}; starting and checking add ~40 s)
   --clients <n>         concurrent predict clients (default ${DEFAULT_OPTIONS.clients})
   --schedule-every <s>  seconds between firings of the monitoring schedules (default ${DEFAULT_OPTIONS.scheduleEveryS})
   --help                this text
