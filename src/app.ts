@@ -28,6 +28,9 @@ import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
 import { EndpointStore } from './endpoints/store.ts';
+import { groundTruthRoutes } from './groundtruth/http.ts';
+import { GroundTruthService } from './groundtruth/service.ts';
+import { GroundTruthStore } from './groundtruth/store.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -175,8 +178,11 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxInputPixels: config.maxImagePixels,
   });
 
+  const groundTruthStore = new GroundTruthStore(database.prisma);
+  const groundTruth = new GroundTruthService({ store: groundTruthStore, models });
   const monitor = createMonitor({
     prisma: database.prisma,
+    labelled: groundTruthStore,
     provider: database.provider,
     endpoints,
     models,
@@ -204,6 +210,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     trials,
     saliency,
     apiKeys,
+    groundTruth,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -276,6 +283,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [
       ...captureRoutes(captures),
+      ...groundTruthRoutes(groundTruth, config),
       ...monitorRoutes(monitor),
       ...metricsRoutes([monitor.metrics, serving]),
       ...saliencyRoutes(trials, saliency),

@@ -65,6 +65,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   const [
     Endpoint,
     Capture,
+    GroundTruth,
     DebugStep,
     Tensor,
     Baseline,
@@ -76,6 +77,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
+    prisma.groundTruth.count(),
     prisma.debugStep.count(),
     prisma.tensor.count(),
     prisma.baseline.count(),
@@ -88,6 +90,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   return {
     Endpoint,
     Capture,
+    GroundTruth,
     DebugStep,
     Tensor,
     Baseline,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
 import type { Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
+import type { ModelQualityReport } from '../quality/report.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
@@ -22,6 +23,7 @@ export function toExecution(row: Row): ExecutionRecord {
     recordCount: row.recordCount,
     classCounts: row.classCounts === null ? null : (JSON.parse(row.classCounts) as Record<string, number>),
     message: row.message,
+    modelQuality: row.modelQuality === null ? null : (JSON.parse(row.modelQuality) as ModelQualityReport),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
   };
@@ -41,6 +43,7 @@ export interface ExecutionResult {
   message: string;
   violations: Violation[];
   metrics: Record<string, number>;
+  modelQuality: ModelQualityReport | null;
 }
 
 export class ExecutionStore {
@@ -137,6 +140,7 @@ export class ExecutionStore {
           recordCount: result.recordCount,
           classCounts: JSON.stringify(result.classCounts),
           message: result.message,
+          modelQuality: result.modelQuality && JSON.stringify(result.modelQuality),
           finishedAt,
         },
       });
