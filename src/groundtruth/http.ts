@@ -50,8 +50,7 @@ export function groundTruthRoutes(
         }
         const declared = Number(request.headers.get('content-length') ?? 0);
         if (declared > lineLimits.maxBytes) {
-          // nothing read: the same refusal readLines makes once the body passes the limit
-          await request.body?.cancel().catch(() => undefined);
+          // refused unread (the answer closes the connection): as readLines refuses once the body passes the limit
           throw new PayloadTooLargeError(
             lineLimits.maxBytes,
             `Request body exceeds the limit of ${lineLimits.maxBytes} bytes (MAX_BODY_BYTES)`,
