@@ -2,7 +2,7 @@
  * POST /ground-truth: Model Monitor's ground-truth JSON Lines (json-lines.ts), merged with the captures
  * by eventId. Answers 200 with what it did, line by line:
  *
- *   {"lines":3,"stored":2,"failed":1,"errors":[{"line":2,"code":"NOT_FOUND","message":"…"}],"errorsOmitted":0}
+ *   {"lines":3,"stored":2,"failed":1,"failures":[{"line":2,"code":"NOT_FOUND","message":"…"}],"failuresOmitted":0}
  *
  * A body over MAX_BODY_BYTES or with more than MAX_LINES lines is refused whole (413), before anything
  * is stored; any other bad line is reported and the rest stored. Role `invoke`: the labels come from
@@ -20,11 +20,11 @@ import { MAX_GROUND_TRUTH_ITEMS } from './types.ts';
 /** lines a body may hold, and bytes a line may hold (a Model Monitor record is about 150) */
 export const MAX_LINES = 100_000;
 export const MAX_LINE_BYTES = 4096;
-/** errors listed in the answer (the rest are counted in errorsOmitted) */
-const MAX_ERRORS_LISTED = 100;
+/** failures listed in the answer (the rest are counted in failuresOmitted) */
+const MAX_FAILURES_LISTED = 100;
 const MEDIA_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/json-lines'];
 
-interface LineError {
+interface LineFailure {
   line: number;
   code: string;
   message: string;
@@ -56,18 +56,18 @@ export function groundTruthRoutes(
             `Request body exceeds the limit of ${lineLimits.maxBytes} bytes (MAX_BODY_BYTES)`,
           );
         }
-        const errors: LineError[] = [];
+        const failures: LineFailure[] = [];
         const entries: { line: number; eventId: string; label: string }[] = [];
         let lines = 0;
         if (request.body) {
           for await (const read of readLines(request.body, lineLimits)) {
             lines++;
             if ('problem' in read) {
-              errors.push({ line: read.line, code: 'VALIDATION', message: read.problem });
+              failures.push({ line: read.line, code: 'VALIDATION', message: read.problem });
               continue;
             }
             const parsed = parseGroundTruthLine(read.text);
-            if (typeof parsed === 'string') errors.push({ line: read.line, code: 'VALIDATION', message: parsed });
+            if (typeof parsed === 'string') failures.push({ line: read.line, code: 'VALIDATION', message: parsed });
             else entries.push({ line: read.line, ...parsed });
           }
         }
@@ -81,17 +81,17 @@ export function groundTruthRoutes(
           );
           outcomes.forEach((outcome, k) => {
             if (outcome instanceof Error)
-              errors.push({ line: batch[k]!.line, code: outcome.code, message: outcome.message });
+              failures.push({ line: batch[k]!.line, code: outcome.code, message: outcome.message });
             else stored++;
           });
         }
-        errors.sort((a, b) => a.line - b.line);
+        failures.sort((a, b) => a.line - b.line);
         return json(200, {
           lines,
           stored,
-          failed: errors.length,
-          errors: errors.slice(0, MAX_ERRORS_LISTED),
-          errorsOmitted: Math.max(0, errors.length - MAX_ERRORS_LISTED),
+          failed: failures.length,
+          failures: failures.slice(0, MAX_FAILURES_LISTED),
+          failuresOmitted: Math.max(0, failures.length - MAX_FAILURES_LISTED),
         });
       },
     },

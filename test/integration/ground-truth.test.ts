@@ -187,7 +187,10 @@ describe('ground truth and model quality', () => {
       const posted = await postLines(
         `${wrong.map((c) => line(c.eventId, String((c.predicted + 1) % 43))).join('\n')}\n`,
       );
-      expect(posted).toEqual({ status: 200, body: { lines: 4, stored: 4, failed: 0, errors: [], errorsOmitted: 0 } });
+      expect(posted).toEqual({
+        status: 200,
+        body: { lines: 4, stored: 4, failed: 0, failures: [], failuresOmitted: 0 },
+      });
 
       const { capture } = await server.client.data(CAPTURE, { id: wrong[0]!.id });
       expect(capture!.groundTruth).toMatchObject({
@@ -411,7 +414,7 @@ describe('ground truth and model quality', () => {
       lines: 9,
       stored: 3,
       failed: 6,
-      errors: [
+      failures: [
         { line: 3, code: 'VALIDATION', message: 'the line is not JSON' },
         { line: 4, code: 'NOT_FOUND' },
         { line: 5, code: 'VALIDATION' },

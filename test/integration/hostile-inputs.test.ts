@@ -1436,8 +1436,8 @@ function groundTruthLines(
     const text = await response.text();
     let code: string | undefined;
     try {
-      const parsed = JSON.parse(text) as { code?: string; errors?: { code?: string }[]; stored?: number };
-      code = parsed.code ?? parsed.errors?.[0]?.code;
+      const parsed = JSON.parse(text) as { code?: string; failures?: { code?: string }[]; stored?: number };
+      code = parsed.code ?? parsed.failures?.[0]?.code;
       if (parsed.stored) code = `STORED ${parsed.stored}`;
     } catch {
       // not JSON: `code` stays unset and the case fails on it
