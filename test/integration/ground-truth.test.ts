@@ -5,12 +5,13 @@
  * labels passes; the confusion matrix as JSON and as a PNG of the stated size; the tolerance against a
  * baseline's accuracy; the JSON Lines route line by line (last label wins, idempotent, per-line errors).
  */
+import fs from 'node:fs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../../src/graphql.ts';
 import { CONFUSION_CHART_HEIGHT, CONFUSION_CHART_WIDTH } from '../../src/monitor/quality/confusion-chart.ts';
 import { expectTypename } from '../helpers/graphql.ts';
-import { fixture } from '../helpers/images.ts';
+import { FIXTURE_DIR, fixture } from '../helpers/images.ts';
 import { createBaseline, createSchedule, insertCaptures, spread } from '../helpers/monitor.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { sleep } from '../helpers/wait.ts';
@@ -79,16 +80,12 @@ const SERIES = graphql(`
   }
 `);
 
-const IMAGES = [
-  'stop_like_octagon.png',
-  'warning_triangle.png',
-  'blue_arrow_circle.jpg',
-  'speed_ring.ppm',
-  'yield_like_97x61.webp',
-  'gradient_128.png',
-  'noise.png',
-  'grey_31x23.png',
-].map((name) => ({ base64: fixture(name).toString('base64') }));
+/** every image of the fixtures folder (8) */
+const IMAGES = fs
+  .readdirSync(FIXTURE_DIR)
+  .filter((name) => !name.endsWith('.json') && !name.endsWith('.md'))
+  .sort()
+  .map((name) => ({ base64: fixture(name).toString('base64') }));
 
 /** a Model Monitor ground-truth line */
 const line = (eventId: string, data: string, encoding = 'CSV') =>
@@ -446,6 +443,11 @@ describe('ground truth and model quality', () => {
     const tooMany = await postLines('\n'.repeat(100_001));
     expect(tooMany).toMatchObject({ status: 413, body: { code: 'PAYLOAD_TOO_LARGE', limit: 100_000 } });
     expect(await truth(a!.id)).toEqual(changed);
+
+    // a label goes with its capture (retention deletes captures with plain DELETEs)
+    const prisma = server.app.database.prisma;
+    await prisma.$executeRaw`DELETE FROM "Capture" WHERE "id" = ${a!.id}`;
+    expect(await prisma.groundTruth.count({ where: { endpointId: createEndpoint.id } })).toBe(1);
   });
 });
 
