@@ -28,7 +28,7 @@ const PREDICT_BATCH = graphql(`
   mutation PredictForLabels($endpoint: String!, $images: [ImageInput!]!) {
     predictBatch(endpoint: $endpoint, images: $images) {
       __typename
-      ... on PredictBatch { predictions { __typename ... on Prediction { captureId predictedClass label } } }
+      ... on PredictBatch { predictions { __typename ... on Prediction { captureId eventId predictedClass label } } }
     }
   }
 `);
@@ -112,7 +112,9 @@ describe('ground truth and model quality', () => {
     for (const p of predictBatch.predictions) {
       expectTypename(p, 'Prediction');
       const { capture } = await server.client.data(CAPTURE, { id: p.captureId! });
-      captures.push({ id: p.captureId!, eventId: capture!.eventId, predicted: p.predictedClass, label: p.label });
+      // the answer names its capture both ways
+      expect(p.eventId).toBe(capture!.eventId);
+      captures.push({ id: p.captureId!, eventId: p.eventId!, predicted: p.predictedClass, label: p.label });
     }
     return { captures, lastAt };
   }
