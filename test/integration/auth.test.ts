@@ -332,7 +332,7 @@ describe('a server with API keys', () => {
         lines: 1,
         stored: 0,
         failed: 1,
-        errors: [{ line: 1, code: 'NOT_FOUND' }],
+        failures: [{ line: 1, code: 'NOT_FOUND' }],
       });
     }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
