@@ -31,6 +31,9 @@ import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
 import { EndpointStore } from './endpoints/store.ts';
+import { groundTruthRoutes } from './groundtruth/http.ts';
+import { GroundTruthService } from './groundtruth/service.ts';
+import { GroundTruthStore } from './groundtruth/store.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -198,8 +201,11 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     instanceId: config.instanceId,
     userAgent: `vigil/${VERSION}`,
   });
+  const groundTruthStore = new GroundTruthStore(database.prisma);
+  const groundTruth = new GroundTruthService({ store: groundTruthStore, models });
   const monitor = createMonitor({
     prisma: database.prisma,
+    labelled: groundTruthStore,
     provider: database.provider,
     endpoints,
     models,
@@ -229,6 +235,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     saliency,
     apiKeys,
     alerting,
+    groundTruth,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -302,6 +309,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [
       ...captureRoutes(captures),
+      ...groundTruthRoutes(groundTruth, config),
       ...monitorRoutes(monitor),
       ...metricsRoutes([monitor.metrics, serving, alerting.metrics]),
       ...saliencyRoutes(trials, saliency),

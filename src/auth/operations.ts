@@ -34,6 +34,8 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
   Mutation: {
     predict: 'invoke',
     predictBatch: 'invoke',
+    // the application that sent the predictions sends their labels (it holds their ids)
+    putGroundTruth: 'invoke',
     createEndpoint: 'admin',
     updateEndpoint: 'admin',
     deleteEndpoint: 'admin',

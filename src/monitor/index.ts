@@ -6,6 +6,7 @@
 import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/prisma.ts';
 import type { EndpointLookup } from '../endpoints/types.ts';
+import type { LabelledWindows } from '../groundtruth/types.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
@@ -43,6 +44,8 @@ export interface MonitorDeps {
   schedulerIntervalMs: number;
   limits: DecodeLimits;
   baselineRoots: readonly string[];
+  /** the labelled captures of a window (ground truth), for the model-quality check and baselines' accuracy */
+  labelled: LabelledWindows;
   /** resolves once every capture this process stamped before the call is committed (or has failed) */
   barrier?: () => Promise<void>;
   /** schedule lease length; runs renew it every third of this */
@@ -64,6 +67,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     baselines,
     executions: new ExecutionStore(deps.prisma, deps.outbox),
     windows,
+    labelled: deps.labelled,
     pubsub: deps.pubsub,
     models: deps.models,
     logger: deps.logger,
@@ -82,6 +86,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       limits: deps.limits,
       baselineRoots: deps.baselineRoots,
       logger: deps.logger,
+      labelled: deps.labelled,
     }),
     schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
     executions,

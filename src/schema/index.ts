@@ -6,6 +6,7 @@ import './errors.ts';
 import './server-info.ts';
 import '../endpoints/schema.ts';
 import '../capture/schema.ts';
+import '../groundtruth/schema.ts';
 import '../inference/schema.ts';
 import '../monitor/schema.ts';
 import '../debugger/schema.ts';

@@ -142,6 +142,7 @@ async function databaseState(server: TestServer): Promise<string> {
   const counts = await Promise.all([
     p.endpoint.count(),
     p.capture.count(),
+    p.groundTruth.count(),
     p.debugStep.count(),
     p.tensor.count(),
     p.baseline.count(),
@@ -325,6 +326,27 @@ describe('a server with API keys', () => {
       for (const key of [READ, ADMIN]) expect([401, 403], route).not.toContain((await get(bearer(key))).status);
     }
     expect((await fetch(`${server.url}/metrics`, { headers: bearer(READ) })).status).toBe(200);
+    // labels come from the application that predicted: invoke (and admin), not read
+    const postLabels = (headers: Record<string, string>) =>
+      fetch(`${server.url}/ground-truth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', ...headers },
+        body: '{"groundTruthData":{"data":"14","encoding":"CSV"},"eventMetadata":{"eventId":"none"},"eventVersion":"0"}\n',
+      });
+    expect((await postLabels({})).status).toBe(401);
+    const readLabels = await postLabels(bearer(READ));
+    expect(readLabels.status).toBe(403);
+    expect(await readLabels.json()).toMatchObject({ code: 'FORBIDDEN' });
+    for (const key of [INVOKE, ADMIN]) {
+      const answer = await postLabels(bearer(key));
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({
+        lines: 1,
+        stored: 0,
+        failed: 1,
+        failures: [{ line: 1, code: 'NOT_FOUND' }],
+      });
+    }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
     expect(await (await fetch(`${server.url}/readyz`, { headers: bearer(READ) })).json()).toEqual({ status: 'ready' });

@@ -211,6 +211,35 @@ const CASES: Record<string, Case> = {
     ]),
     ['predictBatch'],
   ),
+  // ground truth
+  'Mutation.putGroundTruth → ValidationError': errorCase(
+    graphql(`mutation PutNoGroundTruth { putGroundTruth(input: []) { __typename ...CaseError } }`, [ERROR]),
+    ['putGroundTruth'],
+  ),
+  'GroundTruthBatch.items → NotFoundError': errorCase(
+    graphql(
+      `mutation PutGroundTruthOfUnknownCapture($id: ID!) {
+        putGroundTruth(input: [{ capture: { captureId: $id }, label: "14" }]) {
+          ... on GroundTruthBatch { items { __typename ...CaseError } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['putGroundTruth', 'items', 0],
+    { variables: () => ({ id: UNKNOWN_ID }) },
+  ),
+  'GroundTruthBatch.items → ValidationError': errorCase(
+    graphql(
+      `mutation PutGroundTruthOfUnknownClass($id: ID!) {
+        putGroundTruth(input: [{ capture: { captureId: $id }, label: "999" }]) {
+          ... on GroundTruthBatch { items { __typename ...CaseError } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['putGroundTruth', 'items', 0],
+    { variables: (fx) => ({ id: fx.plainCapture }) },
+  ),
   'PredictBatch.predictions → InvalidImageError': errorCase(
     graphql(
       `mutation PredictBatchWithNotAnImage($good: String!, $bad: String!) {

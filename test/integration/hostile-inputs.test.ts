@@ -67,6 +67,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   const [
     Endpoint,
     Capture,
+    GroundTruth,
     DebugStep,
     Tensor,
     Baseline,
@@ -81,6 +82,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
+    prisma.groundTruth.count(),
     prisma.debugStep.count(),
     prisma.tensor.count(),
     prisma.baseline.count(),
@@ -96,6 +98,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   return {
     Endpoint,
     Capture,
+    GroundTruth,
     DebugStep,
     Tensor,
     Baseline,
@@ -1531,6 +1534,113 @@ function alertChannels(): HostileCase[] {
   ];
 }
 
+// Ground truth: POST /ground-truth (JSON Lines) and putGroundTruth
+
+/** a POST of JSON Lines to /ground-truth; `code` is the refusal's, or the first line error's */
+function groundTruthLines(
+  body: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = { 'content-type': 'application/x-ndjson' },
+): () => Promise<Observed> {
+  return async () => {
+    const response = await fetch(`${server.url}/ground-truth`, {
+      method: 'POST',
+      headers,
+      body,
+    });
+    const text = await response.text();
+    let code: string | undefined;
+    try {
+      const parsed = JSON.parse(text) as { code?: string; failures?: { code?: string }[]; stored?: number };
+      code = parsed.code ?? parsed.failures?.[0]?.code;
+      if (parsed.stored) code = `STORED ${parsed.stored}`;
+    } catch {
+      // not JSON: `code` stays unset and the case fails on it
+    }
+    return { status: response.status, code, body: text };
+  };
+}
+
+const truthLine = (eventId: string, data = '14') =>
+  JSON.stringify({ groundTruthData: { data, encoding: 'CSV' }, eventMetadata: { eventId }, eventVersion: '0' });
+
+function groundTruth(): HostileCase[] {
+  const LINE_ERROR: Expected = { status: 200, code: 'VALIDATION' };
+  const PUT = `mutation($input: [GroundTruthInput!]!) { result: putGroundTruth(input: $input) { __typename ... on VigilError { code } ... on GroundTruthBatch { items { __typename ... on VigilError { code } } } } }`;
+  /** the first item's outcome of a putGroundTruth call */
+  const firstItem = (input: unknown[]) => async () => {
+    const observed = await post(JSON.stringify({ query: PUT, variables: { input } }));
+    const items = (
+      JSON.parse(observed.body) as { data?: { result?: { items?: { __typename: string; code?: string }[] } } }
+    ).data?.result?.items;
+    return { ...observed, typename: items?.[0]?.__typename, code: items?.[0]?.code };
+  };
+  return [
+    {
+      name: 'ground truth: a declared body over MAX_BODY_BYTES',
+      send: raw([
+        `POST /ground-truth HTTP/1.1\r\nHost: x\r\ncontent-type: application/x-ndjson\r\ncontent-length: ${MAX_BODY_BYTES + 1}\r\n\r\n`,
+        `${truthLine('x')}\n`,
+      ]),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'ground truth: a streamed (chunked) body over MAX_BODY_BYTES',
+      send: raw([
+        'POST /ground-truth HTTP/1.1\r\nHost: x\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n',
+        ...Array.from({ length: 5 }, () => `100000\r\n${`${truthLine('x')}\n`.repeat(MB / 128).padEnd(MB, ' ')}\r\n`),
+      ]),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'ground truth: 100,001 lines',
+      send: groundTruthLines('{}\n'.repeat(100_001)),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    { name: 'ground truth: one line of 3 MB', send: groundTruthLines('x'.repeat(3 * MB)), expect: LINE_ERROR },
+    {
+      name: 'ground truth: text/plain (a form could send it cross-origin)',
+      send: groundTruthLines(truthLine('x'), { 'content-type': 'text/plain' }),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    { name: 'ground truth: NUL in an event id', send: groundTruthLines(truthLine('a\u0000b')), expect: LINE_ERROR },
+    {
+      name: 'ground truth: a 4,000-deep array',
+      send: groundTruthLines(`${'['.repeat(2000)}${']'.repeat(2000)}`),
+      expect: LINE_ERROR,
+    },
+    {
+      name: 'ground truth: invalid UTF-8',
+      send: groundTruthLines(Uint8Array.from([0xc3, 0x28, 0x0a, 0xed, 0xa0, 0x80])),
+      expect: LINE_ERROR,
+    },
+    {
+      name: 'ground truth: SQL for an event id',
+      send: groundTruthLines(truthLine("' OR 1=1 --")),
+      expect: { status: 200, code: 'NOT_FOUND' },
+    },
+    {
+      name: 'ground truth: a label with 10,000 digits',
+      send: firstItem([{ capture: { eventId: 'x' }, label: '9'.repeat(10_000) }]),
+      expect: { status: 200, typename: 'ValidationError', code: 'VALIDATION' },
+    },
+    {
+      name: 'ground truth: a 100,000-character capture id',
+      send: firstItem([{ capture: { captureId: 'c'.repeat(100_000) }, label: '1' }]),
+      expect: { status: 200, typename: 'ValidationError', code: 'VALIDATION' },
+    },
+    {
+      name: 'ground truth: both keys of the oneOf',
+      send: operation(PUT, { input: [{ capture: { captureId: 'a', eventId: 'b' }, label: '1' }] }),
+      expect: { code: 'BAD_USER_INPUT' },
+    },
+    {
+      name: 'ground truth: 1,001 labels',
+      send: operation(PUT, { input: Array(1001).fill({ capture: { eventId: 'x' }, label: '1' }) }),
+      expect: { status: 200, typename: 'ValidationError', code: 'VALIDATION' },
+    },
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 const CATEGORIES: Record<string, () => HostileCase[]> = {
@@ -1543,6 +1653,7 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'catastrophic regular expressions': regexes,
   'WebSocket frames, subscriptions and connections': webSockets,
   'alert channels: URLs, names, secrets': alertChannels,
+  'ground truth: JSON Lines and batches': groundTruth,
 };
 
 /** what no answer may hold: a stack frame, a source path, an internal error */
@@ -1583,6 +1694,15 @@ describe('hostile inputs through the real server', () => {
       'mutation { createAlertChannel(input: { name: "pager", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef", endpoints: ["hooked"] }) { __typename } }',
     );
     await setup('mutation { testAlertChannel(name: "pager") { __typename } }');
+    const { captures } = await server.client.data(
+      '{ captures(endpoint: "signs", first: 1) { ... on CaptureConnection { edges { node { id } } } } }',
+    );
+    await setup(
+      'mutation($id: ID!) { putGroundTruth(input: [{ capture: { captureId: $id }, label: "14" }]) { __typename } }',
+      {
+        id: captures.edges[0].node.id,
+      },
+    );
     const counts = await snapshotCounts(server.app.database.prisma);
     // every table holds something a hostile request could wrongly delete (a run may find no violation)
     // no API key: one would end the anonymous access the corpus runs with (the role matrix is auth.test.ts)

@@ -22,6 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
 import { ConflictError, NotFoundError, VigilError } from '../../errors.ts';
+import type { LabelledWindows } from '../../groundtruth/types.ts';
 import { type Logger, logUnexpected } from '../../logger.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
 import { pageSize } from '../../paging.ts';
@@ -32,6 +33,7 @@ import type { BaselineStore } from '../baselines/store.ts';
 import { runChecks } from '../checks/index.ts';
 import type { Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
+import { evaluateModelQuality } from '../quality/evaluate.ts';
 import { nextRun, parseCron } from '../schedules/cron.ts';
 import { HeldLease, RunStopped, type StopReason } from '../schedules/lease.ts';
 import type { ScheduleStore } from '../schedules/store.ts';
@@ -49,6 +51,8 @@ export interface ExecutionServiceDeps {
   executions: ExecutionStore;
   /** counts each window */
   windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
+  /** the labelled captures of a window, for the model-quality check */
+  labelled: LabelledWindows;
   pubsub: PubSub<EventMap>;
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label' | 'labels'>;
@@ -290,11 +294,31 @@ export class ExecutionService {
         classCount: models.labels(schedule.model)?.length ?? 0,
         baseline: baseline && baselineView(baseline.name, baseline.statistics, baseline.constraints),
       });
-      const status: ExecutionStatus = outcome.violations.length ? 'CompletedWithViolations' : 'Completed';
-      const message = outcome.violations.length
-        ? `CompletedWithViolations: ${outcome.violations[0]!.description}`
-        : outcome.insufficientData
-          ? `Completed: ${outcome.insufficientData}`
+      const quality = schedule.checks.modelQuality.enabled
+        ? await untilAborted(
+            evaluateModelQuality({
+              labelled: this.deps.labelled,
+              endpointId: schedule.endpointId,
+              config: schedule.checks.modelQuality,
+              windowStart,
+              windowEnd,
+              startedAt,
+              baseline,
+              label: (k) => models.label(schedule.model, k),
+              minSampleSize: schedule.checks.minSampleSize,
+            }),
+            signal,
+          )
+        : null;
+      // model quality judges its own (shifted) window: its sample is the labelled captures there
+      const violations = [...outcome.violations, ...(quality?.result.violations ?? [])];
+      const metrics = { ...outcome.metrics, ...quality?.result.metrics, violation_count: violations.length };
+      const insufficientData = outcome.insufficientData ?? quality?.result.insufficientData;
+      const status: ExecutionStatus = violations.length ? 'CompletedWithViolations' : 'Completed';
+      const message = violations.length
+        ? `CompletedWithViolations: ${violations[0]!.description}`
+        : insufficientData
+          ? `Completed: ${insufficientData}`
           : 'Completed: no violations';
       if (signal.aborted) throw signal.reason;
       const finished = await executions.finish(
@@ -306,8 +330,9 @@ export class ExecutionService {
             [...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n]),
           ),
           message,
-          violations: outcome.violations,
-          metrics: outcome.metrics,
+          violations,
+          metrics,
+          modelQuality: quality?.report ?? null,
         },
         this.#clock(),
       );
@@ -326,7 +351,7 @@ export class ExecutionService {
         window: [windowStart.toISOString(), windowEnd.toISOString()],
         ms: Date.now() - startedAt.getTime(),
       });
-      if (outcome.violations.length) publishAlert(this.deps.pubsub, toAlert(finished, outcome.violations));
+      if (violations.length) publishAlert(this.deps.pubsub, toAlert(finished, violations));
       return finished;
     } catch (error) {
       if (error instanceof RunStopped) return this.#stopped(schedule, execution, error.reason);

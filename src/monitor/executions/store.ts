@@ -5,6 +5,7 @@ import { toAlert } from '../alerts/publish.ts';
 import type { AlertOutbox } from '../alerts/types.ts';
 import type { Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
+import type { ModelQualityReport } from '../quality/report.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
@@ -24,6 +25,7 @@ export function toExecution(row: Row): ExecutionRecord {
     recordCount: row.recordCount,
     classCounts: row.classCounts === null ? null : (JSON.parse(row.classCounts) as Record<string, number>),
     message: row.message,
+    modelQuality: row.modelQuality === null ? null : (JSON.parse(row.modelQuality) as ModelQualityReport),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
   };
@@ -43,6 +45,7 @@ export interface ExecutionResult {
   message: string;
   violations: Violation[];
   metrics: Record<string, number>;
+  modelQuality: ModelQualityReport | null;
 }
 
 export class ExecutionStore {
@@ -144,6 +147,7 @@ export class ExecutionStore {
           recordCount: result.recordCount,
           classCounts: JSON.stringify(result.classCounts),
           message: result.message,
+          modelQuality: result.modelQuality && JSON.stringify(result.modelQuality),
           finishedAt,
         },
       });

@@ -5,8 +5,10 @@
  *
  * Names: `record_count`, `class_count_<class>`, `max_class_share`, `non_null_share`,
  * `low_confidence_share`, `confidence_mean`, `violation_count`, and with a baseline
- * `drift_l_infinity`, `drift_chi_squared_p_value`, `drift_confidence_shift`. In Prometheus each is
- * `vigil_monitor_<name>{schedule,endpoint}`; class counts are one family with `class` and `label`.
+ * `drift_l_infinity`, `drift_chi_squared_p_value`, `drift_confidence_shift`; with the model-quality
+ * check `ground_truth_count` and, once there are labels, `accuracy`, `macro_f1`, `precision_<class>`,
+ * `recall_<class>`. In Prometheus each is `vigil_monitor_<name>{schedule,endpoint}`; class counts,
+ * precision and recall are a family each, with `class` and `label`.
  */
 import { NotFoundError } from '../../errors.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
@@ -22,6 +24,13 @@ export interface MetricsDeps {
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label'>;
 }
+
+/** the per-class metrics, each a family with `class` and `label` */
+const PER_CLASS_HELP = {
+  class_count: 'Predictions of a class in the latest window',
+  precision: "Of the latest model-quality window's labelled captures predicted as a class, the share that are it",
+  recall: "Of the latest model-quality window's labelled captures of a class, the share predicted as it",
+} as const;
 
 export class MetricService implements MetricSource {
   constructor(private readonly deps: MetricsDeps) {}
@@ -49,12 +58,12 @@ export class MetricService implements MetricSource {
         latest.windowEnd.getTime() / 1000,
       );
       for (const m of latest.metrics) {
-        const cls = /^class_count_(\d+)$/.exec(m.name);
+        const cls = /^(class_count|precision|recall)_(\d+)$/.exec(m.name);
         if (cls) {
-          const classId = Number(cls[1]);
+          const classId = Number(cls[2]);
           out.add(
-            'vigil_monitor_class_count',
-            'Predictions of a class in the latest window',
+            `vigil_monitor_${cls[1]}`,
+            PER_CLASS_HELP[cls[1] as keyof typeof PER_CLASS_HELP],
             { ...base, class: String(classId), label: this.deps.models.label(endpoint.model, classId) },
             m.value,
           );

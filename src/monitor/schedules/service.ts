@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { patchedRetention, validateRetentionDays } from '../../retention/days.ts';
+import { baselineAccuracy } from '../baselines/accuracy.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
-import type { ChecksInput } from '../checks/types.ts';
+import type { ChecksConfig, ChecksInput } from '../checks/types.ts';
 import { validateResourceName } from '../resource-name.ts';
 import { type CronKind, cronExpression, nextRun, parseCron } from './cron.ts';
 import type { ScheduleStore } from './store.ts';
@@ -60,6 +61,7 @@ export class ScheduleService {
     const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
+    requireAccuracy(checks, baseline);
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, null);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const created = await this.deps.schedules.insert({
@@ -92,6 +94,8 @@ export class ScheduleService {
       checks.drift.enabled = baselineId !== null;
     }
     validateChecks(checks, baselineId !== null);
+    if (checks.modelQuality.enabled && checks.modelQuality.baselineTolerance !== null && baselineId !== null)
+      requireAccuracy(checks, await this.deps.baselines.get(baselineId));
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, current.executionRetentionDays);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const nextRunAt = cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
@@ -131,6 +135,17 @@ export class ScheduleService {
     if (byId?.endpointId === endpoint.id) return byId;
     throw new NotFoundError('Baseline', ref, `Endpoint '${endpoint.name}' has no baseline '${ref}' (by name or id)`);
   }
+}
+
+/** a tolerance against the baseline's accuracy needs a baseline that has one */
+function requireAccuracy(checks: ChecksConfig, baseline: BaselineRecord | null): void {
+  const { enabled, baselineTolerance } = checks.modelQuality;
+  if (!enabled || baselineTolerance === null || !baseline) return;
+  if (baselineAccuracy(baseline.statistics) === null)
+    throw new ValidationError(
+      'checks.modelQuality.baselineTolerance',
+      `baseline '${baseline.name}' has no accuracy: its window had no captures with a true label when it was made (putGroundTruth, then create the baseline)`,
+    );
 }
 
 /** the cron from an expression or a helper (exactly one; neither is fine for an update) */
