@@ -3,6 +3,9 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { attackRoutes } from './attack/http.ts';
+import { AttackService } from './attack/service.ts';
+import { AdversarialStore } from './attack/store.ts';
 import { anonymousPermitted, checkBinding } from './auth/binding.ts';
 import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
@@ -175,6 +178,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxInputPixels: config.maxImagePixels,
   });
 
+  const attacks = new AttackService({
+    endpoints,
+    runtimes,
+    store: new AdversarialStore(database.prisma, config.attacks.maxStored),
+    limits: { maxPixels: config.maxImagePixels },
+    maxConcurrent: config.attacks.maxConcurrent,
+  });
+
   const monitor = createMonitor({
     prisma: database.prisma,
     provider: database.provider,
@@ -203,6 +214,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    attacks,
     apiKeys,
     info: {
       version: VERSION,
@@ -279,6 +291,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ...monitorRoutes(monitor),
       ...metricsRoutes([monitor.metrics, serving]),
       ...saliencyRoutes(trials, saliency),
+      ...attackRoutes(attacks),
     ],
     readiness,
     metrics: requests,

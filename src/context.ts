@@ -5,6 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import type { PubSub } from 'graphql-yoga';
+import type { AttackService } from './attack/service.ts';
 import type { Identity } from './auth/roles.ts';
 import type { ApiKeyService } from './auth/service.ts';
 import type { CaptureService, CaptureView } from './capture/service.ts';
@@ -45,6 +46,8 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** saliency maps from stored tensors */
   saliency: SaliencyService;
+  /** adversarial images (createAdversarial), bounded by MAX_CONCURRENT_ATTACKS */
+  attacks: AttackService;
 }
 
 /** one loader per relation that a list of rows resolves row by row */

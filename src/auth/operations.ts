@@ -42,6 +42,9 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     runMonitoringSchedule: 'admin',
     createApiKey: 'admin',
     revokeApiKey: 'admin',
+    // white-box: the perturbation reveals the model's gradients (FGSM's is their sign), and one call costs
+    // up to 100 forward-backward runs; a red-team tool, not serving traffic
+    createAdversarial: 'admin',
   },
   Subscription: {
     endpointChanged: 'read',

@@ -74,6 +74,28 @@ export class ModelRuntime {
     return { logits: float32(result.logits), outputs };
   }
 
+  /**
+   * The debug graph with an explicit seed: `seed` [n,classes] selects, per image, the linear combination
+   * of logits whose gradient with respect to the input comes back (`inputGrad`, [n,3,H,W]); only the
+   * logits and that gradient are fetched. An all-zero row means the predicted class.
+   */
+  async runInputGradient(
+    images: Float32Array,
+    n: number,
+    seed: Float32Array,
+  ): Promise<{ logits: Float32Array; inputGrad: Float32Array }> {
+    const session = await this.debugSession();
+    const [h, w] = this.entry.manifest.inputSize;
+    const result = await session.run(
+      {
+        image: new ort.Tensor('float32', images, [n, 3, h, w]),
+        grad_seed: new ort.Tensor('float32', seed, [n, this.classCount]),
+      },
+      ['logits', 'input_grad'],
+    );
+    return { logits: float32(result.logits), inputGrad: float32(result.input_grad) };
+  }
+
   debugSession(): Promise<ort.InferenceSession> {
     const { debug } = this.entry.manifest;
     if (!debug) return Promise.reject(new Error(`model ${this.entry.name} has no debug graph`));

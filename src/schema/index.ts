@@ -10,6 +10,7 @@ import '../inference/schema.ts';
 import '../monitor/schema.ts';
 import '../debugger/schema.ts';
 import '../auth/schema.ts';
+import '../attack/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

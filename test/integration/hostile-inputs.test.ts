@@ -73,6 +73,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    Adversarial,
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
@@ -84,6 +85,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     prisma.violation.count(),
     prisma.metric.count(),
     prisma.apiKey.count(),
+    prisma.adversarial.count(),
   ]);
   return {
     Endpoint,
@@ -96,6 +98,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    Adversarial,
   };
 }
 
@@ -1417,6 +1420,65 @@ function webSockets(): HostileCase[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// createAdversarial: every argument out of its range, and the route of its images
+
+const ATTACK = `mutation($input: CreateAdversarialInput!) {
+  result: createAdversarial(input: $input) { __typename ... on VigilError { code message } }
+}`;
+const attack = (input: Record<string, unknown>) =>
+  operation(ATTACK, { input: { image: b64(fixture('noise.png')), target: 14, endpoint: 'signs', ...input } });
+
+function attacks(): HostileCase[] {
+  const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
+  return [
+    { name: 'attack: target 43 of 43 classes', send: attack({ target: 43 }), expect: VALIDATION },
+    { name: 'attack: target -1', send: attack({ target: -1 }), expect: VALIDATION },
+    { name: 'attack: 101 iterations', send: attack({ maxIterations: 101 }), expect: VALIDATION },
+    { name: 'attack: 0 iterations', send: attack({ maxIterations: 0 }), expect: VALIDATION },
+    { name: 'attack: epsilon 1e308', send: attack({ method: 'PGD', epsilon: 1e308 }), expect: VALIDATION },
+    { name: 'attack: epsilon 0', send: attack({ method: 'FGSM', epsilon: 0 }), expect: VALIDATION },
+    { name: 'attack: a negative step size', send: attack({ method: 'BIM', stepSize: -1 }), expect: VALIDATION },
+    { name: 'attack: both endpoint and model', send: attack({ model: 'gtsrb-resnet18' }), expect: VALIDATION },
+    { name: 'attack: neither endpoint nor model', send: attack({ endpoint: null }), expect: VALIDATION },
+    {
+      name: 'attack: a model path',
+      send: attack({ endpoint: null, model: '../../etc/passwd' }),
+      expect: { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' },
+    },
+    {
+      name: 'attack: an unknown method',
+      send: attack({ method: 'CARLINI' }),
+      expect: { code: 'BAD_USER_INPUT' },
+    },
+    {
+      name: 'attack: a decompression bomb',
+      send: attack({ image: b64(hugePng(6000, 6000)) }),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'attack: an image that is not base64',
+      send: attack({ image: { base64: '%%%' } }),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'URL: an adversarial id of 10,000 characters',
+      send: GET(`/adversarial/${'a'.repeat(10_000)}.png`),
+      expect: { status: 404, code: 'NOT_FOUND' },
+    },
+    {
+      name: 'URL: an adversarial path with a directory',
+      send: GET('/adversarial/../captures/export.png'),
+      expect: { status: 404 },
+    },
+    {
+      name: 'URL: a malformed percent-escape in an adversarial id',
+      send: GET('/adversarial/%E0%A4%A.png'),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 const CATEGORIES: Record<string, () => HostileCase[]> = {
   'malformed request lines, headers and URLs': malformedHttp,
@@ -1427,6 +1489,7 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'pathological strings in string arguments': strings,
   'catastrophic regular expressions': regexes,
   'WebSocket frames, subscriptions and connections': webSockets,
+  'adversarial attacks': attacks,
 };
 
 /** what no answer may hold: a stack frame, a source path, an internal error */
@@ -1461,6 +1524,10 @@ describe('hostile inputs through the real server', () => {
       'mutation { createMonitoringSchedule(input: { endpoint: "signs", name: "nightly", cron: "0 0 29 2 *", baseline: "ref", checks: { minSampleSize: 1 } }) { __typename } }',
     );
     await setup('mutation { runMonitoringSchedule(name: "nightly") { __typename } }');
+    await setup(
+      'mutation($i: ImageInput!) { createAdversarial(input: { image: $i, target: 14, model: "gtsrb-resnet18", method: FGSM }) { __typename } }',
+      { i: b64(fixture('noise.png')) },
+    );
     const counts = await snapshotCounts(server.app.database.prisma);
     // every table holds something a hostile request could wrongly delete (a run may find no violation)
     // no API key: one would end the anonymous access the corpus runs with (the role matrix is auth.test.ts)
