@@ -31,14 +31,14 @@ export class AdversarialStore {
     const { png, ...rest } = record;
     // Prisma takes bytes over a plain ArrayBuffer
     await this.prisma.adversarial.create({ data: { ...rest, png: Uint8Array.from(png) } });
+    // by id, not by time: rows made in the same millisecond are told apart (a few at a time: one per insert)
     const beyond = await this.prisma.adversarial.findMany({
-      select: { createdAt: true },
+      select: { id: true },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       skip: this.maxStored,
-      take: 1,
+      take: 100,
     });
-    const oldestKept = beyond[0];
-    if (oldestKept) await this.prisma.adversarial.deleteMany({ where: { createdAt: { lte: oldestKept.createdAt } } });
+    if (beyond.length) await this.prisma.adversarial.deleteMany({ where: { id: { in: beyond.map((r) => r.id) } } });
     return rest;
   }
 

@@ -185,6 +185,50 @@ const CASES: Record<string, Case> = {
     ['predict'],
     { variables: () => ({ image: PNG }), arrange: databaseLocked },
   ),
+  // attacks
+  'Mutation.createAdversarial → InvalidImageError': errorCase(
+    graphql(
+      `mutation AttackNotAnImage($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 14, endpoint: "plain" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: NOT_AN_IMAGE }) },
+  ),
+  'Mutation.createAdversarial → NotFoundError': errorCase(
+    graphql(
+      `mutation AttackOnUnknownEndpoint($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 14, endpoint: "nope" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.createAdversarial → ValidationError': errorCase(
+    graphql(
+      `mutation AttackUnknownClass($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 43, endpoint: "plain" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.createAdversarial → UnavailableError': errorCase(
+    graphql(
+      `mutation AttackWhileLocked($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 14, model: "gtsrb-resnet18", method: FGSM }) {
+          __typename
+          ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: PNG }), arrange: databaseLocked },
+  ),
   'Mutation.predictBatch → UnavailableError': errorCase(
     graphql(
       `mutation PredictBatchWhileLocked($image: String!) {
