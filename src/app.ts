@@ -175,6 +175,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     store: tensorStore,
     captures: captureStore,
     models,
+    runtimes,
     maxInputPixels: config.maxImagePixels,
   });
 

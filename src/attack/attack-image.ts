@@ -5,11 +5,12 @@
  * perturbation is measured between the preprocessed original and the adversarial PNG, in pixel levels.
  */
 import sharp from 'sharp';
+import { argmax } from '../explain/fullgrad.ts';
 import { type DecodeLimits, type PreprocessSpec, prepareImage, writeNormalised } from '../inference/preprocess.ts';
 import { softmax } from '../inference/scores.ts';
 import { specOf } from '../inference/service.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
-import { type AttackMethod, argmax, type GradientOracle, runAttack } from './methods.ts';
+import { type AttackMethod, type GradientOracle, runAttack } from './methods.ts';
 
 export interface AttackParameters {
   method: AttackMethod;

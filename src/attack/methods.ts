@@ -15,6 +15,7 @@
  * hold. Success is decided by `accept` (the caller quantises to 8 bits and classifies the decoded PNG):
  * the loop stops at the first accepted iterate, and keeps going past float-only successes.
  */
+import { argmax } from '../explain/fullgrad.ts';
 import { clientGone } from '../inference/batcher.ts';
 import { softmax } from '../inference/scores.ts';
 
@@ -99,12 +100,6 @@ function pixelBounds(length: number, mean: readonly number[], std: readonly numb
     level.fill(1 / (255 * s), c * plane, (c + 1) * plane);
   }
   return { lo, hi, level };
-}
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
 }
 
 function stopIfAborted(signal: AbortSignal | undefined): void {

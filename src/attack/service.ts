@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { unavailableOr } from '../db/faults.ts';
 import type { EndpointService } from '../endpoints/service.ts';
 import { NotFoundError, UnavailableError, ValidationError } from '../errors.ts';
+import { modelOf } from '../inference/model-of.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
@@ -105,20 +106,11 @@ export class AttackService {
   }
 
   async #target(input: CreateAdversarialInput): Promise<{ runtime: ModelRuntime; endpoint: string | null }> {
-    const hasEndpoint = input.endpoint !== null && input.endpoint !== undefined;
-    const hasModel = input.model !== null && input.model !== undefined;
-    if (hasEndpoint === hasModel) throw new ValidationError('endpoint', 'give exactly one of endpoint and model');
-    let model = input.model ?? '';
-    if (hasEndpoint) {
-      const snapshot = await this.deps.endpoints.snapshot(input.endpoint ?? '').catch((error: unknown) => {
-        throw unavailableOr(error);
-      });
-      model = snapshot.model;
-    }
+    const model = await modelOf(this.deps.endpoints, input);
     const runtime = await this.deps.runtimes.get(model);
     if (!runtime.entry.manifest.debug)
-      throw new ValidationError(hasModel ? 'model' : 'endpoint', `model ${model} has no debug graph to attack with`);
-    return { runtime, endpoint: hasEndpoint ? (input.endpoint ?? null) : null };
+      throw new ValidationError(input.model ? 'model' : 'endpoint', `model ${model} has no debug graph to attack with`);
+    return { runtime, endpoint: input.endpoint ?? null };
   }
 }
 

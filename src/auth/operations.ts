@@ -25,6 +25,8 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     cronExpression: 'read',
     trial: 'read',
     saliency: 'read',
+    // runs the model on the caller's image, as predict does
+    explain: 'invoke',
     storage: 'read',
     apiKeys: 'admin',
   },

@@ -59,13 +59,21 @@ export class ModelRuntime {
     return float32(result[names.output]);
   }
 
-  /** The debug graph with a zero seed (= the predicted class), fetching only `fetch` besides logits. */
-  async runDebug(images: Float32Array, n: number, fetch: readonly string[]): Promise<DebugRun> {
+  /**
+   * The debug graph, fetching only `fetch` besides logits. `seed` [n,classes] selects the combination of
+   * logits the gradients are of; by default all zero (= each image's predicted class).
+   */
+  async runDebug(
+    images: Float32Array,
+    n: number,
+    fetch: readonly string[],
+    seed = new Float32Array(n * this.classCount),
+  ): Promise<DebugRun> {
     const session = await this.debugSession();
     const [h, w] = this.entry.manifest.inputSize;
     const feeds = {
       image: new ort.Tensor('float32', images, [n, 3, h, w]),
-      grad_seed: new ort.Tensor('float32', new Float32Array(n * this.classCount), [n, this.classCount]),
+      grad_seed: new ort.Tensor('float32', seed, [n, this.classCount]),
     };
     const names = ['logits', ...fetch.filter((f) => f !== 'logits')];
     const result = await session.run(feeds, names);

@@ -185,6 +185,37 @@ const CASES: Record<string, Case> = {
     ['predict'],
     { variables: () => ({ image: PNG }), arrange: databaseLocked },
   ),
+  // explanations of uploaded images
+  'Query.explain → InvalidImageError': errorCase(
+    graphql(
+      `query ExplainNotAnImage($image: String!) {
+        explain(image: { base64: $image }, model: "gtsrb-resnet18") { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['explain'],
+    { variables: () => ({ image: NOT_AN_IMAGE }) },
+  ),
+  'Query.explain → NotFoundError': errorCase(
+    graphql(
+      `query ExplainOnUnknownEndpoint($image: String!) {
+        explain(image: { base64: $image }, endpoint: "nope") { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['explain'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Query.explain → ValidationError': errorCase(
+    graphql(
+      `query ExplainUnknownClass($image: String!) {
+        explain(image: { base64: $image }, model: "gtsrb-resnet18", classId: -1) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['explain'],
+    { variables: () => ({ image: PNG }) },
+  ),
   // attacks
   'Mutation.createAdversarial → InvalidImageError': errorCase(
     graphql(

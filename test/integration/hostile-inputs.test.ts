@@ -1461,6 +1461,49 @@ function attacks(): HostileCase[] {
       expect: INVALID_IMAGE,
     },
     {
+      name: 'explain: class 43 of 43',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, model: "gtsrb-resnet18", classId: 43) { __typename ... on VigilError { code } } }',
+        { i: b64(fixture('noise.png')) },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'explain: both endpoint and model',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, endpoint: "signs", model: "gtsrb-resnet18") { __typename ... on VigilError { code } } }',
+        { i: b64(fixture('noise.png')) },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'explain: a decompression bomb',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, model: "gtsrb-resnet18") { __typename ... on VigilError { code } } }',
+        { i: b64(hugePng(6000, 6000)) },
+      ),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'saliency: classId 2^31 - 1',
+      send: () =>
+        operation(
+          'query($id: ID!) { result: saliency(captureId: $id, classId: 2147483647) { __typename ... on VigilError { code } } }',
+          { id: hookedCaptureId },
+        )(),
+      expect: VALIDATION,
+    },
+    {
+      name: 'URL: a saliency classId that is no number',
+      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?classId=1e999`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: a saliency classId past the classes',
+      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?classId=4300`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
       name: 'URL: an adversarial id of 10,000 characters',
       send: GET(`/adversarial/${'a'.repeat(10_000)}.png`),
       expect: { status: 404, code: 'NOT_FOUND' },
