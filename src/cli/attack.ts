@@ -15,7 +15,6 @@ import { parseArgs } from 'node:util';
 import { attackImage } from '../attack/attack-image.ts';
 import { ATTACK_METHODS, type AttackMethod } from '../attack/methods.ts';
 import { DEFAULT_ITERATIONS, MAX_ATTACK_ITERATIONS, MAX_EPSILON } from '../attack/service.ts';
-import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { messageOf } from '../errors.ts';
 import { isOneOf } from '../guards.ts';
 import { collectImageFiles, fileErrorMessage, IMAGE_EXTENSIONS } from '../inference/classify-files.ts';
@@ -23,6 +22,7 @@ import { createLogger } from '../logger.ts';
 import { ModelCatalog } from '../models/catalog.ts';
 import { ModelRuntime } from '../models/runtime.ts';
 import type { CliIo } from './capture-export.ts';
+import { commandConfig } from './predict.ts';
 
 export const ATTACK_USAGE =
   'usage: vigil attack <image files or directories…> --target K --out DIR [--method deepfool|pgd|bim|fgsm] [--epsilon E] [--step-size S] [--iterations N] [--model NAME]';
@@ -140,16 +140,8 @@ export async function attackCommand(
     return 0;
   }
   const { options, inputs } = parsed;
-  let config: Config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      say(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io);
+  if (typeof config === 'number') return config;
   const modelName = options.model ?? config.defaultModel;
   const entry = new ModelCatalog(config.modelDir).get(modelName);
   if (!entry?.manifest.debug) {

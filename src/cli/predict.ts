@@ -196,16 +196,8 @@ export async function predictCommand(
     return runInChild(forwarded, inputs, io);
   }
 
-  let config: Config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      say(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io);
+  if (typeof config === 'number') return config;
   const modelName = values.model ?? config.defaultModel;
   const catalog = new ModelCatalog(config.modelDir);
   const entry: ModelEntry | undefined = catalog.get(modelName);
@@ -254,6 +246,19 @@ export async function predictCommand(
     return 1;
   } finally {
     await runtime.release();
+  }
+}
+
+/** the configuration from the command's environment; 2 (bad usage) after saying what is wrong with it */
+export function commandConfig(io: CliIo): Config | number {
+  try {
+    return loadConfig(io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
   }
 }
 

@@ -200,22 +200,16 @@ export class SaliencyService {
   ): Promise<ComputedSaliency> {
     const { manifest } = runtime.entry;
     const { map, completeness } = await explainClass(runtime, input, classId, method);
-    const range = mapRange(map.values);
-    return {
+    return computed(map, {
       ref,
       model: runtime.entry.name,
       method,
-      width: map.width,
-      height: map.height,
-      values: map.values,
-      min: range.min,
-      max: range.max,
       classId,
       completeness,
       input: denormalise(input, [3, manifest.inputSize[0], manifest.inputSize[1]], manifest.mean, manifest.std),
       captureInput: captureInput && captureInput.byteLength <= MAX_KEPT_INPUT_BYTES ? captureInput : null,
       computeMs: performance.now() - started,
-    };
+    });
   }
 
   /** heatmap or overlay PNG bytes (cached by step, method and options) */
@@ -320,23 +314,17 @@ export class SaliencyService {
         `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${messageOf(error)}`,
       );
     }
-    const range = mapRange(map.values);
     const inputBytes = capture?.inputData ?? null;
-    return {
+    return computed(map, {
       ref,
       model: ref.model,
       method,
-      width: map.width,
-      height: map.height,
-      values: map.values,
-      min: range.min,
-      max: range.max,
       classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : (capture?.predictedClass ?? null)),
       completeness: check,
       input: denormalise(input, inputShape, manifest.mean, manifest.std),
       captureInput: inputBytes && inputBytes.byteLength <= MAX_KEPT_INPUT_BYTES ? inputBytes : null,
       computeMs: performance.now() - started,
-    };
+    });
   }
 
   #model(model: string): { manifest: ModelManifest; catalog: TensorCatalog } {
@@ -348,6 +336,15 @@ export class SaliencyService {
     if (!found) this.#catalogs.set(key, (found = { manifest: entry.manifest, catalog: tensorCatalog(entry.manifest) }));
     return found;
   }
+}
+
+/** a map's values and range, with what was explained */
+function computed(
+  map: SaliencyMapData,
+  fields: Omit<ComputedSaliency, 'width' | 'height' | 'values' | 'min' | 'max'>,
+): ComputedSaliency {
+  const range = mapRange(map.values);
+  return { ...fields, width: map.width, height: map.height, values: map.values, min: range.min, max: range.max };
 }
 
 /** a class from 0 to classes − 1, when one is given */
