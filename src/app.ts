@@ -31,6 +31,7 @@ import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
 import { EndpointStore } from './endpoints/store.ts';
+import { invocationRoutes } from './inference/http.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -170,7 +171,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   const tensorStore = new TensorStore(database.prisma);
-  const trials = new TrialService({ store: tensorStore, endpoints, regexes });
+  const trials = new TrialService({ store: tensorStore, endpoints, regexes, models });
   const saliency = new SaliencyService({
     store: tensorStore,
     captures: captureStore,
@@ -293,6 +294,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ...metricsRoutes([monitor.metrics, serving]),
       ...saliencyRoutes(trials, saliency),
       ...attackRoutes(attacks),
+      ...invocationRoutes(inference, config.maxBodyBytes),
     ],
     readiness,
     metrics: requests,

@@ -1504,6 +1504,46 @@ function attacks(): HostileCase[] {
       expect: { status: 400, code: 'VALIDATION' },
     },
     {
+      name: 'invocations: a declared body over MAX_BODY_BYTES',
+      send: request(
+        `POST /endpoints/signs/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${5 * MB}\r\nConnection: close`,
+      ),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'invocations: a Content-Type that is no image',
+      send: request(
+        'POST /endpoints/signs/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nContent-Length: 2\r\nConnection: close',
+        'hi',
+      ),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'invocations: a decompression bomb',
+      send: async () => {
+        const response = await fetch(`${server.url}/endpoints/signs/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: new Uint8Array(hugePng(6000, 6000)),
+        });
+        const body = await response.text();
+        return { status: response.status, code: /"code":"([A-Z_]+)"/.exec(body)?.[1], body };
+      },
+      expect: { status: 400, code: 'INVALID_IMAGE' },
+    },
+    {
+      name: 'invocations: %00 in the endpoint name',
+      send: request(
+        'POST /endpoints/si%00gns/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 0\r\nConnection: close',
+      ),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: an export output that is not one',
+      send: GET(`/captures/export?endpoint=signs&output=${'x'.repeat(5000)}`),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
       name: 'URL: an adversarial id of 10,000 characters',
       send: GET(`/adversarial/${'a'.repeat(10_000)}.png`),
       expect: { status: 404, code: 'NOT_FOUND' },
