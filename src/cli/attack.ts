@@ -18,11 +18,9 @@ import { DEFAULT_ITERATIONS, MAX_ATTACK_ITERATIONS, MAX_EPSILON } from '../attac
 import { messageOf } from '../errors.ts';
 import { isOneOf } from '../guards.ts';
 import { collectImageFiles, fileErrorMessage, IMAGE_EXTENSIONS } from '../inference/classify-files.ts';
-import { createLogger } from '../logger.ts';
 import { ModelCatalog } from '../models/catalog.ts';
-import { ModelRuntime } from '../models/runtime.ts';
 import type { CliIo } from './capture-export.ts';
-import { commandConfig } from './predict.ts';
+import { commandConfig, commandRuntime } from './predict.ts';
 
 export const ATTACK_USAGE =
   'usage: vigil attack <image files or directories…> --target K --out DIR [--method deepfool|pgd|bim|fgsm] [--epsilon E] [--step-size S] [--iterations N] [--model NAME]';
@@ -158,14 +156,8 @@ export async function attackCommand(
     return 0;
   }
   await fs.mkdir(options.out, { recursive: true });
-  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', 'attack');
-  let runtime: ModelRuntime;
-  try {
-    runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
-  } catch (error) {
-    say(`cannot load model '${modelName}': ${messageOf(error)}`);
-    return 1;
-  }
+  const runtime = await commandRuntime(io, config, entry, 'attack');
+  if (typeof runtime === 'number') return runtime;
   const names = new OutputNames(options.out);
   const started = performance.now();
   let failed = 0;

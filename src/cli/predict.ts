@@ -213,15 +213,8 @@ export async function predictCommand(
     return 0;
   }
 
-  // the runtime's own log lines (provider choice) only when LOG_LEVEL asks for them
-  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', 'predict');
-  let runtime: ModelRuntime;
-  try {
-    runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
-  } catch (error) {
-    say(`cannot load model '${modelName}': ${messageOf(error)}`);
-    return 1;
-  }
+  const runtime = await commandRuntime(io, config, entry, 'predict');
+  if (typeof runtime === 'number') return runtime;
 
   const started = performance.now();
   let lastReport = started;
@@ -259,6 +252,23 @@ export function commandConfig(io: CliIo): Config | number {
       return 2;
     }
     throw error;
+  }
+}
+
+/** a command's model, loaded; 1 (failed) after saying why it could not be */
+export async function commandRuntime(
+  io: CliIo,
+  config: Config,
+  entry: ModelEntry,
+  command: string,
+): Promise<ModelRuntime | number> {
+  // the runtime's own log lines (provider choice) only when LOG_LEVEL asks for them
+  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', command);
+  try {
+    return await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
+  } catch (error) {
+    io.stderr.write(`cannot load model '${entry.name}': ${messageOf(error)}\n`);
+    return 1;
   }
 }
 
