@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../../src/graphql.ts';
 import { chromiumMissing, launchChromium, SCREENSHOT_DIR } from '../helpers/browser.ts';
 import { expectTypename } from '../helpers/graphql.ts';
-import { fixture } from '../helpers/images.ts';
+import { FIXTURE_DIR, fixture } from '../helpers/images.ts';
 import { createSchedule, run } from '../helpers/monitor.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -208,6 +208,26 @@ describe.skipIf(missing)('dashboard', () => {
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
+
+  it('adversarial lab: an uploaded image made into a Stop sign, shown with its difference and explanations, sent to an endpoint', async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/dashboard#/lab`);
+    await page.getByLabel('Image').setInputFiles(path.join(FIXTURE_DIR, 'noise.png'), { timeout: 30_000 });
+    await page.getByLabel('Method').selectOption('PGD');
+    await page.getByRole('button', { name: 'Make adversarial' }).click();
+    const status = page.getByTestId('lab-status');
+    await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 90_000 }).not.toMatch(/^attacking|^$/);
+    expect(await status.textContent()).toContain('Reached class 14');
+    const figures = page.getByTestId('lab-result').locator('figure');
+    expect(await figures.count()).toBe(3);
+    await expect.poll(() => page.locator('img[alt^="saliency for class"]').count(), { timeout: 30_000 }).toBe(2);
+    expect(await page.locator('img[alt^="saliency for class 14"]').count()).toBe(1);
+    await page.getByRole('button', { name: /^Send the adversarial image/ }).click();
+    await expect.poll(() => page.getByText(/predicted 14 Stop/).count(), { timeout: 30_000 }).toBe(1);
+    await screenshot(page, 'lab');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.close();
+  }, 180_000);
 
   it('keyboard: the first Tab reaches "Skip to content", then the views', async () => {
     const page = await context.newPage();

@@ -62,7 +62,16 @@ export const CAPTURES = graphql(`
         totalCount
         pageInfo { endCursor hasNextPage }
         edges {
-          node { id inferenceTime predictedClass label confidence inputDataUrl debugStep { step } }
+          node {
+            id
+            inferenceTime
+            predictedClass
+            label
+            confidence
+            inputDataUrl
+            debugStep { step }
+            groundTruth { classId label }
+          }
         }
       }
     }
@@ -70,7 +79,7 @@ export const CAPTURES = graphql(`
 `);
 
 export const CAPTURE = graphql(`
-  query Capture($id: ID!, $method: SaliencyMethod!) {
+  query Capture($id: ID!, $method: SaliencyMethod!, $classId: Int) {
     capture(id: $id) {
       id
       endpoint
@@ -86,7 +95,8 @@ export const CAPTURE = graphql(`
         step
         tensors { name shape dtype storedBytes }
       }
-      saliency(method: $method, size: 256) {
+      groundTruth { classId label receivedAt }
+      saliency(method: $method, classId: $classId, size: 256) {
         __typename
         ... on VigilError { message }
         ... on SaliencyMap {
@@ -156,6 +166,56 @@ export const UPDATE_ENDPOINT = graphql(`
     updateEndpoint(name: $name, input: $input) {
       __typename
       ... on VigilError { message }
+    }
+  }
+`);
+
+export const CREATE_ADVERSARIAL = graphql(`
+  mutation CreateAdversarial($input: CreateAdversarialInput!) {
+    createAdversarial(input: $input) {
+      __typename
+      ... on VigilError { message }
+      ... on Adversarial {
+        id dataUrl method target originalClass adversarialClass targetConfidence l2 linf iterations success
+      }
+    }
+  }
+`);
+
+export const EXPLAIN = graphql(`
+  query Explain($image: ImageInput!, $endpoint: String, $classId: Int, $method: SaliencyMethod) {
+    explain(image: $image, endpoint: $endpoint, classId: $classId, method: $method, size: 256) {
+      __typename
+      ... on VigilError { message }
+      ... on ImageExplanation { classId label overlayPng completenessResidual background { flagged message } }
+    }
+  }
+`);
+
+export const PREDICT = graphql(`
+  mutation Predict($endpoint: String!, $image: ImageInput!) {
+    predict(endpoint: $endpoint, image: $image) {
+      __typename
+      ... on VigilError { message }
+      ... on Prediction { predictedClass label confidence captureId }
+    }
+  }
+`);
+
+export const ALERT_CHANNELS = graphql(`
+  query AlertChannels {
+    alertChannels { name kind url endpoints secretHint }
+  }
+`);
+
+export const ALERT_DELIVERIES = graphql(`
+  query AlertDeliveries($channel: String!) {
+    alertDeliveries(channel: $channel, first: 20) {
+      __typename
+      ... on VigilError { message }
+      ... on AlertDeliveryList {
+        deliveries { id kind status attemptCount createdAt lastError endpoint }
+      }
     }
   }
 `);

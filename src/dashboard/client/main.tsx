@@ -13,6 +13,7 @@ import { href, type Route, useRoute } from './router.ts';
 import { type AlertItem, AlertToast } from './views/alerts.tsx';
 import { CaptureView } from './views/capture.tsx';
 import { EndpointView } from './views/endpoint.tsx';
+import { LabView } from './views/lab.tsx';
 import { MonitoringView } from './views/monitoring.tsx';
 import { Overview } from './views/overview.tsx';
 import { SettingsView } from './views/settings.tsx';
@@ -119,6 +120,7 @@ function Shell(props: { viewer: Viewer; onSignOut(): void }) {
           <strong class="brand">vigil</strong>
           {link({ view: 'overview' }, 'Overview')}
           {link({ view: 'monitoring' }, 'Monitoring')}
+          {admin ? link({ view: 'lab' }, 'Adversarial lab') : null}
           {admin ? link({ view: 'settings' }, 'Settings') : null}
         </nav>
         <p class="who">
@@ -149,6 +151,8 @@ function View(props: { route: Route; admin: boolean; alerts: AlertItem[] }) {
       return <MonitoringView admin={props.admin} alertCount={props.alerts.length} />;
     case 'settings':
       return <SettingsView admin={props.admin} />;
+    case 'lab':
+      return <LabView admin={props.admin} />;
     default:
       return <Overview alerts={props.alerts} />;
   }

@@ -6,6 +6,7 @@ export type Route =
   | { view: 'endpoint'; name: string }
   | { view: 'capture'; id: string }
   | { view: 'monitoring' }
+  | { view: 'lab' }
   | { view: 'settings' };
 
 export function parseRoute(hash: string): Route {
@@ -14,6 +15,7 @@ export function parseRoute(hash: string): Route {
   if (first === 'captures' && second) return { view: 'capture', id: second };
   if (first === 'monitoring') return { view: 'monitoring' };
   if (first === 'settings') return { view: 'settings' };
+  if (first === 'lab') return { view: 'lab' };
   return { view: 'overview' };
 }
 

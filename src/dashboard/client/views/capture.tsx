@@ -12,7 +12,9 @@ const METHODS: readonly Method[] = ['FULLGRAD', 'SIMPLE_FULLGRAD', 'INPUT_X_GRAD
 
 export function CaptureView(props: { id: string }) {
   const [method, setMethod] = useState<Method>('FULLGRAD');
-  const query = useQuery(CAPTURE, { id: props.id, method });
+  /** the class explained: '' for the one the step's tensors explain (its predicted class) */
+  const [classId, setClassId] = useState('');
+  const query = useQuery(CAPTURE, { id: props.id, method, classId: classId === '' ? null : Number(classId) });
   const capture = query.data?.capture;
   if (query.error) return <p role="alert">{query.error.message}</p>;
   if (!query.data) return <p>Loading…</p>;
@@ -26,6 +28,7 @@ export function CaptureView(props: { id: string }) {
       <h1 id="capture-title">Capture {capture.id}</h1>
       <p class="muted">
         {time(capture.inferenceTime)} · event {capture.eventId} · model {capture.modelVersion}
+        {capture.groundTruth ? ` · true class ${capture.groundTruth.classId} ${capture.groundTruth.label}` : ''}
       </p>
       <div class="capture-detail">
         <figure>
@@ -58,6 +61,17 @@ export function CaptureView(props: { id: string }) {
           {METHODS.map((m) => (
             <option key={m} value={m}>
               {m}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Class{' '}
+        <select value={classId} onChange={(e) => setClassId(e.currentTarget.value)}>
+          <option value="">predicted</option>
+          {[...capture.top, ...(capture.groundTruth ? [capture.groundTruth] : [])].map((c) => (
+            <option key={c.classId} value={String(c.classId)}>
+              {c.classId} {c.label}
             </option>
           ))}
         </select>

@@ -39,7 +39,7 @@ export function EndpointView(props: { name: string }) {
           </p>
           <table class="captures">
             <caption class="visually-hidden">Captures of {props.name}, newest first</caption>
-            <HeaderRow columns={['Image', 'Time', 'Predicted', 'Confidence', 'Debug step']} />
+            <HeaderRow columns={['Image', 'Time', 'Predicted', 'Confidence', 'Ground truth', 'Debug step']} />
             <tbody>
               {page.edges.map(({ node }) => (
                 <tr key={node.id}>
@@ -55,6 +55,7 @@ export function EndpointView(props: { name: string }) {
                   </td>
                   <td>{node.predictedClass === null ? '—' : `${node.predictedClass} ${node.label ?? ''}`}</td>
                   <td>{node.confidence === null ? '—' : percent(node.confidence)}</td>
+                  <td>{node.groundTruth ? `${node.groundTruth.classId} ${node.groundTruth.label}` : '—'}</td>
                   <td>{node.debugStep ? `step ${node.debugStep.step}` : '—'}</td>
                 </tr>
               ))}

@@ -2,7 +2,8 @@
 import { useState } from 'preact/hooks';
 import type { ResultOf } from '../../../graphql.ts';
 import { TimeChart } from '../charts.tsx';
-import { METRIC, RUN_SCHEDULE, SCHEDULES } from '../documents.ts';
+import { ALERT_CHANNELS, ALERT_DELIVERIES, METRIC, RUN_SCHEDULE, SCHEDULES } from '../documents.ts';
+import { HeaderRow } from '../fields.tsx';
 import { statusClass, time } from '../format.ts';
 import { useApi, useQuery } from '../hooks.ts';
 
@@ -21,6 +22,7 @@ export function MonitoringView(props: { admin: boolean; alertCount: number }) {
       {list.map((s) => (
         <ScheduleCard key={s.name} schedule={s} admin={props.admin} onRan={schedules.reload} />
       ))}
+      {props.admin ? <AlertChannels refresh={props.alertCount} /> : null}
     </section>
   );
 }
@@ -126,5 +128,52 @@ function MetricChart(props: { schedule: string; name: string }) {
         values: points.map((p) => p.value),
       }}
     />
+  );
+}
+
+/** where alerts are delivered, and each channel's latest deliveries (admin: a channel's URL is a credential) */
+function AlertChannels(props: { refresh: number }) {
+  const channels = useQuery(ALERT_CHANNELS, {}, props.refresh);
+  const list = channels.data?.alertChannels ?? [];
+  return (
+    <article class="card" aria-labelledby="channels-title">
+      <h2 id="channels-title">Alert channels</h2>
+      {channels.error ? <p role="alert">{channels.error.message}</p> : null}
+      {channels.data && !list.length ? <p class="muted">No channel: alerts reach subscribers only.</p> : null}
+      {list.map((c) => (
+        <div key={c.name}>
+          <h3>
+            {c.name} <span class="muted">{c.kind}</span>
+          </h3>
+          <p class="muted">
+            {c.url} · secret …{c.secretHint} · {c.endpoints.length ? c.endpoints.join(', ') : 'every endpoint'}
+          </p>
+          <Deliveries channel={c.name} refresh={props.refresh} />
+        </div>
+      ))}
+    </article>
+  );
+}
+
+function Deliveries(props: { channel: string; refresh: number }) {
+  const deliveries = useQuery(ALERT_DELIVERIES, { channel: props.channel }, props.refresh);
+  const result = deliveries.data?.alertDeliveries;
+  if (result?.__typename !== 'AlertDeliveryList') return null;
+  if (!result.deliveries.length) return <p class="muted">No delivery yet.</p>;
+  return (
+    <table>
+      <HeaderRow columns={['Created', 'Kind', 'Status', 'Attempts', 'Last error']} />
+      <tbody>
+        {result.deliveries.map((d) => (
+          <tr key={d.id}>
+            <td>{time(d.createdAt)}</td>
+            <td>{d.kind}</td>
+            <td>{d.status}</td>
+            <td>{d.attemptCount}</td>
+            <td>{d.lastError ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
