@@ -61,6 +61,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     baselines,
     executions: new ExecutionStore(deps.prisma),
     windows,
+    endpoints: deps.endpoints,
     pubsub: deps.pubsub,
     models: deps.models,
     logger: deps.logger,

@@ -20,6 +20,7 @@ function context(
     label: (k) => LABELS[k] ?? String(k),
     classCount: 43,
     baseline: null,
+    outputsCaptured: true,
     ...overrides,
   };
 }

@@ -12,7 +12,8 @@ import type { MonitorAlert } from './types.ts';
 /** not a valid endpoint name, so it cannot collide with one */
 export const ALL_ENDPOINTS = '*';
 
-export function toAlert(execution: ExecutionRecord, violations: Violation[]): MonitorAlert {
+/** a schedule's execution (an ad-hoc one alerts nobody: someone is looking at it already) */
+export function toAlert(execution: ExecutionRecord & { scheduleName: string }, violations: Violation[]): MonitorAlert {
   return {
     endpoint: execution.endpointName,
     schedule: execution.scheduleName,

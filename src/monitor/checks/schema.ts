@@ -1,6 +1,11 @@
 /** The checks' GraphQL types: a schedule's configuration (output and input) and the violations they find. */
 import { builder } from '../../schema/builder.ts';
-import type { ChecksConfig, ChecksInput, Violation } from './types.ts';
+import { CHECK_NAMES, type ChecksConfig, type ChecksInput, type Violation } from './types.ts';
+
+const CheckNameEnum = builder.enumType('MonitoringCheck', {
+  description: 'Which check found a violation: stable, for machines to route on',
+  values: CHECK_NAMES,
+});
 
 const ClassShareCheckRef = builder.objectRef<ChecksConfig['classShare']>('ClassShareCheck').implement({
   fields: (t) => ({ enabled: t.exposeBoolean('enabled'), threshold: t.exposeFloat('threshold') }),
@@ -36,8 +41,11 @@ export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').imp
 
 export const ViolationRef = builder.objectRef<Violation>('MonitoringViolation').implement({
   fields: (t) => ({
+    check: t.field({ type: CheckNameEnum, resolve: (v) => v.check }),
     featureName: t.exposeString('featureName'),
-    constraintCheckType: t.exposeString('constraintCheckType'),
+    constraintCheckType: t.exposeString('constraintCheckType', {
+      description: "Model Monitor's check type (baseline_drift_check covers several checks: see `check`)",
+    }),
     description: t.exposeString('description'),
   }),
 });

@@ -1,6 +1,7 @@
 /**
  * An execution's files:
  *   GET /executions/<id>/constraint_violations.json   {"violations":[{feature_name, constraint_check_type, description}]}
+ *   GET /executions/<id>/statistics.json                the window's statistics (404 until it has finished)
  *   GET /executions/<id>/classes.png                    the window's class counts as a bar chart
  */
 import { NotFoundError } from '../../errors.ts';
@@ -12,9 +13,11 @@ import { constraintViolations } from './constraint-violations-json.ts';
 import type { ExecutionService } from './service.ts';
 import type { ExecutionRecord } from './types.ts';
 
-const EXECUTION_FILE = /^\/executions\/([^/]+)\/(constraint_violations\.json|classes\.png)$/;
+const EXECUTION_FILE = /^\/executions\/([^/]+)\/(constraint_violations\.json|statistics\.json|classes\.png)$/;
 
-export function executionRoutes(executions: Pick<ExecutionService, 'get' | 'violations' | 'labels'>): Route[] {
+export function executionRoutes(
+  executions: Pick<ExecutionService, 'get' | 'violations' | 'labels' | 'statistics'>,
+): Route[] {
   return [
     {
       method: 'GET',
@@ -22,12 +25,22 @@ export function executionRoutes(executions: Pick<ExecutionService, 'get' | 'viol
       role: 'read',
       async handle(_request, url) {
         const match = EXECUTION_FILE.exec(url.pathname);
-        if (!match) throw noRoute(url, '/executions/<id>/constraint_violations.json or classes.png');
+        if (!match) throw noRoute(url, '/executions/<id>/constraint_violations.json, statistics.json or classes.png');
         const id = pathSegment(match[1]!, 'id');
         const execution = await executions.get(id);
         if (!execution) throw new NotFoundError('Execution', id);
         if (match[2] === 'constraint_violations.json') {
           return json(200, constraintViolations(await executions.violations(execution.id)));
+        }
+        if (match[2] === 'statistics.json') {
+          const statistics = await executions.statistics(execution.id);
+          if (!statistics)
+            throw new NotFoundError(
+              'Execution statistics',
+              id,
+              `Execution '${id}' has no statistics.json (status ${execution.status}): it is written when it completes`,
+            );
+          return json(200, statistics);
         }
         const bars = classCountList(execution.classCounts, executions.labels(execution.model));
         const png = await renderClassChart(bars, chartTitle(execution));

@@ -57,7 +57,7 @@ export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule
         dataField: { name: 'executions' },
       },
       args: { status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
-      resolve: (s, args, { services }) => services.monitor.executions.list(s.name, args),
+      resolve: (s, args, { services }) => services.monitor.executions.list({ schedule: s.name }, args),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { patchedRetention, validateRetentionDays } from '../../retention/days.ts';
+import { endpointBaseline } from '../baselines/lookup.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
@@ -124,12 +125,8 @@ export class ScheduleService {
     return this.deps.schedules.list(endpoint.id);
   }
 
-  async #baseline(endpoint: Endpoint, ref: string): Promise<BaselineRecord> {
-    const byName = await this.deps.baselines.getByName(endpoint.id, ref);
-    if (byName) return byName;
-    const byId = await this.deps.baselines.get(ref);
-    if (byId?.endpointId === endpoint.id) return byId;
-    throw new NotFoundError('Baseline', ref, `Endpoint '${endpoint.name}' has no baseline '${ref}' (by name or id)`);
+  #baseline(endpoint: Endpoint, ref: string): Promise<BaselineRecord> {
+    return endpointBaseline(this.deps.baselines, endpoint, ref);
   }
 }
 
