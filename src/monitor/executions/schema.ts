@@ -71,7 +71,7 @@ export const ExecutionRef = builder.objectRef<ExecutionRecord>('MonitoringExecut
     captures: t.field({
       type: CaptureConnectionRef,
       description:
-        "The captures of the window, newest first, as `captures(endpoint, filter: { execution })` lists them (NotFoundError once the endpoint is deleted)",
+        'The captures of the window, newest first, as `captures(endpoint, filter: { execution })` lists them (NotFoundError once the endpoint is deleted)',
       errors: {
         types: [NotFoundError, ValidationError],
         result: { name: 'MonitoringExecutionCaptureList' },

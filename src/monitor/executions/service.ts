@@ -115,7 +115,7 @@ export function withinWindow(
   const { windowStart, windowEnd } = window;
   const from = filter.from && filter.from > windowStart ? filter.from : windowStart;
   const to = filter.to && filter.to < windowEnd ? filter.to : windowEnd;
-  return { ...filter, execution: null, from, to: to < from ? from : to };
+  return { ...filter, execution: null, from, to: new Date(Math.max(to.getTime(), from.getTime())) };
 }
 
 /** the longest window an ad-hoc run may cover: the longest retention there is */

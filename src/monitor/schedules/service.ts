@@ -95,7 +95,9 @@ export class ScheduleService {
     validateChecks(checks, baselineId !== null);
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, current.executionRetentionDays);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
-    const nextRunAt = cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
+    // a paused schedule has no next run until it is resumed
+    const nextRunAt =
+      current.pausedAt || cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
     const updated = await this.deps.schedules.update(current.id, {
       cron,
       checks,
@@ -105,6 +107,35 @@ export class ScheduleService {
     });
     if (!updated) throw new NotFoundError('MonitoringSchedule', name);
     return updated;
+  }
+
+  /**
+   * Pauses the schedule: the scheduler does not run it (a run in progress finishes) until it is resumed;
+   * its executions, metrics and windows stay. Pausing a paused schedule changes nothing.
+   */
+  async pause(name: string): Promise<ScheduleRecord> {
+    const current = await this.#require(name);
+    if (current.pausedAt) return current;
+    return (await this.deps.schedules.setPaused(current.id, this.#clock(), null)) ?? this.#gone(name);
+  }
+
+  /**
+   * Resumes a paused schedule at its next cron time from now (missed runs are not made up: the next
+   * window starts where the last one ended, so it covers the pause). Resuming an active one changes nothing.
+   */
+  async resume(name: string): Promise<ScheduleRecord> {
+    const current = await this.#require(name);
+    if (!current.pausedAt) return current;
+    const next = nextRun(parseCron(current.cron), this.#clock());
+    return (await this.deps.schedules.setPaused(current.id, null, next)) ?? this.#gone(name);
+  }
+
+  async #require(name: string): Promise<ScheduleRecord> {
+    return (await this.deps.schedules.getByName(name)) ?? this.#gone(name);
+  }
+
+  #gone(name: string): never {
+    throw new NotFoundError('MonitoringSchedule', name);
   }
 
   async delete(name: string): Promise<ScheduleRecord> {
