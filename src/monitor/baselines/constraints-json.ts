@@ -132,26 +132,21 @@ function record(
 
 /** the features, if given, are the two the drift check compares, named as SageMaker names them */
 function features(value: unknown): void {
-  const expected = FEATURES.map((f) => `${f.name}:${f.inferred_type}`).join(',');
-  const ok =
-    Array.isArray(value) &&
-    value.length === FEATURES.length &&
-    value
-      .map((f: unknown) => {
-        const item = typeof f === 'object' && f !== null ? (f as Record<string, unknown>) : {};
-        const extra = Object.keys(item).find((k) => k !== 'name' && k !== 'inferred_type');
-        if (extra)
-          throw new ValidationError(
-            `constraints.features.${extra}`,
-            `${extra} is not a constraint vigil enforces: ${ENFORCED}`,
-          );
-        return `${String(item.name)}:${String(item.inferred_type)}`;
-      })
-      .join(',') === expected;
-  if (!ok)
+  const items = Array.isArray(value) ? value.slice(0, FEATURES.length + 1) : [];
+  const names = items.map((f: unknown) => {
+    const item = typeof f === 'object' && f !== null ? (f as Record<string, unknown>) : {};
+    const extra = Object.keys(item).find((k) => k !== 'name' && k !== 'inferred_type');
+    if (extra)
+      throw new ValidationError(
+        `constraints.features.${extra}`,
+        `${extra} is not a constraint vigil enforces: ${ENFORCED}`,
+      );
+    return `${String(item.name)}:${String(item.inferred_type)}`;
+  });
+  if (names.join(',') !== FEATURES.map((f) => `${f.name}:${f.inferred_type}`).join(','))
     throw new ValidationError(
       'constraints.features',
-      `features, when given, must be [{"name":"PredictedClass","inferred_type":"String"},{"name":"Confidence","inferred_type":"Fractional"}]`,
+      'features, when given, must be [{"name":"PredictedClass","inferred_type":"String"},{"name":"Confidence","inferred_type":"Fractional"}]',
     );
 }
 
