@@ -147,7 +147,7 @@ builder.mutationFields((t) => ({
     type: ExecutionRef,
     description:
       "Runs the checks now over the endpoint's captures in [from, to), recorded as an AD_HOC execution that belongs to no schedule: no schedule's windows move, and no alert is published",
-    errors: { types: [NotFoundError, ValidationError, ConflictError] },
+    errors: { types: [NotFoundError, ValidationError] },
     args: { input: t.arg({ type: MonitoringJobInputRef, required: true }) },
     resolve: (_root, { input }, { services }) => services.monitor.executions.runJob(input),
   }),

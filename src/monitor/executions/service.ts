@@ -376,7 +376,6 @@ export class ExecutionService {
     const baseline = input.baseline ? await endpointBaseline(this.deps.baselines, endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
-    if (this.#closing) throw new ConflictError('The monitoring job was not run: this replica is shutting down');
     const stale = await this.deps.executions.failStaleAdHoc(now, this.#leaseMs);
     if (stale) this.deps.logger.warn('marked abandoned ad-hoc executions failed', { count: stale });
     const execution = await this.deps.executions.start({
@@ -388,6 +387,8 @@ export class ExecutionService {
       startedAt: now,
     });
     if (!execution) throw new Error('an ad-hoc execution collided with another');
+    // shutting down: recorded as stopped by it, like a scheduled run that shutdown interrupts
+    if (this.#closing) return (await this.deps.executions.fail(execution.id, SHUT_DOWN, this.#clock())) ?? execution;
     // no lease to lose: only shutdown stops it (stop() aborts it like a scheduled run)
     const controller = new AbortController();
     const done = this.#evaluate(
