@@ -66,15 +66,14 @@ const ENFORCED =
 
 /** A client's edited constraints.json, validated: ValidationError naming the first offending path. */
 export function parseConstraints(value: unknown): Constraints {
-  const size = Buffer.byteLength(JSON.stringify(value) ?? '');
-  if (size > MAX_CONSTRAINTS_BYTES)
-    throw new ValidationError(
-      'constraints',
-      `constraints.json is ${size} bytes, over the ${MAX_CONSTRAINTS_BYTES}-byte limit`,
-    );
+  if (largerThan(value, MAX_CONSTRAINTS_BYTES))
+    throw new ValidationError('constraints', `constraints.json is over the ${MAX_CONSTRAINTS_BYTES}-byte limit`);
   const root = record(value, 'constraints', ['version', 'features', 'monitoring_config'], ['monitoring_config']);
   if (root.version !== undefined && root.version !== 0)
-    throw new ValidationError('constraints.version', `version must be 0, got ${JSON.stringify(root.version)}`);
+    throw new ValidationError(
+      'constraints.version',
+      `version must be 0, got ${typeof root.version === 'number' ? root.version : `a ${typeof root.version}`}`,
+    );
   if (root.features !== undefined) features(root.features);
   const config = record(root.monitoring_config, 'constraints.monitoring_config', ['distribution_constraints']);
   const path = 'constraints.monitoring_config.distribution_constraints';
@@ -141,7 +140,9 @@ function features(value: unknown): void {
         `constraints.features.${extra}`,
         `${extra} is not a constraint vigil enforces: ${ENFORCED}`,
       );
-    return `${String(item.name)}:${String(item.inferred_type)}`;
+    // only strings are shown: String() of a deeply nested array would recurse
+    const text = (x: unknown) => (typeof x === 'string' ? x : typeof x);
+    return `${text(item.name)}:${text(item.inferred_type)}`;
   });
   if (names.join(',') !== FEATURES.map((f) => `${f.name}:${f.inferred_type}`).join(','))
     throw new ValidationError(
@@ -154,7 +155,28 @@ function share(value: unknown, path: string): number {
   if (typeof value !== 'number' || !(Number.isFinite(value) && value > 0 && value <= 1))
     throw new ValidationError(
       path,
-      `${path.split('.').at(-1)} must be a number in (0, 1], got ${JSON.stringify(value)}`,
+      `${path.split('.').at(-1)} must be a number in (0, 1], got ${typeof value === 'number' ? value : `a ${typeof value}`}`,
     );
   return value;
+}
+
+/**
+ * Whether the value's JSON text would be longer than `limit` (about: keys, strings and 8 per other
+ * value), walked with a stack of its own and stopping at the limit, so that a deeply nested or huge
+ * value costs no more than the limit (JSON.stringify would recurse through any depth).
+ */
+function largerThan(value: unknown, limit: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') size += v.length + 2;
+    else if (typeof v === 'object' && v !== null) {
+      size += 2;
+      if (Array.isArray(v)) stack.push(...v.slice(0, limit));
+      else for (const [key, inner] of Object.entries(v).slice(0, limit)) stack.push(key, inner);
+    } else size += 8;
+    if (size > limit) return true;
+  }
+  return false;
 }
