@@ -520,6 +520,24 @@ describe('model monitor: honest signals and ad-hoc windows', () => {
     const { monitoringExecution } = await server.client.data(EXECUTION_BY_ID, { id: job.id });
     expect(monitoringExecution).toEqual({ id: job.id, trigger: 'AD_HOC', schedule: null, recordCount: inside });
 
+    // an ad-hoc run whose replica stopped (no lease to expire): failed by a tick a lease's length after it started
+    const prisma = server.app.database.prisma;
+    await prisma.monitoringExecution.create({
+      data: {
+        id: 'stale-ad-hoc',
+        endpointId: ids.adhoc!,
+        trigger: 'AD_HOC',
+        status: 'InProgress',
+        windowStart: new Date(from),
+        windowEnd: new Date(to),
+        startedAt: new Date(Date.now() - 6 * 60_000),
+      },
+    });
+    await until('the stale ad-hoc execution to be marked failed', async () => {
+      const row = await prisma.monitoringExecution.findUniqueOrThrow({ where: { id: 'stale-ad-hoc' } });
+      return row.status === 'Failed' && row.message?.startsWith('Failed: abandoned');
+    });
+
     // windows it cannot run
     const invalid: [Record<string, string>, string, string][] = [
       [{ from: new Date(to).toISOString(), to: new Date(from).toISOString() }, 'ValidationError', 'input.to'],

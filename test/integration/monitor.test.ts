@@ -25,7 +25,7 @@ const ALERTS = graphql(`
   subscription MonitorAlerts($endpoint: String) {
     monitorAlerts(endpoint: $endpoint) {
       endpoint schedule executionId status message recordCount windowStart windowEnd
-      violations { featureName constraintCheckType description }
+      violations { check featureName constraintCheckType description }
       execution { id status classCounts }
     }
   }

@@ -199,12 +199,16 @@ export class ExecutionService {
    * tick of its lease's expiry, and its window is covered by the schedule's next execution.
    */
   async failOrphaned(): Promise<number> {
-    const failed = await this.deps.executions.failOrphaned(this.#clock());
+    const now = this.#clock();
+    const failed = await this.deps.executions.failOrphaned(now);
     if (failed.length)
       this.deps.logger.warn('marked executions of stopped runs failed', {
         executions: failed.map((e) => `${e.scheduleName}/${e.id}`),
       });
-    return failed.length;
+    // ad-hoc runs hold no lease: one still unfinished a lease's length after it started has stopped
+    const stale = await this.deps.executions.failStaleAdHoc(now, this.#leaseMs);
+    if (stale) this.deps.logger.warn('marked abandoned ad-hoc executions failed', { count: stale });
+    return failed.length + stale;
   }
 
   /**
@@ -376,8 +380,6 @@ export class ExecutionService {
     const baseline = input.baseline ? await endpointBaseline(this.deps.baselines, endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
-    const stale = await this.deps.executions.failStaleAdHoc(now, this.#leaseMs);
-    if (stale) this.deps.logger.warn('marked abandoned ad-hoc executions failed', { count: stale });
     const execution = await this.deps.executions.start({
       scheduleId: null,
       endpointId: endpoint.id,
