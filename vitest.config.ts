@@ -26,6 +26,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // pages in headless Chromium (Debian's package), against a server on embedded SQLite
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          env: { VIGIL_TEST_DB: 'sqlite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'sqlite',
           include: databaseTests,
           env: { VIGIL_TEST_DB: 'sqlite' },

@@ -13,6 +13,8 @@ import { CaptureService } from './capture/service.ts';
 import { CaptureStore } from './capture/store.ts';
 import type { Config } from './config.ts';
 import { createContext, type Services } from './context.ts';
+import { type DashboardBundle, dashboardBundler } from './dashboard/bundle.ts';
+import { dashboardRoutes } from './dashboard/routes.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { type Durability, SQLITE_SYNCHRONOUS } from './db/durability.ts';
 import type { GroupCommitStats } from './db/group-commit.ts';
@@ -63,6 +65,8 @@ export interface App {
   retention: RetentionSweeper;
   /** the capture writer's queue, commit latency and lag (for /metrics) */
   commitStats(): GroupCommitStats;
+  /** the dashboard's browser bundle, built on first use (main.ts starts it after listening) */
+  dashboard(): Promise<DashboardBundle>;
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
   /**
@@ -263,6 +267,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     readiness: () => readinessResults(readiness, logger.child('readiness')),
     eventBus: bus,
   });
+  const dashboard = dashboardBundler();
   const server: VigilServer = createServer({
     ...config,
     schema: buildSchema(),
@@ -279,6 +284,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ...monitorRoutes(monitor),
       ...metricsRoutes([monitor.metrics, serving]),
       ...saliencyRoutes(trials, saliency),
+      ...dashboardRoutes(dashboard),
     ],
     readiness,
     metrics: requests,
@@ -306,6 +312,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     server,
     retention,
     commitStats: () => recorder.commitStats(),
+    dashboard,
     listen: () => server.listen(config.port, config.host),
     async close() {
       const timeout = config.shutdownTimeoutMs;

@@ -37,6 +37,13 @@ app.logger.info(`vigil listening on http://localhost:${port}/graphql`, {
   models: app.services.models.list().map((m) => m.name),
 });
 
+// the dashboard's bundle is built now rather than on its first visitor's request
+app.dashboard().then(
+  (bundle) =>
+    app.logger.info(`dashboard at http://localhost:${port}/dashboard`, { builtMs: Math.round(bundle.builtMs) }),
+  (error) => app.logger.error('the dashboard could not be built', { error }),
+);
+
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

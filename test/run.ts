@@ -40,7 +40,7 @@ for (const [name, up, url] of [
   console.warn(`note: ${message}: the tests that need it are skipped (start it to run them)`);
 }
 
-const projects = ['unit', 'sqlite', ...(postgres ? ['postgres'] : [])].flatMap((p) => ['--project', p]);
+const projects = ['unit', 'browser', 'sqlite', ...(postgres ? ['postgres'] : [])].flatMap((p) => ['--project', p]);
 const result = spawnSync('npx', ['vitest', 'run', ...projects, ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, VIGIL_TEST_REDIS: redis ? redisUrl : '', VIGIL_TEST_POSTGRES: postgres ? '1' : '' },

@@ -27,6 +27,7 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     saliency: 'read',
     storage: 'read',
     apiKeys: 'admin',
+    viewer: 'read',
   },
   Mutation: {
     predict: 'invoke',

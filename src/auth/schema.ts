@@ -1,6 +1,7 @@
-/** GraphQL types and operations of API keys (all of them require the admin role: operations.ts). */
+/** GraphQL types and operations of API keys (all but `viewer` require the admin role: operations.ts). */
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { builder } from '../schema/builder.ts';
+import type { Identity } from './roles.ts';
 import type { ApiKeyView } from './service.ts';
 
 const ApiKeyRoleEnum = builder.enumType('ApiKeyRole', {
@@ -62,7 +63,28 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   }),
 });
 
+const ViewerRef = builder.objectRef<Identity>('Viewer').implement({
+  description: 'The caller of this request, as the server identified it (never the secret)',
+  fields: (t) => ({
+    anonymous: t.boolean({
+      description: 'true while no key exists (local use): every permission',
+      resolve: (i) => i.kind === 'anonymous',
+    }),
+    keyName: t.string({ nullable: true, resolve: (i) => (i.kind === 'key' ? i.keyName : null) }),
+    role: t.field({
+      type: ApiKeyRoleEnum,
+      description: "the key's role; ADMIN for an anonymous caller, who holds every permission",
+      resolve: (i) => (i.kind === 'key' ? i.role : 'admin'),
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
+  viewer: t.field({
+    type: ViewerRef,
+    description: 'Who is calling: what a user interface needs to show only what the caller may do',
+    resolve: (_root, _args, { identity }) => identity,
+  }),
   apiKeys: t.field({
     type: [ApiKeyRef],
     description: 'Every key: those of API_KEYS, then stored ones, oldest first, revoked ones included',

@@ -1,9 +1,10 @@
 /**
  * One HTTP server, and Yoga is its request handler: /graphql (queries and mutations; subscriptions over
- * SSE), GraphiQL in development, /healthz, and as plugins authentication and rate limits (first), the
- * role check of every operation, the body-size limit, cross-site protection (CORS, CSRF), the document
- * limits and cache, /readyz and the plain routes each domain contributes. graphql-ws shares the port and
- * the /graphql path (websocket.ts), authenticated in connection_init.
+ * SSE), GraphiQL in development (from bundled assets: graphiql.ts), /healthz, and as plugins
+ * authentication and rate limits (first), the role check of every operation, the body-size limit,
+ * cross-site protection (CORS, CSRF), the document limits and cache, /readyz and the plain routes each
+ * domain contributes. graphql-ws shares the port and the /graphql path (websocket.ts), authenticated in
+ * connection_init.
  *
  * Shutting down (`close`) drains: /readyz answers 503 and the listening socket closes at once (new
  * connections are refused), subscriptions complete (shutdown.ts), requests in flight run to their
@@ -27,6 +28,7 @@ import { useReadableVariableErrors } from '../schema/variable-errors.ts';
 import { callerOf, type NodeServerContext, useAuthentication } from './authentication.ts';
 import { useAuthorization } from './authorization.ts';
 import { useBodyLimit } from './body-limit.ts';
+import { bundledGraphiQL } from './graphiql.ts';
 import { READINESS_PATH, type ReadinessCheck, useReadiness } from './health.ts';
 import {
   errorBody,
@@ -42,7 +44,7 @@ import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { countTypedErrors, RequestMetrics, useRequestMetrics } from './request-metrics.ts';
-import { type Route, useRoutes } from './routes.ts';
+import { isPublicPath, type Route, useRoutes } from './routes.ts';
 import { settlesBefore, useEndSubscriptionsOnShutdown } from './shutdown.ts';
 import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
@@ -127,6 +129,7 @@ export function createServer(options: ServerOptions): VigilServer {
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     graphiql: options.development ? { subscriptionsProtocol: 'WS', title: 'vigil' } : false,
+    renderGraphiQL: bundledGraphiQL(),
     logging: {
       debug: (...args) => logger.debug(String(args[0]), { args: args.slice(1) }),
       info: (...args) => logger.info(String(args[0])),
@@ -140,7 +143,13 @@ export function createServer(options: ServerOptions): VigilServer {
     // useBoundedParseCache instead: bounded in bytes, and only documents that passed validation
     parserAndValidationCache: false,
     plugins: [
-      useAuthentication({ gate, graphqlEndpoint: '/graphql', openPaths: [READINESS_PATH], holdings, logger }),
+      useAuthentication({
+        gate,
+        graphqlEndpoint: '/graphql',
+        isOpenPath: (pathname) => pathname === READINESS_PATH || isPublicPath(options.routes, pathname),
+        holdings,
+        logger,
+      }),
       useAuthorization(),
       useRequestMetrics(metrics),
       useEndSubscriptionsOnShutdown(shutdown.signal),

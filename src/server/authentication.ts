@@ -27,18 +27,18 @@ export interface AuthenticationOptions {
   gate: Gate;
   graphqlEndpoint: string;
   /** paths any caller may reach; the identity is still resolved when a valid key comes with the request */
-  openPaths: readonly string[];
+  isOpenPath(pathname: string): boolean;
   holdings: KeyHoldings;
   logger: Logger;
 }
 
 export function useAuthentication(options: AuthenticationOptions): Plugin<Record<string, unknown>, NodeServerContext> {
-  const { gate, graphqlEndpoint, openPaths, holdings, logger } = options;
+  const { gate, graphqlEndpoint, isOpenPath, holdings, logger } = options;
   const refuse = (pathname: string, error: RequestFailure) =>
     pathname === graphqlEndpoint ? graphqlErrorResponse(error) : errorResponse(error, logger);
   const admit = (admission: Admission, payload: RequestPayload): void => {
     const { request, url, serverContext, endResponse } = payload;
-    if (openPaths.includes(url.pathname)) {
+    if (isOpenPath(url.pathname)) {
       if (!(admission instanceof UnauthenticatedError)) serverContext.identity = admission;
       return;
     }

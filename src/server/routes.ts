@@ -12,12 +12,17 @@ import type { Logger } from '../logger.ts';
 import { callerOf, type NodeServerContext } from './authentication.ts';
 import { errorResponse } from './http-errors.ts';
 
+export const PUBLIC = 'public';
+
 export interface Route {
   method: 'GET' | 'POST';
-  /** exact path, or a prefix ending in '/' that matches everything below it */
+  /** exact path ('/' too), or a prefix ending in '/' that matches everything below it */
   path: string;
-  /** the role a caller needs (src/auth/roles.ts); required, so that no route is open by omission */
-  role: Role;
+  /**
+   * the role a caller needs (src/auth/roles.ts); required, so that no route is open by omission.
+   * PUBLIC: the route serves no data (the dashboard's page and scripts), so it answers without a key
+   */
+  role: Role | typeof PUBLIC;
   handle(request: Request, url: URL): Response | Promise<Response>;
 }
 
@@ -29,11 +34,12 @@ export function useRoutes(
     onRequest({ request, url, serverContext, endResponse }) {
       const route = findRoute(routes, request.method, url.pathname);
       if (!route) return;
+      if (route.role === PUBLIC) return answer(route, request, url, logger).then(endResponse);
       const caller = callerOf(serverContext);
       if (caller instanceof Error) return endResponse(errorResponse(caller, logger));
       if (!allows(caller, route.role)) {
         const refusal = new ForbiddenError(
-          `${describeCaller(caller)} may not ${request.method} ${route.path}${route.path.endsWith('/') ? '…' : ''} (needs ${route.role})`,
+          `${describeCaller(caller)} may not ${request.method} ${route.path}${isPrefix(route.path) ? '…' : ''} (needs ${route.role})`,
         );
         return endResponse(errorResponse(refusal, logger));
       }
@@ -42,12 +48,19 @@ export function useRoutes(
   };
 }
 
+/** whether a request for `pathname` may come without a key: a PUBLIC route's (authentication.ts) */
+export function isPublicPath(routes: readonly Route[], pathname: string): boolean {
+  return routes.some((r) => r.role === PUBLIC && matches(r, pathname));
+}
+
+function matches(route: Route, pathname: string): boolean {
+  return isPrefix(route.path) ? pathname.startsWith(route.path) : pathname === route.path;
+}
+
+const isPrefix = (path: string) => path.length > 1 && path.endsWith('/');
+
 function findRoute(routes: readonly Route[], method: string, pathname: string): Route | undefined {
-  return routes.find(
-    (r) =>
-      (r.method === method || (method === 'HEAD' && r.method === 'GET')) &&
-      (r.path.endsWith('/') ? pathname.startsWith(r.path) : pathname === r.path),
-  );
+  return routes.find((r) => (r.method === method || (method === 'HEAD' && r.method === 'GET')) && matches(r, pathname));
 }
 
 async function answer(route: Route, request: Request, url: URL, logger: Logger): Promise<Response> {

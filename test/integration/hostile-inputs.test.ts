@@ -471,6 +471,18 @@ function malformedHttp(): HostileCase[] {
       expect: { status: 400, code: 'VALIDATION' },
     },
     {
+      name: 'dashboard: a path below /dashboard that names no asset',
+      send: GET('/dashboard/..%2Fgraphql'),
+      expect: status(404),
+    },
+    {
+      name: 'dashboard: a 16 kB If-None-Match on an asset',
+      send: request(
+        `GET /dashboard/app.css HTTP/1.1\r\nHost: x\r\nIf-None-Match: "${'a'.repeat(16_000)}"\r\nConnection: close`,
+      ),
+      expect: status(200),
+    },
+    {
       name: 'URL: %00 in a route path',
       send: GET('/executions/a%00b/classes.png'),
       expect: { status: 400, code: 'VALIDATION' },

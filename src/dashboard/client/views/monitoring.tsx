@@ -1,0 +1,130 @@
+/** Monitoring: each schedule's executions as a timeline coloured by status, their violations, metric charts. */
+import { useState } from 'preact/hooks';
+import type { ResultOf } from '../../../graphql.ts';
+import { TimeChart } from '../charts.tsx';
+import { METRIC, RUN_SCHEDULE, SCHEDULES } from '../documents.ts';
+import { statusClass, time } from '../format.ts';
+import { useApi, useQuery } from '../hooks.ts';
+
+const METRICS = ['max_class_share', 'low_confidence_share', 'confidence_mean', 'record_count', 'drift_l_infinity'];
+
+export function MonitoringView(props: { admin: boolean; alertCount: number }) {
+  // a new alert means a new execution: read the schedules again
+  const schedules = useQuery(SCHEDULES, {}, props.alertCount);
+  const result = schedules.data?.monitoringSchedules;
+  const list = result?.__typename === 'MonitoringScheduleList' ? result.schedules : [];
+  return (
+    <section aria-labelledby="monitoring-title">
+      <h1 id="monitoring-title">Monitoring</h1>
+      {schedules.error ? <p role="alert">{schedules.error.message}</p> : null}
+      {result && !list.length ? <p>No monitoring schedule yet.</p> : null}
+      {list.map((s) => (
+        <ScheduleCard key={s.name} schedule={s} admin={props.admin} onRan={schedules.reload} />
+      ))}
+    </section>
+  );
+}
+
+type Schedule = Extract<
+  ResultOf<typeof SCHEDULES>['monitoringSchedules'],
+  { __typename: 'MonitoringScheduleList' }
+>['schedules'][number];
+
+function ScheduleCard(props: { schedule: Schedule; admin: boolean; onRan(): void }) {
+  const api = useApi();
+  const { schedule } = props;
+  const executions =
+    schedule.executions.__typename === 'MonitoringScheduleExecutionList' ? schedule.executions.executions : [];
+  const [selected, setSelected] = useState<string | undefined>(undefined);
+  const [metric, setMetric] = useState(METRICS[0]!);
+  const [running, setRunning] = useState<string | undefined>(undefined);
+  const chosen = executions.find((e) => e.id === selected) ?? executions[0];
+  return (
+    <article class="card" aria-labelledby={`schedule-${schedule.name}`}>
+      <h2 id={`schedule-${schedule.name}`}>
+        {schedule.name} <span class="muted">on {schedule.endpoint}</span>
+      </h2>
+      <p class="muted">
+        cron <code>{schedule.cron}</code>
+        {schedule.nextRunAt ? ` · next run ${time(schedule.nextRunAt)}` : ''}
+      </p>
+      {props.admin ? (
+        <p>
+          <button
+            type="button"
+            onClick={async () => {
+              setRunning('running…');
+              const answer = await api.request(RUN_SCHEDULE, { name: schedule.name }).catch((e: Error) => e);
+              const run = answer instanceof Error ? undefined : answer.runMonitoringSchedule;
+              setRunning(answer instanceof Error ? answer.message : run && 'message' in run ? run.message : undefined);
+              props.onRan();
+            }}
+          >
+            Run now
+          </button>{' '}
+          <span aria-live="polite">{running}</span>
+        </p>
+      ) : null}
+      <h3>Executions, newest first</h3>
+      <ol class="timeline" aria-label={`executions of ${schedule.name}`}>
+        {executions.map((e) => (
+          <li key={e.id}>
+            <button
+              type="button"
+              class={`tick ${statusClass(e.status)}`}
+              aria-pressed={e.id === chosen?.id}
+              aria-label={`${e.status}, ${time(e.windowEnd)}, ${e.recordCount} records`}
+              title={`${e.status} · ${time(e.windowEnd)}`}
+              onClick={() => setSelected(e.id)}
+            />
+          </li>
+        ))}
+      </ol>
+      {chosen ? (
+        <div class="execution" data-testid="execution">
+          <p>
+            <span class={`badge ${statusClass(chosen.status)}`}>{chosen.status}</span> {time(chosen.windowStart)} –{' '}
+            {time(chosen.windowEnd)} · {chosen.recordCount} records
+          </p>
+          <p>{chosen.message}</p>
+          {chosen.violations.length ? (
+            <ul>
+              {chosen.violations.map((v) => (
+                <li key={`${v.featureName}-${v.description}`}>
+                  <code>{v.constraintCheckType}</code> {v.featureName}: {v.description}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+      <label>
+        Metric{' '}
+        <select value={metric} onChange={(e) => setMetric(e.currentTarget.value)}>
+          {METRICS.map((m) => (
+            <option key={m}>{m}</option>
+          ))}
+        </select>
+      </label>
+      <MetricChart schedule={schedule.name} name={metric} />
+    </article>
+  );
+}
+
+function MetricChart(props: { schedule: string; name: string }) {
+  const query = useQuery(METRIC, { schedule: props.schedule, name: props.name });
+  const result = query.data?.metrics;
+  if (result?.__typename !== 'MonitoringMetricSeries') return null;
+  if (!result.points.length) return <p class="muted">No values of {props.name} yet.</p>;
+  const points = [...result.points].sort((a, b) => a.timestamp.localeCompare(b.timestamp));
+  return (
+    <TimeChart
+      title={`${props.name} per execution`}
+      series={{
+        label: props.name,
+        times: points.map((p) => Date.parse(p.timestamp) / 1000),
+        values: points.map((p) => p.value),
+      }}
+    />
+  );
+}
