@@ -123,7 +123,7 @@ export const SCHEDULES = graphql(`
                 windowStart
                 windowEnd
                 classesChartUrl
-                violations { featureName constraintCheckType description }
+                violations { check featureName constraintCheckType description }
               }
             }
           }
