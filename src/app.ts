@@ -3,6 +3,7 @@
  * server. main.ts runs it for the process; tests run it on a fresh database and a random port.
  */
 import { readFileSync } from 'node:fs';
+import { createAlerting } from './alerting/index.ts';
 import { anonymousPermitted, checkBinding } from './auth/binding.ts';
 import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
@@ -30,6 +31,9 @@ import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
 import { EndpointStore } from './endpoints/store.ts';
+import { groundTruthRoutes } from './groundtruth/http.ts';
+import { GroundTruthService } from './groundtruth/service.ts';
+import { GroundTruthStore } from './groundtruth/store.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -179,8 +183,29 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxInputPixels: config.maxImagePixels,
   });
 
+  const alerting = createAlerting({
+    prisma: database.prisma,
+    endpoints,
+    settings: {
+      retry: {
+        baseMs: config.alerts.retryBaseMs,
+        maxDelayMs: config.alerts.retryMaxMs,
+        maxAttempts: config.alerts.maxAttempts,
+        maxAgeMs: config.alerts.maxAgeMs,
+      },
+      timeoutMs: config.alerts.timeoutMs,
+      pollIntervalMs: config.alerts.pollIntervalMs,
+      destinations: { allowlist: config.alerts.urlAllowlist },
+    },
+    logger: logger.child('alerts'),
+    instanceId: config.instanceId,
+    userAgent: `vigil/${VERSION}`,
+  });
+  const groundTruthStore = new GroundTruthStore(database.prisma);
+  const groundTruth = new GroundTruthService({ store: groundTruthStore, models });
   const monitor = createMonitor({
     prisma: database.prisma,
+    labelled: groundTruthStore,
     provider: database.provider,
     endpoints,
     models,
@@ -195,6 +220,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     leaseMs: config.monitor.leaseMs,
     commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
     testExecutionDelayMs: config.monitor.testExecutionDelayMs,
+    outbox: alerting.outbox,
   });
 
   const services: Services = {
@@ -208,6 +234,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     trials,
     saliency,
     apiKeys,
+    alerting,
+    groundTruth,
     info: {
       version: VERSION,
       databaseProvider: database.provider,
@@ -281,8 +309,9 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     gate: new Gate(apiKeys, new RateLimiter(config.rateLimits), anonymousPermitted(config)),
     routes: [
       ...captureRoutes(captures),
+      ...groundTruthRoutes(groundTruth, config),
       ...monitorRoutes(monitor),
-      ...metricsRoutes([monitor.metrics, serving]),
+      ...metricsRoutes([monitor.metrics, serving, alerting.metrics]),
       ...saliencyRoutes(trials, saliency),
       ...dashboardRoutes(dashboard),
     ],
@@ -301,6 +330,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   monitor.scheduler.start();
+  alerting.worker.start();
   retention.start();
 
   return {
@@ -325,6 +355,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       // must not keep accepting connections while it finishes
       const drained = server.close({ deadline });
       await retention.stop();
+      await alerting.worker.stop();
       await drained;
       await apiKeys.stop();
       await recorder.idle();

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseHostList } from './alerting/destination.ts';
 import { parseRateLimit, type RateLimit, type RateLimits } from './auth/rate-limit.ts';
 import { type EnvironmentKey, parseApiKeys } from './auth/secrets.ts';
 import { DURABILITY_LEVELS, type Durability } from './db/durability.ts';
@@ -94,6 +95,25 @@ export interface Config {
     commitGraceMs: number | undefined;
     /** test only (VIGIL_TEST_EXECUTION_DELAY_MS): a pause inside every run, to make runs long */
     testExecutionDelayMs: number;
+  };
+  /** alert channels' deliveries (src/alerting) */
+  alerts: {
+    /**
+     * ALERT_URL_ALLOWLIST: empty, a channel may send to any host whose every address is public, over
+     * https; set, only to the hosts listed (over http or https), which may be private or loopback
+     */
+    urlAllowlist: string[];
+    /** one request's time limit */
+    timeoutMs: number;
+    /** attempts per delivery, the first included */
+    maxAttempts: number;
+    /** no attempt starts later than this after the alert */
+    maxAgeMs: number;
+    /** the delay after the first failure; it doubles per attempt (with jitter) up to retryMaxMs */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** how often each replica looks for due deliveries */
+    pollIntervalMs: number;
   };
   /** identifies this process in scheduler leases */
   instanceId: string;
@@ -199,6 +219,28 @@ function baselineRoots(env: Env): string[] {
   return roots.map((root) => path.resolve(root));
 }
 
+function alerts(env: Env): Config['alerts'] {
+  let urlAllowlist: string[];
+  try {
+    urlAllowlist = parseHostList(env.ALERT_URL_ALLOWLIST);
+  } catch (error) {
+    throw new ConfigError(`ALERT_URL_ALLOWLIST=${env.ALERT_URL_ALLOWLIST}: ${(error as Error).message}`);
+  }
+  const retryBaseMs = integer(env, 'ALERT_RETRY_BASE_MS', 5000, 10, 3_600_000);
+  const retryMaxMs = integer(env, 'ALERT_RETRY_MAX_MS', 15 * 60_000, 10, 24 * 3_600_000);
+  if (retryMaxMs < retryBaseMs)
+    throw new ConfigError(`ALERT_RETRY_MAX_MS=${retryMaxMs}: expected at least ALERT_RETRY_BASE_MS (${retryBaseMs})`);
+  return {
+    urlAllowlist,
+    timeoutMs: integer(env, 'ALERT_TIMEOUT_MS', 10_000, 100, 120_000),
+    maxAttempts: integer(env, 'ALERT_MAX_ATTEMPTS', 12, 1, 100),
+    maxAgeMs: integer(env, 'ALERT_MAX_AGE_MS', 24 * 3_600_000, 1000, 30 * 24 * 3_600_000),
+    retryBaseMs,
+    retryMaxMs,
+    pollIntervalMs: integer(env, 'ALERT_POLL_INTERVAL_MS', 1000, 20, 60_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const development = env.NODE_ENV !== 'production';
   return {
@@ -274,6 +316,7 @@ export function loadConfig(env: Env = process.env): Config {
       commitGraceMs: env.MONITOR_COMMIT_GRACE_MS ? integer(env, 'MONITOR_COMMIT_GRACE_MS', 0, 0, 600_000) : undefined,
       testExecutionDelayMs: integer(env, 'VIGIL_TEST_EXECUTION_DELAY_MS', 0, 0, 3_600_000),
     },
+    alerts: alerts(env),
     instanceId: env.INSTANCE_ID?.trim() || `${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   };
 }

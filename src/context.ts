@@ -5,6 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import type { PubSub } from 'graphql-yoga';
+import type { Alerting } from './alerting/index.ts';
 import type { Identity } from './auth/roles.ts';
 import type { ApiKeyService } from './auth/service.ts';
 import type { CaptureService, CaptureView } from './capture/service.ts';
@@ -12,6 +13,8 @@ import type { SaliencyService } from './debugger/saliency.ts';
 import type { StepRecord, TensorRecord } from './debugger/store.ts';
 import type { TrialService } from './debugger/trial.ts';
 import type { EndpointService } from './endpoints/service.ts';
+import type { GroundTruthService } from './groundtruth/service.ts';
+import type { GroundTruthRecord } from './groundtruth/types.ts';
 import type { InferenceService } from './inference/service.ts';
 import type { ModelCatalog } from './models/catalog.ts';
 import type { ModelRegistry } from './models/registry.ts';
@@ -45,6 +48,10 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** saliency maps from stored tensors */
   saliency: SaliencyService;
+  /** alert channels and their deliveries */
+  alerting: Alerting;
+  /** the true classes of past predictions */
+  groundTruth: GroundTruthService;
 }
 
 /** one loader per relation that a list of rows resolves row by row */
@@ -60,6 +67,7 @@ export interface Loaders {
   execution: DataLoader<string, ExecutionRecord | null>;
   violationsOfExecution: DataLoader<string, Violation[]>;
   metricsOfExecution: DataLoader<string, MetricPoint[]>;
+  groundTruthOfCapture: DataLoader<string, GroundTruthRecord | null>;
 }
 
 export interface GraphQLContext {
@@ -72,7 +80,7 @@ export interface GraphQLContext {
 }
 
 export function createContext(services: Services, identity: Identity, signal?: AbortSignal): GraphQLContext {
-  const { captures, trials, monitor } = services;
+  const { captures, trials, monitor, groundTruth } = services;
   return {
     services,
     identity,
@@ -87,6 +95,7 @@ export function createContext(services: Services, identity: Identity, signal?: A
       execution: batched((ids) => monitor.executions.getMany(ids), null),
       violationsOfExecution: batched((ids) => monitor.executions.violationsOf(ids), []),
       metricsOfExecution: batched((ids) => monitor.executions.metricsOf(ids), []),
+      groundTruthOfCapture: batched((ids) => groundTruth.ofCaptures(ids), null),
     },
   };
 }

@@ -28,10 +28,14 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     storage: 'read',
     apiKeys: 'admin',
     viewer: 'read',
+    alertChannels: 'admin',
+    alertDeliveries: 'admin',
   },
   Mutation: {
     predict: 'invoke',
     predictBatch: 'invoke',
+    // the application that sent the predictions sends their labels (it holds their ids)
+    putGroundTruth: 'invoke',
     createEndpoint: 'admin',
     updateEndpoint: 'admin',
     deleteEndpoint: 'admin',
@@ -47,6 +51,10 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     replaceBaselineConstraints: 'admin',
     createApiKey: 'admin',
     revokeApiKey: 'admin',
+    createAlertChannel: 'admin',
+    updateAlertChannel: 'admin',
+    deleteAlertChannel: 'admin',
+    testAlertChannel: 'admin',
   },
   Subscription: {
     endpointChanged: 'read',

@@ -43,6 +43,8 @@ export interface RequestRecord {
 
 export interface Recorded {
   captureId: string | null;
+  /** the capture's event id (Model Monitor's key for merging ground truth) */
+  eventId: string | null;
   /** the debugger step saved, when one was */
   debugStep: number | null;
 }
@@ -182,7 +184,7 @@ export class PredictionRecorder implements Recorder, WriterStats {
         throw error;
       }
     }
-    return { captureId: capture?.id ?? null, debugStep: step?.step ?? null };
+    return { captureId: capture?.id ?? null, eventId: capture?.eventId ?? null, debugStep: step?.step ?? null };
   }
 
   /**

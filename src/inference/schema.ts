@@ -27,6 +27,12 @@ export const PredictionRef = builder.objectRef<Prediction>('Prediction').impleme
       description: 'null when this request was not sampled',
       resolve: (p) => p.captureId,
     }),
+    eventId: t.string({
+      nullable: true,
+      description:
+        "the capture's event id, by which putGroundTruth and POST /ground-truth name it (null when not sampled)",
+      resolve: (p) => p.eventId,
+    }),
     debugStep: t.int({
       nullable: true,
       description: 'the debugger-hook step saved for this request',

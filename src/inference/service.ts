@@ -276,6 +276,7 @@ export class InferenceService {
       confidence: best.probability,
       top: top.slice(0, k),
       captureId: recorded.captureId,
+      eventId: recorded.eventId,
       debugStep: recorded.debugStep,
       modelVersion: runtime.version,
       provider: runtime.provider,

@@ -8,6 +8,8 @@ export interface Prediction {
   confidence: number;
   top: (ClassScore & { label: string })[];
   captureId: string | null;
+  /** the capture's event id, by which ground truth can name it */
+  eventId: string | null;
   /** the debugger-hook step saved for this request, when one was */
   debugStep: number | null;
   modelVersion: string;

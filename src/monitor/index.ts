@@ -6,11 +6,13 @@
 import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/prisma.ts';
 import type { EndpointLookup } from '../endpoints/types.ts';
+import type { LabelledWindows } from '../groundtruth/types.ts';
 import type { DecodeLimits } from '../inference/preprocess.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { EventMap } from '../pubsub/events.ts';
+import type { AlertOutbox } from './alerts/types.ts';
 import { BaselineService } from './baselines/service.ts';
 import { BaselineStore } from './baselines/store.ts';
 import { ExecutionService } from './executions/service.ts';
@@ -42,6 +44,8 @@ export interface MonitorDeps {
   schedulerIntervalMs: number;
   limits: DecodeLimits;
   baselineRoots: readonly string[];
+  /** the labelled captures of a window (ground truth), for the model-quality check and baselines' accuracy */
+  labelled: LabelledWindows;
   /** resolves once every capture this process stamped before the call is committed (or has failed) */
   barrier?: () => Promise<void>;
   /** schedule lease length; runs renew it every third of this */
@@ -50,6 +54,8 @@ export interface MonitorDeps {
   commitGraceMs?: number;
   /** test only: a pause inside every run (VIGIL_TEST_EXECUTION_DELAY_MS) */
   testExecutionDelayMs?: number;
+  /** where alerts are queued for delivery, in the transaction that finishes their execution */
+  outbox?: AlertOutbox;
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
@@ -59,9 +65,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const executions = new ExecutionService({
     schedules,
     baselines,
-    executions: new ExecutionStore(deps.prisma),
+    executions: new ExecutionStore(deps.prisma, deps.outbox),
     windows,
     endpoints: deps.endpoints,
+    labelled: deps.labelled,
     pubsub: deps.pubsub,
     models: deps.models,
     logger: deps.logger,
@@ -80,6 +87,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       limits: deps.limits,
       baselineRoots: deps.baselineRoots,
       logger: deps.logger,
+      labelled: deps.labelled,
     }),
     schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
     executions,

@@ -8,5 +8,6 @@ import './checks/schema.ts';
 import './metrics/schema.ts';
 import './baselines/schema.ts';
 import './executions/schema.ts';
+import './quality/schema.ts';
 import './schedules/schema.ts';
 import './alerts/schema.ts';

@@ -6,10 +6,12 @@ import './errors.ts';
 import './server-info.ts';
 import '../endpoints/schema.ts';
 import '../capture/schema.ts';
+import '../groundtruth/schema.ts';
 import '../inference/schema.ts';
 import '../monitor/schema.ts';
 import '../debugger/schema.ts';
 import '../auth/schema.ts';
+import '../alerting/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

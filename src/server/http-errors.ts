@@ -77,7 +77,11 @@ export const INTERNAL_ERROR_MESSAGE = 'Internal server error: the server log has
 /** a plain route's answer to a failure; unexpected ones are logged and masked */
 export function errorResponse(error: unknown, logger: Logger, context: Record<string, unknown> = {}): Response {
   const failure = asUnavailable(error) ?? error;
-  if (isRequestFailure(failure)) return json(HTTP_STATUS[failure.code], errorBody(failure), failureHeaders(failure));
+  if (isRequestFailure(failure)) {
+    // as for GraphQL (requestError): closing stops Node from reading the rest of a body refused as too large
+    const close: Record<string, string> = failure instanceof PayloadTooLargeError ? { connection: 'close' } : {};
+    return json(HTTP_STATUS[failure.code], errorBody(failure), { ...failureHeaders(failure), ...close });
+  }
   const errorId = logUnexpected(logger, 'request failed', error, context);
   return json(500, { error: INTERNAL_ERROR_MESSAGE, code: 'INTERNAL_SERVER_ERROR', errorId });
 }

@@ -7,9 +7,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './ports.ts';
 
 export interface PrivatePostgres {
   /** postgresql://postgres@127.0.0.1:<port>/postgres */
@@ -38,20 +38,6 @@ function pgBin(): string | { missing: string } {
   if (!fs.existsSync('/usr/sbin/runuser') && !fs.existsSync('/usr/bin/runuser'))
     return { missing: 'runuser is missing' };
   return path.join(PG_ROOT, versions[0]!, 'bin');
-}
-
-/** a port nothing listens on now */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** why a private PostgreSQL cannot start here, or undefined when it can */

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from './ports.ts';
 
 export interface PrivateRedis {
   url: string;
@@ -23,16 +24,6 @@ export function privateRedisUnavailable(): string {
   const why = 'redis-server is not installed';
   if (process.env.VIGIL_REQUIRE_SERVICES === '1') throw new Error(`${why}, and VIGIL_REQUIRE_SERVICES=1`);
   return why;
-}
-
-/** a port nothing listens on now (the kernel's pick, released) */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function startRedis(): Promise<PrivateRedis> {

@@ -142,6 +142,7 @@ async function databaseState(server: TestServer): Promise<string> {
   const counts = await Promise.all([
     p.endpoint.count(),
     p.capture.count(),
+    p.groundTruth.count(),
     p.debugStep.count(),
     p.tensor.count(),
     p.baseline.count(),
@@ -150,12 +151,15 @@ async function databaseState(server: TestServer): Promise<string> {
     p.violation.count(),
     p.metric.count(),
     p.apiKey.count(),
+    p.alertChannel.count(),
+    p.alertDelivery.count(),
   ]);
   const rows = await Promise.all([
     p.endpoint.findMany({ orderBy: { name: 'asc' } }),
     p.monitoringSchedule.findMany({ orderBy: { name: 'asc' } }),
     p.baseline.findMany({ orderBy: { name: 'asc' } }),
     p.apiKey.findMany({ orderBy: { name: 'asc' }, select: { name: true, role: true, revokedAt: true } }),
+    p.alertChannel.findMany({ orderBy: { name: 'asc' } }),
   ]);
   return JSON.stringify({ counts, rows });
 }
@@ -197,7 +201,11 @@ async function adminData(server: TestServer, document: string, variables?: Recor
 
 describe('a server with API keys', () => {
   const server = useTestServer({
-    env: { API_KEYS: `admin:${ADMIN},invoke:${INVOKE},read:${READ}`, SCHEDULER_INTERVAL_MS: '3600000' },
+    env: {
+      API_KEYS: `admin:${ADMIN},invoke:${INVOKE},read:${READ}`,
+      SCHEDULER_INTERVAL_MS: '3600000',
+      ALERT_URL_ALLOWLIST: '127.0.0.1',
+    },
   });
   let revoked: string;
 
@@ -225,6 +233,11 @@ describe('a server with API keys', () => {
       `mutation { createApiKey(input: { name: "retired", role: READ }) { ... on CreatedApiKey { secret } } }`,
     );
     revoked = createApiKey.secret;
+    const { createAlertChannel } = await adminData(
+      server,
+      `mutation { createAlertChannel(input: { name: "matrix", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) { __typename } }`,
+    );
+    expect(createAlertChannel.__typename).toBe('AlertChannel');
     await adminData(server, `mutation { revokeApiKey(name: "retired") { __typename } }`);
   });
 
@@ -313,6 +326,27 @@ describe('a server with API keys', () => {
       for (const key of [READ, ADMIN]) expect([401, 403], route).not.toContain((await get(bearer(key))).status);
     }
     expect((await fetch(`${server.url}/metrics`, { headers: bearer(READ) })).status).toBe(200);
+    // labels come from the application that predicted: invoke (and admin), not read
+    const postLabels = (headers: Record<string, string>) =>
+      fetch(`${server.url}/ground-truth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', ...headers },
+        body: '{"groundTruthData":{"data":"14","encoding":"CSV"},"eventMetadata":{"eventId":"none"},"eventVersion":"0"}\n',
+      });
+    expect((await postLabels({})).status).toBe(401);
+    const readLabels = await postLabels(bearer(READ));
+    expect(readLabels.status).toBe(403);
+    expect(await readLabels.json()).toMatchObject({ code: 'FORBIDDEN' });
+    for (const key of [INVOKE, ADMIN]) {
+      const answer = await postLabels(bearer(key));
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({
+        lines: 1,
+        stored: 0,
+        failed: 1,
+        failures: [{ line: 1, code: 'NOT_FOUND' }],
+      });
+    }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
     expect(await (await fetch(`${server.url}/readyz`, { headers: bearer(READ) })).json()).toEqual({ status: 'ready' });

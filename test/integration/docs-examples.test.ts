@@ -123,7 +123,8 @@ for (const file of DOCUMENTS) {
   const examples = readExamples(file);
 
   describe(file, () => {
-    const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu' } });
+    // docs/monitoring.md's alert channel sends to a receiver on this host
+    const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu', ALERT_URL_ALLOWLIST: '127.0.0.1' } });
     const history = new ResultHistory();
     const open: { example: DocExample; subscription: WsSubscription }[] = [];
     let scratch = '';

@@ -227,6 +227,35 @@ const CASES: Record<string, Case> = {
     ]),
     ['predictBatch'],
   ),
+  // ground truth
+  'Mutation.putGroundTruth → ValidationError': errorCase(
+    graphql(`mutation PutNoGroundTruth { putGroundTruth(input: []) { __typename ...CaseError } }`, [ERROR]),
+    ['putGroundTruth'],
+  ),
+  'GroundTruthBatch.items → NotFoundError': errorCase(
+    graphql(
+      `mutation PutGroundTruthOfUnknownCapture($id: ID!) {
+        putGroundTruth(input: [{ capture: { captureId: $id }, label: "14" }]) {
+          ... on GroundTruthBatch { items { __typename ...CaseError } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['putGroundTruth', 'items', 0],
+    { variables: () => ({ id: UNKNOWN_ID }) },
+  ),
+  'GroundTruthBatch.items → ValidationError': errorCase(
+    graphql(
+      `mutation PutGroundTruthOfUnknownClass($id: ID!) {
+        putGroundTruth(input: [{ capture: { captureId: $id }, label: "999" }]) {
+          ... on GroundTruthBatch { items { __typename ...CaseError } }
+        }
+      }`,
+      [ERROR],
+    ),
+    ['putGroundTruth', 'items', 0],
+    { variables: (fx) => ({ id: fx.plainCapture }) },
+  ),
   'PredictBatch.predictions → InvalidImageError': errorCase(
     graphql(
       `mutation PredictBatchWithNotAnImage($good: String!, $bad: String!) {
@@ -673,6 +702,80 @@ const CASES: Record<string, Case> = {
     graphql(`mutation RevokeEnvironmentApiKey { revokeApiKey(name: "env-1") { __typename ...CaseError } }`, [ERROR]),
     ['revokeApiKey'],
   ),
+
+  // alert channels
+  'Mutation.createAlertChannel → ValidationError': errorCase(
+    graphql(
+      `mutation CreateAlertChannelToMetadata {
+        createAlertChannel(input: { name: "meta", kind: WEBHOOK, url: "http://169.254.169.254/", secret: "0123456789abcdef" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAlertChannel'],
+  ),
+  'Mutation.createAlertChannel → NotFoundError': errorCase(
+    graphql(
+      `mutation CreateAlertChannelOfUnknownEndpoint {
+        createAlertChannel(input: { name: "ghostly", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef", endpoints: ["ghost"] }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAlertChannel'],
+  ),
+  'Mutation.createAlertChannel → ConflictError': errorCase(
+    graphql(
+      `mutation CreateTakenAlertChannel {
+        first: createAlertChannel(input: { name: "twice", kind: SLACK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) { __typename }
+        createAlertChannel(input: { name: "twice", kind: SLACK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAlertChannel'],
+  ),
+  'Mutation.updateAlertChannel → ValidationError': errorCase(
+    graphql(
+      `mutation UpdateAlertChannelWithShortSecret {
+        updateAlertChannel(name: "pager", input: { secret: "short" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['updateAlertChannel'],
+  ),
+  'Mutation.updateAlertChannel → NotFoundError': errorCase(
+    graphql(
+      `mutation UpdateUnknownAlertChannel { updateAlertChannel(name: "nope", input: {}) { __typename ...CaseError } }`,
+      [ERROR],
+    ),
+    ['updateAlertChannel'],
+  ),
+  'Mutation.deleteAlertChannel → NotFoundError': errorCase(
+    graphql(`mutation DeleteUnknownAlertChannel { deleteAlertChannel(name: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['deleteAlertChannel'],
+  ),
+  'Mutation.testAlertChannel → NotFoundError': errorCase(
+    graphql(`mutation TestUnknownAlertChannel { testAlertChannel(name: "nope") { __typename ...CaseError } }`, [ERROR]),
+    ['testAlertChannel'],
+  ),
+  'Query.alertDeliveries → NotFoundError': errorCase(
+    graphql(`query DeliveriesOfUnknownChannel { alertDeliveries(channel: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['alertDeliveries'],
+  ),
+  'Query.alertDeliveries → ValidationError': errorCase(
+    graphql(`query TooManyDeliveries { alertDeliveries(channel: "pager", first: 501) { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['alertDeliveries'],
+  ),
 };
 
 // the setup's documents
@@ -698,6 +801,14 @@ const RUN_DOOMED_JOB = graphql(`
     runMonitoringJob(input: { endpoint: "doomed", from: $from, to: $to }) { __typename ... on MonitoringExecution { id } }
   }
 `);
+const CREATE_CHANNEL = graphql(`
+  mutation CreateChannel {
+    createAlertChannel(input: { name: "pager", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef" }) {
+      __typename
+      ... on VigilError { message }
+    }
+  }
+`);
 const CREATE_SCHEDULE = graphql(`
   mutation CreateSchedule {
     createMonitoringSchedule(input: { name: "sched", endpoint: "plain", cron: "0 0 1 1 *", baseline: "base" }) {
@@ -717,7 +828,9 @@ function at(data: unknown, path: readonly (string | number)[]): unknown {
 }
 
 describe('every error a result union declares is raisable by its field', () => {
-  const server = useTestServer({ env: { SCHEDULER_INTERVAL_MS: '3600000', DATABASE_LOCK_TIMEOUT_MS: '500' } });
+  const server = useTestServer({
+    env: { SCHEDULER_INTERVAL_MS: '3600000', DATABASE_LOCK_TIMEOUT_MS: '500', ALERT_URL_ALLOWLIST: '127.0.0.1' },
+  });
   /** set by beforeAll, read by the cases' variables */
   let fx: Fixture;
 
@@ -766,6 +879,8 @@ describe('every error a result union declares is raisable by its field', () => {
     fx.baseline = createBaseline.id;
     const { createMonitoringSchedule } = await server.client.data(CREATE_SCHEDULE);
     expect(createMonitoringSchedule.__typename, JSON.stringify(createMonitoringSchedule)).toBe('MonitoringSchedule');
+    const { createAlertChannel } = await server.client.data(CREATE_CHANNEL);
+    expect(createAlertChannel.__typename, JSON.stringify(createAlertChannel)).toBe('AlertChannel');
 
     await create({ name: 'doomed', dataCapture: capture });
     const { runMonitoringJob } = await server.client.data(RUN_DOOMED_JOB, {

@@ -52,6 +52,8 @@ const server: TestServer = useTestServer({
     WS_MAX_CONNECTIONS_PER_ADDRESS: String(WS_MAX_CONNECTIONS_PER_ADDRESS),
     // the corpus's schedule never comes due while it runs
     SCHEDULER_INTERVAL_MS: '3600000',
+    // the corpus's channel sends to a closed local port
+    ALERT_URL_ALLOWLIST: '127.0.0.1',
   },
 });
 
@@ -65,6 +67,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
   const [
     Endpoint,
     Capture,
+    GroundTruth,
     DebugStep,
     Tensor,
     Baseline,
@@ -73,9 +76,13 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryAttempt,
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
+    prisma.groundTruth.count(),
     prisma.debugStep.count(),
     prisma.tensor.count(),
     prisma.baseline.count(),
@@ -84,10 +91,14 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     prisma.violation.count(),
     prisma.metric.count(),
     prisma.apiKey.count(),
+    prisma.alertChannel.count(),
+    prisma.alertDelivery.count(),
+    prisma.alertDeliveryAttempt.count(),
   ]);
   return {
     Endpoint,
     Capture,
+    GroundTruth,
     DebugStep,
     Tensor,
     Baseline,
@@ -96,12 +107,15 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     Violation,
     Metric,
     ApiKey,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryAttempt,
   };
 }
 
-/** endpoints and schedules as stored (leases left out: the scheduler owns them) */
+/** endpoints, schedules and alert channels as stored (leases left out: the scheduler owns them) */
 async function snapshotSettings(prisma: Db): Promise<unknown> {
-  const [endpoints, schedules] = await Promise.all([
+  const [endpoints, schedules, channels] = await Promise.all([
     prisma.endpoint.findMany({ orderBy: { id: 'asc' } }),
     prisma.monitoringSchedule.findMany({
       orderBy: { id: 'asc' },
@@ -116,8 +130,9 @@ async function snapshotSettings(prisma: Db): Promise<unknown> {
         updatedAt: true,
       },
     }),
+    prisma.alertChannel.findMany({ orderBy: { id: 'asc' } }),
   ]);
-  return { endpoints, schedules };
+  return { endpoints, schedules, channels };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1438,6 +1453,204 @@ function webSockets(): HostileCase[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Alert channels: where the server is asked to send requests (SSRF), and what it signs them with
+
+function alertChannels(): HostileCase[] {
+  const SECRET = '0123456789abcdef';
+  const create = (input: Record<string, unknown>) =>
+    operation(
+      'mutation($input: CreateAlertChannelInput!) { result: createAlertChannel(input: $input) { __typename ... on VigilError { code } } }',
+      { input: { name: 'hostile', kind: 'WEBHOOK', url: 'http://127.0.0.1:9/', secret: SECRET, ...input } },
+    );
+  const update = (input: Record<string, unknown>) =>
+    operation(
+      'mutation($input: UpdateAlertChannelInput!) { result: updateAlertChannel(name: "pager", input: $input) { __typename ... on VigilError { code } } }',
+      { input },
+    );
+  const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
+  const NOT_FOUND: Expected = { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' };
+  return [
+    { name: 'channel url: 1 MB', send: create({ url: `http://127.0.0.1:9/${'a'.repeat(MB)}` }), expect: VALIDATION },
+    {
+      name: 'channel url: cloud metadata',
+      send: create({ url: 'http://169.254.169.254/latest/meta-data/' }),
+      expect: VALIDATION,
+    },
+    { name: 'channel url: a private network', send: create({ url: 'http://10.0.0.1/' }), expect: VALIDATION },
+    {
+      name: 'channel url: localhost by name',
+      send: create({ url: 'http://localhost:4000/graphql' }),
+      expect: VALIDATION,
+    },
+    { name: 'channel url: 0.0.0.0', send: create({ url: 'http://0.0.0.0:4000/' }), expect: VALIDATION },
+    { name: 'channel url: IPv4-mapped IPv6', send: create({ url: 'http://[::ffff:10.0.0.1]/' }), expect: VALIDATION },
+    { name: 'channel url: file://', send: create({ url: 'file:///etc/passwd' }), expect: VALIDATION },
+    {
+      name: 'channel url: gopher:// to Redis',
+      send: create({ url: 'gopher://127.0.0.1:6379/_FLUSHALL' }),
+      expect: VALIDATION,
+    },
+    { name: 'channel url: javascript:', send: create({ url: 'javascript:alert(1)' }), expect: VALIDATION },
+    { name: 'channel url: credentials', send: create({ url: 'http://admin:pw@127.0.0.1:9/' }), expect: VALIDATION },
+    {
+      name: 'channel url: CRLF header injection',
+      send: create({ url: 'http://127.0.0.1:9/x\r\nX-Injected: 1' }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'channel url: NUL',
+      send: create({ url: 'http://127.0.0.1:9/\u0000' }),
+      expect: { status: 400, code: 'BAD_USER_INPUT' },
+    },
+    { name: 'channel name: 1 MB', send: create({ name: 'c'.repeat(MB) }), expect: VALIDATION },
+    { name: 'channel name: an RTL override', send: create({ name: 'pag\u202Eer' }), expect: VALIDATION },
+    { name: 'channel name: SQL', send: create({ name: `x'; DROP TABLE "AlertChannel"; --` }), expect: VALIDATION },
+    { name: 'channel secret: too short', send: create({ secret: 'short' }), expect: VALIDATION },
+    { name: 'channel secret: 1 MB', send: create({ secret: 's'.repeat(MB) }), expect: VALIDATION },
+    { name: 'channel secret: control characters', send: create({ secret: `${SECRET}\u001b[2J` }), expect: VALIDATION },
+    {
+      name: 'channel endpoints: 100,000 of them',
+      send: create({ endpoints: Array.from({ length: 100_000 }, (_, i) => `e${i}`) }),
+      expect: VALIDATION,
+    },
+    { name: 'channel endpoints: a 1 MB name', send: create({ endpoints: ['e'.repeat(MB)] }), expect: NOT_FOUND },
+    { name: 'channel update: to a private address', send: update({ url: 'http://192.168.0.1/' }), expect: VALIDATION },
+    { name: 'channel update: a 1 MB secret', send: update({ secret: 'x'.repeat(MB) }), expect: VALIDATION },
+    {
+      name: 'channel test: SQL for a name',
+      send: operation(
+        `mutation { result: testAlertChannel(name: "' OR 1=1 --") { __typename ... on VigilError { code } } }`,
+      ),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'deliveries: a 1 MB channel name',
+      send: operation(
+        'query($c: String!) { result: alertDeliveries(channel: $c) { __typename ... on VigilError { code } } }',
+        {
+          c: 'p'.repeat(MB),
+        },
+      ),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'deliveries: first beyond the page limit',
+      send: operation(
+        '{ result: alertDeliveries(channel: "pager", first: 501) { __typename ... on VigilError { code } } }',
+      ),
+      expect: VALIDATION,
+    },
+  ];
+}
+
+// Ground truth: POST /ground-truth (JSON Lines) and putGroundTruth
+
+/** a POST of JSON Lines to /ground-truth; `code` is the refusal's, or the first line error's */
+function groundTruthLines(
+  body: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = { 'content-type': 'application/x-ndjson' },
+): () => Promise<Observed> {
+  return async () => {
+    const response = await fetch(`${server.url}/ground-truth`, {
+      method: 'POST',
+      headers,
+      body,
+    });
+    const text = await response.text();
+    let code: string | undefined;
+    try {
+      const parsed = JSON.parse(text) as { code?: string; failures?: { code?: string }[]; stored?: number };
+      code = parsed.code ?? parsed.failures?.[0]?.code;
+      if (parsed.stored) code = `STORED ${parsed.stored}`;
+    } catch {
+      // not JSON: `code` stays unset and the case fails on it
+    }
+    return { status: response.status, code, body: text };
+  };
+}
+
+const truthLine = (eventId: string, data = '14') =>
+  JSON.stringify({ groundTruthData: { data, encoding: 'CSV' }, eventMetadata: { eventId }, eventVersion: '0' });
+
+function groundTruth(): HostileCase[] {
+  const LINE_ERROR: Expected = { status: 200, code: 'VALIDATION' };
+  const PUT = `mutation($input: [GroundTruthInput!]!) { result: putGroundTruth(input: $input) { __typename ... on VigilError { code } ... on GroundTruthBatch { items { __typename ... on VigilError { code } } } } }`;
+  /** the first item's outcome of a putGroundTruth call */
+  const firstItem = (input: unknown[]) => async () => {
+    const observed = await post(JSON.stringify({ query: PUT, variables: { input } }));
+    const items = (
+      JSON.parse(observed.body) as { data?: { result?: { items?: { __typename: string; code?: string }[] } } }
+    ).data?.result?.items;
+    return { ...observed, typename: items?.[0]?.__typename, code: items?.[0]?.code };
+  };
+  return [
+    {
+      name: 'ground truth: a declared body over MAX_BODY_BYTES',
+      send: raw([
+        `POST /ground-truth HTTP/1.1\r\nHost: x\r\ncontent-type: application/x-ndjson\r\ncontent-length: ${MAX_BODY_BYTES + 1}\r\n\r\n`,
+        `${truthLine('x')}\n`,
+      ]),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'ground truth: a streamed (chunked) body over MAX_BODY_BYTES',
+      send: raw([
+        'POST /ground-truth HTTP/1.1\r\nHost: x\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n',
+        ...Array.from({ length: 5 }, () => `100000\r\n${`${truthLine('x')}\n`.repeat(MB / 128).padEnd(MB, ' ')}\r\n`),
+      ]),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'ground truth: 100,001 lines',
+      send: groundTruthLines('{}\n'.repeat(100_001)),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    { name: 'ground truth: one line of 3 MB', send: groundTruthLines('x'.repeat(3 * MB)), expect: LINE_ERROR },
+    {
+      name: 'ground truth: text/plain (a form could send it cross-origin)',
+      send: groundTruthLines(truthLine('x'), { 'content-type': 'text/plain' }),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    { name: 'ground truth: NUL in an event id', send: groundTruthLines(truthLine('a\u0000b')), expect: LINE_ERROR },
+    {
+      name: 'ground truth: a 4,000-deep array',
+      send: groundTruthLines(`${'['.repeat(2000)}${']'.repeat(2000)}`),
+      expect: LINE_ERROR,
+    },
+    {
+      name: 'ground truth: invalid UTF-8',
+      send: groundTruthLines(Uint8Array.from([0xc3, 0x28, 0x0a, 0xed, 0xa0, 0x80])),
+      expect: LINE_ERROR,
+    },
+    {
+      name: 'ground truth: SQL for an event id',
+      send: groundTruthLines(truthLine("' OR 1=1 --")),
+      expect: { status: 200, code: 'NOT_FOUND' },
+    },
+    {
+      name: 'ground truth: a label with 10,000 digits',
+      send: firstItem([{ capture: { eventId: 'x' }, label: '9'.repeat(10_000) }]),
+      expect: { status: 200, typename: 'ValidationError', code: 'VALIDATION' },
+    },
+    {
+      name: 'ground truth: a 100,000-character capture id',
+      send: firstItem([{ capture: { captureId: 'c'.repeat(100_000) }, label: '1' }]),
+      expect: { status: 200, typename: 'ValidationError', code: 'VALIDATION' },
+    },
+    {
+      name: 'ground truth: both keys of the oneOf',
+      send: operation(PUT, { input: [{ capture: { captureId: 'a', eventId: 'b' }, label: '1' }] }),
+      expect: { code: 'BAD_USER_INPUT' },
+    },
+    {
+      name: 'ground truth: 1,001 labels',
+      send: operation(PUT, { input: Array(1001).fill({ capture: { eventId: 'x' }, label: '1' }) }),
+      expect: { status: 200, typename: 'ValidationError', code: 'VALIDATION' },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 function monitoring(): HostileCase[] {
   const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
@@ -1606,6 +1819,8 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'catastrophic regular expressions': regexes,
   'monitoring windows, constraints and schedule states': monitoring,
   'WebSocket frames, subscriptions and connections': webSockets,
+  'alert channels: URLs, names, secrets': alertChannels,
+  'ground truth: JSON Lines and batches': groundTruth,
 };
 
 /** what no answer may hold: a stack frame, a source path, an internal error */
@@ -1640,6 +1855,21 @@ describe('hostile inputs through the real server', () => {
       'mutation { createMonitoringSchedule(input: { endpoint: "signs", name: "nightly", cron: "0 0 29 2 *", baseline: "ref", checks: { minSampleSize: 1 } }) { __typename } }',
     );
     await setup('mutation { runMonitoringSchedule(name: "nightly") { __typename } }');
+    // a channel of an endpoint no schedule watches (no alert adds deliveries while the corpus runs), and
+    // one test delivery, refused by the closed port, which is not retried
+    await setup(
+      'mutation { createAlertChannel(input: { name: "pager", kind: WEBHOOK, url: "http://127.0.0.1:9/", secret: "0123456789abcdef", endpoints: ["hooked"] }) { __typename } }',
+    );
+    await setup('mutation { testAlertChannel(name: "pager") { __typename } }');
+    const { captures } = await server.client.data(
+      '{ captures(endpoint: "signs", first: 1) { ... on CaptureConnection { edges { node { id } } } } }',
+    );
+    await setup(
+      'mutation($id: ID!) { putGroundTruth(input: [{ capture: { captureId: $id }, label: "14" }]) { __typename } }',
+      {
+        id: captures.edges[0].node.id,
+      },
+    );
     const counts = await snapshotCounts(server.app.database.prisma);
     // every table holds something a hostile request could wrongly delete (a run may find no violation)
     // no API key: one would end the anonymous access the corpus runs with (the role matrix is auth.test.ts)

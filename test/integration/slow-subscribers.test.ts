@@ -5,14 +5,13 @@
  * 1013 and the reason, SSE ended with a SUBSCRIBER_TOO_SLOW error event), the server's queues stay within
  * the bound, the healthy ones get every event, and the server keeps serving.
  */
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { graphql } from '../../src/graphql.ts';
 import type { PredictionEvent } from '../../src/inference/types.ts';
 import { SUBSCRIBER_TOO_SLOW_CLOSE_CODE } from '../../src/server/subscriber-transports.ts';
 import { SseSubscription, WsSubscription } from '../helpers/graphql.ts';
 import { useTestServer } from '../helpers/server.ts';
+import { StalledEventStream, StalledWebSocket } from '../helpers/stalled-subscribers.ts';
 
 const BUFFER_EVENTS = 32;
 const ENDPOINT = 'busy';
@@ -24,72 +23,6 @@ const CREATE = graphql(`mutation CreateBusy { createEndpoint(input: { name: "bus
 const SERVER_INFO = graphql(`query StillServing { serverInfo { version } }`);
 /** large enough that a paused socket's kernel buffers (a few MiB) fill within a few hundred events */
 const LABEL = 'x'.repeat(32 * 1024);
-
-/** a graphql-ws client that subscribes, then stops reading its socket */
-class StalledWebSocket {
-  readonly socket: net.Socket;
-  closed: { code: number; reason: string } | undefined;
-  readonly #ws: WebSocket;
-
-  private constructor(ws: WebSocket, socket: net.Socket) {
-    this.#ws = ws;
-    this.socket = socket;
-    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
-    ws.on('error', () => {});
-  }
-
-  static async open(url: string): Promise<StalledWebSocket> {
-    const ws = new WebSocket(url, 'graphql-transport-ws');
-    // the upgrade response's socket is the connection's
-    let socket: net.Socket | undefined;
-    ws.once('upgrade', (response) => (socket = response.socket));
-    const messages: string[] = [];
-    ws.on('message', (data) => messages.push(String(data)));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    ws.send(JSON.stringify({ type: 'connection_init' }));
-    await expect.poll(() => messages.some((m) => m.includes('connection_ack'))).toBe(true);
-    ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: PREDICTIONS_QUERY } }));
-    return new StalledWebSocket(ws, socket!);
-  }
-
-  async waitForClose(timeoutMs: number): Promise<{ code: number; reason: string }> {
-    await expect.poll(() => this.closed, { timeout: timeoutMs }).toBeDefined();
-    return this.closed!;
-  }
-
-  destroy(): void {
-    this.#ws.terminate();
-  }
-}
-
-/** an SSE client that reads the response head, then stops reading */
-class StalledEventStream {
-  readonly socket: net.Socket;
-  received = '';
-  ended = false;
-
-  private constructor(socket: net.Socket) {
-    this.socket = socket;
-    socket.on('data', (data) => (this.received += data.toString()));
-    socket.on('close', () => (this.ended = true));
-    socket.on('error', () => {});
-  }
-
-  static async open(port: number): Promise<StalledEventStream> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const stream = new StalledEventStream(socket);
-    const body = JSON.stringify({ query: PREDICTIONS_QUERY });
-    socket.write(
-      `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-    await expect.poll(() => stream.received.includes('text/event-stream')).toBe(true);
-    return stream;
-  }
-}
 
 describe('slow subscribers', () => {
   const server = useTestServer({ env: { SUBSCRIBER_BUFFER_EVENTS: String(BUFFER_EVENTS) } });
@@ -111,8 +44,8 @@ describe('slow subscribers', () => {
       () => healthySse.close(),
     );
     await Promise.all([healthyWs.ready(), healthySse.ready()]);
-    const stalledWs = await StalledWebSocket.open(server.wsUrl);
-    const stalledSse = await StalledEventStream.open(port);
+    const stalledWs = await StalledWebSocket.open(server.wsUrl, PREDICTIONS_QUERY);
+    const stalledSse = await StalledEventStream.open(port, PREDICTIONS_QUERY);
     cleanup.push(
       () => stalledWs.destroy(),
       () => stalledSse.socket.destroy(),
@@ -166,9 +99,7 @@ describe('slow subscribers', () => {
     expect(closed.code).toBe(SUBSCRIBER_TOO_SLOW_CLOSE_CODE);
     expect(closed.reason).toMatch(/^subscriber too slow: over 32 events/);
     // the response ends (its last chunk), or its socket is cut
-    await expect
-      .poll(() => stalledSse.ended || stalledSse.received.endsWith('\r\n0\r\n\r\n'), { timeout: 10_000 })
-      .toBe(true);
+    await expect.poll(() => stalledSse.finished, { timeout: 10_000 }).toBe(true);
     expect(stalledSse.received).toMatch(
       /event: next\r?\ndata: \{"errors":\[\{"message":"subscriber too slow[^\n]*"SUBSCRIBER_TOO_SLOW"/,
     );

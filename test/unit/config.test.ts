@@ -71,6 +71,53 @@ describe('configuration', () => {
     });
   });
 
+  it('sends alerts to public https hosts only by default; ALERT_URL_ALLOWLIST lists hosts, normalized', () => {
+    expect(loadConfig({}).alerts).toEqual({
+      urlAllowlist: [],
+      timeoutMs: 10_000,
+      maxAttempts: 12,
+      maxAgeMs: 24 * 3_600_000,
+      retryBaseMs: 5000,
+      retryMaxMs: 15 * 60_000,
+      pollIntervalMs: 1000,
+    });
+    const config = loadConfig({
+      ALERT_URL_ALLOWLIST: ' Hooks.Example.com, 127.0.0.1,::1,,receiver.internal ',
+      ALERT_TIMEOUT_MS: '2000',
+      ALERT_MAX_ATTEMPTS: '3',
+      ALERT_MAX_AGE_MS: '60000',
+      ALERT_RETRY_BASE_MS: '100',
+      ALERT_RETRY_MAX_MS: '400',
+      ALERT_POLL_INTERVAL_MS: '50',
+    });
+    expect(config.alerts).toEqual({
+      urlAllowlist: ['hooks.example.com', '127.0.0.1', '[::1]', 'receiver.internal'],
+      timeoutMs: 2000,
+      maxAttempts: 3,
+      maxAgeMs: 60_000,
+      retryBaseMs: 100,
+      retryMaxMs: 400,
+      pollIntervalMs: 50,
+    });
+  });
+
+  it.each([
+    [{ ALERT_URL_ALLOWLIST: 'https://hooks.example.com' }, /ALERT_URL_ALLOWLIST=.*is not a host/],
+    [{ ALERT_URL_ALLOWLIST: 'hooks.example.com:8443' }, /is not a host/],
+    [{ ALERT_URL_ALLOWLIST: 'hooks.example.com/path' }, /is not a host/],
+    [{ ALERT_URL_ALLOWLIST: '*.example.com' }, /is not a host/],
+    [{ ALERT_URL_ALLOWLIST: 'user@hooks.example.com' }, /is not a host/],
+    [{ ALERT_URL_ALLOWLIST: 'a b' }, /is not a host/],
+    [{ ALERT_TIMEOUT_MS: '0' }, /ALERT_TIMEOUT_MS=0/],
+    [{ ALERT_MAX_ATTEMPTS: '0' }, /ALERT_MAX_ATTEMPTS=0/],
+    [{ ALERT_MAX_AGE_MS: 'a day' }, /ALERT_MAX_AGE_MS/],
+    [{ ALERT_RETRY_BASE_MS: '5000', ALERT_RETRY_MAX_MS: '1000' }, /ALERT_RETRY_MAX_MS=1000: expected at least/],
+    [{ ALERT_POLL_INTERVAL_MS: '1' }, /ALERT_POLL_INTERVAL_MS=1/],
+  ])('rejects alert setting %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
   it.each([
     [{ MAX_QUEUED_IMAGES: '0' }, /MAX_QUEUED_IMAGES=0/],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, /SHUTDOWN_TIMEOUT_MS=soon/],

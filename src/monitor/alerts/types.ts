@@ -1,4 +1,5 @@
 /** The alert an execution with violations publishes. */
+import type { Prisma } from '../../db/prisma.ts';
 import type { Violation } from '../checks/types.ts';
 import type { ExecutionStatus } from '../executions/types.ts';
 
@@ -14,4 +15,12 @@ export interface MonitorAlert {
   recordCount: number;
   violations: Violation[];
   at: string;
+}
+
+/**
+ * Where an alert is queued for delivery (src/alerting): called inside the transaction that stores the
+ * execution's result, so the alert's deliveries commit with it or not at all.
+ */
+export interface AlertOutbox {
+  enqueue(tx: Prisma.TransactionClient, alert: MonitorAlert): Promise<unknown>;
 }

@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { classCountList } from '../windows/class-counts.ts';
 import { ClassCountRef } from '../windows/schema.ts';
+import { baselineAccuracy } from './accuracy.ts';
 import { MAX_CONSTRAINTS_BYTES } from './constraints-json.ts';
 import type { CreateBaselineInput } from './service.ts';
 import {
@@ -34,6 +35,12 @@ export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').impleme
       type: 'JSON',
       description: "constraints.json (SageMaker Model Monitor's shape, holding only what vigil enforces)",
       resolve: (b) => b.constraints,
+    }),
+    accuracy: t.float({
+      nullable: true,
+      description:
+        "accuracy over the window's captures that had a true label when the baseline was made (null without any); the modelQuality check's baselineTolerance compares with it",
+      resolve: (b) => baselineAccuracy(b.statistics),
     }),
     statisticsUrl: t.string({
       description: 'path of the statistics.json download',

@@ -7,17 +7,20 @@
 import { randomUUID } from 'node:crypto';
 import type { EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { LabelledWindows } from '../../groundtruth/types.ts';
 import type { DecodeLimits } from '../../inference/preprocess.ts';
 import type { Logger } from '../../logger.ts';
 import type { ModelRegistry } from '../../models/registry.ts';
+import { measureQuality } from '../quality/report.ts';
 import { validateResourceName } from '../resource-name.ts';
 import { countPredictions, type WindowCounts } from '../windows/counts.ts';
 import type { WindowStore } from '../windows/store.ts';
+import { classificationStatistics } from './accuracy.ts';
 import { parseConstraints, suggestConstraints } from './constraints-json.ts';
 import { listImages, predictImages } from './image-directory.ts';
 import { buildStatistics } from './statistics-json.ts';
 import type { BaselineStore } from './store.ts';
-import type { BaselineRecord, DriftMethod } from './types.ts';
+import type { BaselineRecord, DriftMethod, Statistics } from './types.ts';
 
 export interface CreateBaselineInput {
   endpoint: string;
@@ -47,6 +50,8 @@ export interface BaselineServiceDeps {
   /** the directories a directory baseline may read (config BASELINE_ROOTS) */
   baselineRoots: readonly string[];
   logger: Logger;
+  /** the labelled captures of a window baseline, whose accuracy it records */
+  labelled?: LabelledWindows;
 }
 
 export class BaselineService {
@@ -67,6 +72,7 @@ export class BaselineService {
 
     let counts: WindowCounts;
     let source: 'WINDOW' | 'DIRECTORY';
+    let classification: Statistics['multiclass_classification_metrics'];
     if (input.directory !== null && input.directory !== undefined) {
       if (input.from || input.to)
         throw new ValidationError('directory', 'give a directory or a window (from/to), not both');
@@ -96,6 +102,11 @@ export class BaselineService {
         moments: true,
       });
       source = 'WINDOW';
+      const labelled = this.deps.labelled;
+      if (labelled) {
+        const cells = await labelled.confusion({ endpointId: endpoint.id, from, to, receivedBy: new Date() });
+        classification = classificationStatistics(measureQuality(cells));
+      }
     }
     if (counts.recordCount === 0)
       throw new ValidationError(
@@ -103,7 +114,10 @@ export class BaselineService {
         'the baseline would have no data: the window holds no captures',
       );
 
-    const statistics = buildStatistics(counts);
+    const statistics: Statistics = {
+      ...buildStatistics(counts),
+      ...(classification && { multiclass_classification_metrics: classification }),
+    };
     const constraints = suggestConstraints(statistics, {
       driftMethod: input.categoricalDriftMethod ?? undefined,
       categoricalThreshold: input.categoricalThreshold ?? undefined,

@@ -28,6 +28,16 @@ export interface Statistics {
   version: 0;
   dataset: { item_count: number };
   features: (StringFeatureStatistics | NumericalFeatureStatistics)[];
+  /** Model Monitor's model-quality statistics, from the window's labelled captures (absent without any) */
+  multiclass_classification_metrics?: ClassificationStatistics;
+}
+
+/** the part of Model Monitor's model-quality statistics.json vigil computes (`labelled_count` is vigil's) */
+export interface ClassificationStatistics {
+  labelled_count: number;
+  accuracy: { value: number; standard_deviation: number };
+  /** true class → predicted class → count */
+  confusion_matrix: Record<string, Record<string, number>>;
 }
 
 export interface StringFeatureStatistics {

@@ -1,6 +1,6 @@
 /** The checks' configuration: defaults, merging a client's partial input, and validation. */
 import { ValidationError } from '../../errors.ts';
-import type { ChecksConfig, ChecksInput } from './types.ts';
+import type { ChecksConfig, ChecksInput, ModelQualityConfig } from './types.ts';
 
 export const DEFAULT_MIN_SAMPLE_SIZE = 30;
 
@@ -10,6 +10,13 @@ export function defaultChecks(hasBaseline: boolean): ChecksConfig {
     lowConfidence: { enabled: true, confidenceThreshold: 0.5, maxShare: 0.2 },
     completeness: { enabled: true, minNonNullShare: 1 },
     drift: { enabled: hasBaseline, lInfinityThreshold: null, chiSquaredPValue: null, confidenceShiftThreshold: null },
+    modelQuality: {
+      enabled: false,
+      minAccuracy: null,
+      minRecall: [],
+      baselineTolerance: null,
+      groundTruthDelaySeconds: 0,
+    },
     minSampleSize: DEFAULT_MIN_SAMPLE_SIZE,
   };
 }
@@ -34,6 +41,7 @@ export function mergeChecks(base: ChecksConfig, input: ChecksInput | null | unde
     lowConfidence: pick(base.lowConfidence, input.lowConfidence),
     completeness: pick(base.completeness, input.completeness),
     drift: pick(base.drift, input.drift, ['lInfinityThreshold', 'chiSquaredPValue', 'confidenceShiftThreshold']),
+    modelQuality: pick(base.modelQuality, input.modelQuality, ['minAccuracy', 'baselineTolerance']),
     minSampleSize: input.minSampleSize ?? base.minSampleSize,
   };
 }
@@ -48,6 +56,7 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
     ['checks.drift.lInfinityThreshold', checks.drift.lInfinityThreshold],
     ['checks.drift.chiSquaredPValue', checks.drift.chiSquaredPValue],
     ['checks.drift.confidenceShiftThreshold', checks.drift.confidenceShiftThreshold],
+    ['checks.modelQuality.minAccuracy', checks.modelQuality.minAccuracy],
   ];
   for (const [field, value] of shares) {
     if (value === null) continue;
@@ -59,12 +68,51 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
   if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) {
     throw new ValidationError('checks.minSampleSize', `minSampleSize must be an integer ≥ 1, got ${n}`);
   }
+  validateModelQuality(checks.modelQuality, hasBaseline);
   if (checks.drift.enabled && !hasBaseline) {
     throw new ValidationError(
       'checks.drift.enabled',
       "the drift check compares with a baseline: set the schedule's baseline, or disable drift",
     );
   }
+}
+
+/** the longest ground-truth delay: 30 days */
+export const MAX_GROUND_TRUTH_DELAY_SECONDS = 30 * 24 * 3600;
+/** the most classes minRecall may list */
+export const MAX_RECALL_CLASSES = 1000;
+
+function validateModelQuality(quality: ModelQualityConfig, hasBaseline: boolean): void {
+  const field = 'checks.modelQuality';
+  const tolerance = quality.baselineTolerance;
+  if (tolerance !== null) {
+    if (!(Number.isFinite(tolerance) && tolerance >= 0 && tolerance <= 1))
+      throw new ValidationError(`${field}.baselineTolerance`, `baselineTolerance must be in [0, 1], got ${tolerance}`);
+    if (!hasBaseline)
+      throw new ValidationError(
+        `${field}.baselineTolerance`,
+        "baselineTolerance compares with the baseline's accuracy: set the schedule's baseline",
+      );
+  }
+  const delay = quality.groundTruthDelaySeconds;
+  if (!Number.isInteger(delay) || delay < 0 || delay > MAX_GROUND_TRUTH_DELAY_SECONDS)
+    throw new ValidationError(
+      `${field}.groundTruthDelaySeconds`,
+      `groundTruthDelaySeconds must be an integer from 0 to ${MAX_GROUND_TRUTH_DELAY_SECONDS} (30 days), got ${delay}`,
+    );
+  if (quality.minRecall.length > MAX_RECALL_CLASSES)
+    throw new ValidationError(`${field}.minRecall`, `minRecall may list at most ${MAX_RECALL_CLASSES} classes`);
+  const seen = new Set<number>();
+  quality.minRecall.forEach(({ classId, min }, i) => {
+    if (!Number.isInteger(classId) || classId < 0 || classId > 1_000_000 || seen.has(classId))
+      throw new ValidationError(
+        `${field}.minRecall.${i}.classId`,
+        `classId must be a class number ≥ 0, once per list, got ${classId}`,
+      );
+    seen.add(classId);
+    if (!(Number.isFinite(min) && min > 0 && min <= 1))
+      throw new ValidationError(`${field}.minRecall.${i}.min`, `min must be in (0, 1], got ${min}`);
+  });
 }
 
 /** Parses stored checks, filling what older rows lack with defaults. */

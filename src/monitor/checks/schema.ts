@@ -1,6 +1,7 @@
 /** The checks' GraphQL types: a schedule's configuration (output and input) and the violations they find. */
 import { builder } from '../../schema/builder.ts';
-import { CHECK_NAMES, type ChecksConfig, type ChecksInput, type Violation } from './types.ts';
+import { MAX_GROUND_TRUTH_DELAY_SECONDS, MAX_RECALL_CLASSES } from './config.ts';
+import { CHECK_NAMES, type ChecksConfig, type ChecksInput, type ModelQualityConfig, type Violation } from './types.ts';
 
 const CheckNameEnum = builder.enumType('MonitoringCheck', {
   description: 'Which check found a violation: stable, for machines to route on',
@@ -29,12 +30,32 @@ const DriftCheckRef = builder.objectRef<ChecksConfig['drift']>('DriftCheck').imp
     confidenceShiftThreshold: t.exposeFloat('confidenceShiftThreshold', { nullable: true }),
   }),
 });
+const MinRecallRef = builder.objectRef<ModelQualityConfig['minRecall'][number]>('MinRecall').implement({
+  fields: (t) => ({ classId: t.exposeInt('classId'), min: t.exposeFloat('min') }),
+});
+const ModelQualityCheckRef = builder.objectRef<ModelQualityConfig>('ModelQualityCheck').implement({
+  description: 'Accuracy and recall over the captures that have a true label (putGroundTruth, POST /ground-truth)',
+  fields: (t) => ({
+    enabled: t.exposeBoolean('enabled'),
+    minAccuracy: t.exposeFloat('minAccuracy', { nullable: true }),
+    minRecall: t.field({ type: [MinRecallRef], resolve: (q) => q.minRecall }),
+    baselineTolerance: t.exposeFloat('baselineTolerance', {
+      nullable: true,
+      description: "a violation when accuracy is below the baseline's accuracy minus this",
+    }),
+    groundTruthDelaySeconds: t.exposeInt('groundTruthDelaySeconds', {
+      description: "the window evaluated is the execution's shifted back by this: labels arrive after predictions",
+    }),
+  }),
+});
+
 export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').implement({
   fields: (t) => ({
     classShare: t.field({ type: ClassShareCheckRef, resolve: (c) => c.classShare }),
     lowConfidence: t.field({ type: LowConfidenceCheckRef, resolve: (c) => c.lowConfidence }),
     completeness: t.field({ type: CompletenessCheckRef, resolve: (c) => c.completeness }),
     drift: t.field({ type: DriftCheckRef, resolve: (c) => c.drift }),
+    modelQuality: t.field({ type: ModelQualityCheckRef, resolve: (c) => c.modelQuality }),
     minSampleSize: t.exposeInt('minSampleSize', { description: 'below it an execution reports insufficient data' }),
   }),
 });
@@ -42,7 +63,14 @@ export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').imp
 export const ViolationRef = builder.objectRef<Violation>('MonitoringViolation').implement({
   fields: (t) => ({
     check: t.field({ type: CheckNameEnum, resolve: (v) => v.check }),
-    featureName: t.exposeString('featureName'),
+    featureName: t.exposeString('featureName', {
+      description: "the feature checked; for a model-quality violation (LessThanThreshold), the metric's name",
+    }),
+    metricName: t.string({
+      nullable: true,
+      description: "a model-quality violation's metric (Model Monitor's metric_name), e.g. accuracy or recall_14",
+      resolve: (v) => (v.check === 'MODEL_QUALITY' ? v.featureName : null),
+    }),
     constraintCheckType: t.exposeString('constraintCheckType', {
       description: "Model Monitor's check type (baseline_drift_check covers several checks: see `check`)",
     }),
@@ -74,12 +102,37 @@ const DriftInput = builder.inputRef<CheckInput<'drift'>>('DriftCheckInput').impl
     confidenceShiftThreshold: t.float(),
   }),
 });
+const MinRecallInput = builder.inputRef<ModelQualityConfig['minRecall'][number]>('MinRecallInput').implement({
+  fields: (t) => ({
+    classId: t.int({ required: true }),
+    min: t.float({ required: true, description: '(0, 1]' }),
+  }),
+});
+const ModelQualityInput = builder.inputRef<CheckInput<'modelQuality'>>('ModelQualityCheckInput').implement({
+  description: 'Off by default; needs ground truth (putGroundTruth, POST /ground-truth)',
+  fields: (t) => ({
+    enabled: t.boolean(),
+    minAccuracy: t.float({ description: '(0, 1]; null: not checked' }),
+    minRecall: t.field({
+      type: [MinRecallInput],
+      description: `per class, at most ${MAX_RECALL_CLASSES}; replaces the current list`,
+    }),
+    baselineTolerance: t.float({
+      description: "[0, 1]: a violation below the baseline's accuracy minus this (the baseline needs an accuracy)",
+    }),
+    groundTruthDelaySeconds: t.int({
+      description: `0–${MAX_GROUND_TRUTH_DELAY_SECONDS}, default 0: the window evaluated is shifted back by this`,
+    }),
+  }),
+});
+
 export const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInput').implement({
   fields: (t) => ({
     classShare: t.field({ type: ClassShareInput }),
     lowConfidence: t.field({ type: LowConfidenceInput }),
     completeness: t.field({ type: CompletenessInput }),
     drift: t.field({ type: DriftInput }),
-    minSampleSize: t.int({ description: 'default 30' }),
+    modelQuality: t.field({ type: ModelQualityInput }),
+    minSampleSize: t.int({ description: 'default 30 (for model quality: of labelled captures)' }),
   }),
 });

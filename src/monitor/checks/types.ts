@@ -13,7 +13,21 @@ export interface ChecksConfig {
     chiSquaredPValue: number | null;
     confidenceShiftThreshold: number | null;
   };
+  /** accuracy and recall from the captures that have a true label (model-quality.ts); off by default */
+  modelQuality: ModelQualityConfig;
   minSampleSize: number;
+}
+
+export interface ModelQualityConfig {
+  enabled: boolean;
+  /** a violation below it; null: not checked */
+  minAccuracy: number | null;
+  /** per class: a violation when its recall is below `min` (classes with labels in the window only) */
+  minRecall: { classId: number; min: number }[];
+  /** a violation when accuracy is below the baseline's accuracy minus this; null: not checked */
+  baselineTolerance: number | null;
+  /** the window evaluated is the execution's, shifted back by this many seconds: labels arrive late */
+  groundTruthDelaySeconds: number;
 }
 
 type NestedPatch<T> = {
@@ -40,8 +54,14 @@ export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface Violation {
   check: CheckName;
+  /** for model-quality violations (LessThanThreshold), the metric's name (Model Monitor's `metric_name`) */
   featureName: string;
-  constraintCheckType: 'baseline_drift_check' | 'completeness_check' | 'data_type_check' | 'categorical_values_check';
+  constraintCheckType:
+    | 'baseline_drift_check'
+    | 'completeness_check'
+    | 'data_type_check'
+    | 'categorical_values_check'
+    | 'LessThanThreshold';
   description: string;
 }
 

@@ -24,11 +24,13 @@ import type { PubSub } from 'graphql-yoga';
 import type { CaptureFilter } from '../../capture/queries.ts';
 import type { EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError, VigilError } from '../../errors.ts';
+import type { LabelledWindows } from '../../groundtruth/types.ts';
 import { type Logger, logUnexpected } from '../../logger.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
 import { pageSize } from '../../paging.ts';
 import type { EventMap } from '../../pubsub/events.ts';
-import { publishAlert, toAlert } from '../alerts/publish.ts';
+import { alertOf, publishAlert } from '../alerts/publish.ts';
+import { requireAccuracy } from '../baselines/accuracy.ts';
 import { baselineView } from '../baselines/drift-view.ts';
 import { endpointBaseline } from '../baselines/lookup.ts';
 import { buildStatistics } from '../baselines/statistics-json.ts';
@@ -38,6 +40,7 @@ import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts'
 import { runChecks } from '../checks/index.ts';
 import type { ChecksConfig, ChecksInput, Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
+import { evaluateModelQuality } from '../quality/evaluate.ts';
 import { nextRun, parseCron } from '../schedules/cron.ts';
 import { HeldLease, RunStopped, type StopReason } from '../schedules/lease.ts';
 import type { ScheduleStore } from '../schedules/store.ts';
@@ -57,6 +60,8 @@ export interface ExecutionServiceDeps {
   executions: ExecutionStore;
   /** counts each window */
   windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
+  /** the labelled captures of a window, for the model-quality check */
+  labelled: LabelledWindows;
   pubsub: PubSub<EventMap>;
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label' | 'labels'>;
@@ -380,6 +385,7 @@ export class ExecutionService {
     const baseline = input.baseline ? await endpointBaseline(this.deps.baselines, endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
+    requireAccuracy(checks, baseline);
     const execution = await this.deps.executions.start({
       scheduleId: null,
       endpointId: endpoint.id,
@@ -439,11 +445,37 @@ export class ExecutionService {
         baseline: baseline && baselineView(baseline.name, baseline.statistics, baseline.constraints),
         outputsCaptured: endpoint?.dataCapture.captureMode !== 'INPUT',
       });
-      const status: ExecutionStatus = outcome.violations.length ? 'CompletedWithViolations' : 'Completed';
-      const message = outcome.violations.length
-        ? `CompletedWithViolations: ${outcome.violations[0]!.description}`
-        : outcome.insufficientData
-          ? `Completed: ${outcome.insufficientData}`
+      const quality = job.checks.modelQuality.enabled
+        ? await untilAborted(
+            evaluateModelQuality({
+              labelled: this.deps.labelled,
+              endpointId: job.endpointId,
+              config: job.checks.modelQuality,
+              windowStart,
+              windowEnd,
+              startedAt,
+              baseline,
+              label: (k) => models.label(job.model, k),
+              minSampleSize: job.checks.minSampleSize,
+            }),
+            signal,
+          )
+        : null;
+      // model quality judges its own (shifted) window: its sample is the labelled captures there, so it
+      // may judge a window too small for the data checks (and the other way round)
+      const violations = [...outcome.violations, ...(quality?.result.violations ?? [])];
+      const judged = outcome.insufficientData === null || quality?.result.insufficientData === null;
+      const metrics = {
+        ...outcome.metrics,
+        ...quality?.result.metrics,
+        ...(judged ? { violation_count: violations.length } : {}),
+      };
+      const insufficientData = outcome.insufficientData ?? quality?.result.insufficientData;
+      const status: ExecutionStatus = violations.length ? 'CompletedWithViolations' : 'Completed';
+      const message = violations.length
+        ? `CompletedWithViolations: ${violations[0]!.description}`
+        : insufficientData
+          ? `Completed: ${insufficientData}`
           : 'Completed: no violations';
       if (signal.aborted) throw signal.reason;
       const finished = await executions.finish(
@@ -457,8 +489,9 @@ export class ExecutionService {
           message,
           insufficientData: outcome.insufficientData !== null,
           statistics: buildStatistics(counts),
-          violations: outcome.violations,
-          metrics: outcome.metrics,
+          violations,
+          metrics,
+          modelQuality: quality?.report ?? null,
         },
         this.#clock(),
       );
@@ -477,9 +510,8 @@ export class ExecutionService {
         window: [windowStart.toISOString(), windowEnd.toISOString()],
         ms: Date.now() - startedAt.getTime(),
       });
-      const { scheduleName } = finished;
-      if (outcome.violations.length && scheduleName !== null)
-        publishAlert(this.deps.pubsub, toAlert({ ...finished, scheduleName }, outcome.violations));
+      const alert = alertOf(finished, violations);
+      if (alert) publishAlert(this.deps.pubsub, alert);
       return finished;
     } catch (error) {
       if (error instanceof RunStopped) return this.#stopped(name, execution, error.reason);

@@ -1,9 +1,12 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
 import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
+import { alertOf } from '../alerts/publish.ts';
+import type { AlertOutbox } from '../alerts/types.ts';
 import type { Statistics } from '../baselines/types.ts';
 import type { CheckName, Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
+import type { ModelQualityReport } from '../quality/report.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
 /** every column but the statistics (read only when asked for), with the schedule's and endpoint's names */
@@ -19,6 +22,7 @@ const SELECT = {
   classCounts: true,
   message: true,
   insufficientData: true,
+  modelQuality: true,
   startedAt: true,
   finishedAt: true,
   schedule: { select: { name: true } },
@@ -45,6 +49,7 @@ export function toExecution(row: Row): ExecutionRecord {
     classCounts: row.classCounts === null ? null : (JSON.parse(row.classCounts) as Record<string, number>),
     message: row.message,
     insufficientData: row.insufficientData,
+    modelQuality: row.modelQuality === null ? null : (JSON.parse(row.modelQuality) as ModelQualityReport),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
   };
@@ -66,10 +71,15 @@ export interface ExecutionResult {
   statistics: Statistics;
   violations: Violation[];
   metrics: Record<string, number>;
+  modelQuality: ModelQualityReport | null;
 }
 
 export class ExecutionStore {
-  constructor(private readonly prisma: Db) {}
+  constructor(
+    private readonly prisma: Db,
+    /** where an execution with violations queues its alert's deliveries, in the transaction that finishes it */
+    private readonly outbox?: AlertOutbox,
+  ) {}
 
   /**
    * Where the schedule's next window starts: the end of its latest execution that did not fail (a
@@ -162,7 +172,8 @@ export class ExecutionStore {
   }
 
   /**
-   * Violations, metrics (stamped with the window's end) and the final status, in one transaction; only
+   * Violations, metrics (stamped with the window's end), the final status and, with violations, the
+   * alert's deliveries (the outbox), in one transaction; only
    * while the execution is still unfinished (null otherwise: its run lost its lease, and the execution
    * was marked failed meanwhile — the next execution covers its window, so this result is dropped).
    */
@@ -178,6 +189,7 @@ export class ExecutionStore {
           message: result.message,
           insufficientData: result.insufficientData,
           statistics: JSON.stringify(result.statistics),
+          modelQuality: result.modelQuality && JSON.stringify(result.modelQuality),
           finishedAt,
         },
       });
@@ -195,7 +207,11 @@ export class ExecutionStore {
           timestamp: windowEnd,
         })),
       });
-      return toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, select: SELECT }));
+      const finished = toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, select: SELECT }));
+      // an ad-hoc execution alerts nobody: alertOf gives it no alert, so it queues no delivery
+      const alert = alertOf(finished, result.violations);
+      if (alert && this.outbox) await this.outbox.enqueue(tx, alert);
+      return finished;
     });
   }
 

@@ -1,4 +1,6 @@
 /** An execution's record, independent of Prisma and GraphQL. */
+import type { ModelQualityReport } from '../quality/report.ts';
+
 export const EXECUTION_STATUSES = ['Pending', 'InProgress', 'Completed', 'CompletedWithViolations', 'Failed'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -25,6 +27,8 @@ export interface ExecutionRecord {
   message: string | null;
   /** fewer captures than the minimum sample size: nothing was judged */
   insufficientData: boolean;
+  /** the model-quality check's report; null when the check is off (or the run did not finish) */
+  modelQuality: ModelQualityReport | null;
   startedAt: Date;
   finishedAt: Date | null;
 }

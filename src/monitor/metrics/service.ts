@@ -6,9 +6,11 @@
  * Names: `record_count`, `class_count_<class>`, `max_class_share`, `non_null_share`,
  * `low_confidence_share`, `confidence_mean`, `violation_count`, `insufficient_data` (1 when the window
  * held fewer captures than the minimum sample size), and with a baseline `drift_l_infinity`,
- * `drift_chi_squared_p_value`, `drift_confidence_shift`. A metric the window could not measure (an
- * empty or insufficient window, outputs not captured) is absent, not 0. In Prometheus each is
- * `vigil_monitor_<name>{schedule,endpoint}`; class counts are one family with `class` and `label`;
+ * `drift_chi_squared_p_value`, `drift_confidence_shift`; with the model-quality check
+ * `ground_truth_count` and, once there are labels, `accuracy`, `macro_f1`, `precision_<class>`,
+ * `recall_<class>`. A metric the window could not measure (an empty or insufficient window, outputs not
+ * captured, no labels) is absent, not 0. In Prometheus each is `vigil_monitor_<name>{schedule,endpoint}`;
+ * class counts, precision and recall are a family each, with `class` and `label`;
  * `vigil_monitor_schedule_paused` says which schedules are paused. Ad-hoc executions are in no series.
  */
 import { NotFoundError } from '../../errors.ts';
@@ -25,6 +27,13 @@ export interface MetricsDeps {
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label'>;
 }
+
+/** the per-class metrics, each a family with `class` and `label` */
+const PER_CLASS_HELP = {
+  class_count: 'Predictions of a class in the latest window',
+  precision: "Of the latest model-quality window's labelled captures predicted as a class, the share that are it",
+  recall: "Of the latest model-quality window's labelled captures of a class, the share predicted as it",
+} as const;
 
 export class MetricService implements MetricSource {
   constructor(private readonly deps: MetricsDeps) {}
@@ -58,12 +67,12 @@ export class MetricService implements MetricSource {
         latest.windowEnd.getTime() / 1000,
       );
       for (const m of latest.metrics) {
-        const cls = /^class_count_(\d+)$/.exec(m.name);
+        const cls = /^(class_count|precision|recall)_(\d+)$/.exec(m.name);
         if (cls) {
-          const classId = Number(cls[1]);
+          const classId = Number(cls[2]);
           out.add(
-            'vigil_monitor_class_count',
-            'Predictions of a class in the latest window',
+            `vigil_monitor_${cls[1]}`,
+            PER_CLASS_HELP[cls[1] as keyof typeof PER_CLASS_HELP],
             { ...base, class: String(classId), label: this.deps.models.label(endpoint.model, classId) },
             m.value,
           );

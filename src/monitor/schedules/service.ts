@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { patchedRetention, validateRetentionDays } from '../../retention/days.ts';
+import { requireAccuracy } from '../baselines/accuracy.ts';
 import { endpointBaseline } from '../baselines/lookup.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
@@ -61,6 +62,7 @@ export class ScheduleService {
     const baseline = input.baseline ? await this.#baseline(endpoint, input.baseline) : null;
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
+    requireAccuracy(checks, baseline);
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, null);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const created = await this.deps.schedules.insert({
@@ -93,6 +95,8 @@ export class ScheduleService {
       checks.drift.enabled = baselineId !== null;
     }
     validateChecks(checks, baselineId !== null);
+    if (checks.modelQuality.enabled && checks.modelQuality.baselineTolerance !== null && baselineId !== null)
+      requireAccuracy(checks, await this.deps.baselines.get(baselineId));
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, current.executionRetentionDays);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     // a paused schedule has no next run until it is resumed
