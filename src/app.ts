@@ -4,6 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createAlerting } from './alerting/index.ts';
+import { attackRoutes } from './attack/http.ts';
+import { AttackService } from './attack/service.ts';
+import { AdversarialStore } from './attack/store.ts';
 import { anonymousPermitted, checkBinding } from './auth/binding.ts';
 import { Gate } from './auth/gate.ts';
 import { RateLimiter } from './auth/rate-limit.ts';
@@ -34,6 +37,7 @@ import { EndpointStore } from './endpoints/store.ts';
 import { groundTruthRoutes } from './groundtruth/http.ts';
 import { GroundTruthService } from './groundtruth/service.ts';
 import { GroundTruthStore } from './groundtruth/store.ts';
+import { invocationRoutes } from './inference/http.ts';
 import { PredictionRecorder } from './inference/recorder.ts';
 import { InferenceService } from './inference/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -175,11 +179,12 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   const tensorStore = new TensorStore(database.prisma);
-  const trials = new TrialService({ store: tensorStore, endpoints, regexes });
+  const trials = new TrialService({ store: tensorStore, endpoints, regexes, models });
   const saliency = new SaliencyService({
     store: tensorStore,
     captures: captureStore,
     models,
+    runtimes,
     maxInputPixels: config.maxImagePixels,
   });
 
@@ -203,6 +208,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
   const groundTruthStore = new GroundTruthStore(database.prisma);
   const groundTruth = new GroundTruthService({ store: groundTruthStore, models });
+  const attacks = new AttackService({
+    endpoints,
+    runtimes,
+    store: new AdversarialStore(database.prisma, config.attacks.maxStored),
+    limits: { maxPixels: config.maxImagePixels },
+    maxConcurrent: config.attacks.maxConcurrent,
+  });
+
   const monitor = createMonitor({
     prisma: database.prisma,
     labelled: groundTruthStore,
@@ -233,6 +246,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     monitor,
     trials,
     saliency,
+    attacks,
     apiKeys,
     alerting,
     groundTruth,
@@ -314,6 +328,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ...metricsRoutes([monitor.metrics, serving, alerting.metrics]),
       ...saliencyRoutes(trials, saliency),
       ...dashboardRoutes(dashboard),
+      ...attackRoutes(attacks),
+      ...invocationRoutes(inference, config.maxBodyBytes),
     ],
     readiness,
     metrics: requests,

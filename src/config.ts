@@ -69,6 +69,11 @@ export interface Config {
    * model run, debug steps waiting for the tensor encoder, requests' rows waiting for their commit.
    */
   queues: { maxImages: number; maxSteps: number; maxWrites: number };
+  /**
+   * createAdversarial: attacks running at once (each holds the model for up to its iterations' runs; one
+   * more is refused with UNAVAILABLE), and the adversarial images kept (older ones are deleted)
+   */
+  attacks: { maxConcurrent: number; maxStored: number };
   /** SIGTERM: in-flight requests may finish for this long; then the process exits whatever still runs */
   shutdownTimeoutMs: number;
   /** events (and their serialized bytes) waiting for one subscriber before it is dropped as too slow */
@@ -298,6 +303,11 @@ export function loadConfig(env: Env = process.env): Config {
       // a debug step holds ~3.4 MB of outputs until encoded (~10 ms each): 64 ≈ 220 MB, 0.6 s of encoding
       maxSteps: integer(env, 'MAX_QUEUED_STEPS', 64, 1, 100_000),
       maxWrites: integer(env, 'MAX_QUEUED_WRITES', 512, 1, 1_000_000),
+    },
+    // an attack is up to 100 debug-graph runs (~6 s on two cores): one at a time keeps predict served
+    attacks: {
+      maxConcurrent: integer(env, 'MAX_CONCURRENT_ATTACKS', 1, 1, 64),
+      maxStored: integer(env, 'MAX_STORED_ADVERSARIALS', 1000, 1, 1_000_000),
     },
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     // Phone cameras save 12 MP (binned 48/50 MP sensors) to 24 MP; 25 MP takes them all and refuses the

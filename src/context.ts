@@ -6,6 +6,7 @@
 import DataLoader from 'dataloader';
 import type { PubSub } from 'graphql-yoga';
 import type { Alerting } from './alerting/index.ts';
+import type { AttackService } from './attack/service.ts';
 import type { Identity } from './auth/roles.ts';
 import type { ApiKeyService } from './auth/service.ts';
 import type { CaptureService, CaptureView } from './capture/service.ts';
@@ -52,6 +53,8 @@ export interface Services {
   alerting: Alerting;
   /** the true classes of past predictions */
   groundTruth: GroundTruthService;
+  /** adversarial images (createAdversarial), bounded by MAX_CONCURRENT_ATTACKS */
+  attacks: AttackService;
 }
 
 /** one loader per relation that a list of rows resolves row by row */

@@ -25,6 +25,8 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     cronExpression: 'read',
     trial: 'read',
     saliency: 'read',
+    // runs the model on the caller's image, as predict does
+    explain: 'invoke',
     storage: 'read',
     apiKeys: 'admin',
     viewer: 'read',
@@ -55,6 +57,9 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     updateAlertChannel: 'admin',
     deleteAlertChannel: 'admin',
     testAlertChannel: 'admin',
+    // white-box: the perturbation reveals the model's gradients (FGSM's is their sign), and one call costs
+    // up to 100 forward-backward runs; a red-team tool, not serving traffic
+    createAdversarial: 'admin',
   },
   Subscription: {
     endpointChanged: 'read',

@@ -9,6 +9,10 @@
  * endpointInput is left out when the input was not captured, endpointOutput when the output was not.
  * An output that is not valid JSON is written BASE64-encoded (its bytes as stored), since "JSON" would
  * promise a parseable payload.
+ *
+ * `output: 'class'` writes endpointOutput.data as `[[<predicted class>]]`, the response body of the
+ * write-up's transform_fn, so its evaluation.py (which reads that shape) reads the export unchanged; a
+ * capture without a readable class keeps its stored output.
  */
 import type { Writable } from 'node:stream';
 import type { CaptureRecord } from './types.ts';
@@ -31,7 +35,16 @@ export interface CaptureEvent {
 /** the content type recorded for an input whose type was not known */
 export const UNKNOWN_CONTENT_TYPE = 'application/octet-stream';
 
-export function captureEvent(record: CaptureRecord): CaptureEvent {
+/** what endpointOutput.data holds: vigil's JSON output, or the write-up's `[[class]]` */
+export const EXPORT_OUTPUTS = ['full', 'class'] as const;
+export type ExportOutput = (typeof EXPORT_OUTPUTS)[number];
+
+/** the write-up's response body for one image: `[[14]]` */
+export function classBody(predictedClass: number): string {
+  return JSON.stringify([[predictedClass]]);
+}
+
+export function captureEvent(record: CaptureRecord, output: ExportOutput = 'full'): CaptureEvent {
   const captureData: CaptureEvent['captureData'] = {};
   if (record.inputData) {
     captureData.endpointInput = {
@@ -41,7 +54,14 @@ export function captureEvent(record: CaptureRecord): CaptureEvent {
       encoding: 'BASE64',
     };
   }
-  if (record.output !== null) {
+  if (output === 'class' && record.output !== null && record.predictedClass !== null) {
+    captureData.endpointOutput = {
+      observedContentType: 'application/json',
+      mode: 'OUTPUT',
+      data: classBody(record.predictedClass),
+      encoding: 'JSON',
+    };
+  } else if (record.output !== null) {
     const json = isJson(record.output);
     captureData.endpointOutput = {
       observedContentType: 'application/json',
@@ -58,8 +78,8 @@ export function captureEvent(record: CaptureRecord): CaptureEvent {
 }
 
 /** one JSON Lines line, without its newline */
-export function captureLine(record: CaptureRecord): string {
-  return JSON.stringify(captureEvent(record));
+export function captureLine(record: CaptureRecord, output: ExportOutput = 'full'): string {
+  return JSON.stringify(captureEvent(record, output));
 }
 
 export function base64(bytes: Uint8Array): string {

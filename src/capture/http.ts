@@ -1,12 +1,14 @@
 /**
- * GET /captures/export?endpoint=NAME[&from=ISO][&to=ISO]: an endpoint's captures in [from, to), oldest
+ * GET /captures/export?endpoint=NAME[&from=ISO][&to=ISO][&output=full|class]: an endpoint's captures in [from, to), oldest
  * first, as a SageMaker data-capture JSON Lines download, streamed line by line at the pace the client
  * reads (the body is a pull stream: the next line is read from the database when the client has taken
- * the last). 400 for a missing endpoint parameter or an invalid date, 404 for an unknown endpoint.
+ * the last). `output=class` writes each endpointOutput.data as the write-up's `[[class]]` (export.ts).
+ * 400 for a missing endpoint parameter, an invalid date or output, 404 for an unknown endpoint.
  */
 import { ValidationError } from '../errors.ts';
+import { isOneOf } from '../guards.ts';
 import type { Route } from '../server/routes.ts';
-import { prependLine } from './export.ts';
+import { EXPORT_OUTPUTS, type ExportOutput, prependLine } from './export.ts';
 import { parseIsoDate } from './queries.ts';
 import type { CaptureService } from './service.ts';
 
@@ -21,7 +23,11 @@ export function captureRoutes(captures: Pick<CaptureService, 'exportJsonLines'>)
         if (!endpoint) throw new ValidationError('endpoint', 'the endpoint query parameter is required');
         const from = parseIsoDate(url.searchParams.get('from'), 'from');
         const to = parseIsoDate(url.searchParams.get('to'), 'to');
-        const lines = captures.exportJsonLines(endpoint, { from, to });
+        const lines = captures.exportJsonLines(
+          endpoint,
+          { from, to },
+          parseOutput(url.searchParams.get('output'), 'output'),
+        );
         // The first line is read before answering: parameter validation and the endpoint lookup run
         // then, and can still choose the status.
         const first = await lines.next();
@@ -38,6 +44,17 @@ export function captureRoutes(captures: Pick<CaptureService, 'exportJsonLines'>)
       },
     },
   ];
+}
+
+/** `full` (default) or `class`; ValidationError naming `field` for anything else */
+export function parseOutput(value: string | null | undefined, field: string): ExportOutput {
+  const output = value ?? 'full';
+  if (!isOneOf(EXPORT_OUTPUTS, output))
+    throw new ValidationError(
+      field,
+      `${field} must be one of ${EXPORT_OUTPUTS.join(', ')}, got '${output.slice(0, 40)}'`,
+    );
+  return output;
 }
 
 /**

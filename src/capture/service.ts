@@ -6,7 +6,7 @@
 import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { classLabel, type ModelCatalog } from '../models/catalog.ts';
 import { pageSize } from '../paging.ts';
-import { captureLine } from './export.ts';
+import { captureLine, type ExportOutput } from './export.ts';
 import {
   type CaptureFilter,
   type Cursor,
@@ -119,7 +119,11 @@ export class CaptureService {
    * newlines). Validation and the endpoint lookup run on the first `next()`: NotFoundError for an
    * unknown endpoint, ValidationError for a bad range.
    */
-  async *exportJsonLines(endpointName: string, range: TimeRange = {}): AsyncGenerator<string, void, undefined> {
+  async *exportJsonLines(
+    endpointName: string,
+    range: TimeRange = {},
+    output: ExportOutput = 'full',
+  ): AsyncGenerator<string, void, undefined> {
     validateRange(range);
     const endpoint = await this.#endpoint(endpointName);
     const filter: CaptureFilter = { from: range.from, to: range.to };
@@ -132,7 +136,7 @@ export class CaptureService {
         direction: 'asc',
         take: this.#exportPageSize,
       });
-      for (const record of rows) yield captureLine(record);
+      for (const record of rows) yield captureLine(record, output);
       const last = rows.at(-1);
       if (!last || rows.length < this.#exportPageSize) return;
       after = { time: last.inferenceTime.getTime(), id: last.id };

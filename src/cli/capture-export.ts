@@ -1,5 +1,5 @@
 /**
- * `vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE]`
+ * `vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE] [--output full|class]`
  *
  * Writes an endpoint's captures in [from, to), oldest first, as SageMaker data-capture JSON Lines to
  * stdout or FILE, straight from the database that DATABASE_URL names (default file:./data/vigil.db);
@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { prependLine, writeLines } from '../capture/export.ts';
+import { type ExportOutput, prependLine, writeLines } from '../capture/export.ts';
+import { parseOutput } from '../capture/http.ts';
 import { parseIsoDate } from '../capture/queries.ts';
 import { CaptureService } from '../capture/service.ts';
 import { CaptureStore } from '../capture/store.ts';
@@ -21,7 +22,8 @@ import { endpointLookup } from '../endpoints/service.ts';
 import { EndpointStore } from '../endpoints/store.ts';
 import { messageOf, ValidationError, VigilError } from '../errors.ts';
 
-export const CAPTURE_EXPORT_USAGE = 'usage: vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE]';
+export const CAPTURE_EXPORT_USAGE =
+  'usage: vigil capture export --endpoint NAME [--from ISO] [--to ISO] [--out FILE] [--output full|class]';
 const PROGRESS_EVERY = 10_000;
 
 export const CAPTURE_EXPORT_HELP = `${CAPTURE_EXPORT_USAGE}
@@ -34,6 +36,8 @@ options:
       --from ISO        captures at or after this time: a date (2026-11-26) or a date-time (2026-11-26T08:00:00Z)
       --to ISO          captures before this time
   -o, --out FILE        write to FILE instead of stdout (created once the endpoint is found)
+      --output class    endpointOutput.data as the write-up's [[<class>]] (its evaluation.py reads that);
+                        default full: vigil's JSON output (class, label, probabilities, …)
   -h, --help            this help
 
 prints one event a line, the shape Model Monitor reads:
@@ -66,7 +70,7 @@ export async function captureExportCommand(
   if (args[0] === 'capture') args = args.slice(1);
   if (args[0] === 'export') args = args.slice(1);
 
-  let options: { endpoint?: string; from?: string; to?: string; out?: string; help?: boolean };
+  let options: { endpoint?: string; from?: string; to?: string; out?: string; output?: string; help?: boolean };
   try {
     options = parseArgs({
       args,
@@ -75,6 +79,7 @@ export async function captureExportCommand(
         from: { type: 'string' },
         to: { type: 'string' },
         out: { type: 'string', short: 'o' },
+        output: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -94,9 +99,11 @@ export async function captureExportCommand(
   }
   let from: Date | undefined;
   let to: Date | undefined;
+  let output: ExportOutput;
   try {
     from = parseIsoDate(options.from, '--from');
     to = parseIsoDate(options.to, '--to');
+    output = parseOutput(options.output, '--output');
   } catch (error) {
     say(messageOf(error));
     return 2;
@@ -124,7 +131,7 @@ export async function captureExportCommand(
       store: new CaptureStore(database.prisma),
       endpoints: endpointLookup(endpoints),
     });
-    const lines = captures.exportJsonLines(options.endpoint, { from, to });
+    const lines = captures.exportJsonLines(options.endpoint, { from, to }, output);
     // Validation and the endpoint lookup run on the first line: an --out file is only created after.
     const first = await lines.next();
     let out: Writable = io.stdout;

@@ -24,6 +24,11 @@ const COMMANDS: Command[] = [
     run: async (args, io) => (await import('./predict.ts')).predictCommand(args, io),
   },
   {
+    name: 'attack',
+    summary: "make adversarial images toward a class with a bundled model's debug graph, one JSON line per image",
+    run: async (args, io) => (await import('./attack.ts')).attackCommand(args, io),
+  },
+  {
     name: 'capture export',
     summary: "write an endpoint's captures as SageMaker data-capture JSON Lines",
     run: async (args, io) => (await import('./capture-export.ts')).captureExportCommand(args, io),

@@ -196,16 +196,8 @@ export async function predictCommand(
     return runInChild(forwarded, inputs, io);
   }
 
-  let config: Config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      say(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io);
+  if (typeof config === 'number') return config;
   const modelName = values.model ?? config.defaultModel;
   const catalog = new ModelCatalog(config.modelDir);
   const entry: ModelEntry | undefined = catalog.get(modelName);
@@ -221,15 +213,8 @@ export async function predictCommand(
     return 0;
   }
 
-  // the runtime's own log lines (provider choice) only when LOG_LEVEL asks for them
-  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', 'predict');
-  let runtime: ModelRuntime;
-  try {
-    runtime = await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
-  } catch (error) {
-    say(`cannot load model '${modelName}': ${messageOf(error)}`);
-    return 1;
-  }
+  const runtime = await commandRuntime(io, config, entry, 'predict');
+  if (typeof runtime === 'number') return runtime;
 
   const started = performance.now();
   let lastReport = started;
@@ -254,6 +239,36 @@ export async function predictCommand(
     return 1;
   } finally {
     await runtime.release();
+  }
+}
+
+/** the configuration from the command's environment; 2 (bad usage) after saying what is wrong with it */
+export function commandConfig(io: CliIo): Config | number {
+  try {
+    return loadConfig(io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+/** a command's model, loaded; 1 (failed) after saying why it could not be */
+export async function commandRuntime(
+  io: CliIo,
+  config: Config,
+  entry: ModelEntry,
+  command: string,
+): Promise<ModelRuntime | number> {
+  // the runtime's own log lines (provider choice) only when LOG_LEVEL asks for them
+  const logger = createLogger(io.env.LOG_LEVEL ? config.logLevel : 'warn', command);
+  try {
+    return await ModelRuntime.load(entry, config.inferenceDevice, logger, config.inferenceTuning);
+  } catch (error) {
+    io.stderr.write(`cannot load model '${entry.name}': ${messageOf(error)}\n`);
+    return 1;
   }
 }
 

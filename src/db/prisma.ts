@@ -7,6 +7,7 @@
 import type { PrismaClient } from '../generated/sqlite/client.ts';
 
 export type {
+  Adversarial as AdversarialRow,
   ApiKey as ApiKeyRow,
   Baseline as BaselineRow,
   Capture as CaptureRow,

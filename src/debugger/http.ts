@@ -5,7 +5,8 @@
  *   GET /steps/<endpoint>/<step>/heatmap.png | overlay.png
  *
  * Query: method (FULLGRAD | SIMPLE_FULLGRAD | INPUT_X_GRADIENT), colormap (JET | VIRIDIS | INFERNO | GRAY),
- * opacity (0–1), size (16–1024 px), and for steps mode (default PREDICT). 400 for a bad parameter or a
+ * opacity (0–1), size (16–1024 px), classId (the class explained; default the one the step stored: another
+ * is recomputed with the debug graph from the captured image), and for steps mode (default PREDICT). 400 for a bad parameter or a
  * step missing the tensors a method needs, 404 for an unknown capture, endpoint or step, or a capture
  * recorded without the hook.
  */
@@ -31,7 +32,11 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
       opacity: numberParam(params, 'opacity'),
       size: numberParam(params, 'size'),
     });
-    const png = await saliency.png(await ref(), method, kind, render);
+    const classText = params.get('classId');
+    const classId = classText === null || classText === '' ? null : Number(classText);
+    if (classId !== null && !Number.isSafeInteger(classId))
+      throw new ValidationError('classId', `classId must be a class number, got '${classText}'`);
+    const png = await saliency.png(await ref(), method, kind, render, { classId });
     return binary(200, png, {
       'content-type': 'image/png',
       // a step's tensors never change; a step URL names an endpoint, which can be deleted and recreated

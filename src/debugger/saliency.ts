@@ -32,9 +32,14 @@ import {
   type RgbImage,
 } from '../explain/render.ts';
 import { isOneOf } from '../guards.ts';
+import { prepareImage, writeNormalised } from '../inference/preprocess.ts';
+import { specOf } from '../inference/service.ts';
 import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelManifest } from '../models/manifest.ts';
+import type { ModelRegistry } from '../models/registry.ts';
+import type { ModelRuntime } from '../models/runtime.ts';
 import { inflateSparse, isSparseEncoding, sparseHalvesSummary } from './encoding.ts';
+import { explainClass } from './explain-class.ts';
 import { LruCache } from './lru.ts';
 import { decodeStored, type StoredTensor, type TensorRecord, type TensorStore } from './store.ts';
 import { type TensorCatalog, tensorCatalog } from './tensor-names.ts';
@@ -49,14 +54,19 @@ export const MIN_RENDER_SIZE = 16;
 const MAX_KEPT_INPUT_BYTES = 4 * 1024 * 1024;
 
 export interface ComputedSaliency {
-  ref: StepRef;
+  /** the step explained; null for an uploaded image (`explain`) */
+  ref: StepRef | null;
+  model: string;
   method: SaliencyMethod;
   width: number;
   height: number;
   values: Float32Array;
   min: number;
   max: number;
-  /** the explained class: argmax of the stored logits (the zero seed's class), else the capture's prediction */
+  /**
+   * the explained class: the one asked for, else argmax of the stored logits (the zero seed's class),
+   * else the capture's prediction
+   */
   classId: number | null;
   /** null when the step lacks tensors the check needs (fc.bias, logits, every bias) */
   completeness: Completeness | null;
@@ -73,6 +83,8 @@ export interface SaliencyDeps {
   /** the captures whose steps are explained: their endpoint and request bytes */
   captures: Pick<CaptureStore, 'endpointOf' | 'input'>;
   models: Pick<ModelCatalog, 'get' | 'label'>;
+  /** runs the debug graph for a class a step did not store, and for uploaded images */
+  runtimes: Pick<ModelRegistry, 'get'>;
   /** a stored capture larger than this (width × height) is not decoded for an overlay (MAX_IMAGE_PIXELS) */
   maxInputPixels?: number;
 }
@@ -113,10 +125,91 @@ export class SaliencyService {
     return { ...step, endpointName: endpoint.name, model: endpoint.model };
   }
 
-  /** the map of a step (cached by step and method) */
-  compute(ref: StepRef, method: SaliencyMethod, options: { cache?: boolean } = {}): Promise<ComputedSaliency> {
-    if (options.cache === false) return this.#compute(ref, method);
-    return this.maps.getOrCompute(`${ref.id}|${method}`, () => this.#compute(ref, method));
+  /**
+   * The map of a step (cached by step and method). With `classId`, of that class: the stored tensors'
+   * map when they explain it, else recomputed by the debug graph from the captured image (or the step's
+   * stored input when the capture kept no image), cached by step, method and class.
+   */
+  async compute(
+    ref: StepRef,
+    method: SaliencyMethod,
+    options: { cache?: boolean; classId?: number | null | undefined } = {},
+  ): Promise<ComputedSaliency> {
+    const stored =
+      options.cache === false
+        ? await this.#compute(ref, method)
+        : await this.maps.getOrCompute(`${ref.id}|${method}`, () => this.#compute(ref, method));
+    const { classId } = options;
+    if (classId === null || classId === undefined || classId === stored.classId) return stored;
+    const recompute = () => this.#recompute(ref, stored, method, classId);
+    if (options.cache === false) return recompute();
+    return this.maps.getOrCompute(`${ref.id}|${method}|${classId}`, recompute);
+  }
+
+  /** An uploaded image explained for a class (its predicted class by default): one debug-graph run, not cached. */
+  async explainImage(
+    bytes: Uint8Array,
+    model: string,
+    method: SaliencyMethod,
+    classId: number | null | undefined,
+  ): Promise<ComputedSaliency> {
+    const started = performance.now();
+    const runtime = await this.deps.runtimes.get(model);
+    const spec = specOf(runtime);
+    checkClass(classId, runtime.classCount);
+    const prepared = await prepareImage(bytes, spec, { maxPixels: this.deps.maxInputPixels ?? 25_000_000 });
+    const input = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
+    writeNormalised(prepared.resized, spec, input);
+    const explained = classId ?? argmax(await runtime.runServing(input, 1));
+    return this.#explained(runtime, null, input, method, explained, bytes, started);
+  }
+
+  async #recompute(
+    ref: StepRef,
+    stored: ComputedSaliency,
+    method: SaliencyMethod,
+    classId: number,
+  ): Promise<ComputedSaliency> {
+    const started = performance.now();
+    const runtime = await this.deps.runtimes.get(ref.model);
+    checkClass(classId, runtime.classCount);
+    const spec = specOf(runtime);
+    const input = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
+    if (stored.captureInput) {
+      // the request's own bytes, preprocessed as predict did: exact, where a stored f16 input is not
+      const prepared = await prepareImage(stored.captureInput, spec, {
+        maxPixels: this.deps.maxInputPixels ?? 25_000_000,
+      });
+      writeNormalised(prepared.resized, spec, input);
+    } else {
+      const rows = await this.deps.store.readRows(ref.id, ['input']);
+      if (!rows[0]) throw missingTensors(ref, `explaining class ${classId}`, ['input']);
+      input.set(decodeStored(rows[0]));
+    }
+    return this.#explained(runtime, ref, input, method, classId, stored.captureInput, started);
+  }
+
+  async #explained(
+    runtime: ModelRuntime,
+    ref: StepRef | null,
+    input: Float32Array,
+    method: SaliencyMethod,
+    classId: number,
+    captureInput: Uint8Array | null,
+    started: number,
+  ): Promise<ComputedSaliency> {
+    const { manifest } = runtime.entry;
+    const { map, completeness } = await explainClass(runtime, input, classId, method);
+    return computed(map, {
+      ref,
+      model: runtime.entry.name,
+      method,
+      classId,
+      completeness,
+      input: denormalise(input, [3, manifest.inputSize[0], manifest.inputSize[1]], manifest.mean, manifest.std),
+      captureInput: captureInput && captureInput.byteLength <= MAX_KEPT_INPUT_BYTES ? captureInput : null,
+      computeMs: performance.now() - started,
+    });
   }
 
   /** heatmap or overlay PNG bytes (cached by step, method and options) */
@@ -125,19 +218,21 @@ export class SaliencyService {
     method: SaliencyMethod,
     kind: ImageKind,
     render: RenderOptions,
-    options: { cache?: boolean } = {},
+    options: { cache?: boolean; classId?: number | null | undefined } = {},
   ): Promise<Buffer> {
     const make = async () => {
       const map = await this.compute(ref, method, options);
       return this.render(map, kind, render);
     };
     if (options.cache === false) return make();
-    return this.pngs.getOrCompute(pngKey(ref.id, method, kind, render), make);
+    return this.pngs.getOrCompute(pngKey(ref.id, method, kind, render, options.classId), make);
   }
 
-  /** a computed map's PNG (cached) */
+  /** a computed map's PNG (cached, for a step's map) */
   renderCached(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
-    return this.pngs.getOrCompute(pngKey(map.ref.id, map.method, kind, render), () => this.render(map, kind, render));
+    if (!map.ref) return this.render(map, kind, render);
+    const key = pngKey(map.ref.id, map.method, kind, render, map.classId);
+    return this.pngs.getOrCompute(key, () => this.render(map, kind, render));
   }
 
   render(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
@@ -219,22 +314,17 @@ export class SaliencyService {
         `Step ${ref.step} of endpoint '${ref.endpointName}' holds tensors that do not fit model ${ref.model}: ${messageOf(error)}`,
       );
     }
-    const range = mapRange(map.values);
     const inputBytes = capture?.inputData ?? null;
-    return {
+    return computed(map, {
       ref,
+      model: ref.model,
       method,
-      width: map.width,
-      height: map.height,
-      values: map.values,
-      min: range.min,
-      max: range.max,
       classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : (capture?.predictedClass ?? null)),
       completeness: check,
       input: denormalise(input, inputShape, manifest.mean, manifest.std),
       captureInput: inputBytes && inputBytes.byteLength <= MAX_KEPT_INPUT_BYTES ? inputBytes : null,
       computeMs: performance.now() - started,
-    };
+    });
   }
 
   #model(model: string): { manifest: ModelManifest; catalog: TensorCatalog } {
@@ -248,10 +338,32 @@ export class SaliencyService {
   }
 }
 
+/** a map's values and range, with what was explained */
+function computed(
+  map: SaliencyMapData,
+  fields: Omit<ComputedSaliency, 'width' | 'height' | 'values' | 'min' | 'max'>,
+): ComputedSaliency {
+  const range = mapRange(map.values);
+  return { ...fields, width: map.width, height: map.height, values: map.values, min: range.min, max: range.max };
+}
+
+/** a class from 0 to classes − 1, when one is given */
+function checkClass(classId: number | null | undefined, classes: number): void {
+  if (classId === null || classId === undefined) return;
+  if (!Number.isInteger(classId) || classId < 0 || classId >= classes)
+    throw new ValidationError('classId', `classId must be a class from 0 to ${classes - 1}, got ${classId}`);
+}
+
 /** a heatmap does not depend on opacity; opacity is already rounded (parseRender) */
-function pngKey(stepId: string, method: SaliencyMethod, kind: ImageKind, render: RenderOptions): string {
+function pngKey(
+  stepId: string,
+  method: SaliencyMethod,
+  kind: ImageKind,
+  render: RenderOptions,
+  classId: number | null | undefined,
+): string {
   const opacity = kind === 'overlay' ? render.opacity : '';
-  return `${stepId}|${method}|${kind}|${render.colormap}|${opacity}|${render.size}`;
+  return `${stepId}|${method}|${kind}|${render.colormap}|${opacity}|${render.size}|${classId ?? ''}`;
 }
 
 function completenessNames(catalog: TensorCatalog): string[] {

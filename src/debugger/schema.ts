@@ -17,13 +17,16 @@
  */
 import { CaptureRef } from '../capture/schema.ts';
 import type { Services } from '../context.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { InvalidImageError, NotFoundError, ValidationError } from '../errors.ts';
 import type { BackgroundOptions, BackgroundSaliency } from '../explain/background.ts';
 import { DEFAULT_BACKGROUND_RADIUS, DEFAULT_BACKGROUND_THRESHOLD } from '../explain/background.ts';
 import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
 import type { Completeness } from '../explain/fullgrad.ts';
 import type { RenderOptions } from '../explain/render.ts';
 import { pngDataUrl } from '../explain/render.ts';
+import { readImageInput } from '../inference/image-input.ts';
+import { modelOf } from '../inference/model-of.ts';
+import { ImageInput } from '../inference/schema.ts';
 import { builder } from '../schema/builder.ts';
 import { REDUCTION_KINDS, type ReductionKind } from './reductions.ts';
 import {
@@ -60,10 +63,16 @@ const SaliencyMethodEnum = builder.enumType('SaliencyMethod', {
 
 const ColormapEnum = builder.enumType('Colormap', { values: COLORMAPS });
 
-interface SaliencyView {
+/** a map with its rendering and background-check options */
+interface ExplanationView {
   map: ComputedSaliency;
   render: RenderOptions;
   background: BackgroundOptions;
+}
+
+/** a step's map, with the URLs of its images */
+interface SaliencyView extends ExplanationView {
+  map: ComputedSaliency & { ref: StepRef };
   /** where the PNGs are served: /saliency/<captureId> or /steps/<endpoint>/<step> */
   urlBase: string;
   /** a query-string suffix beyond method and rendering (e.g. mode) */
@@ -186,18 +195,17 @@ const BackgroundRef = builder.objectRef<BackgroundSaliency>('BackgroundSaliency'
   }),
 });
 
-const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement({
-  description: "A saliency map computed from a step's stored tensors (no model run), with its images",
+const ExplanationRef = builder.interfaceRef<ExplanationView>('Explanation').implement({
+  description: 'A saliency map of one class, its images and its checks',
+  resolveType: (e) => (e.map.ref ? 'SaliencyMap' : 'ImageExplanation'),
   fields: (t) => ({
     method: t.field({ type: SaliencyMethodEnum, resolve: (s) => s.map.method }),
-    endpoint: t.string({ resolve: (s) => s.map.ref.endpointName }),
-    step: t.int({ resolve: (s) => s.map.ref.step }),
-    captureId: t.id({ nullable: true, resolve: (s) => s.map.ref.captureId }),
+    model: t.string({ resolve: (s) => s.map.model }),
     classId: t.int({ nullable: true, description: 'the explained class', resolve: (s) => s.map.classId }),
     label: t.string({
       nullable: true,
       resolve: (s, _args, { services }) =>
-        s.map.classId === null ? null : services.saliency.label(s.map.ref.model, s.map.classId),
+        s.map.classId === null ? null : services.saliency.label(s.map.model, s.map.classId),
     }),
     width: t.int({ description: "the map's width (the model's input width)", resolve: (s) => s.map.width }),
     height: t.int({ resolve: (s) => s.map.height }),
@@ -220,24 +228,16 @@ const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement(
       resolve: async (s, _args, { services }) =>
         pngDataUrl(await services.saliency.renderCached(s.map, 'overlay', s.render)),
     }),
-    heatmapUrl: t.string({
-      description: 'server-relative URL of the heatmap PNG',
-      resolve: (s) => imageUrl(s, 'heatmap'),
-    }),
-    overlayUrl: t.string({
-      description: 'server-relative URL of the overlay PNG',
-      resolve: (s) => imageUrl(s, 'overlay'),
-    }),
     completenessResidual: t.float({
       nullable: true,
       description:
-        "the step's completeness residual |logit − explained| / |logit| (null when the step lacks fc.bias, logits or a bias)",
+        'the completeness residual |logit − explained| / |logit| of the explained class (null when a step lacks fc.bias, logits or a bias)',
       resolve: (s) => s.map.completeness?.residual ?? null,
     }),
     completeness: t.field({
       type: CompletenessRef,
       nullable: true,
-      resolve: (s) => (s.map.completeness ? { ...s.map.completeness, model: s.map.ref.model } : null),
+      resolve: (s) => (s.map.completeness ? { ...s.map.completeness, model: s.map.model } : null),
     }),
     background: t.field({
       type: BackgroundRef,
@@ -249,6 +249,32 @@ const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement(
       resolve: (s) => s.map.computeMs,
     }),
   }),
+});
+
+const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement({
+  description:
+    'A saliency map of a debugger step: from its stored tensors (no model run) for the class they explain, recomputed by the debug graph for another class',
+  interfaces: [ExplanationRef],
+  fields: (t) => ({
+    endpoint: t.string({ resolve: (s) => s.map.ref.endpointName }),
+    step: t.int({ resolve: (s) => s.map.ref.step }),
+    captureId: t.id({ nullable: true, resolve: (s) => s.map.ref.captureId }),
+    heatmapUrl: t.string({
+      description: 'server-relative URL of the heatmap PNG',
+      resolve: (s) => imageUrl(s, 'heatmap'),
+    }),
+    overlayUrl: t.string({
+      description: 'server-relative URL of the overlay PNG',
+      resolve: (s) => imageUrl(s, 'overlay'),
+    }),
+  }),
+});
+
+const ImageExplanationRef = builder.objectRef<ExplanationView>('ImageExplanation').implement({
+  description:
+    'A saliency map of an uploaded image (one debug-graph run; nothing is stored, so the images are data URLs only)',
+  interfaces: [ExplanationRef],
+  fields: () => ({}),
 });
 
 /** the arguments of every saliency field */
@@ -265,6 +291,10 @@ const saliencyArgs = builder.args((t) => ({
     description: "the circle of interest's radius, a fraction of the size, in (0, 1]",
   }),
   backgroundThreshold: t.float({ defaultValue: DEFAULT_BACKGROUND_THRESHOLD, description: '0–1' }),
+  classId: t.int({
+    description:
+      "the class to explain (default: the one the step's tensors explain, its predicted class); another is recomputed with the debug graph from the captured image",
+  }),
 }));
 
 interface SaliencyFieldArgs {
@@ -274,6 +304,7 @@ interface SaliencyFieldArgs {
   size?: number | null;
   backgroundRadius?: number | null;
   backgroundThreshold?: number | null;
+  classId?: number | null;
 }
 
 /**
@@ -293,13 +324,22 @@ async function saliencyView(
   urlExtra = '',
 ): Promise<SaliencyView> {
   const method = parseMethod(args.method);
-  const render = parseRender(args);
-  const background = validateBackground({
-    radius: args.backgroundRadius ?? undefined,
-    threshold: args.backgroundThreshold ?? undefined,
-  });
-  const map = await services.saliency.compute(ref, method);
-  return { map, render, background, urlBase, urlExtra };
+  const { render, background } = viewOptions(args);
+  const map = await services.saliency.compute(ref, method, { classId: args.classId });
+  // a chosen class is part of the images' URLs; the default keeps them as they were
+  const classExtra = args.classId === null || args.classId === undefined ? '' : `&classId=${args.classId}`;
+  return { map: { ...map, ref }, render, background, urlBase, urlExtra: urlExtra + classExtra };
+}
+
+/** a view's render and background options from the saliency arguments */
+function viewOptions(args: SaliencyFieldArgs): Omit<ExplanationView, 'map'> {
+  return {
+    render: parseRender(args),
+    background: validateBackground({
+      radius: args.backgroundRadius ?? undefined,
+      threshold: args.backgroundThreshold ?? undefined,
+    }),
+  };
 }
 
 function imageUrl(s: SaliencyView, kind: 'heatmap' | 'overlay'): string {
@@ -412,6 +452,28 @@ builder.queryFields((t) => ({
       const captureId = String(args.captureId);
       const ref = await services.saliency.stepOfCapture(captureId);
       return saliencyView(services, ref, args, `/saliency/${encodeURIComponent(captureId)}`);
+    },
+  }),
+}));
+
+builder.queryFields((t) => ({
+  explain: t.field({
+    type: ImageExplanationRef,
+    description:
+      "A saliency map of an uploaded image for a class (default: its predicted class), on an endpoint's model or a model by name; one debug-graph run, nothing stored",
+    errors: { types: [NotFoundError, ValidationError, InvalidImageError] },
+    args: {
+      image: t.arg({ type: ImageInput, required: true }),
+      endpoint: t.arg.string(),
+      model: t.arg.string(),
+      ...saliencyArgs,
+    },
+    resolve: async (_root, args, { services }) => {
+      const method = parseMethod(args.method);
+      const options = viewOptions(args);
+      const model = await modelOf(services.endpoints, args);
+      const { bytes } = await readImageInput(args.image);
+      return { map: await services.saliency.explainImage(bytes, model, method, args.classId), ...options };
     },
   }),
 }));

@@ -37,18 +37,38 @@ export function tensorCatalog(manifest: ModelManifest): TensorCatalog {
 }
 
 /**
- * Other names the input tensors answer to in an include regex: smdebug called a PyTorch ResNet's input
- * `ResNet_input`, and the ONNX graph calls it `image`, so the write-up's regex
- * (`.*bn|.*bias|.*downsample|.*ResNet_input|.*image`) selects the input and its gradient.
+ * Other names a tensor answers to in a regex (an include regex, and trial.tensorNames): smdebug's names
+ * for the same tensor of the PyTorch ResNet the write-up hooked, and the ONNX graph's input name.
+ * smdebug named a module's output `<module>_output_0`, the gradient of that output
+ * `gradient/<module>_output_0`, a parameter `ResNet_<module>.<parameter>` and the model's input
+ * `ResNet_input`; the sites' modules are the manifest's (`layer2.0.downsample.1` for a downsample's
+ * folded BatchNorm). So the write-up's regexes select what they selected there:
+ * `.*bn|.*bias|.*downsample|.*ResNet_input|.*image` the FullGrad tensors,
+ * `.*gradient.*bn.*output|.*gradient.*downsample.1.*output` every site's output_grad, and
+ * `^(?=.*bias)(?:(?!fc).)*$` every site's bias but not fc.bias.
  */
-const ALIASES: Record<string, string[]> = {
-  input: ['image', 'ResNet_input'],
+const FIXED_ALIASES: Record<string, string[]> = {
+  input: ['image', 'ResNet_input', 'ResNet_input_0'],
   input_grad: ['image_grad', 'ResNet_input_grad'],
+  logits: ['ResNet_output_0'],
+  'fc.bias': ['ResNet_fc.bias'],
 };
 
-/** each catalog name with the other names it answers to: an include regex selects it when it matches any */
-export function regexCandidates(catalog: TensorCatalog): string[][] {
-  return catalog.names.map((name) => [name, ...(ALIASES[name] ?? [])]);
+/** a tensor's other names (none for a name the model does not have) */
+export function aliasesOf(name: string, sites: readonly TensorSite[]): string[] {
+  const fixed = FIXED_ALIASES[name];
+  if (fixed) return fixed;
+  for (const site of sites) {
+    if (name === `${site.name}.output`) return [`${site.module}_output_0`];
+    if (name === `${site.name}.output_grad`) return [`gradient/${site.module}_output_0`];
+    if (name === `${site.name}.bias`) return [`ResNet_${site.module}.bias`];
+  }
+  return [];
+}
+
+/** each name with the other names it answers to: a regex selects it when it matches any */
+export function regexCandidates(catalog: Pick<TensorCatalog, 'names' | 'sites'>): string[][] {
+  return catalog.names.map((name) => [name, ...aliasesOf(name, catalog.sites)]);
 }
 
 /**

@@ -5,10 +5,12 @@
  */
 import type { Endpoint, EndpointLookup } from '../endpoints/types.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import type { ModelCatalog } from '../models/catalog.ts';
 import { COLLECTION_NAMES, COLLECTIONS, isCollectionName } from './collections.ts';
 import { type ReductionKind, reduce } from './reductions.ts';
 import { checkRegexSyntax, type RegexGuard } from './regex-guard.ts';
 import type { DecodedTensor, ModeKey, StepRecord, TensorRecord, TensorStore } from './store.ts';
+import { regexCandidates } from './tensor-names.ts';
 
 export interface Trial {
   endpoint: Endpoint;
@@ -59,7 +61,15 @@ export const ENABLE_HOOK_HINT =
   '(or includeRegex ".*bn|.*bias|.*downsample|.*ResNet_input|.*image")';
 
 export class TrialService {
-  constructor(private readonly deps: { store: TensorStore; endpoints: EndpointLookup; regexes: RegexGuard }) {}
+  constructor(
+    private readonly deps: {
+      store: TensorStore;
+      endpoints: EndpointLookup;
+      regexes: RegexGuard;
+      /** the models' tensor sites, for the smdebug aliases a regex matches */
+      models?: Pick<ModelCatalog, 'get'>;
+    },
+  ) {}
 
   async trial(endpointName: string): Promise<Trial> {
     const endpoint = await this.deps.endpoints.require(endpointName);
@@ -103,7 +113,12 @@ export class TrialService {
     }
     const inCollection = collection ? names.filter((n) => collection.test(n)) : names;
     // the client's pattern runs off the main thread, under a time limit (regex-guard.ts)
-    return query.regex ? this.deps.regexes.filter(query.regex, inCollection, 'regex') : inCollection;
+    if (!query.regex) return inCollection;
+    // a name matches through its smdebug aliases too, as an include regex does (tensor-names.ts)
+    const sites = this.deps.models?.get(trial.endpoint.model)?.manifest.tensorSites ?? [];
+    const candidates = regexCandidates({ names: inCollection, sites });
+    const matched = await this.deps.regexes.matchFromStart(query.regex, candidates, 'regex');
+    return inCollection.filter((_, i) => matched[i]);
   }
 
   /** a step's tensors without their values */

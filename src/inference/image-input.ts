@@ -8,13 +8,13 @@ import type { ImagePayload } from './types.ts';
 
 /** exactly one of these is set (ImageInput is a @oneOf input) */
 export type ImageInputShape =
-  | { file: File; base64?: never; npy?: never }
-  | { base64: string; file?: never; npy?: never }
-  | { npy: string; file?: never; base64?: never };
+  | { file: File; base64?: null; npy?: null }
+  | { base64: string; file?: null; npy?: null }
+  | { npy: string; file?: null; base64?: null };
 
 export async function readImageInput(input: ImageInputShape, field = 'image'): Promise<ImagePayload> {
   if (input.file) return { bytes: new Uint8Array(await input.file.arrayBuffer()) };
-  const key = input.base64 !== undefined ? 'base64' : 'npy';
+  const key = typeof input.base64 === 'string' ? 'base64' : 'npy';
   return { bytes: decodeBase64(input.base64 ?? input.npy ?? '', `${field}.${key}`) };
 }
 

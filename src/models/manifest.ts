@@ -3,6 +3,8 @@
 /** a bias site of the debug graph: a BatchNorm (folded) or downsample output, with its gradient */
 export interface TensorSite {
   name: string;
+  /** the PyTorch module whose output this is (e.g. layer2.0.downsample.1); smdebug named tensors after it */
+  module: string;
   output: string;
   outputGrad: string;
   biasTensor: string;
@@ -78,7 +80,8 @@ function tensorSite(raw: unknown): TensorSite | null {
   )
     return null;
   if (!shape || !bias) return null;
-  return { name, output, outputGrad, biasTensor, shape: [shape[0]!, shape[1]!, shape[2]!], bias };
+  const module = typeof raw.module === 'string' ? raw.module : name;
+  return { name, module, output, outputGrad, biasTensor, shape: [shape[0]!, shape[1]!, shape[2]!], bias };
 }
 
 function isObject(value: unknown): value is Json {

@@ -59,19 +59,49 @@ export class ModelRuntime {
     return float32(result[names.output]);
   }
 
-  /** The debug graph with a zero seed (= the predicted class), fetching only `fetch` besides logits. */
-  async runDebug(images: Float32Array, n: number, fetch: readonly string[]): Promise<DebugRun> {
+  /**
+   * The debug graph, fetching only `fetch` besides logits. `seed` [n,classes] selects the combination of
+   * logits the gradients are of; by default all zero (= each image's predicted class).
+   */
+  async runDebug(
+    images: Float32Array,
+    n: number,
+    fetch: readonly string[],
+    seed = new Float32Array(n * this.classCount),
+  ): Promise<DebugRun> {
     const session = await this.debugSession();
     const [h, w] = this.entry.manifest.inputSize;
     const feeds = {
       image: new ort.Tensor('float32', images, [n, 3, h, w]),
-      grad_seed: new ort.Tensor('float32', new Float32Array(n * this.classCount), [n, this.classCount]),
+      grad_seed: new ort.Tensor('float32', seed, [n, this.classCount]),
     };
     const names = ['logits', ...fetch.filter((f) => f !== 'logits')];
     const result = await session.run(feeds, names);
     const outputs = new Map<string, { dims: readonly number[]; data: Float32Array }>();
     for (const name of fetch) outputs.set(name, { dims: result[name]?.dims ?? [], data: float32(result[name]) });
     return { logits: float32(result.logits), outputs };
+  }
+
+  /**
+   * The debug graph with an explicit seed: `seed` [n,classes] selects, per image, the linear combination
+   * of logits whose gradient with respect to the input comes back (`inputGrad`, [n,3,H,W]); only the
+   * logits and that gradient are fetched. An all-zero row means the predicted class.
+   */
+  async runInputGradient(
+    images: Float32Array,
+    n: number,
+    seed: Float32Array,
+  ): Promise<{ logits: Float32Array; inputGrad: Float32Array }> {
+    const session = await this.debugSession();
+    const [h, w] = this.entry.manifest.inputSize;
+    const result = await session.run(
+      {
+        image: new ort.Tensor('float32', images, [n, 3, h, w]),
+        grad_seed: new ort.Tensor('float32', seed, [n, this.classCount]),
+      },
+      ['logits', 'input_grad'],
+    );
+    return { logits: float32(result.logits), inputGrad: float32(result.input_grad) };
   }
 
   debugSession(): Promise<ort.InferenceSession> {

@@ -12,6 +12,7 @@ import '../monitor/schema.ts';
 import '../debugger/schema.ts';
 import '../auth/schema.ts';
 import '../alerting/schema.ts';
+import '../attack/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -201,6 +201,81 @@ const CASES: Record<string, Case> = {
     ['predict'],
     { variables: () => ({ image: PNG }), arrange: databaseLocked },
   ),
+  // explanations of uploaded images
+  'Query.explain → InvalidImageError': errorCase(
+    graphql(
+      `query ExplainNotAnImage($image: String!) {
+        explain(image: { base64: $image }, model: "gtsrb-resnet18") { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['explain'],
+    { variables: () => ({ image: NOT_AN_IMAGE }) },
+  ),
+  'Query.explain → NotFoundError': errorCase(
+    graphql(
+      `query ExplainOnUnknownEndpoint($image: String!) {
+        explain(image: { base64: $image }, endpoint: "nope") { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['explain'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Query.explain → ValidationError': errorCase(
+    graphql(
+      `query ExplainUnknownClass($image: String!) {
+        explain(image: { base64: $image }, model: "gtsrb-resnet18", classId: -1) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['explain'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  // attacks
+  'Mutation.createAdversarial → InvalidImageError': errorCase(
+    graphql(
+      `mutation AttackNotAnImage($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 14, endpoint: "plain" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: NOT_AN_IMAGE }) },
+  ),
+  'Mutation.createAdversarial → NotFoundError': errorCase(
+    graphql(
+      `mutation AttackOnUnknownEndpoint($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 14, endpoint: "nope" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.createAdversarial → ValidationError': errorCase(
+    graphql(
+      `mutation AttackUnknownClass($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 43, endpoint: "plain" }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: PNG }) },
+  ),
+  'Mutation.createAdversarial → UnavailableError': errorCase(
+    graphql(
+      `mutation AttackWhileLocked($image: String!) {
+        createAdversarial(input: { image: { base64: $image }, target: 14, model: "gtsrb-resnet18", method: FGSM }) {
+          __typename
+          ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['createAdversarial'],
+    { variables: () => ({ image: PNG }), arrange: databaseLocked },
+  ),
   'Mutation.predictBatch → UnavailableError': errorCase(
     graphql(
       `mutation PredictBatchWhileLocked($image: String!) {

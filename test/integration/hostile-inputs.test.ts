@@ -79,6 +79,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     AlertChannel,
     AlertDelivery,
     AlertDeliveryAttempt,
+    Adversarial,
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
@@ -94,6 +95,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     prisma.alertChannel.count(),
     prisma.alertDelivery.count(),
     prisma.alertDeliveryAttempt.count(),
+    prisma.adversarial.count(),
   ]);
   return {
     Endpoint,
@@ -110,6 +112,7 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     AlertChannel,
     AlertDelivery,
     AlertDeliveryAttempt,
+    Adversarial,
   };
 }
 
@@ -1650,6 +1653,147 @@ function groundTruth(): HostileCase[] {
   ];
 }
 
+// createAdversarial: every argument out of its range, and the route of its images
+
+const ATTACK = `mutation($input: CreateAdversarialInput!) {
+  result: createAdversarial(input: $input) { __typename ... on VigilError { code message } }
+}`;
+const attack = (input: Record<string, unknown>) =>
+  operation(ATTACK, { input: { image: b64(fixture('noise.png')), target: 14, endpoint: 'signs', ...input } });
+
+function attacks(): HostileCase[] {
+  const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
+  return [
+    { name: 'attack: target 43 of 43 classes', send: attack({ target: 43 }), expect: VALIDATION },
+    { name: 'attack: target -1', send: attack({ target: -1 }), expect: VALIDATION },
+    { name: 'attack: 101 iterations', send: attack({ maxIterations: 101 }), expect: VALIDATION },
+    { name: 'attack: 0 iterations', send: attack({ maxIterations: 0 }), expect: VALIDATION },
+    { name: 'attack: epsilon 1e308', send: attack({ method: 'PGD', epsilon: 1e308 }), expect: VALIDATION },
+    { name: 'attack: epsilon 0', send: attack({ method: 'FGSM', epsilon: 0 }), expect: VALIDATION },
+    { name: 'attack: a negative step size', send: attack({ method: 'BIM', stepSize: -1 }), expect: VALIDATION },
+    { name: 'attack: both endpoint and model', send: attack({ model: 'gtsrb-resnet18' }), expect: VALIDATION },
+    { name: 'attack: neither endpoint nor model', send: attack({ endpoint: null }), expect: VALIDATION },
+    {
+      name: 'attack: a model path',
+      send: attack({ endpoint: null, model: '../../etc/passwd' }),
+      expect: { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' },
+    },
+    {
+      name: 'attack: an unknown method',
+      send: attack({ method: 'CARLINI' }),
+      expect: { code: 'BAD_USER_INPUT' },
+    },
+    {
+      name: 'attack: a decompression bomb',
+      send: attack({ image: b64(hugePng(6000, 6000)) }),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'attack: an image that is not base64',
+      send: attack({ image: { base64: '%%%' } }),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'explain: class 43 of 43',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, model: "gtsrb-resnet18", classId: 43) { __typename ... on VigilError { code } } }',
+        { i: b64(fixture('noise.png')) },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'explain: both endpoint and model',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, endpoint: "signs", model: "gtsrb-resnet18") { __typename ... on VigilError { code } } }',
+        { i: b64(fixture('noise.png')) },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'explain: a decompression bomb',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, model: "gtsrb-resnet18") { __typename ... on VigilError { code } } }',
+        { i: b64(hugePng(6000, 6000)) },
+      ),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'saliency: classId 2^31 - 1',
+      send: () =>
+        operation(
+          'query($id: ID!) { result: saliency(captureId: $id, classId: 2147483647) { __typename ... on VigilError { code } } }',
+          { id: hookedCaptureId },
+        )(),
+      expect: VALIDATION,
+    },
+    {
+      name: 'URL: a saliency classId that is no number',
+      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?classId=1e999`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: a saliency classId past the classes',
+      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?classId=4300`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'invocations: a declared body over MAX_BODY_BYTES',
+      send: request(
+        `POST /endpoints/signs/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${5 * MB}\r\nConnection: close`,
+      ),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
+      name: 'invocations: a Content-Type that is no image',
+      send: request(
+        'POST /endpoints/signs/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nContent-Length: 2\r\nConnection: close',
+        'hi',
+      ),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'invocations: a decompression bomb',
+      send: async () => {
+        const response = await fetch(`${server.url}/endpoints/signs/invocations`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: new Uint8Array(hugePng(6000, 6000)),
+        });
+        const body = await response.text();
+        return { status: response.status, code: /"code":"([A-Z_]+)"/.exec(body)?.[1], body };
+      },
+      expect: { status: 400, code: 'INVALID_IMAGE' },
+    },
+    {
+      name: 'invocations: %00 in the endpoint name',
+      send: request(
+        'POST /endpoints/si%00gns/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 0\r\nConnection: close',
+      ),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: an export output that is not one',
+      send: GET(`/captures/export?endpoint=signs&output=${'x'.repeat(5000)}`),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: an adversarial id of 10,000 characters',
+      send: GET(`/adversarial/${'a'.repeat(10_000)}.png`),
+      expect: { status: 404, code: 'NOT_FOUND' },
+    },
+    {
+      name: 'URL: an adversarial path with a directory',
+      send: GET('/adversarial/../captures/export.png'),
+      expect: { status: 404 },
+    },
+    {
+      name: 'URL: a malformed percent-escape in an adversarial id',
+      send: GET('/adversarial/%E0%A4%A.png'),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 function monitoring(): HostileCase[] {
@@ -1821,6 +1965,7 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'WebSocket frames, subscriptions and connections': webSockets,
   'alert channels: URLs, names, secrets': alertChannels,
   'ground truth: JSON Lines and batches': groundTruth,
+  'adversarial attacks': attacks,
 };
 
 /** what no answer may hold: a stack frame, a source path, an internal error */
@@ -1869,6 +2014,10 @@ describe('hostile inputs through the real server', () => {
       {
         id: captures.edges[0].node.id,
       },
+    );
+    await setup(
+      'mutation($i: ImageInput!) { createAdversarial(input: { image: $i, target: 14, model: "gtsrb-resnet18", method: FGSM }) { __typename } }',
+      { i: b64(fixture('noise.png')) },
     );
     const counts = await snapshotCounts(server.app.database.prisma);
     // every table holds something a hostile request could wrongly delete (a run may find no violation)

@@ -98,6 +98,20 @@ describe('SageMaker data-capture JSON Lines', () => {
   });
 });
 
+describe("output=class: the write-up's response body", () => {
+  it('writes endpointOutput.data as [[class]], JSON text its evaluation.py parses, and keeps an unreadable output', () => {
+    const event = captureEvent(record(), 'class');
+    const { endpointOutput, endpointInput } = event.captureData;
+    expect(endpointInput).toEqual(captureEvent(record()).captureData.endpointInput);
+    expect(endpointOutput).toMatchObject({ observedContentType: 'application/json', mode: 'OUTPUT', encoding: 'JSON' });
+    expect(JSON.parse(endpointOutput!.data)).toEqual([[record().predictedClass]]);
+    const unreadable = record({ output: '{"predictedClass": 1, trunc', predictedClass: null });
+    expect(captureEvent(unreadable, 'class').captureData.endpointOutput).toEqual(
+      captureEvent(unreadable).captureData.endpointOutput,
+    );
+  });
+});
+
 describe('writeLines', () => {
   it('writes each line with a newline and waits for drain when the buffer is full', async () => {
     const chunks: string[] = [];
