@@ -20,6 +20,11 @@ export interface CaptureFilter {
   minConfidence?: number | null;
   /** confidence ≤ maxConfidence (0–1) */
   maxConfidence?: number | null;
+  /**
+   * the captures of a monitoring execution's window: resolved into from/to (narrowing them) by the
+   * GraphQL layer before the listing, which ignores it
+   */
+  execution?: string | null;
 }
 
 export interface TimeRange {

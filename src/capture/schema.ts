@@ -85,13 +85,17 @@ export const CaptureConnectionRef = builder.objectRef<CapturePage>('CaptureConne
   }),
 });
 
-const CaptureFilterInput = builder.inputRef<CaptureFilter>('CaptureFilter').implement({
+export const CaptureFilterInput = builder.inputRef<CaptureFilter>('CaptureFilter').implement({
   fields: (t) => ({
     from: t.field({ type: 'DateTime', description: 'inferenceTime ≥ from' }),
     to: t.field({ type: 'DateTime', description: 'inferenceTime < to' }),
     predictedClass: t.int({ description: 'a class index ≥ 0' }),
     minConfidence: t.float({ description: 'confidence ≥ minConfidence (0–1)' }),
     maxConfidence: t.float({ description: 'confidence ≤ maxConfidence (0–1)' }),
+    execution: t.id({
+      description:
+        "the captures of this monitoring execution's window [windowStart, windowEnd) (of the same endpoint); from/to narrow it further",
+    }),
   }),
 });
 
@@ -106,8 +110,14 @@ builder.queryFields((t) => ({
       after: t.arg.string({ description: 'endCursor of the previous page' }),
       filter: t.arg({ type: CaptureFilterInput }),
     },
-    resolve: (_root, { endpoint, first, after, filter }, { services }) =>
-      services.captures.list(endpoint, { first, after, filter }),
+    resolve: async (_root, { endpoint, first, after, filter }, { services }) =>
+      services.captures.list(endpoint, {
+        first,
+        after,
+        filter: filter?.execution
+          ? await services.monitor.executions.capturesFilter(String(filter.execution), endpoint, filter)
+          : filter,
+      }),
   }),
   capture: t.field({
     type: CaptureRef,

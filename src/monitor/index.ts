@@ -67,6 +67,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     baselines,
     executions: new ExecutionStore(deps.prisma, deps.outbox),
     windows,
+    endpoints: deps.endpoints,
     labelled: deps.labelled,
     pubsub: deps.pubsub,
     models: deps.models,

@@ -106,7 +106,8 @@ export const SCHEDULE = graphql(`
 export const EXECUTION = graphql(`
   fragment MonitoringExecutionFields on MonitoringExecution {
     id schedule endpoint trigger status windowStart windowEnd recordCount classCounts message startedAt finishedAt
-    violations { featureName constraintCheckType description }
+    insufficientData
+    violations { check featureName constraintCheckType description }
     classes { classId label count share }
     metrics { name value timestamp }
   }
@@ -220,10 +221,7 @@ export interface BaselineStatistics {
 
 /** constraints.json as a client reads it: the parts the tests assert */
 export interface BaselineConstraints {
-  features: [
-    { name: string; completeness: number; string_constraints: { domains: string[] } },
-    { name: string; completeness: number },
-  ];
+  features: { name: string; inferred_type: string }[];
   monitoring_config: { distribution_constraints: Record<string, unknown> };
 }
 

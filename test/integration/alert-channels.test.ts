@@ -8,6 +8,7 @@
  */
 import { getNamedType, isObjectType } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
+import { graphql } from '../../src/graphql.ts';
 import { buildSchema } from '../../src/schema/index.ts';
 import {
   alertingSchedule,
@@ -39,6 +40,15 @@ const ALERT_ENV = {
   ALERT_TIMEOUT_MS: String(TIMEOUT_MS),
   SCHEDULER_INTERVAL_MS: '3600000',
 };
+
+const RUN_JOB = graphql(`
+  mutation RunAdHocJob($from: DateTime!, $to: DateTime!) {
+    runMonitoringJob(input: { endpoint: "signs", from: $from, to: $to, checks: { minSampleSize: 1 } }) {
+      __typename
+      ... on MonitoringExecution { trigger status }
+    }
+  }
+`);
 
 const receivers: Receiver[] = [];
 async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
@@ -134,6 +144,17 @@ describe('alert channels', () => {
     ).toBe(true);
     const { alertChannels } = await server.client.data(CHANNELS);
     expect(alertChannels.find((c) => c.name === 'slack')!.endpoints).toEqual(['signs']);
+
+    // an ad-hoc run over the same captures finds the same violation but alerts nobody: its transaction
+    // queues no delivery (they would be there when the mutation answers)
+    const { runMonitoringJob } = await server.client.data(RUN_JOB, {
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date().toISOString(),
+    });
+    expectTypename(runMonitoringJob, 'MonitoringExecution');
+    expect(runMonitoringJob).toMatchObject({ trigger: 'AD_HOC', status: 'CompletedWithViolations' });
+    expect(await deliveries(server.client, 'ops')).toHaveLength(1);
+    expect(await deliveries(server.client, 'slack')).toHaveLength(1);
 
     // a channel of another endpoint gets nothing
     expect(await deliveries(server.client, 'quiet-only')).toEqual([]);

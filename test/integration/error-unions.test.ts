@@ -50,6 +50,10 @@ interface Fixture {
   hookedStep: number;
   /** a step that saved biases only: no input, no gradients */
   partialStep: number;
+  /** the baseline the schedule 'sched' compares with */
+  baseline: string;
+  /** an ad-hoc execution of the endpoint 'doomed' */
+  orphanedExecution: string;
 }
 
 type Path = readonly (string | number)[];
@@ -58,6 +62,18 @@ type Arrange = (server: TestServer) => Promise<() => Promise<void>>;
 
 /** another connection holds the write lock beyond the server's lock timeout (DATABASE_LOCK_TIMEOUT_MS below) */
 const databaseLocked: Arrange = (server) => holdWriteLock(server.database.url);
+
+/**
+ * 'doomed' as deleteEndpoint leaves it until the retention sweeper removes it (renamed, deletedAt set),
+ * without the sweep, which would delete its executions too
+ */
+const endpointDeleted: Arrange = async (server) => {
+  const { endpoint } = server.app.database.prisma;
+  await endpoint.update({ where: { name: 'doomed' }, data: { name: 'deleted:doomed', deletedAt: new Date() } });
+  return async () => {
+    await endpoint.update({ where: { name: 'deleted:doomed' }, data: { name: 'doomed', deletedAt: null } });
+  };
+};
 
 interface Case {
   /** sends the operation that provokes the error, its variables made from what the setup made */
@@ -506,6 +522,90 @@ const CASES: Record<string, Case> = {
     },
   ),
 
+  'Mutation.deleteBaseline → ConflictError': errorCase(
+    // the schedule 'sched' compares with it
+    graphql(`mutation DeleteBaselineInUse($id: ID!) { deleteBaseline(id: $id) { __typename ...CaseError } }`, [ERROR]),
+    ['deleteBaseline'],
+    { variables: (fx) => ({ id: fx.baseline }) },
+  ),
+  'Mutation.replaceBaselineConstraints → NotFoundError': errorCase(
+    graphql(
+      `mutation ReplaceConstraintsOfUnknownBaseline($id: ID!) {
+        replaceBaselineConstraints(id: $id, constraints: { monitoring_config: { distribution_constraints: {
+          perform_comparison: "Enabled", comparison_threshold: 0.1, categorical_comparison_threshold: 0.1,
+          categorical_drift_method: "LInfinity" } } }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['replaceBaselineConstraints'],
+    { variables: () => ({ id: UNKNOWN_ID }) },
+  ),
+  'Mutation.replaceBaselineConstraints → ValidationError': errorCase(
+    graphql(
+      `mutation ReplaceConstraintsInvalidly($id: ID!) {
+        replaceBaselineConstraints(id: $id, constraints: { monitoring_config: {} }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['replaceBaselineConstraints'],
+    { variables: (fx) => ({ id: fx.baseline }) },
+  ),
+  'Mutation.pauseMonitoringSchedule → NotFoundError': errorCase(
+    graphql(`mutation PauseUnknownSchedule { pauseMonitoringSchedule(name: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['pauseMonitoringSchedule'],
+  ),
+  'Mutation.resumeMonitoringSchedule → NotFoundError': errorCase(
+    graphql(`mutation ResumeUnknownSchedule { resumeMonitoringSchedule(name: "nope") { __typename ...CaseError } }`, [
+      ERROR,
+    ]),
+    ['resumeMonitoringSchedule'],
+  ),
+  'Mutation.runMonitoringJob → NotFoundError': errorCase(
+    graphql(
+      `mutation RunJobOnUnknownEndpoint {
+        runMonitoringJob(input: { endpoint: "nope", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['runMonitoringJob'],
+  ),
+  'Mutation.runMonitoringJob → ValidationError': errorCase(
+    graphql(
+      `mutation RunJobBackwards {
+        runMonitoringJob(input: { endpoint: "plain", from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z" }) {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['runMonitoringJob'],
+  ),
+  'MonitoringExecution.captures → NotFoundError': errorCase(
+    // its endpoint was deleted after it ran
+    graphql(
+      `query CapturesOfOrphanedExecution($id: ID!) {
+        monitoringExecution(id: $id) { captures { __typename ...CaseError } }
+      }`,
+      [ERROR],
+    ),
+    ['monitoringExecution', 'captures'],
+    { variables: (fx) => ({ id: fx.orphanedExecution }), arrange: endpointDeleted },
+  ),
+  'MonitoringExecution.captures → ValidationError': errorCase(
+    graphql(
+      `query ExecutionCapturesFirstZero($id: ID!) {
+        monitoringExecution(id: $id) { captures(first: 0) { __typename ...CaseError } }
+      }`,
+      [ERROR],
+    ),
+    ['monitoringExecution', 'captures'],
+    { variables: (fx) => ({ id: fx.orphanedExecution }) },
+  ),
+
   // debugger
   'Query.trial → NotFoundError': errorCase(
     graphql(`query TrialOfUnknownEndpoint { trial(endpoint: "nope") { __typename ...CaseError } }`, [ERROR]),
@@ -768,7 +868,12 @@ const PREDICT = graphql(`
 `);
 const CREATE_BASELINE = graphql(`
   mutation CreateBaseline {
-    createBaseline(input: { endpoint: "plain", name: "base" }) { __typename ... on VigilError { message } }
+    createBaseline(input: { endpoint: "plain", name: "base" }) { __typename ... on Baseline { id } ... on VigilError { message } }
+  }
+`);
+const RUN_DOOMED_JOB = graphql(`
+  mutation RunDoomedJob($from: DateTime!, $to: DateTime!) {
+    runMonitoringJob(input: { endpoint: "doomed", from: $from, to: $to }) { __typename ... on MonitoringExecution { id } }
   }
 `);
 const CREATE_CHANNEL = graphql(`
@@ -839,14 +944,26 @@ describe('every error a result union declares is raisable by its field', () => {
       hookedCapture: captured(hooked),
       hookedStep: saved(hooked),
       partialStep: saved(partial),
+      baseline: '',
+      orphanedExecution: '',
     };
 
     const { createBaseline } = await server.client.data(CREATE_BASELINE);
     expect(createBaseline.__typename, JSON.stringify(createBaseline)).toBe('Baseline');
+    expectTypename(createBaseline, 'Baseline');
+    fx.baseline = createBaseline.id;
     const { createMonitoringSchedule } = await server.client.data(CREATE_SCHEDULE);
     expect(createMonitoringSchedule.__typename, JSON.stringify(createMonitoringSchedule)).toBe('MonitoringSchedule');
     const { createAlertChannel } = await server.client.data(CREATE_CHANNEL);
     expect(createAlertChannel.__typename, JSON.stringify(createAlertChannel)).toBe('AlertChannel');
+
+    await create({ name: 'doomed', dataCapture: capture });
+    const { runMonitoringJob } = await server.client.data(RUN_DOOMED_JOB, {
+      from: new Date(Date.now() - 60_000).toISOString(),
+      to: new Date().toISOString(),
+    });
+    expectTypename(runMonitoringJob, 'MonitoringExecution');
+    fx.orphanedExecution = runMonitoringJob.id;
   });
 
   it('has a case for every (field, error) pair the schema declares, and none for a pair it does not', () => {

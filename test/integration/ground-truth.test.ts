@@ -61,7 +61,7 @@ const RUN = graphql(`
       __typename
       ... on MonitoringExecution {
         id status message windowStart windowEnd
-        violations { featureName metricName constraintCheckType description }
+        violations { check featureName metricName constraintCheckType description }
         constraintViolations
         metrics { name value }
         modelQuality {
@@ -219,12 +219,14 @@ describe('ground truth and model quality', () => {
       const recall = Math.round(expected.recall.get(recallClass)! * 10_000) / 10_000;
       expect(judged.violations).toEqual([
         {
+          check: 'MODEL_QUALITY',
           featureName: 'accuracy',
           metricName: 'accuracy',
           constraintCheckType: 'LessThanThreshold',
           description: "Metric accuracy with 0.5 was LessThanThreshold '0.8'",
         },
         {
+          check: 'MODEL_QUALITY',
           featureName: `recall_${recallClass}`,
           metricName: `recall_${recallClass}`,
           constraintCheckType: 'LessThanThreshold',
@@ -236,11 +238,12 @@ describe('ground truth and model quality', () => {
       expect(judged.constraintViolations).toMatchObject({
         violations: [
           {
+            check: 'MODEL_QUALITY',
             metric_name: 'accuracy',
             constraint_check_type: 'LessThanThreshold',
             description: "Metric accuracy with 0.5 was LessThanThreshold '0.8'",
           },
-          { metric_name: `recall_${recallClass}` },
+          { check: 'MODEL_QUALITY', metric_name: `recall_${recallClass}` },
         ],
       });
       expect(judged.modelQuality!.confusionMatrix).toEqual(expected.matrix);
@@ -375,6 +378,7 @@ describe('ground truth and model quality', () => {
     expect(e.modelQuality).toMatchObject({ labelledCount: 20, accuracy: 0.85, baselineAccuracy: 1 });
     expect(e.violations).toEqual([
       {
+        check: 'MODEL_QUALITY',
         featureName: 'accuracy',
         metricName: 'accuracy',
         constraintCheckType: 'LessThanThreshold',

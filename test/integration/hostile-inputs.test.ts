@@ -122,7 +122,16 @@ async function snapshotSettings(prisma: Db): Promise<unknown> {
     prisma.endpoint.findMany({ orderBy: { id: 'asc' } }),
     prisma.monitoringSchedule.findMany({
       orderBy: { id: 'asc' },
-      select: { id: true, name: true, cron: true, checks: true, baselineId: true, nextRunAt: true, updatedAt: true },
+      select: {
+        id: true,
+        name: true,
+        cron: true,
+        checks: true,
+        baselineId: true,
+        nextRunAt: true,
+        pausedAt: true,
+        updatedAt: true,
+      },
     }),
     prisma.alertChannel.findMany({ orderBy: { id: 'asc' } }),
   ]);
@@ -1787,6 +1796,163 @@ function attacks(): HostileCase[] {
 
 // ---------------------------------------------------------------------------------------------------
 
+function monitoring(): HostileCase[] {
+  const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
+  const NOT_FOUND: Expected = { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' };
+  const hour = 3_600_000;
+  const job = (input: Record<string, unknown>) =>
+    operation(
+      'mutation($input: MonitoringJobInput!) { result: runMonitoringJob(input: $input) { __typename ... on VigilError { code } } }',
+      {
+        input: {
+          endpoint: 'signs',
+          from: new Date(Date.now() - hour).toISOString(),
+          to: new Date(Date.now() - 1000).toISOString(),
+          ...input,
+        },
+      },
+    );
+  const REPLACE =
+    'mutation($id: ID!, $c: JSON!) { result: replaceBaselineConstraints(id: $id, constraints: $c) { __typename ... on VigilError { code } } }';
+  /** the baseline "ref" of the setup: looked up by name through its endpoint */
+  const constraints = (value: unknown) => async () => {
+    const { baselines } = await server.client.data(
+      '{ baselines(endpoint: "signs") { ... on BaselineList { baselines { id } } } }',
+    );
+    return operation(REPLACE, { id: baselines.baselines[0].id, c: value })();
+  };
+  const distribution = {
+    perform_comparison: 'Enabled',
+    comparison_threshold: 0.1,
+    categorical_comparison_threshold: 0.1,
+    categorical_drift_method: 'LInfinity',
+  };
+  const named = (field: string, name: string) =>
+    operation(`mutation($n: String!) { result: ${field}(name: $n) { __typename ... on VigilError { code } } }`, {
+      n: name,
+    });
+  return [
+    {
+      name: 'ad-hoc window: in the future',
+      send: job({ to: new Date(Date.now() + hour).toISOString() }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'ad-hoc window: backwards',
+      send: job({ from: new Date(Date.now() - 1000).toISOString(), to: new Date(Date.now() - hour).toISOString() }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'ad-hoc window: empty',
+      send: job({ from: '2026-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' }),
+      expect: VALIDATION,
+    },
+    { name: 'ad-hoc window: 10,000 years', send: job({ from: '0001-01-01T00:00:00Z' }), expect: VALIDATION },
+    { name: 'ad-hoc window: an endpoint that is SQL', send: job({ endpoint: `signs' OR '1'='1` }), expect: NOT_FOUND },
+    { name: 'ad-hoc window: a baseline glob', send: job({ baseline: '*' }), expect: NOT_FOUND },
+    { name: 'ad-hoc window: a 1 MB baseline name', send: job({ baseline: 'b'.repeat(MB) }), expect: NOT_FOUND },
+    { name: 'ad-hoc window: minSampleSize 0', send: job({ checks: { minSampleSize: 0 } }), expect: VALIDATION },
+    {
+      name: 'ad-hoc window: a share above 1',
+      send: job({ checks: { classShare: { threshold: 1.5 } } }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'ad-hoc window: drift without a baseline',
+      send: job({ checks: { drift: { enabled: true } } }),
+      expect: VALIDATION,
+    },
+    { name: 'constraints: a string', send: constraints('{"version":0}'), expect: VALIDATION },
+    { name: 'constraints: an array', send: constraints([distribution]), expect: VALIDATION },
+    {
+      name: 'constraints: a prototype key',
+      send: constraints(
+        JSON.parse(
+          `{"__proto__":{"polluted":1},"monitoring_config":{"distribution_constraints":${JSON.stringify(distribution)}}}`,
+        ),
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'constraints: 1 MB of one threshold',
+      send: constraints({
+        monitoring_config: { distribution_constraints: { ...distribution, comparison_threshold: 'x'.repeat(MB) } },
+      }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'constraints: 100,000 keys',
+      send: constraints(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]))),
+      expect: VALIDATION,
+    },
+    {
+      name: 'constraints: nested 100,000 deep',
+      send: () =>
+        post(
+          `{"query":${JSON.stringify(REPLACE)},"variables":{"id":"x","c":{"monitoring_config":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}`,
+        ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'constraints: a threshold of 0',
+      send: constraints({
+        monitoring_config: { distribution_constraints: { ...distribution, comparison_threshold: 0 } },
+      }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'constraints: an unknown baseline',
+      send: operation(REPLACE, {
+        id: `' OR 1=1 --`,
+        c: { monitoring_config: { distribution_constraints: distribution } },
+      }),
+      expect: NOT_FOUND,
+    },
+    { name: 'pauseMonitoringSchedule: a glob', send: named('pauseMonitoringSchedule', '*'), expect: NOT_FOUND },
+    {
+      name: 'resumeMonitoringSchedule: SQL',
+      send: named('resumeMonitoringSchedule', `' OR 1=1 --`),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'deleteBaseline with detachSchedules: SQL',
+      send: operation(
+        'mutation($n: ID!) { result: deleteBaseline(id: $n, detachSchedules: true) { __typename ... on VigilError { code } } }',
+        { n: '1 OR 1=1' },
+      ),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'captures of an execution: SQL',
+      send: operation(
+        'query($x: ID!) { result: captures(endpoint: "signs", filter: { execution: $x }) { __typename ... on VigilError { code } } }',
+        { x: `' OR '1'='1` },
+      ),
+      expect: NOT_FOUND,
+    },
+    {
+      name: 'executions: both a schedule and an endpoint',
+      send: operation(
+        '{ result: monitoringExecutions(schedule: "nightly", endpoint: "signs") { __typename ... on VigilError { code } } }',
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'executions: neither a schedule nor an endpoint',
+      send: operation('{ result: monitoringExecutions { __typename ... on VigilError { code } } }'),
+      expect: VALIDATION,
+    },
+    {
+      name: 'executions: an endpoint of 1 MB',
+      send: operation(
+        'query($e: String!) { result: monitoringExecutions(endpoint: $e) { __typename ... on VigilError { code } } }',
+        { e: 'e'.repeat(MB) },
+      ),
+      expect: NOT_FOUND,
+    },
+  ];
+}
+
 const CATEGORIES: Record<string, () => HostileCase[]> = {
   'malformed request lines, headers and URLs': malformedHttp,
   'request bodies and media types': requestBodies,
@@ -1795,6 +1961,7 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'truncated, corrupted, mislabelled and bomb images': images,
   'pathological strings in string arguments': strings,
   'catastrophic regular expressions': regexes,
+  'monitoring windows, constraints and schedule states': monitoring,
   'WebSocket frames, subscriptions and connections': webSockets,
   'alert channels: URLs, names, secrets': alertChannels,
   'ground truth: JSON Lines and batches': groundTruth,

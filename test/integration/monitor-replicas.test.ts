@@ -66,7 +66,7 @@ describe.skipIf(skip !== null)(`model monitor on two replicas${skip ? ` (skipped
     const executions = await a.app.database.prisma.monitoringExecution.findMany({
       include: { schedule: { select: { name: true } } },
     });
-    expect(executions.map((e) => e.schedule.name).sort()).toEqual(names);
+    expect(executions.map((e) => e.schedule?.name).sort()).toEqual(names);
     expect(
       executions.every(
         (e) => e.trigger === 'SCHEDULED' && e.status === 'CompletedWithViolations' && e.recordCount === 60,

@@ -154,6 +154,7 @@ describe('monitoring windows and the scheduler', () => {
       data: {
         id: 'orphan',
         scheduleId: schedule.id,
+        endpointId,
         trigger: 'SCHEDULED',
         status: 'InProgress',
         windowStart: new Date(e1.windowEnd),

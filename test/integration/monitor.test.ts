@@ -25,7 +25,7 @@ const ALERTS = graphql(`
   subscription MonitorAlerts($endpoint: String) {
     monitorAlerts(endpoint: $endpoint) {
       endpoint schedule executionId status message recordCount windowStart windowEnd
-      violations { featureName constraintCheckType description }
+      violations { check featureName constraintCheckType description }
       execution { id status classCounts }
     }
   }
@@ -140,6 +140,7 @@ describe('model monitor: the write-up scenario', () => {
     expect(second.recordCount).toBe(400);
     expect(Date.parse(second.windowStart)).toBe(windowStart);
     expect(second.violations[0]).toEqual({
+      check: 'CLASS_SHARE',
       featureName: 'PredictedClass',
       constraintCheckType: 'baseline_drift_check',
       description: STOP_VIOLATION,
@@ -211,7 +212,12 @@ describe('model monitor: the write-up scenario', () => {
     expect(violations.status).toBe(200);
     expect(await violations.json()).toEqual({
       violations: [
-        { feature_name: 'PredictedClass', constraint_check_type: 'baseline_drift_check', description: STOP_VIOLATION },
+        {
+          check: 'CLASS_SHARE',
+          feature_name: 'PredictedClass',
+          constraint_check_type: 'baseline_drift_check',
+          description: STOP_VIOLATION,
+        },
       ],
     });
     const png = await fetch(`${server.url}/executions/${second.id}/classes.png`);

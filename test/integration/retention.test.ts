@@ -169,9 +169,14 @@ async function insertExecutions(
   windowEnds: readonly number[],
   status = 'CompletedWithViolations',
 ): Promise<string[]> {
+  const { endpointId } = await prisma.monitoringSchedule.findUniqueOrThrow({
+    where: { id: scheduleId },
+    select: { endpointId: true },
+  });
   const executions = windowEnds.map((end) => ({
     id: randomUUID(),
     scheduleId,
+    endpointId,
     trigger: 'SCHEDULED',
     status,
     windowStart: new Date(end - HOUR),
@@ -184,6 +189,7 @@ async function insertExecutions(
       [0, 1].map((i) => ({
         id: randomUUID(),
         executionId: e.id,
+        check: 'COMPLETENESS',
         featureName: `f${i}`,
         constraintCheckType: 'completeness_check',
         description: 'test',

@@ -76,18 +76,28 @@ export async function reconcile({ db, cluster, stats, sessions, fanoutDown, traf
   const captures = checkCaptures(stats.acknowledged, stored, stats.unansweredImages);
   problems.push(...captures.problems);
 
-  const rows = await db.prisma.monitoringExecution.findMany({ include: { schedule: { select: { name: true } } } });
-  const executions: StoredExecution[] = rows.map((e) => ({
-    id: e.id,
-    schedule: e.schedule.name,
-    status: e.status,
-    windowStart: e.windowStart.getTime(),
-    windowEnd: e.windowEnd.getTime(),
-    recordCount: e.recordCount,
-    startedAt: e.startedAt.getTime(),
-    finishedAt: e.finishedAt?.getTime() ?? null,
-    message: e.message,
-  }));
+  // the schedules' executions: an ad-hoc one (no schedule) would be in no schedule's tiling
+  const rows = await db.prisma.monitoringExecution.findMany({
+    where: { scheduleId: { not: null } },
+    include: { schedule: { select: { name: true } } },
+  });
+  const executions: StoredExecution[] = rows.flatMap(({ schedule, ...e }) =>
+    schedule
+      ? [
+          {
+            id: e.id,
+            schedule: schedule.name,
+            status: e.status,
+            windowStart: e.windowStart.getTime(),
+            windowEnd: e.windowEnd.getTime(),
+            recordCount: e.recordCount,
+            startedAt: e.startedAt.getTime(),
+            finishedAt: e.finishedAt?.getTime() ?? null,
+            message: e.message,
+          },
+        ]
+      : [],
+  );
   const schedules = SCHEDULES.map((s) => {
     const { check, problems: found } = checkSchedule(
       s.name,

@@ -182,6 +182,7 @@ const ALERT: MonitorAlert = {
   windowEnd: '2026-01-01T01:00:00.000Z',
   recordCount: 120,
   violations: Array.from({ length: 12 }, (_, i) => ({
+    check: 'CLASS_SHARE' as const,
     featureName: 'PredictedClass',
     constraintCheckType: 'baseline_drift_check' as const,
     description: `violation ${i} <b>&`,

@@ -163,6 +163,7 @@ describe('model-quality measures', () => {
     });
     expect(modelQualityCheck({ measures: few, config, label, baseline: null, minSampleSize: 3 }).violations).toEqual([
       {
+        check: 'MODEL_QUALITY',
         featureName: 'accuracy',
         constraintCheckType: 'LessThanThreshold',
         description: "Metric accuracy with 0 was LessThanThreshold '0.9'",

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.ts';
-import { suggestConstraints } from '../../src/monitor/baselines/constraints-json.ts';
+import {
+  MAX_CONSTRAINTS_BYTES,
+  parseConstraints,
+  suggestConstraints,
+} from '../../src/monitor/baselines/constraints-json.ts';
 import { baselineView } from '../../src/monitor/baselines/drift-view.ts';
 import { buildStatistics } from '../../src/monitor/baselines/statistics-json.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../../src/monitor/checks/config.ts';
@@ -20,6 +24,7 @@ function context(
     label: (k) => LABELS[k] ?? String(k),
     classCount: 43,
     baseline: null,
+    outputsCaptured: true,
     ...overrides,
   };
 }
@@ -44,14 +49,44 @@ describe('monitor checks', () => {
     expect(outcome.metrics.class_count_0).toBe(0);
   });
 
-  it('below the minimum sample size: no violations, a message saying so, metrics kept', () => {
+  it('below the minimum sample size: no violations, a message saying so, counts kept and nothing judged', () => {
     const outcome = runChecks(context(many(29, 14)));
     expect(outcome.violations).toEqual([]);
     expect(outcome.insufficientData).toBe(
       'insufficient data: 29 captures in the window, fewer than the minimum sample size of 30',
     );
-    expect(outcome.metrics.max_class_share).toBe(1);
-    expect(runChecks(context(many(30, 14))).violations).toHaveLength(1);
+    expect(outcome.metrics).toMatchObject({ record_count: 29, class_count_14: 29, insufficient_data: 1 });
+    for (const judged of ['max_class_share', 'confidence_mean', 'low_confidence_share', 'violation_count'])
+      expect(outcome.metrics).not.toHaveProperty(judged);
+    const enough = runChecks(context(many(30, 14)));
+    expect(enough.violations.map((v) => v.check)).toEqual(['CLASS_SHARE']);
+    expect(enough.metrics).toMatchObject({ max_class_share: 1, insufficient_data: 0, violation_count: 1 });
+  });
+
+  it('an empty window, or one without outputs, makes up no share, mean or distance', () => {
+    const statistics = buildStatistics(countPredictions(many(100, 3)));
+    const constraints = suggestConstraints(statistics);
+    const baseline = baselineView('b', statistics, constraints);
+    const checks = mergeChecks(defaultChecks(true), { minSampleSize: 1 });
+    const empty = runChecks(context([], { checks, baseline }));
+    expect(Object.keys(empty.metrics).filter((m) => !m.startsWith('class_count_'))).toEqual([
+      'record_count',
+      'insufficient_data',
+    ]);
+    // inputs captured only: 40 captures, none with an output; completeness does not apply
+    const inputsOnly = runChecks(context(Array(40).fill(null), { checks, baseline, outputsCaptured: false }));
+    expect(inputsOnly.violations).toEqual([]);
+    expect(Object.keys(inputsOnly.metrics).filter((m) => !m.startsWith('class_count_'))).toEqual([
+      'record_count',
+      'violation_count',
+      'insufficient_data',
+    ]);
+    // the same rows where outputs are captured: every one is missing
+    const missing = runChecks(context(Array(40).fill(null), { checks, baseline }));
+    expect(missing.violations.map((v) => [v.check, v.constraintCheckType])).toEqual([
+      ['COMPLETENESS', 'completeness_check'],
+    ]);
+    expect(missing.metrics.non_null_share).toBe(0);
   });
 
   it('disabled checks measure but do not judge', () => {
@@ -145,12 +180,82 @@ describe('monitor checks', () => {
     expect(n.quantiles[0]).toEqual({ quantile: 0, value: 0.25 });
     expect(n.quantiles[100]).toEqual({ quantile: 1, value: 1 });
     const constraints = suggestConstraints(statistics, { driftMethod: 'ChiSquared' });
-    expect(constraints.features[0]).toMatchObject({
-      name: 'PredictedClass',
-      completeness: 0.75,
-      string_constraints: { domains: ['3', '7'] },
+    // only what vigil enforces: the drift check's features and distribution constraints
+    expect(constraints).toEqual({
+      version: 0,
+      features: [
+        { name: 'PredictedClass', inferred_type: 'String' },
+        { name: 'Confidence', inferred_type: 'Fractional' },
+      ],
+      monitoring_config: {
+        distribution_constraints: {
+          perform_comparison: 'Enabled',
+          comparison_threshold: 0.1,
+          categorical_comparison_threshold: 0.1,
+          categorical_drift_method: 'ChiSquared',
+        },
+      },
     });
-    expect(constraints.monitoring_config.distribution_constraints.categorical_drift_method).toBe('ChiSquared');
+    expect(parseConstraints(JSON.parse(JSON.stringify(constraints)))).toEqual(constraints);
+  });
+
+  it('an edited constraints.json: only what vigil enforces, thresholds in (0, 1]', () => {
+    const valid = {
+      monitoring_config: {
+        distribution_constraints: {
+          perform_comparison: 'Disabled',
+          comparison_threshold: 0.2,
+          categorical_comparison_threshold: 0.05,
+          categorical_drift_method: 'LInfinity',
+        },
+      },
+    };
+    expect(parseConstraints(valid).monitoring_config.distribution_constraints.perform_comparison).toBe('Disabled');
+    const d = valid.monitoring_config.distribution_constraints;
+    const invalid: [unknown, string][] = [
+      [null, 'constraints'],
+      [[], 'constraints'],
+      [{}, 'constraints.monitoring_config'],
+      [{ ...valid, version: 1 }, 'constraints.version'],
+      [{ ...valid, extra: 1 }, 'constraints.extra'],
+      [{ ...valid, features: [{ name: 'PredictedClass', completeness: 1 }] }, 'constraints.features.completeness'],
+      [{ ...valid, features: [] }, 'constraints.features'],
+      [
+        { monitoring_config: { ...valid.monitoring_config, emit_metrics: 'Enabled' } },
+        'constraints.monitoring_config.emit_metrics',
+      ],
+      [
+        { monitoring_config: { distribution_constraints: { ...d, comparison_threshold: 0 } } },
+        'constraints.monitoring_config.distribution_constraints.comparison_threshold',
+      ],
+      [
+        { monitoring_config: { distribution_constraints: { ...d, categorical_comparison_threshold: '0.1' } } },
+        'constraints.monitoring_config.distribution_constraints.categorical_comparison_threshold',
+      ],
+      [
+        { monitoring_config: { distribution_constraints: { ...d, categorical_drift_method: 'KS' } } },
+        'constraints.monitoring_config.distribution_constraints.categorical_drift_method',
+      ],
+      [
+        { monitoring_config: { distribution_constraints: { ...d, perform_comparison: true } } },
+        'constraints.monitoring_config.distribution_constraints.perform_comparison',
+      ],
+      [
+        { monitoring_config: { distribution_constraints: { ...d, comparison_method: 'Robust' } } },
+        'constraints.monitoring_config.distribution_constraints.comparison_method',
+      ],
+      [{ ...valid, padding: 'x'.repeat(MAX_CONSTRAINTS_BYTES) }, 'constraints'],
+    ];
+    for (const [value, field] of invalid) {
+      let thrown: unknown;
+      try {
+        parseConstraints(value);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, field).toBeInstanceOf(ValidationError);
+      expect((thrown as ValidationError).field).toBe(field);
+    }
   });
 
   it('validates every threshold in (0, 1] and that drift has a baseline', () => {

@@ -133,7 +133,7 @@ export const SCHEDULES = graphql(`
                 windowStart
                 windowEnd
                 classesChartUrl
-                violations { featureName constraintCheckType description }
+                violations { check featureName constraintCheckType description }
               }
             }
           }

@@ -12,10 +12,17 @@ import type { MonitorAlert } from './types.ts';
 /** not a valid endpoint name, so it cannot collide with one */
 export const ALL_ENDPOINTS = '*';
 
-export function toAlert(execution: ExecutionRecord, violations: Violation[]): MonitorAlert {
+/**
+ * The alert of a schedule's execution with violations; null without violations, and for an ad-hoc
+ * execution, which alerts nobody (someone is looking at it already): it is neither published nor
+ * queued for the alert channels.
+ */
+export function alertOf(execution: ExecutionRecord, violations: Violation[]): MonitorAlert | null {
+  const { scheduleName } = execution;
+  if (!violations.length || scheduleName === null) return null;
   return {
     endpoint: execution.endpointName,
-    schedule: execution.scheduleName,
+    schedule: scheduleName,
     executionId: execution.id,
     status: execution.status,
     message: execution.message,

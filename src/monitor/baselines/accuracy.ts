@@ -3,8 +3,10 @@
  * Monitor's `multiclass_classification_metrics` in statistics.json), and read by the model-quality
  * check's tolerance.
  */
+import { ValidationError } from '../../errors.ts';
+import type { ChecksConfig } from '../checks/types.ts';
 import { accuracyStandardError, type QualityMeasures } from '../quality/report.ts';
-import type { ClassificationStatistics, Statistics } from './types.ts';
+import type { BaselineRecord, ClassificationStatistics, Statistics } from './types.ts';
 
 /** the statistics of labelled captures; undefined without any */
 export function classificationStatistics(measures: QualityMeasures): ClassificationStatistics | undefined {
@@ -22,4 +24,15 @@ export function classificationStatistics(measures: QualityMeasures): Classificat
 /** the accuracy a baseline recorded; null when its window had no labelled captures */
 export function baselineAccuracy(statistics: Statistics): number | null {
   return statistics.multiclass_classification_metrics?.accuracy.value ?? null;
+}
+
+/** a tolerance against the baseline's accuracy needs a baseline that has one (schedules and ad-hoc runs) */
+export function requireAccuracy(checks: ChecksConfig, baseline: BaselineRecord | null): void {
+  const { enabled, baselineTolerance } = checks.modelQuality;
+  if (!enabled || baselineTolerance === null || !baseline) return;
+  if (baselineAccuracy(baseline.statistics) === null)
+    throw new ValidationError(
+      'checks.modelQuality.baselineTolerance',
+      `baseline '${baseline.name}' has no accuracy: its window had no captures with a true label when it was made (putGroundTruth, then create the baseline)`,
+    );
 }

@@ -4,6 +4,7 @@ import { builder } from '../../schema/builder.ts';
 import { classCountList } from '../windows/class-counts.ts';
 import { ClassCountRef } from '../windows/schema.ts';
 import { baselineAccuracy } from './accuracy.ts';
+import { MAX_CONSTRAINTS_BYTES } from './constraints-json.ts';
 import type { CreateBaselineInput } from './service.ts';
 import {
   BASELINE_SOURCES,
@@ -32,7 +33,7 @@ export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').impleme
     }),
     constraints: t.field({
       type: 'JSON',
-      description: 'constraints.json (SageMaker Model Monitor shape)',
+      description: "constraints.json (SageMaker Model Monitor's shape, holding only what vigil enforces)",
       resolve: (b) => b.constraints,
     }),
     accuracy: t.float({
@@ -108,8 +109,19 @@ builder.mutationFields((t) => ({
   }),
   deleteBaseline: t.field({
     type: BaselineRef,
-    errors: { types: [NotFoundError] },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, { services }) => services.monitor.baselines.delete(String(id)),
+    description:
+      'ConflictError, naming them, when schedules compare with it; detachSchedules: true detaches them (their drift check is turned off) and deletes it',
+    errors: { types: [NotFoundError, ConflictError] },
+    args: { id: t.arg.id({ required: true }), detachSchedules: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_root, { id, detachSchedules }, { services }) =>
+      services.monitor.baselines.delete(String(id), detachSchedules ?? false),
+  }),
+  replaceBaselineConstraints: t.field({
+    type: BaselineRef,
+    description: `Replaces the baseline's constraints with an edited constraints.json (at most ${MAX_CONSTRAINTS_BYTES} bytes): only what vigil enforces, monitoring_config.distribution_constraints, is accepted; schedules use it from their next execution`,
+    errors: { types: [NotFoundError, ValidationError] },
+    args: { id: t.arg.id({ required: true }), constraints: t.arg({ type: 'JSON', required: true }) },
+    resolve: (_root, { id, constraints }, { services }) =>
+      services.monitor.baselines.replaceConstraints(String(id), constraints),
   }),
 }));

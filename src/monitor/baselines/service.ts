@@ -16,7 +16,7 @@ import { validateResourceName } from '../resource-name.ts';
 import { countPredictions, type WindowCounts } from '../windows/counts.ts';
 import type { WindowStore } from '../windows/store.ts';
 import { classificationStatistics } from './accuracy.ts';
-import { suggestConstraints } from './constraints-json.ts';
+import { parseConstraints, suggestConstraints } from './constraints-json.ts';
 import { listImages, predictImages } from './image-directory.ts';
 import { buildStatistics } from './statistics-json.ts';
 import type { BaselineStore } from './store.ts';
@@ -158,10 +158,34 @@ export class BaselineService {
     return this.deps.baselines.getMany(ids);
   }
 
-  /** Deletes a baseline; schedules that compared with it keep running without drift. */
-  async delete(id: string): Promise<BaselineRecord> {
+  /**
+   * Deletes a baseline. One that schedules compare with is refused (ConflictError naming them), since
+   * deleting it would silently turn their drift check off; `detachSchedules` says to do exactly that:
+   * they lose the baseline and their drift check, in the same transaction.
+   */
+  async delete(id: string, detachSchedules = false): Promise<BaselineRecord> {
     const existing = await this.deps.baselines.get(id);
-    if (!existing || !(await this.deps.baselines.delete(id))) throw new NotFoundError('Baseline', id);
+    if (!existing) throw new NotFoundError('Baseline', id);
+    const { deleted, schedules } = await this.deps.baselines.delete(id, detachSchedules);
+    if (!deleted && schedules.length)
+      throw new ConflictError(
+        `Baseline '${existing.name}' is in use by monitoring schedule${schedules.length === 1 ? '' : 's'} ${schedules.map((s) => `'${s}'`).join(', ')}: ` +
+          'give each another baseline (or none) first, or delete with detachSchedules: true to detach them (their drift check is turned off)',
+      );
+    if (!deleted) throw new NotFoundError('Baseline', id);
+    if (schedules.length)
+      this.deps.logger.info('baseline deleted; schedules detached', { baseline: existing.name, schedules });
     return existing;
+  }
+
+  /**
+   * Replaces a baseline's constraints with an edited constraints.json (validated: only what vigil
+   * enforces, thresholds in (0, 1]); schedules comparing with it use them from their next execution.
+   */
+  async replaceConstraints(id: string, constraints: unknown): Promise<BaselineRecord> {
+    const parsed = parseConstraints(constraints);
+    const updated = await this.deps.baselines.replaceConstraints(id, parsed);
+    if (!updated) throw new NotFoundError('Baseline', id);
+    return updated;
   }
 }

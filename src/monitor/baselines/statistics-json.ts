@@ -57,11 +57,16 @@ export function buildStatistics(counts: WindowCounts): Statistics {
     inferred_type: 'Fractional',
     numerical_statistics: {
       common: { num_present: summary.count, num_missing: counts.recordCount - summary.count },
-      mean: roundStatistic(summary.mean),
-      sum: roundStatistic(counts.confidence.sum),
-      std_dev: roundStatistic(summary.stdDev),
-      min: summary.min,
-      max: summary.max,
+      // no confidence at all: no moments, rather than zeros nothing measured
+      ...(summary.count
+        ? {
+            mean: roundStatistic(summary.mean),
+            sum: roundStatistic(counts.confidence.sum),
+            std_dev: roundStatistic(summary.stdDev),
+            min: summary.min,
+            max: summary.max,
+          }
+        : {}),
       distribution: {
         kll: {
           buckets: coarsen(counts.confidence.histogram, EXPORT_BUCKETS).map((count, i) => ({

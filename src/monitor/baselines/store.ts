@@ -2,6 +2,8 @@
 import { type BaselineRow, type Db, isUniqueViolation } from '../../db/prisma.ts';
 import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/store.ts';
 import { isOneOf } from '../../guards.ts';
+import { parseStoredChecks } from '../checks/config.ts';
+import { enforcedConstraints } from './constraints-json.ts';
 import {
   BASELINE_SOURCES,
   type BaselineRecord,
@@ -22,7 +24,7 @@ export function toBaseline(row: WithEndpoint<BaselineRow>): BaselineRecord {
     source,
     itemCount: row.itemCount,
     statistics: JSON.parse(row.statistics) as Statistics,
-    constraints: JSON.parse(row.constraints) as Constraints,
+    constraints: enforcedConstraints(JSON.parse(row.constraints) as Constraints),
     createdAt: row.createdAt,
   };
 }
@@ -85,7 +87,38 @@ export class BaselineStore {
     return rows.map(toBaseline);
   }
 
-  async delete(id: string): Promise<boolean> {
-    return (await this.prisma.baseline.deleteMany({ where: { id } })).count === 1;
+  async replaceConstraints(id: string, constraints: Constraints): Promise<BaselineRecord | null> {
+    const updated = await this.prisma.baseline.updateMany({
+      where: { id },
+      data: { constraints: JSON.stringify(constraints) },
+    });
+    return updated.count ? this.get(id) : null;
+  }
+
+  /**
+   * Deletes the baseline unless a schedule compares with it: then, with `detach`, those schedules lose
+   * it (and their drift check) in the same transaction; without, nothing changes. Returns whether it
+   * was deleted and the schedules that use (or used) it, by name.
+   */
+  async delete(id: string, detach: boolean): Promise<{ deleted: boolean; schedules: string[] }> {
+    return this.prisma.$transaction(async (tx) => {
+      const users = await tx.monitoringSchedule.findMany({
+        where: { baselineId: id },
+        select: { id: true, name: true, checks: true },
+        orderBy: { name: 'asc' },
+      });
+      const schedules = users.map((s) => s.name);
+      if (users.length && !detach) return { deleted: false, schedules };
+      for (const schedule of users) {
+        const checks = parseStoredChecks(schedule.checks, true);
+        checks.drift.enabled = false;
+        await tx.monitoringSchedule.update({
+          where: { id: schedule.id },
+          data: { baselineId: null, checks: JSON.stringify(checks) },
+        });
+      }
+      const deleted = (await tx.baseline.deleteMany({ where: { id } })).count === 1;
+      return { deleted, schedules };
+    });
   }
 }

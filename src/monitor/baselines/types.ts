@@ -55,11 +55,12 @@ export interface NumericalFeatureStatistics {
   inferred_type: 'Fractional';
   numerical_statistics: {
     common: { num_present: number; num_missing: number };
-    mean: number;
-    sum: number;
-    std_dev: number;
-    min: number;
-    max: number;
+    /** mean, sum, std_dev, min and max are left out when no value is present (an empty window) */
+    mean?: number;
+    sum?: number;
+    std_dev?: number;
+    min?: number;
+    max?: number;
     distribution: { kll: { buckets: { lower_bound: number; upper_bound: number; count: number }[] } };
     quantiles: QuantilePoint[];
     /** the non-zero buckets of HISTOGRAM_BUCKETS equal buckets over [0, 1], as [bucket, count] */
@@ -67,26 +68,21 @@ export interface NumericalFeatureStatistics {
   };
 }
 
-/** constraints.json (SageMaker Model Monitor's shape) */
+/**
+ * constraints.json in SageMaker Model Monitor's shape, holding only what vigil enforces: the features
+ * the drift check compares, and its distribution constraints. (Model Monitor's per-feature completeness,
+ * domains and non-negativity, and its datatype/domain thresholds, are checks vigil does not run, so
+ * they are neither suggested nor accepted; completeness is the schedule's `checks.completeness`.)
+ */
 export interface Constraints {
   version: 0;
-  features: {
-    name: string;
-    inferred_type: 'String' | 'Fractional';
-    completeness: number;
-    num_constraints?: { is_non_negative: boolean };
-    string_constraints?: { domains: string[] };
-  }[];
+  features: { name: string; inferred_type: 'String' | 'Fractional' }[];
   monitoring_config: {
-    evaluate_constraints: 'Enabled' | 'Disabled';
-    emit_metrics: 'Enabled' | 'Disabled';
-    datatype_check_threshold: number;
-    domain_content_threshold: number;
     distribution_constraints: {
+      /** Disabled: the drift check takes its thresholds from the schedule only */
       perform_comparison: 'Enabled' | 'Disabled';
       /** the confidence distribution's allowed KS distance */
       comparison_threshold: number;
-      comparison_method: 'Simple' | 'Robust';
       /** LInfinity: the allowed distance; ChiSquared: the p-value below which it is drift */
       categorical_comparison_threshold: number;
       categorical_drift_method: DriftMethod;

@@ -12,7 +12,7 @@ export function classShareCheck({ counts, checks, label, classCount }: CheckCont
   for (const [k, n] of counts.classCounts) metrics[`class_count_${k}`] = n;
   const shares = [...counts.classCounts].map(([classId, n]) => ({ classId, share: total ? n / total : 0 }));
   shares.sort((a, b) => b.share - a.share || a.classId - b.classId);
-  metrics.max_class_share = shares[0]?.share ?? 0;
+  if (total > 0) metrics.max_class_share = shares[0]!.share;
 
   const violations: Violation[] = [];
   const { enabled, threshold } = checks.classShare;
@@ -20,6 +20,7 @@ export function classShareCheck({ counts, checks, label, classCount }: CheckCont
     for (const { classId, share } of shares) {
       if (share <= threshold) break;
       violations.push({
+        check: 'CLASS_SHARE',
         featureName: FEATURE.predictedClass,
         constraintCheckType: 'baseline_drift_check',
         description: `Class ${classId} (${label(classId)}) predicted ${percent(share)} of the time: exceeded ${percent(threshold)} threshold`,

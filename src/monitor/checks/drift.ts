@@ -10,8 +10,9 @@ import { chiSquaredTest, ksDistance, lInfinity } from '../windows/distributions.
 import { type CheckContext, type CheckResult, percent, predictedTotal, type Violation } from './types.ts';
 
 export function driftCheck({ counts, checks, label, classCount, baseline }: CheckContext): CheckResult {
-  if (!baseline) return { violations: [], metrics: {} };
   const total = predictedTotal(counts);
+  // no prediction in the window: no distance to measure (an empty window is not "entirely different")
+  if (!baseline || total === 0) return { violations: [], metrics: {} };
   // every class the model has, and any class number either side saw beyond them
   const categories = Math.max(
     classCount,
@@ -21,20 +22,18 @@ export function driftCheck({ counts, checks, label, classCount, baseline }: Chec
   const distance = lInfinity(counts.classCounts, baseline.classCounts);
   const chi = chiSquaredTest(counts.classCounts, baseline.classCounts, categories);
   const shift = ksDistance(counts.confidence.histogram, baseline.confidenceHistogram);
-  const metrics: Record<string, number> = {
-    drift_l_infinity: distance,
-    drift_chi_squared_p_value: chi.pValue,
-    drift_confidence_shift: shift,
-  };
+  const metrics: Record<string, number> = { drift_l_infinity: distance, drift_chi_squared_p_value: chi.pValue };
+  if (counts.confidence.count > 0) metrics.drift_confidence_shift = shift;
 
   const violations: Violation[] = [];
-  if (!checks.drift.enabled || total === 0) return { violations, metrics };
+  if (!checks.drift.enabled) return { violations, metrics };
   const limits = driftLimits(checks.drift, baseline.constraints);
   const from = `baseline '${baseline.name}'`;
 
   if (limits.lInfinity !== null && distance > limits.lInfinity) {
     const worst = largestChange(counts.classCounts, baseline.classCounts);
     violations.push({
+      check: 'DRIFT',
       featureName: FEATURE.predictedClass,
       constraintCheckType: 'baseline_drift_check',
       description:
@@ -44,6 +43,7 @@ export function driftCheck({ counts, checks, label, classCount, baseline }: Chec
   }
   if (limits.chiSquaredPValue !== null && chi.pValue < limits.chiSquaredPValue) {
     violations.push({
+      check: 'DRIFT',
       featureName: FEATURE.predictedClass,
       constraintCheckType: 'baseline_drift_check',
       description:
@@ -54,6 +54,7 @@ export function driftCheck({ counts, checks, label, classCount, baseline }: Chec
   if (limits.confidenceShift !== null && counts.confidence.count > 0 && shift > limits.confidenceShift) {
     const mean = counts.confidence.sum / counts.confidence.count;
     violations.push({
+      check: 'DRIFT',
       featureName: FEATURE.confidence,
       constraintCheckType: 'baseline_drift_check',
       description:

@@ -1,7 +1,9 @@
 /**
  * Runs the checks over a window's counts. Below the minimum sample size no check judges (a handful of
- * predictions says little), and the execution reports insufficient data instead; metrics are still
- * measured.
+ * predictions says little), and the execution reports insufficient data instead: it keeps the counts
+ * (`record_count`, `class_count_<k>`) but emits none of the shares, means and distances, which a few
+ * predictions (or none) would make up, and sets `insufficient_data` to 1 (0 otherwise) so that alert
+ * rules can tell a quiet window from a healthy one.
  */
 import { classShareCheck } from './class-share.ts';
 import { completenessCheck } from './completeness.ts';
@@ -32,13 +34,20 @@ export function runChecks(context: CheckContext): ChecksOutcome {
   const { recordCount } = context.counts;
   const minimum = context.checks.minSampleSize;
   if (recordCount < minimum) {
-    metrics.violation_count = 0;
     return {
       violations: [],
-      metrics,
+      metrics: { ...countsOnly(metrics), insufficient_data: 1 },
       insufficientData: `insufficient data: ${recordCount} capture${recordCount === 1 ? '' : 's'} in the window, fewer than the minimum sample size of ${minimum}`,
     };
   }
   metrics.violation_count = violations.length;
+  metrics.insufficient_data = 0;
   return { violations, metrics, insufficientData: null };
+}
+
+/** the metrics that are counts of the window, true whatever its size */
+function countsOnly(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(metrics).filter(([name]) => name === 'record_count' || name.startsWith('class_count_')),
+  );
 }

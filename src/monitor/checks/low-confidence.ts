@@ -7,17 +7,17 @@ import { type CheckContext, type CheckResult, percent } from './types.ts';
 
 export function lowConfidenceCheck({ counts, checks }: CheckContext): CheckResult {
   const scored = counts.confidence.count;
-  const share = scored ? counts.lowConfidenceCount / scored : 0;
-  const metrics = {
-    low_confidence_share: share,
-    confidence_mean: scored ? counts.confidence.sum / scored : 0,
-  };
+  // no confidence to average: the metrics are left out, not 0
+  if (scored === 0) return { violations: [], metrics: {} };
+  const share = counts.lowConfidenceCount / scored;
+  const metrics = { low_confidence_share: share, confidence_mean: counts.confidence.sum / scored };
   const { enabled, confidenceThreshold, maxShare } = checks.lowConfidence;
-  if (!enabled || scored === 0 || share <= maxShare) return { violations: [], metrics };
+  if (!enabled || share <= maxShare) return { violations: [], metrics };
   return {
     metrics,
     violations: [
       {
+        check: 'LOW_CONFIDENCE',
         featureName: FEATURE.confidence,
         constraintCheckType: 'baseline_drift_check',
         description:

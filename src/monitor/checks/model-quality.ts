@@ -51,6 +51,7 @@ export function modelQualityCheck({
   const violations: Violation[] = [];
   const below = (metric: string, value: number, threshold: number, note = '') =>
     violations.push({
+      check: 'MODEL_QUALITY',
       featureName: metric,
       constraintCheckType: 'LessThanThreshold',
       description: `Metric ${metric} with ${round(value)} was LessThanThreshold '${round(threshold)}'${note}`,

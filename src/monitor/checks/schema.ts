@@ -1,7 +1,12 @@
 /** The checks' GraphQL types: a schedule's configuration (output and input) and the violations they find. */
 import { builder } from '../../schema/builder.ts';
 import { MAX_GROUND_TRUTH_DELAY_SECONDS, MAX_RECALL_CLASSES } from './config.ts';
-import type { ChecksConfig, ChecksInput, ModelQualityConfig, Violation } from './types.ts';
+import { CHECK_NAMES, type ChecksConfig, type ChecksInput, type ModelQualityConfig, type Violation } from './types.ts';
+
+const CheckNameEnum = builder.enumType('MonitoringCheck', {
+  description: 'Which check found a violation: stable, for machines to route on',
+  values: CHECK_NAMES,
+});
 
 const ClassShareCheckRef = builder.objectRef<ChecksConfig['classShare']>('ClassShareCheck').implement({
   fields: (t) => ({ enabled: t.exposeBoolean('enabled'), threshold: t.exposeFloat('threshold') }),
@@ -57,15 +62,18 @@ export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').imp
 
 export const ViolationRef = builder.objectRef<Violation>('MonitoringViolation').implement({
   fields: (t) => ({
+    check: t.field({ type: CheckNameEnum, resolve: (v) => v.check }),
     featureName: t.exposeString('featureName', {
       description: "the feature checked; for a model-quality violation (LessThanThreshold), the metric's name",
     }),
     metricName: t.string({
       nullable: true,
       description: "a model-quality violation's metric (Model Monitor's metric_name), e.g. accuracy or recall_14",
-      resolve: (v) => (v.constraintCheckType === 'LessThanThreshold' ? v.featureName : null),
+      resolve: (v) => (v.check === 'MODEL_QUALITY' ? v.featureName : null),
     }),
-    constraintCheckType: t.exposeString('constraintCheckType'),
+    constraintCheckType: t.exposeString('constraintCheckType', {
+      description: "Model Monitor's check type (baseline_drift_check covers several checks: see `check`)",
+    }),
     description: t.exposeString('description'),
   }),
 });

@@ -36,9 +36,26 @@ type NestedPatch<T> = {
 /** what a client sends: any part may be left out to keep the default (or current) value */
 export type ChecksInput = NestedPatch<ChecksConfig>;
 
+/**
+ * Which check found a violation: stable and machine-readable (alert routing), beside Model Monitor's
+ * coarser `constraintCheckType`. MODEL_QUALITY, INPUT_DRIFT and EXTERNAL name the checks that compare
+ * with ground truth, with the inputs' features, and that scripts run.
+ */
+export const CHECK_NAMES = [
+  'CLASS_SHARE',
+  'LOW_CONFIDENCE',
+  'COMPLETENESS',
+  'DRIFT',
+  'MODEL_QUALITY',
+  'INPUT_DRIFT',
+  'EXTERNAL',
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
 export interface Violation {
-  featureName: string;
+  check: CheckName;
   /** for model-quality violations (LessThanThreshold), the metric's name (Model Monitor's `metric_name`) */
+  featureName: string;
   constraintCheckType:
     | 'baseline_drift_check'
     | 'completeness_check'
@@ -56,11 +73,16 @@ export interface CheckContext {
   /** the model's number of classes */
   classCount: number;
   baseline: BaselineView | null;
+  /** false when the endpoint captures inputs only: no output is expected, so none is missing */
+  outputsCaptured: boolean;
 }
 
 export interface CheckResult {
   violations: Violation[];
-  /** measured whether or not the check is enabled, so the time series has no holes */
+  /**
+   * measured whether or not the check is enabled; a metric the window cannot measure (no prediction
+   * to take a share of) is left out rather than given a made-up value
+   */
   metrics: Record<string, number>;
 }
 

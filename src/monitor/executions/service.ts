@@ -21,17 +21,24 @@
 
 import { randomUUID } from 'node:crypto';
 import type { PubSub } from 'graphql-yoga';
-import { ConflictError, NotFoundError, VigilError } from '../../errors.ts';
+import type { CaptureFilter } from '../../capture/queries.ts';
+import type { EndpointLookup } from '../../endpoints/types.ts';
+import { ConflictError, NotFoundError, ValidationError, VigilError } from '../../errors.ts';
 import type { LabelledWindows } from '../../groundtruth/types.ts';
 import { type Logger, logUnexpected } from '../../logger.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
 import { pageSize } from '../../paging.ts';
 import type { EventMap } from '../../pubsub/events.ts';
-import { publishAlert, toAlert } from '../alerts/publish.ts';
+import { alertOf, publishAlert } from '../alerts/publish.ts';
+import { requireAccuracy } from '../baselines/accuracy.ts';
 import { baselineView } from '../baselines/drift-view.ts';
+import { endpointBaseline } from '../baselines/lookup.ts';
+import { buildStatistics } from '../baselines/statistics-json.ts';
 import type { BaselineStore } from '../baselines/store.ts';
+import type { Statistics } from '../baselines/types.ts';
+import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
 import { runChecks } from '../checks/index.ts';
-import type { Violation } from '../checks/types.ts';
+import type { ChecksConfig, ChecksInput, Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import { evaluateModelQuality } from '../quality/evaluate.ts';
 import { nextRun, parseCron } from '../schedules/cron.ts';
@@ -47,7 +54,9 @@ export interface ExecutionServiceDeps {
   /** the schedules run, and their leases */
   schedules: Pick<ScheduleStore, 'get' | 'getByName' | 'claim' | 'renew' | 'release'>;
   /** the baselines the drift check compares with */
-  baselines: Pick<BaselineStore, 'get'>;
+  baselines: Pick<BaselineStore, 'get' | 'getByName'>;
+  /** an execution's endpoint: its capture mode */
+  endpoints: EndpointLookup;
   executions: ExecutionStore;
   /** counts each window */
   windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
@@ -78,8 +87,56 @@ export const SHUT_DOWN =
 
 /** a run in progress, and how to stop it */
 interface Run {
-  lease: HeldLease;
+  abort: () => void;
   done: Promise<unknown>;
+}
+
+/** what an execution runs: a schedule's configuration, or an ad-hoc job's */
+interface Job {
+  /** the schedule's; null for an ad-hoc job */
+  name: string | null;
+  endpointId: string;
+  model: string;
+  checks: ChecksConfig;
+  baselineId: string | null;
+}
+
+export interface MonitoringJobInput {
+  endpoint: string;
+  /** inclusive */
+  from: Date;
+  /** exclusive, not after now */
+  to: Date;
+  checks?: ChecksInput | null;
+  /** a baseline of the endpoint, by name or id: the drift check compares with it */
+  baseline?: string | null;
+}
+
+/** the filter narrowed to [windowStart, windowEnd) (an empty range when they do not meet) */
+export function withinWindow(
+  filter: CaptureFilter,
+  window: Pick<ExecutionRecord, 'windowStart' | 'windowEnd'>,
+): CaptureFilter {
+  const { windowStart, windowEnd } = window;
+  const from = filter.from && filter.from > windowStart ? filter.from : windowStart;
+  const to = filter.to && filter.to < windowEnd ? filter.to : windowEnd;
+  return { ...filter, execution: null, from, to: new Date(Math.max(to.getTime(), from.getTime())) };
+}
+
+/** the longest window an ad-hoc run may cover: the longest retention there is */
+export const MAX_JOB_WINDOW_DAYS = 3650;
+
+/** from < to ≤ now, at most MAX_JOB_WINDOW_DAYS apart */
+function validateJobWindow(from: Date, to: Date, now: Date): void {
+  if (to.getTime() <= from.getTime())
+    throw new ValidationError('input.to', `to (${to.toISOString()}) must be after from (${from.toISOString()})`);
+  if (to.getTime() > now.getTime())
+    throw new ValidationError(
+      'input.to',
+      `to (${to.toISOString()}) is in the future: a window is run once its captures exist (now ${now.toISOString()})`,
+    );
+  if (to.getTime() - from.getTime() > MAX_JOB_WINDOW_DAYS * 86_400_000)
+    throw new ValidationError('input.from', `a window covers at most ${MAX_JOB_WINDOW_DAYS} days`);
 }
 
 export class ExecutionService {
@@ -147,12 +204,16 @@ export class ExecutionService {
    * tick of its lease's expiry, and its window is covered by the schedule's next execution.
    */
   async failOrphaned(): Promise<number> {
-    const failed = await this.deps.executions.failOrphaned(this.#clock());
+    const now = this.#clock();
+    const failed = await this.deps.executions.failOrphaned(now);
     if (failed.length)
       this.deps.logger.warn('marked executions of stopped runs failed', {
         executions: failed.map((e) => `${e.scheduleName}/${e.id}`),
       });
-    return failed.length;
+    // ad-hoc runs hold no lease: one still unfinished a lease's length after it started has stopped
+    const stale = await this.deps.executions.failStaleAdHoc(now, this.#leaseMs);
+    if (stale) this.deps.logger.warn('marked abandoned ad-hoc executions failed', { count: stale });
+    return failed.length + stale;
   }
 
   /**
@@ -165,7 +226,7 @@ export class ExecutionService {
     const all = Promise.allSettled([...this.#running].map((run) => run.done));
     if (await settlesWithin(all, timeoutMs)) return;
     this.deps.logger.warn('stopping monitoring runs still in progress at shutdown', { runs: this.#running.size });
-    for (const run of this.#running) run.lease.abort('shutdown');
+    for (const run of this.#running) run.abort();
     // stopping takes a write or two; past that, the lease expires and another replica takes over
     await settlesWithin(all, STOPPING_MS);
   }
@@ -174,15 +235,46 @@ export class ExecutionService {
     return this.deps.executions.get(id);
   }
 
-  /** a schedule's executions, newest first (NotFoundError for an unknown schedule; first: 1–500, default 20) */
+  /**
+   * A schedule's executions, or an endpoint's (its schedules' and its ad-hoc ones; `trigger` narrows),
+   * newest first. Exactly one of schedule and endpoint; NotFoundError for an unknown one; first: 1–500,
+   * default 20.
+   */
   async list(
-    scheduleName: string,
-    options: { status?: ExecutionStatus | null; first?: number | null } = {},
+    owner: { schedule?: string | null; endpoint?: string | null },
+    options: { status?: ExecutionStatus | null; trigger?: ExecutionTrigger | null; first?: number | null } = {},
   ): Promise<ExecutionRecord[]> {
     const take = pageSize(options.first, 'first', 20);
-    const schedule = await this.deps.schedules.getByName(scheduleName);
-    if (!schedule) throw new NotFoundError('MonitoringSchedule', scheduleName);
-    return this.deps.executions.list(schedule.id, { status: options.status, take });
+    const filter = { status: options.status, trigger: options.trigger, take };
+    if (owner.schedule && owner.endpoint) throw new ValidationError('endpoint', 'give schedule or endpoint, not both');
+    if (owner.schedule) {
+      const schedule = await this.deps.schedules.getByName(owner.schedule);
+      if (!schedule) throw new NotFoundError('MonitoringSchedule', owner.schedule);
+      return this.deps.executions.list({ scheduleId: schedule.id }, filter);
+    }
+    if (!owner.endpoint) throw new ValidationError('schedule', 'give a schedule or an endpoint');
+    const endpoint = await this.deps.endpoints.require(owner.endpoint);
+    return this.deps.executions.list({ endpointId: endpoint.id }, filter);
+  }
+
+  /**
+   * A captures filter narrowed to the execution's window (the link from an execution to its captures):
+   * NotFoundError for an unknown execution, ValidationError for one of another endpoint.
+   */
+  async capturesFilter(executionId: string, endpointName: string, filter: CaptureFilter): Promise<CaptureFilter> {
+    const execution = await this.deps.executions.get(executionId);
+    if (!execution) throw new NotFoundError('MonitoringExecution', executionId);
+    if (execution.endpointName !== endpointName)
+      throw new ValidationError(
+        'filter.execution',
+        `execution ${executionId} ran over endpoint '${execution.endpointName}', not '${endpointName}'`,
+      );
+    return withinWindow(filter, execution);
+  }
+
+  /** the execution's statistics.json: undefined for an unknown execution, null until it has finished */
+  statistics(id: string): Promise<Statistics | null | undefined> {
+    return this.deps.executions.statistics(id);
   }
 
   /** several executions by id, in one query (for DataLoaders) */
@@ -243,7 +335,7 @@ export class ExecutionService {
           await this.deps.schedules.release(scheduleId, owner, next);
       }
     })();
-    const run: Run = { lease, done };
+    const run: Run = { abort: () => lease.abort('shutdown'), done };
     this.#running.add(run);
     try {
       return await done;
@@ -266,53 +358,118 @@ export class ExecutionService {
     // biome-ignore lint/complexity/useMathMinMax: these are Dates; Math.min would turn them into numbers
     const windowStart = first > windowEnd ? windowEnd : first;
 
-    const execution = await executions.start({ scheduleId: schedule.id, trigger, windowStart, windowEnd, startedAt });
+    const execution = await executions.start({
+      scheduleId: schedule.id,
+      endpointId: schedule.endpointId,
+      trigger,
+      windowStart,
+      windowEnd,
+      startedAt,
+    });
     if (!execution)
       throw new ConflictError(
         `Schedule '${schedule.name}' already has an execution ending at ${windowEnd.toISOString()}`,
       );
+    return this.#evaluate(execution, schedule, signal);
+  }
+
+  /**
+   * Runs the checks over any window of an endpoint's captures, now, and records it as an AD_HOC
+   * execution: it belongs to no schedule, so no schedule's windows move, and it alerts nobody. Its
+   * counts, violations, metrics and statistics are an execution's like any other.
+   */
+  async runJob(input: MonitoringJobInput): Promise<ExecutionRecord> {
+    const endpoint = await this.deps.endpoints.require(input.endpoint);
+    const now = this.#clock();
+    validateJobWindow(input.from, input.to, now);
+    const baseline = input.baseline ? await endpointBaseline(this.deps.baselines, endpoint, input.baseline) : null;
+    const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
+    validateChecks(checks, baseline !== null);
+    requireAccuracy(checks, baseline);
+    const execution = await this.deps.executions.start({
+      scheduleId: null,
+      endpointId: endpoint.id,
+      trigger: 'AD_HOC',
+      windowStart: input.from,
+      windowEnd: input.to,
+      startedAt: now,
+    });
+    if (!execution) throw new Error('an ad-hoc execution collided with another');
+    // shutting down: recorded as stopped by it, like a scheduled run that shutdown interrupts
+    if (this.#closing) return (await this.deps.executions.fail(execution.id, SHUT_DOWN, this.#clock())) ?? execution;
+    // no lease to lose: only shutdown stops it (stop() aborts it like a scheduled run)
+    const controller = new AbortController();
+    const done = this.#evaluate(
+      execution,
+      { name: null, endpointId: endpoint.id, model: endpoint.model, checks, baselineId: baseline?.id ?? null },
+      controller.signal,
+    );
+    const run: Run = { abort: () => controller.abort(new RunStopped('shutdown')), done };
+    this.#running.add(run);
+    try {
+      return await done;
+    } finally {
+      this.#running.delete(run);
+    }
+  }
+
+  /**
+   * An execution's work, the same for scheduled, manual and ad-hoc runs: wait for the window's
+   * captures → counts in SQL → checks → violations, metrics, statistics and status in one transaction
+   * (only while still InProgress) → alert if a schedule's execution has violations.
+   */
+  async #evaluate(execution: ExecutionRecord, job: Job, signal: AbortSignal): Promise<ExecutionRecord> {
+    const { executions, logger } = this.deps;
+    const { windowStart, windowEnd, startedAt } = execution;
+    const name = job.name ?? `ad hoc ${execution.id}`;
     try {
       await this.#settle(windowEnd, signal);
       if (this.deps.testDelayMs) await pause(this.deps.testDelayMs, signal);
       const counts = await untilAborted(
         this.deps.windows.count({
-          endpointId: schedule.endpointId,
+          endpointId: job.endpointId,
           from: windowStart,
           to: windowEnd,
-          lowConfidenceThreshold: schedule.checks.lowConfidence.confidenceThreshold,
+          lowConfidenceThreshold: job.checks.lowConfidence.confidenceThreshold,
         }),
         signal,
       );
-      const baseline = schedule.baselineId
-        ? await untilAborted(this.deps.baselines.get(schedule.baselineId), signal)
-        : null;
+      const baseline = job.baselineId ? await untilAborted(this.deps.baselines.get(job.baselineId), signal) : null;
+      const endpoint = await untilAborted(this.deps.endpoints.get(execution.endpointName), signal);
       const models = this.deps.models;
       const outcome = runChecks({
         counts,
-        checks: schedule.checks,
-        label: (k) => models.label(schedule.model, k),
-        classCount: models.labels(schedule.model)?.length ?? 0,
+        checks: job.checks,
+        label: (k) => models.label(job.model, k),
+        classCount: models.labels(job.model)?.length ?? 0,
         baseline: baseline && baselineView(baseline.name, baseline.statistics, baseline.constraints),
+        outputsCaptured: endpoint?.dataCapture.captureMode !== 'INPUT',
       });
-      const quality = schedule.checks.modelQuality.enabled
+      const quality = job.checks.modelQuality.enabled
         ? await untilAborted(
             evaluateModelQuality({
               labelled: this.deps.labelled,
-              endpointId: schedule.endpointId,
-              config: schedule.checks.modelQuality,
+              endpointId: job.endpointId,
+              config: job.checks.modelQuality,
               windowStart,
               windowEnd,
               startedAt,
               baseline,
-              label: (k) => models.label(schedule.model, k),
-              minSampleSize: schedule.checks.minSampleSize,
+              label: (k) => models.label(job.model, k),
+              minSampleSize: job.checks.minSampleSize,
             }),
             signal,
           )
         : null;
-      // model quality judges its own (shifted) window: its sample is the labelled captures there
+      // model quality judges its own (shifted) window: its sample is the labelled captures there, so it
+      // may judge a window too small for the data checks (and the other way round)
       const violations = [...outcome.violations, ...(quality?.result.violations ?? [])];
-      const metrics = { ...outcome.metrics, ...quality?.result.metrics, violation_count: violations.length };
+      const judged = outcome.insufficientData === null || quality?.result.insufficientData === null;
+      const metrics = {
+        ...outcome.metrics,
+        ...quality?.result.metrics,
+        ...(judged ? { violation_count: violations.length } : {}),
+      };
       const insufficientData = outcome.insufficientData ?? quality?.result.insufficientData;
       const status: ExecutionStatus = violations.length ? 'CompletedWithViolations' : 'Completed';
       const message = violations.length
@@ -330,6 +487,8 @@ export class ExecutionService {
             [...counts.classCounts].sort((a, b) => a[0] - b[0]).map(([k, n]) => [String(k), n]),
           ),
           message,
+          insufficientData: outcome.insufficientData !== null,
+          statistics: buildStatistics(counts),
           violations,
           metrics,
           modelQuality: quality?.report ?? null,
@@ -338,29 +497,30 @@ export class ExecutionService {
       );
       if (!finished) {
         logger.warn('monitoring execution was marked failed while it ran (its lease had expired): result dropped', {
-          schedule: schedule.name,
+          schedule: name,
           execution: execution.id,
         });
         return (await executions.get(execution.id)) ?? execution;
       }
       logger.info('monitoring execution finished', {
-        schedule: schedule.name,
-        trigger,
+        schedule: name,
+        trigger: execution.trigger,
         status,
         records: counts.recordCount,
         window: [windowStart.toISOString(), windowEnd.toISOString()],
         ms: Date.now() - startedAt.getTime(),
       });
-      if (violations.length) publishAlert(this.deps.pubsub, toAlert(finished, violations));
+      const alert = alertOf(finished, violations);
+      if (alert) publishAlert(this.deps.pubsub, alert);
       return finished;
     } catch (error) {
-      if (error instanceof RunStopped) return this.#stopped(schedule, execution, error.reason);
+      if (error instanceof RunStopped) return this.#stopped(name, execution, error.reason);
       // an expected failure's message is written for users; anything else stays in the log, under the id
       const message =
         error instanceof VigilError
           ? `Failed: ${error.message}`
-          : `Failed: an internal error stopped the run (errorId ${logUnexpected(logger, 'monitoring execution failed', error, { schedule: schedule.name })})`;
-      if (error instanceof VigilError) logger.warn('monitoring execution failed', { schedule: schedule.name, error });
+          : `Failed: an internal error stopped the run (errorId ${logUnexpected(logger, 'monitoring execution failed', error, { schedule: name })})`;
+      if (error instanceof VigilError) logger.warn('monitoring execution failed', { schedule: name, error });
       const failed = await executions.fail(execution.id, message, this.#clock());
       return failed ?? execution;
     }
@@ -379,16 +539,13 @@ export class ExecutionService {
   }
 
   /** A stopped run: at shutdown it marks its execution failed; with its lease lost it writes nothing. */
-  async #stopped(schedule: ScheduleRecord, execution: ExecutionRecord, reason: StopReason): Promise<ExecutionRecord> {
+  async #stopped(name: string, execution: ExecutionRecord, reason: StopReason): Promise<ExecutionRecord> {
     if (reason === 'shutdown') {
-      this.deps.logger.warn('monitoring execution stopped by shutdown', {
-        schedule: schedule.name,
-        execution: execution.id,
-      });
+      this.deps.logger.warn('monitoring execution stopped by shutdown', { schedule: name, execution: execution.id });
       return (await this.deps.executions.fail(execution.id, SHUT_DOWN, this.#clock())) ?? execution;
     }
     this.deps.logger.warn('monitoring execution stopped: its lease was lost', {
-      schedule: schedule.name,
+      schedule: name,
       execution: execution.id,
     });
     return (await this.deps.executions.get(execution.id)) ?? execution;

@@ -1,23 +1,46 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
 import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
-import { toAlert } from '../alerts/publish.ts';
+import { alertOf } from '../alerts/publish.ts';
 import type { AlertOutbox } from '../alerts/types.ts';
-import type { Violation } from '../checks/types.ts';
+import type { Statistics } from '../baselines/types.ts';
+import type { CheckName, Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import type { ModelQualityReport } from '../quality/report.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
 
-const INCLUDE = { schedule: { select: { name: true, endpoint: { select: { name: true, model: true } } } } } as const;
-type Row = ExecutionRow & { schedule: { name: string; endpoint: { name: string; model: string } } };
+/** every column but the statistics (read only when asked for), with the schedule's and endpoint's names */
+const SELECT = {
+  id: true,
+  scheduleId: true,
+  endpointId: true,
+  trigger: true,
+  status: true,
+  windowStart: true,
+  windowEnd: true,
+  recordCount: true,
+  classCounts: true,
+  message: true,
+  insufficientData: true,
+  modelQuality: true,
+  startedAt: true,
+  finishedAt: true,
+  schedule: { select: { name: true } },
+  endpoint: { select: { name: true, model: true } },
+} as const;
+type Row = Omit<ExecutionRow, 'statistics'> & {
+  schedule: { name: string } | null;
+  endpoint: { name: string; model: string };
+};
 
 export function toExecution(row: Row): ExecutionRecord {
   return {
     id: row.id,
     scheduleId: row.scheduleId,
-    scheduleName: row.schedule.name,
-    endpointName: row.schedule.endpoint.name,
-    model: row.schedule.endpoint.model,
+    scheduleName: row.schedule?.name ?? null,
+    endpointId: row.endpointId,
+    endpointName: row.endpoint.name,
+    model: row.endpoint.model,
     trigger: row.trigger as ExecutionTrigger,
     status: row.status as ExecutionStatus,
     windowStart: row.windowStart,
@@ -25,6 +48,7 @@ export function toExecution(row: Row): ExecutionRecord {
     recordCount: row.recordCount,
     classCounts: row.classCounts === null ? null : (JSON.parse(row.classCounts) as Record<string, number>),
     message: row.message,
+    insufficientData: row.insufficientData,
     modelQuality: row.modelQuality === null ? null : (JSON.parse(row.modelQuality) as ModelQualityReport),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
@@ -43,6 +67,8 @@ export interface ExecutionResult {
   recordCount: number;
   classCounts: Record<string, number>;
   message: string;
+  insufficientData: boolean;
+  statistics: Statistics;
   violations: Violation[];
   metrics: Record<string, number>;
   modelQuality: ModelQualityReport | null;
@@ -108,12 +134,26 @@ export class ExecutionStore {
       data: { leaseOwner: null, leaseExpiresAt: null },
     });
     const names = new Map(schedules.map((s) => [s.id, s.name]));
-    return found.map((e) => ({ id: e.id, scheduleName: names.get(e.scheduleId) ?? e.scheduleId }));
+    // every one found belongs to one of these schedules
+    return found.map((e) => ({ id: e.id, scheduleName: (e.scheduleId && names.get(e.scheduleId)) ?? e.id }));
+  }
+
+  /**
+   * Ad-hoc executions left unfinished by a process that stopped: one runs within its request, so one
+   * still InProgress `staleMs` after it started has no live run (the run would write nothing now).
+   */
+  async failStaleAdHoc(now: Date, staleMs: number): Promise<number> {
+    const result = await this.prisma.monitoringExecution.updateMany({
+      where: { scheduleId: null, status: { in: UNFINISHED }, startedAt: { lt: new Date(now.getTime() - staleMs) } },
+      data: { status: 'Failed', message: ABANDONED, finishedAt: now },
+    });
+    return result.count;
   }
 
   /** null when the schedule already has an execution ending at `windowEnd` (windows tile: one per end) */
   async start(e: {
-    scheduleId: string;
+    scheduleId: string | null;
+    endpointId: string;
     trigger: ExecutionTrigger;
     windowStart: Date;
     windowEnd: Date;
@@ -122,7 +162,7 @@ export class ExecutionStore {
     try {
       const row = await this.prisma.monitoringExecution.create({
         data: { id: randomUUID(), ...e, status: 'InProgress' },
-        include: INCLUDE,
+        select: SELECT,
       });
       return toExecution(row);
     } catch (error) {
@@ -147,6 +187,8 @@ export class ExecutionStore {
           recordCount: result.recordCount,
           classCounts: JSON.stringify(result.classCounts),
           message: result.message,
+          insufficientData: result.insufficientData,
+          statistics: JSON.stringify(result.statistics),
           modelQuality: result.modelQuality && JSON.stringify(result.modelQuality),
           finishedAt,
         },
@@ -165,8 +207,10 @@ export class ExecutionStore {
           timestamp: windowEnd,
         })),
       });
-      const finished = toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, include: INCLUDE }));
-      if (this.outbox && result.violations.length) await this.outbox.enqueue(tx, toAlert(finished, result.violations));
+      const finished = toExecution(await tx.monitoringExecution.findUniqueOrThrow({ where: { id }, select: SELECT }));
+      // an ad-hoc execution alerts nobody: alertOf gives it no alert, so it queues no delivery
+      const alert = alertOf(finished, result.violations);
+      if (alert && this.outbox) await this.outbox.enqueue(tx, alert);
       return finished;
     });
   }
@@ -181,27 +225,42 @@ export class ExecutionStore {
   }
 
   async get(id: string): Promise<ExecutionRecord | null> {
-    const row = await this.prisma.monitoringExecution.findUnique({ where: { id }, include: INCLUDE });
+    const row = await this.prisma.monitoringExecution.findUnique({ where: { id }, select: SELECT });
     return row && toExecution(row);
   }
 
-  /** newest first */
+  /** the execution's statistics.json; undefined for an unknown execution, null while it has none (unfinished, failed) */
+  async statistics(id: string): Promise<Statistics | null | undefined> {
+    const row = await this.prisma.monitoringExecution.findUnique({ where: { id }, select: { statistics: true } });
+    if (!row) return undefined;
+    return row.statistics === null ? null : (JSON.parse(row.statistics) as Statistics);
+  }
+
+  /**
+   * A schedule's executions, or an endpoint's (scheduled and ad hoc), newest first: by window end for
+   * a schedule (its windows tile), by start for an endpoint (ad-hoc windows may lie anywhere).
+   */
   async list(
-    scheduleId: string,
-    options: { status?: ExecutionStatus | null; take: number },
+    owner: { scheduleId: string } | { endpointId: string },
+    options: { status?: ExecutionStatus | null; trigger?: ExecutionTrigger | null; take: number },
   ): Promise<ExecutionRecord[]> {
     const rows = await this.prisma.monitoringExecution.findMany({
-      where: { scheduleId, ...(options.status ? { status: options.status } : {}) },
-      orderBy: [{ windowEnd: 'desc' }, { startedAt: 'desc' }],
+      where: {
+        ...owner,
+        ...(options.status ? { status: options.status } : {}),
+        ...(options.trigger ? { trigger: options.trigger } : {}),
+      },
+      orderBy:
+        'scheduleId' in owner ? [{ windowEnd: 'desc' }, { startedAt: 'desc' }] : [{ startedAt: 'desc' }, { id: 'asc' }],
       take: options.take,
-      include: INCLUDE,
+      select: SELECT,
     });
     return rows.map(toExecution);
   }
 
   /** several executions by id, in one query (for DataLoaders) */
   async getMany(ids: readonly string[]): Promise<Map<string, ExecutionRecord>> {
-    const rows = await this.prisma.monitoringExecution.findMany({ where: { id: { in: [...ids] } }, include: INCLUDE });
+    const rows = await this.prisma.monitoringExecution.findMany({ where: { id: { in: [...ids] } }, select: SELECT });
     return new Map(rows.map((row) => [row.id, toExecution(row)]));
   }
 
@@ -219,7 +278,8 @@ export class ExecutionStore {
       executionIds,
       rows,
       (row) => row.executionId,
-      ({ featureName, constraintCheckType, description }) => ({
+      ({ check, featureName, constraintCheckType, description }) => ({
+        check: check as CheckName,
         featureName,
         constraintCheckType: constraintCheckType as Violation['constraintCheckType'],
         description,

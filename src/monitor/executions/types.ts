@@ -4,13 +4,16 @@ import type { ModelQualityReport } from '../quality/report.ts';
 export const EXECUTION_STATUSES = ['Pending', 'InProgress', 'Completed', 'CompletedWithViolations', 'Failed'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-export const EXECUTION_TRIGGERS = ['SCHEDULED', 'MANUAL'] as const;
+/** AD_HOC: runMonitoringJob over a window given by the caller, outside any schedule */
+export const EXECUTION_TRIGGERS = ['SCHEDULED', 'MANUAL', 'AD_HOC'] as const;
 export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 
 export interface ExecutionRecord {
   id: string;
-  scheduleId: string;
-  scheduleName: string;
+  /** null for an ad-hoc execution */
+  scheduleId: string | null;
+  scheduleName: string | null;
+  endpointId: string;
   endpointName: string;
   model: string;
   trigger: ExecutionTrigger;
@@ -22,6 +25,8 @@ export interface ExecutionRecord {
   recordCount: number;
   classCounts: Record<string, number> | null;
   message: string | null;
+  /** fewer captures than the minimum sample size: nothing was judged */
+  insufficientData: boolean;
   /** the model-quality check's report; null when the check is off (or the run did not finish) */
   modelQuality: ModelQualityReport | null;
   startedAt: Date;

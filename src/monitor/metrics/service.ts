@@ -4,11 +4,14 @@
  * gauges.
  *
  * Names: `record_count`, `class_count_<class>`, `max_class_share`, `non_null_share`,
- * `low_confidence_share`, `confidence_mean`, `violation_count`, and with a baseline
- * `drift_l_infinity`, `drift_chi_squared_p_value`, `drift_confidence_shift`; with the model-quality
- * check `ground_truth_count` and, once there are labels, `accuracy`, `macro_f1`, `precision_<class>`,
- * `recall_<class>`. In Prometheus each is `vigil_monitor_<name>{schedule,endpoint}`; class counts,
- * precision and recall are a family each, with `class` and `label`.
+ * `low_confidence_share`, `confidence_mean`, `violation_count`, `insufficient_data` (1 when the window
+ * held fewer captures than the minimum sample size), and with a baseline `drift_l_infinity`,
+ * `drift_chi_squared_p_value`, `drift_confidence_shift`; with the model-quality check
+ * `ground_truth_count` and, once there are labels, `accuracy`, `macro_f1`, `precision_<class>`,
+ * `recall_<class>`. A metric the window could not measure (an empty or insufficient window, outputs not
+ * captured, no labels) is absent, not 0. In Prometheus each is `vigil_monitor_<name>{schedule,endpoint}`;
+ * class counts, precision and recall are a family each, with `class` and `label`;
+ * `vigil_monitor_schedule_paused` says which schedules are paused. Ad-hoc executions are in no series.
  */
 import { NotFoundError } from '../../errors.ts';
 import type { ModelCatalog } from '../../models/catalog.ts';
@@ -48,9 +51,15 @@ export class MetricService implements MetricSource {
 
   /** the latest execution's metrics per schedule, and the process gauges */
   async collect(out: Exposition): Promise<void> {
-    for (const { schedule, endpoint, latest } of await this.deps.metrics.latestBySchedule()) {
-      if (!latest) continue;
+    for (const { schedule, endpoint, pausedAt, latest } of await this.deps.metrics.latestBySchedule()) {
       const base = { schedule, endpoint: endpoint.name };
+      out.add(
+        'vigil_monitor_schedule_paused',
+        'Whether the schedule is paused (1) or runs (0)',
+        base,
+        pausedAt ? 1 : 0,
+      );
+      if (!latest) continue;
       out.add(
         'vigil_monitor_last_execution_window_end_seconds',
         'End of the latest completed execution window (Unix time)',

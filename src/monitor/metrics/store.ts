@@ -6,6 +6,7 @@ import type { MetricPoint } from './types.ts';
 export interface LatestMetrics {
   schedule: string;
   endpoint: { name: string; model: string };
+  pausedAt: Date | null;
   latest: { windowEnd: Date; metrics: { name: string; value: number }[] } | null;
 }
 
@@ -44,6 +45,7 @@ export class MetricStore {
       orderBy: { name: 'asc' },
       select: {
         name: true,
+        pausedAt: true,
         endpoint: { select: { name: true, model: true } },
         executions: {
           where: { status: { in: ['Completed', 'CompletedWithViolations'] } },
@@ -53,6 +55,11 @@ export class MetricStore {
         },
       },
     });
-    return schedules.map((s) => ({ schedule: s.name, endpoint: s.endpoint, latest: s.executions[0] ?? null }));
+    return schedules.map((s) => ({
+      schedule: s.name,
+      endpoint: s.endpoint,
+      pausedAt: s.pausedAt,
+      latest: s.executions[0] ?? null,
+    }));
   }
 }

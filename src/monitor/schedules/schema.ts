@@ -31,13 +31,25 @@ const CronRef = builder.objectRef<{ expression: string }>('CronExpression').impl
   }),
 });
 
+const ScheduleStatusEnum = builder.enumType('MonitoringScheduleStatus', {
+  description: 'ACTIVE: the scheduler runs it at its cron times; PAUSED: not until it is resumed',
+  values: ['ACTIVE', 'PAUSED'] as const,
+});
+
 export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     endpoint: t.string({ resolve: (s) => s.endpointName }),
     cron: t.exposeString('cron', { description: '5 fields, UTC' }),
-    nextRunAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.nextRunAt }),
+    nextRunAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'null while paused',
+      resolve: (s) => s.nextRunAt,
+    }),
+    status: t.field({ type: ScheduleStatusEnum, resolve: (s) => (s.pausedAt ? 'PAUSED' : 'ACTIVE') }),
+    pausedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.pausedAt }),
     executionRetentionDays: t.exposeInt('executionRetentionDays', {
       nullable: true,
       description: 'days executions (with their violations and metrics) are kept; null: for ever',
@@ -57,7 +69,7 @@ export const ScheduleRef = builder.objectRef<ScheduleRecord>('MonitoringSchedule
         dataField: { name: 'executions' },
       },
       args: { status: t.arg({ type: ExecutionStatusEnum }), first: t.arg.int() },
-      resolve: (s, args, { services }) => services.monitor.executions.list(s.name, args),
+      resolve: (s, args, { services }) => services.monitor.executions.list({ schedule: s.name }, args),
     }),
     createdAt: t.field({ type: 'DateTime', resolve: (s) => s.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (s) => s.updatedAt }),
@@ -133,6 +145,21 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError, ValidationError] },
     args: { name: t.arg.string({ required: true }), input: t.arg({ type: UpdateScheduleInput, required: true }) },
     resolve: (_root, { name, input }, { services }) => services.monitor.schedules.update(name, input),
+  }),
+  pauseMonitoringSchedule: t.field({
+    type: ScheduleRef,
+    description:
+      'The scheduler stops running it (a run in progress finishes; runMonitoringSchedule still runs it); its history stays',
+    errors: { types: [NotFoundError] },
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, { name }, { services }) => services.monitor.schedules.pause(name),
+  }),
+  resumeMonitoringSchedule: t.field({
+    type: ScheduleRef,
+    description: 'Runs it again from its next cron time; the next window starts where the last one ended',
+    errors: { types: [NotFoundError] },
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, { name }, { services }) => services.monitor.schedules.resume(name),
   }),
   deleteMonitoringSchedule: t.field({
     type: ScheduleRef,

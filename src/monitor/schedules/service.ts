@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { patchedRetention, validateRetentionDays } from '../../retention/days.ts';
-import { baselineAccuracy } from '../baselines/accuracy.ts';
+import { requireAccuracy } from '../baselines/accuracy.ts';
+import { endpointBaseline } from '../baselines/lookup.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
-import type { ChecksConfig, ChecksInput } from '../checks/types.ts';
+import type { ChecksInput } from '../checks/types.ts';
 import { validateResourceName } from '../resource-name.ts';
 import { type CronKind, cronExpression, nextRun, parseCron } from './cron.ts';
 import type { ScheduleStore } from './store.ts';
@@ -98,7 +99,9 @@ export class ScheduleService {
       requireAccuracy(checks, await this.deps.baselines.get(baselineId));
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, current.executionRetentionDays);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
-    const nextRunAt = cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
+    // a paused schedule has no next run until it is resumed
+    const nextRunAt =
+      current.pausedAt || cron === current.cron ? current.nextRunAt : nextRun(parseCron(cron), this.#clock());
     const updated = await this.deps.schedules.update(current.id, {
       cron,
       checks,
@@ -108,6 +111,35 @@ export class ScheduleService {
     });
     if (!updated) throw new NotFoundError('MonitoringSchedule', name);
     return updated;
+  }
+
+  /**
+   * Pauses the schedule: the scheduler does not run it (a run in progress finishes) until it is resumed;
+   * its executions, metrics and windows stay. Pausing a paused schedule changes nothing.
+   */
+  async pause(name: string): Promise<ScheduleRecord> {
+    const current = await this.#require(name);
+    if (current.pausedAt) return current;
+    return (await this.deps.schedules.setPaused(current.id, this.#clock(), null)) ?? this.#gone(name);
+  }
+
+  /**
+   * Resumes a paused schedule at its next cron time from now (missed runs are not made up: the next
+   * window starts where the last one ended, so it covers the pause). Resuming an active one changes nothing.
+   */
+  async resume(name: string): Promise<ScheduleRecord> {
+    const current = await this.#require(name);
+    if (!current.pausedAt) return current;
+    const next = nextRun(parseCron(current.cron), this.#clock());
+    return (await this.deps.schedules.setPaused(current.id, null, next)) ?? this.#gone(name);
+  }
+
+  async #require(name: string): Promise<ScheduleRecord> {
+    return (await this.deps.schedules.getByName(name)) ?? this.#gone(name);
+  }
+
+  #gone(name: string): never {
+    throw new NotFoundError('MonitoringSchedule', name);
   }
 
   async delete(name: string): Promise<ScheduleRecord> {
@@ -128,24 +160,9 @@ export class ScheduleService {
     return this.deps.schedules.list(endpoint.id);
   }
 
-  async #baseline(endpoint: Endpoint, ref: string): Promise<BaselineRecord> {
-    const byName = await this.deps.baselines.getByName(endpoint.id, ref);
-    if (byName) return byName;
-    const byId = await this.deps.baselines.get(ref);
-    if (byId?.endpointId === endpoint.id) return byId;
-    throw new NotFoundError('Baseline', ref, `Endpoint '${endpoint.name}' has no baseline '${ref}' (by name or id)`);
+  #baseline(endpoint: Endpoint, ref: string): Promise<BaselineRecord> {
+    return endpointBaseline(this.deps.baselines, endpoint, ref);
   }
-}
-
-/** a tolerance against the baseline's accuracy needs a baseline that has one */
-function requireAccuracy(checks: ChecksConfig, baseline: BaselineRecord | null): void {
-  const { enabled, baselineTolerance } = checks.modelQuality;
-  if (!enabled || baselineTolerance === null || !baseline) return;
-  if (baselineAccuracy(baseline.statistics) === null)
-    throw new ValidationError(
-      'checks.modelQuality.baselineTolerance',
-      `baseline '${baseline.name}' has no accuracy: its window had no captures with a true label when it was made (putGroundTruth, then create the baseline)`,
-    );
 }
 
 /** the cron from an expression or a helper (exactly one; neither is fine for an update) */

@@ -20,6 +20,7 @@ export function toSchedule(row: WithEndpoint<ScheduleRow>): ScheduleRecord {
     checks: parseStoredChecks(row.checks, row.baselineId !== null),
     baselineId: row.baselineId,
     nextRunAt: row.nextRunAt,
+    pausedAt: row.pausedAt,
     leaseOwner: row.leaseOwner,
     leaseExpiresAt: row.leaseExpiresAt,
     executionRetentionDays: row.executionRetentionDays,
@@ -92,15 +93,25 @@ export class ScheduleStore {
     return rows.map(toSchedule);
   }
 
+  /** pauses (a date) or resumes (null) the schedule, with its next run (null while paused) */
+  async setPaused(id: string, pausedAt: Date | null, nextRunAt: Date | null): Promise<ScheduleRecord | null> {
+    const result = await this.prisma.monitoringSchedule.updateMany({
+      where: { id, ...OF_LIVE_ENDPOINT },
+      data: { pausedAt, nextRunAt },
+    });
+    return result.count ? this.get(id) : null;
+  }
+
   async delete(id: string): Promise<boolean> {
     return (await this.prisma.monitoringSchedule.deleteMany({ where: { id } })).count === 1;
   }
 
-  /** schedules whose next run is due and whose lease is free, soonest first */
+  /** schedules not paused whose next run is due and whose lease is free, soonest first */
   async due(now: Date, limit = 20): Promise<{ id: string; name: string }[]> {
     return this.prisma.monitoringSchedule.findMany({
       where: {
         nextRunAt: { lte: now },
+        pausedAt: null,
         OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }],
         ...OF_LIVE_ENDPOINT,
       },
@@ -114,11 +125,14 @@ export class ScheduleStore {
 
   /**
    * Takes the schedule's lease for `owner` until now + leaseMs, in one conditional UPDATE; true when
-   * this call won it. `dueOnly`: only when its next run is due (the scheduler), else any time (a manual run).
+   * this call won it. `dueOnly`: only when its next run is due and it is not paused (the scheduler: a
+   * pause between listing and claiming wins), else any time (a manual run).
    */
   async claim(scheduleId: string, owner: string, now: Date, leaseMs: number, dueOnly: boolean): Promise<boolean> {
     const until = new Date(now.getTime() + leaseMs);
-    const due = dueOnly ? Prisma.sql`AND "nextRunAt" IS NOT NULL AND "nextRunAt" <= ${now}` : Prisma.empty;
+    const due = dueOnly
+      ? Prisma.sql`AND "nextRunAt" IS NOT NULL AND "nextRunAt" <= ${now} AND "pausedAt" IS NULL`
+      : Prisma.empty;
     const claimed = await this.prisma.$executeRaw`
       UPDATE "MonitoringSchedule" SET "leaseOwner" = ${owner}, "leaseExpiresAt" = ${until}
       WHERE "id" = ${scheduleId} ${due} AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" < ${now})`;

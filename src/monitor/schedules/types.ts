@@ -10,7 +10,10 @@ export interface ScheduleRecord {
   cron: string;
   checks: ChecksConfig;
   baselineId: string | null;
+  /** null while paused */
   nextRunAt: Date | null;
+  /** set while paused: the scheduler does not run it */
+  pausedAt: Date | null;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
   /** days executions (with violations and metrics) are kept; null: for ever */

@@ -93,7 +93,7 @@ function ScheduleCard(props: { schedule: Schedule; admin: boolean; onRan(): void
             <ul>
               {chosen.violations.map((v) => (
                 <li key={`${v.featureName}-${v.description}`}>
-                  <code>{v.constraintCheckType}</code> {v.featureName}: {v.description}
+                  <code>{v.check}</code> <code>{v.constraintCheckType}</code> {v.featureName}: {v.description}
                 </li>
               ))}
             </ul>
