@@ -1,7 +1,7 @@
 /**
  * Another connection that holds the database's write lock (SQLite: a write transaction on the file;
- * PostgreSQL: a SHARE lock on the Capture table, which blocks INSERTs into it), as a backup tool or a
- * second writer would. The server's writes wait for it up to DATABASE_LOCK_TIMEOUT_MS, then fail.
+ * PostgreSQL: a SHARE lock on the tables requests insert into, Capture and Adversarial), as a backup tool
+ * or a second writer would. The server's writes wait for it up to DATABASE_LOCK_TIMEOUT_MS, then fail.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -21,7 +21,7 @@ export async function holdWriteLock(databaseUrl: string): Promise<() => Promise<
   const client = new pg.Client({ connectionString: target.connectionString });
   await client.connect();
   await client.query('BEGIN');
-  await client.query(`LOCK TABLE "${target.schema}"."Capture" IN SHARE MODE`);
+  await client.query(`LOCK TABLE "${target.schema}"."Capture", "${target.schema}"."Adversarial" IN SHARE MODE`);
   return async () => {
     await client.query('ROLLBACK');
     await client.end();
