@@ -7,7 +7,15 @@ import { HeaderRow } from '../fields.tsx';
 import { statusClass, time } from '../format.ts';
 import { useApi, useQuery } from '../hooks.ts';
 
-const METRICS = ['max_class_share', 'low_confidence_share', 'confidence_mean', 'record_count', 'drift_l_infinity'];
+const METRICS = [
+  'max_class_share',
+  'low_confidence_share',
+  'confidence_mean',
+  'record_count',
+  'drift_l_infinity',
+  'accuracy',
+  'macro_f1',
+];
 
 export function MonitoringView(props: { admin: boolean; alertCount: number }) {
   // a new alert means a new execution: read the schedules again
