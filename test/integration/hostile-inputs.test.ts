@@ -1744,6 +1744,14 @@ function attacks(): HostileCase[] {
       expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
     },
     {
+      name: 'invocations: a streamed (chunked) body over MAX_BODY_BYTES',
+      send: raw([
+        'POST /endpoints/signs/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\ntransfer-encoding: chunked\r\n\r\n',
+        ...Array.from({ length: 5 }, () => `100000\r\n${'a'.repeat(MB)}\r\n`),
+      ]),
+      expect: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+    },
+    {
       name: 'invocations: a Content-Type that is no image',
       send: request(
         'POST /endpoints/signs/invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nContent-Length: 2\r\nConnection: close',
