@@ -78,7 +78,8 @@ export interface App {
   /** starts listening; resolves to the bound port */
   listen(): Promise<number>;
   /**
-   * Shuts down within SHUTDOWN_TIMEOUT_MS: readiness 503 and no new connections at once, subscriptions
+   * Shuts down within SHUTDOWN_TIMEOUT_MS: readiness 503 and no new connections at once (the listening
+   * socket is closed before the returned promise is, synchronously), subscriptions
    * ended, requests in flight answered (their captures committed), the scheduler stopped (a running
    * execution finishes, or is left to its lease if it does not by the deadline), then everything closed.
    */

@@ -49,15 +49,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) process.exit(1);
     closing = true;
-    app.logger.info(`${signal}: closing`, {
-      timeoutMs: config.shutdownTimeoutMs,
-      requestsInFlight: app.server.requestsInFlight,
-    });
+    const requestsInFlight = app.server.requestsInFlight;
+    // close() shuts the listening socket before its first await: once this line is written, new
+    // connections are refused (a supervisor, or a test, may act on the line)
+    const closed = app.close();
+    app.logger.info(`${signal}: closing`, { timeoutMs: config.shutdownTimeoutMs, requestsInFlight });
     setTimeout(() => {
       app.logger.error(`shutdown did not finish within SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms): exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs);
-    app.close().then(
+    closed.then(
       () => {
         app.logger.info('closed');
         process.exit(0);

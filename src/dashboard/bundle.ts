@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 export interface DashboardBundle {
-  js: Uint8Array;
-  css: Uint8Array;
+  js: Uint8Array<ArrayBuffer>;
+  css: Uint8Array<ArrayBuffer>;
   /** a digest of both, for ETag and the assets' URLs */
   version: string;
   builtMs: number;
@@ -38,7 +38,8 @@ export async function bundleDashboard(): Promise<DashboardBundle> {
   const file = (extension: string) => {
     const found = result.outputFiles.find((f) => f.path.endsWith(extension));
     if (!found) throw new Error(`the dashboard bundle has no ${extension} output`);
-    return found.contents;
+    // copied once into a buffer of its own, which a Response takes as it is (no copy per request)
+    return new Uint8Array(found.contents);
   };
   const js = file('.js');
   const css = file('.css');

@@ -21,7 +21,7 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 export function dashboardRoutes(bundle: () => Promise<DashboardBundle>): Route[] {
-  const asset = (path: string, contentType: string, pick: (b: DashboardBundle) => Uint8Array): Route => ({
+  const asset = (path: string, contentType: string, pick: (b: DashboardBundle) => Uint8Array<ArrayBuffer>): Route => ({
     method: 'GET',
     path,
     role: PUBLIC,
@@ -30,7 +30,7 @@ export function dashboardRoutes(bundle: () => Promise<DashboardBundle>): Route[]
       const etag = `"${built.version}"`;
       const headers = { etag, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' };
       if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
-      return new Response(Buffer.from(pick(built)), { headers: { ...headers, 'content-type': contentType } });
+      return new Response(pick(built), { headers: { ...headers, 'content-type': contentType } });
     },
   });
   return [

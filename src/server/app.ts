@@ -44,7 +44,7 @@ import { useNoNulStrings } from './nul-strings.ts';
 import { corsOption, useCsrfPrevention } from './origins.ts';
 import { DocumentCache, useBoundedParseCache } from './parse-cache.ts';
 import { countTypedErrors, RequestMetrics, useRequestMetrics } from './request-metrics.ts';
-import { isPublicPath, type Route, useRoutes } from './routes.ts';
+import { publicPaths, type Route, useRoutes } from './routes.ts';
 import { settlesBefore, useEndSubscriptionsOnShutdown } from './shutdown.ts';
 import { httpTransport, webSocketTransport } from './subscriber-transports.ts';
 import { attachWebSocket, type GraphQLWebSocket } from './websocket.ts';
@@ -118,6 +118,7 @@ export function createServer(options: ServerOptions): VigilServer {
   const responses = new Set<ServerResponse>();
   /** kept-alive connections between two requests: closed at once when the drain begins */
   const idleKeptAlive = new Set<Socket>();
+  const isPublicPath = publicPaths(options.routes);
   const yoga = createYoga<NodeServerContext, GraphQLContext>({
     schema: options.schema,
     context: (initial) => {
@@ -146,7 +147,7 @@ export function createServer(options: ServerOptions): VigilServer {
       useAuthentication({
         gate,
         graphqlEndpoint: '/graphql',
-        isOpenPath: (pathname) => pathname === READINESS_PATH || isPublicPath(options.routes, pathname),
+        isOpenPath: (pathname) => pathname === READINESS_PATH || isPublicPath(pathname),
         holdings,
         logger,
       }),

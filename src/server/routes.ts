@@ -48,9 +48,10 @@ export function useRoutes(
   };
 }
 
-/** whether a request for `pathname` may come without a key: a PUBLIC route's (authentication.ts) */
-export function isPublicPath(routes: readonly Route[], pathname: string): boolean {
-  return routes.some((r) => r.role === PUBLIC && matches(r, pathname));
+/** whether a request for a path may come without a key: a PUBLIC route's (authentication.ts) */
+export function publicPaths(routes: readonly Route[]): (pathname: string) => boolean {
+  const open = routes.filter((r) => r.role === PUBLIC);
+  return (pathname) => open.some((r) => matches(r, pathname));
 }
 
 function matches(route: Route, pathname: string): boolean {

@@ -36,7 +36,7 @@ export function useQuery<R, V>(document: TadaDocumentNode<R, V>, variables: V, r
       current = false;
     };
   }, [api, document, key, generation, refresh]);
-  return { ...state, data: state.data, error: state.error, reload: () => setGeneration((g) => g + 1) };
+  return { data: state.data, error: state.error, loading: state.loading, reload: () => setGeneration((g) => g + 1) };
 }
 
 /** calls `onData` for each event while mounted; re-subscribes when the JSON of `variables` changes */
