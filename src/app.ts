@@ -207,7 +207,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     instanceId: config.instanceId,
     userAgent: `vigil/${VERSION}`,
   });
-  const groundTruthStore = new GroundTruthStore(database.prisma);
+  const groundTruthStore = new GroundTruthStore(database.prisma, database.provider);
   const groundTruth = new GroundTruthService({ store: groundTruthStore, models });
   const attacks = new AttackService({
     endpoints,

@@ -1,9 +1,11 @@
 /**
  * A request's capture as the capture table stores it: whether the endpoint's sampling takes the
- * request, and the row (the input and/or the output, as the capture mode says).
+ * request, and the row (the input and/or the output, as the capture mode says), with its additions to
+ * the rollups (rollup/tables.ts), written in the same transaction.
  */
 import { randomUUID } from 'node:crypto';
-import { Table } from '../db/insert.ts';
+import { Table, type TableRows } from '../db/insert.ts';
+import { CAPTURE_ROLLUP_TABLES, captureRollupRows } from '../rollup/tables.ts';
 import type { DataCaptureConfig, Endpoint } from '../endpoints/types.ts';
 import { type RandomSource, shouldCapture } from './sampler.ts';
 import type { CapturedOutput, CaptureRecord } from './types.ts';
@@ -29,6 +31,14 @@ export const CAPTURE_TABLE = new Table<CaptureRecord>(
   ],
   (row) => row.inputData?.byteLength ?? 0,
 );
+
+/** the tables a capture writes, in the order they are written */
+export const CAPTURE_TABLES = [CAPTURE_TABLE.name, ...CAPTURE_ROLLUP_TABLES] as const;
+
+/** the rows of captures: theirs, and their additions to the rollups */
+export function captureTableRows(captures: readonly CaptureRecord[]): TableRows[] {
+  return captures.length ? [CAPTURE_TABLE.rows(captures), ...captureRollupRows(captures)] : [];
+}
 
 /** what a request received and answered */
 export interface CapturedRequest {

@@ -14,7 +14,7 @@
 import type { Logger } from '../logger.ts';
 import { describeFault, unavailableOr, type WriteFault, writeFault } from './faults.ts';
 import { Histogram, type HistogramSnapshot } from './histogram.ts';
-import { insertStatementCount, insertValues, type TableRows } from './insert.ts';
+import { type Counters, insertStatementCount, type TableRows, writeValues } from './insert.ts';
 import type { Db } from './prisma.ts';
 
 export interface GroupCommitOptions {
@@ -212,11 +212,12 @@ export class GroupCommit {
       table,
       columns: [] as readonly string[],
       values: [] as (readonly unknown[])[],
+      counters: undefined as Counters | undefined,
     }));
     for (const unit of units) {
       for (const rows of unit) {
         const into = merged.find((m) => m.table === rows.table)!;
-        if (!into.values.length) into.columns = rows.columns;
+        if (!into.values.length) [into.columns, into.counters] = [rows.columns, rows.counters];
         else if (into.columns !== rows.columns && into.columns.join() !== rows.columns.join()) {
           throw new Error(`rows of table ${rows.table} with different columns in one group`);
         }
@@ -225,7 +226,7 @@ export class GroupCommit {
     }
     const tables = merged.filter((m) => m.values.length);
     const write = async (db: Pick<Db, '$executeRaw'>) => {
-      for (const statement of tables.flatMap((m) => insertValues(db, m.table, m.columns, m.values))) await statement;
+      for (const statement of tables.flatMap((m) => writeValues(db, m))) await statement;
     };
     const statements = tables.reduce((n, m) => n + insertStatementCount(m.columns.length, m.values.length), 0);
     if (statements > 1) await this.prisma.$transaction((tx) => write(tx), TRANSACTION_LIMITS);

@@ -20,6 +20,17 @@ export interface TableRows {
   readonly values: readonly (readonly unknown[])[];
   /** bytes of the rows' binary values (tensor data, request bytes), which bound a group's size */
   readonly bytes: number;
+  /** a counter table's rows are added to the rows with the same key (an UPSERT), not inserted */
+  readonly counters?: Counters;
+}
+
+/** how a counter column combines a row written with the row already there */
+export type Merge = 'sum' | 'min' | 'max';
+
+/** A counter table's columns: the first `key` columns are its primary key, each other one merges its way. */
+export interface Counters {
+  readonly key: number;
+  readonly merge: readonly Merge[];
 }
 
 /** A table its domain writes: its name, the columns every row gives, and how to count a row's bytes. */
@@ -38,6 +49,83 @@ export class Table<Row extends object> {
     });
     return { table: this.name, columns: this.columns, values, bytes };
   }
+}
+
+/**
+ * A table of counters (rollups): rows with the same key add up, in memory first (a group's rows, so
+ * that one UPSERT meets each key once, as PostgreSQL requires) and in the database by an UPSERT that
+ * increments what is there. Concurrent writers lose no increment: each UPSERT updates under the row's
+ * lock. Rows are written in key order, so that two transactions meeting the same keys take their locks
+ * in the same order (no deadlock).
+ */
+export class CounterTable<Row extends object> {
+  readonly counters: Counters;
+
+  constructor(
+    readonly name: string,
+    readonly key: readonly (keyof Row & string)[],
+    readonly merged: readonly (readonly [keyof Row & string, Merge])[],
+  ) {
+    this.counters = { key: key.length, merge: merged.map(([, how]) => how) };
+  }
+
+  get columns(): readonly (keyof Row & string)[] {
+    return [...this.key, ...this.merged.map(([column]) => column)];
+  }
+
+  rows(rows: readonly Row[]): TableRows {
+    const columns = this.columns;
+    const values = mergeCounters(
+      this.counters,
+      rows.map((row) => columns.map((c): unknown => row[c])),
+    );
+    return { table: this.name, columns, values, bytes: 0, counters: this.counters };
+  }
+}
+
+/** rows with equal keys merged into one, in key order */
+export function mergeCounters(counters: Counters, rows: readonly (readonly unknown[])[]): unknown[][] {
+  const byKey = new Map<string, unknown[]>();
+  for (const row of rows) {
+    const key = JSON.stringify(row.slice(0, counters.key), (_, v: unknown) => (v instanceof Date ? v.getTime() : v));
+    const into = byKey.get(key);
+    if (!into) {
+      byKey.set(key, [...row]);
+      continue;
+    }
+    counters.merge.forEach((how, i) => {
+      const c = counters.key + i;
+      into[c] = mergeValue(how, into[c], row[c]);
+    });
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+}
+
+function mergeValue(how: Merge, a: unknown, b: unknown): unknown {
+  if (how === 'sum') return (a as number) + (b as number);
+  if (a === null || a === undefined) return b;
+  if (b === null || b === undefined) return a;
+  return how === 'min' ? (a < b ? a : b) : a > b ? a : b;
+}
+
+/** the statements that write `rows`: INSERTs, or UPSERTs adding to a counter table's rows */
+export function writeValues(
+  prisma: Pick<Db, '$executeRaw'>,
+  rows: Pick<TableRows, 'table' | 'columns' | 'values' | 'counters'>,
+): Prisma.PrismaPromise<number>[] {
+  const { table, columns, counters } = rows;
+  if (!counters) return insertValues(prisma, table, columns, rows.values);
+  const t = quote(table);
+  const updates = counters.merge.map((how, i) => {
+    const c = quote(columns[counters.key + i]!);
+    if (how === 'sum') return `${c} = ${t}.${c} + excluded.${c}`;
+    const better = how === 'min' ? '<' : '>';
+    return `${c} = CASE WHEN ${t}.${c} IS NULL OR excluded.${c} ${better} ${t}.${c} THEN excluded.${c} ELSE ${t}.${c} END`;
+  });
+  const tail = Prisma.raw(
+    ` ON CONFLICT (${columns.slice(0, counters.key).map(quote).join(', ')}) DO UPDATE SET ${updates.join(', ')}`,
+  );
+  return insertValues(prisma, table, columns, mergeCounters(counters, rows.values), tail);
 }
 
 /** the statements that insert `rows`, each at most MAX_PARAMETERS parameters; run them in order */
@@ -61,13 +149,14 @@ export function insertValues(
   table: string,
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
+  tail: Prisma.Sql = Prisma.empty,
 ): Prisma.PrismaPromise<number>[] {
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / columns.length));
   const head = Prisma.raw(`INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES `);
   const statements: Prisma.PrismaPromise<number>[] = [];
   for (let i = 0; i < rows.length; i += perStatement) {
     const values = rows.slice(i, i + perStatement).map((row) => Prisma.sql`(${Prisma.join(row)})`);
-    statements.push(prisma.$executeRaw`${head}${Prisma.join(values)}`);
+    statements.push(prisma.$executeRaw`${head}${Prisma.join(values)}${tail}`);
   }
   return statements;
 }

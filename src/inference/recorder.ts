@@ -12,7 +12,7 @@
  * committing (an outage, a lock held elsewhere) makes requests refused with UNAVAILABLE instead of a
  * growing backlog of rows in memory. `admit` says so before the model runs; `record` enforces it.
  */
-import { CAPTURE_TABLE, type CapturedRequest, captureOf } from '../capture/record.ts';
+import { CAPTURE_TABLES, type CapturedRequest, captureOf, captureTableRows } from '../capture/record.ts';
 import type { RandomSource } from '../capture/sampler.ts';
 import { isForeignKeyViolation, isMissingRecord } from '../db/faults.ts';
 import { GroupCommit, type GroupCommitStats } from '../db/group-commit.ts';
@@ -103,7 +103,7 @@ export class PredictionRecorder implements Recorder, WriterStats {
     this.maxPending = deps.maxPendingWrites ?? 512;
     // a step may name its capture, a tensor its step
     this.#commit = new GroupCommit(deps.prisma, deps.logger, {
-      tables: [CAPTURE_TABLE.name, STEP_TABLE.name, TENSOR_TABLE.name],
+      tables: [...CAPTURE_TABLES, STEP_TABLE.name, TENSOR_TABLE.name],
     });
   }
 
@@ -168,7 +168,7 @@ export class PredictionRecorder implements Recorder, WriterStats {
     if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
     const { endpoint, step } = plan;
     const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
-    const rows: TableRows[] = capture ? [CAPTURE_TABLE.rows([capture])] : [];
+    const rows: TableRows[] = captureTableRows(capture ? [capture] : []);
     if (step) {
       if (!request.tensors)
         throw new Error(`step ${step.step} of endpoint ${endpoint.name} was recorded without its tensors`);

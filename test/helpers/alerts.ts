@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { Db } from '../../src/db/prisma.ts';
 import { graphql } from '../../src/graphql.ts';
 import { expectTypename, type GraphQLClient } from './graphql.ts';
-import { CREATE_SCHEDULE, captureRows, RUN } from './monitor.ts';
+import { CREATE_SCHEDULE, captureRows, RUN, storeCaptures } from './monitor.ts';
 
 export const CHANNEL_ERROR = graphql(`
   fragment AlertChannelError on VigilError { code message ... on ValidationError { field } }
@@ -119,12 +119,13 @@ export async function raiseAlert(client: GraphQLClient, prisma: Db, endpoint: st
   const { id } = await prisma.endpoint.findUniqueOrThrow({ where: { name: endpoint } });
   // stamped now: after the previous window's end, before this run's cut-off
   const at = Date.now();
-  await prisma.capture.createMany({
-    data: captureRows(
+  await storeCaptures(
+    prisma,
+    captureRows(
       id,
       Array.from({ length: 20 }, () => ({ classId: 14, at })),
     ),
-  });
+  );
   const { runMonitoringSchedule: execution } = await client.data(RUN, { name: endpoint });
   expectTypename(execution, 'MonitoringExecution');
   expect(execution.status).toBe('CompletedWithViolations');

@@ -1,5 +1,8 @@
 /** Model Monitor test helpers: crafted captures inserted straight into the database, and GraphQL documents. */
+import { writeValues } from '../../src/db/insert.ts';
+import type { Db } from '../../src/db/prisma.ts';
 import { graphql, type VariablesOf } from '../../src/graphql.ts';
+import { captureRollupRows } from '../../src/rollup/tables.ts';
 import { expectTypename } from './graphql.ts';
 import type { TestServer } from './server.ts';
 
@@ -49,9 +52,17 @@ export async function insertCaptures(
   endpointId: string,
   specs: readonly CaptureSpec[],
 ): Promise<void> {
-  const rows = captureRows(endpointId, specs);
+  await storeCaptures(server.app.database.prisma, captureRows(endpointId, specs));
+}
+
+/** capture rows and their additions to the rollups, as the capture writer stores them (a transaction per 500) */
+export async function storeCaptures(prisma: Db, rows: ReturnType<typeof captureRows>): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
-    await server.app.database.prisma.capture.createMany({ data: rows.slice(i, i + 500) });
+    const chunk = rows.slice(i, i + 500);
+    await prisma.$transaction([
+      prisma.capture.createMany({ data: chunk }),
+      ...captureRollupRows(chunk).flatMap((table) => writeValues(prisma, table)),
+    ]);
   }
 }
 

@@ -80,6 +80,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     AlertDelivery,
     AlertDeliveryAttempt,
     Adversarial,
+    RollupClass,
+    RollupConfidence,
+    RollupLabel,
   ] = await Promise.all([
     prisma.endpoint.count(),
     prisma.capture.count(),
@@ -96,6 +99,10 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     prisma.alertDelivery.count(),
     prisma.alertDeliveryAttempt.count(),
     prisma.adversarial.count(),
+    // rollups: the sum of their counters, which a write changes even where it adds no row
+    prisma.rollupClass.aggregate({ _sum: { n: true } }).then((a) => a._sum.n ?? 0),
+    prisma.rollupConfidence.aggregate({ _sum: { n: true } }).then((a) => a._sum.n ?? 0),
+    prisma.rollupLabel.aggregate({ _sum: { n: true } }).then((a) => a._sum.n ?? 0),
   ]);
   return {
     Endpoint,
@@ -113,6 +120,9 @@ async function snapshotCounts(prisma: Db): Promise<Counts> {
     AlertDelivery,
     AlertDeliveryAttempt,
     Adversarial,
+    RollupClass,
+    RollupConfidence,
+    RollupLabel,
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Counting a window of captures in the database. Every capture maps to a key combining its predicted
+ * Counting a window of captures in the database: from the rollups where the window holds whole
+ * buckets (countWindowFromRollups), or from the captures themselves (countWindow), as below. Every capture maps to a key combining its predicted
  * class and its confidence's bucket of a 1000-bucket histogram (bucket arithmetic, no CASE ladder);
  * the database counts rows per key, with SUM(CASE WHEN confidence < t) for low confidence. Class
  * counts, missing outputs, low-confidence counts and the histogram come from those (at most a few
@@ -20,6 +21,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Db, Prisma } from '../../db/prisma.ts';
+import { confidenceBin, NONE, planWindow, type TimeRange } from '../../rollup/buckets.ts';
+import { RollupStore } from '../../rollup/store.ts';
 import { emptyCounts, HISTOGRAM_BUCKETS, type WindowCounts } from './counts.ts';
 
 const SLICE_ROWS = 100_000;
@@ -49,6 +52,7 @@ interface KeyRow {
   low: bigint | number | null;
 }
 
+/** a window's counts from the captures themselves (every row of the window read) */
 export async function countWindow(
   prisma: Db,
   provider: Provider,
@@ -74,28 +78,114 @@ export async function countWindow(
       m.max === null ? null : Number(m.max),
     ];
   } else {
-    // from bucket midpoints, and the edges of the outermost non-empty buckets
-    c.histogram.forEach((n, b) => {
-      const mid = (b + 0.5) / HISTOGRAM_BUCKETS;
-      c.sum += n * mid;
-      c.sumSquares += n * mid * mid;
-    });
-    const first = c.histogram.findIndex((n) => n > 0);
-    const last = c.histogram.findLastIndex((n) => n > 0);
-    if (first >= 0) [c.min, c.max] = [first / HISTOGRAM_BUCKETS, Math.min(1, (last + 1) / HISTOGRAM_BUCKETS)];
+    momentsFromHistogram(counts);
   }
   return counts;
+}
+
+/**
+ * The same counts from the rollups (src/rollup) for the whole buckets of the window, and from the
+ * captures only in the partial minutes at its edges. Identical to countWindow without moments: the
+ * rollups count the same keys (class, and the same confidence bins), and low confidence is exact
+ * too. Every bin below the threshold's bin is entirely below the threshold and every bin above it
+ * entirely not (the bin is a monotonic function of the confidence); the threshold's own bin is
+ * settled by its least and greatest confidence, and only when captures fall on both sides of the
+ * threshold within that thousandth (a threshold not a multiple of 0.001) are its captures counted
+ * from the rows of the covered part.
+ */
+export async function countWindowFromRollups(
+  prisma: Db,
+  provider: Provider,
+  rollups: RollupStore,
+  query: WindowQuery,
+): Promise<WindowCounts> {
+  const counts = emptyCounts();
+  const plan = planWindow(query.from.getTime(), query.to.getTime());
+  const [classes, bins, ...edges] = await Promise.all([
+    rollups.classSums(query.endpointId, plan.buckets),
+    rollups.binSums(query.endpointId, plan.buckets),
+    ...plan.raw.map((r) =>
+      groupCounts(prisma, provider, { ...query, from: new Date(r.from), to: new Date(r.to) }),
+    ),
+  ]);
+  for (const rows of edges) addRows(counts, rows);
+  const c = counts.confidence;
+  for (const [classId, sum] of classes) {
+    if (sum.n === 0) continue;
+    counts.recordCount += sum.n;
+    if (classId === NONE) counts.missingCount += sum.n;
+    else {
+      counts.classCounts.set(classId, (counts.classCounts.get(classId) ?? 0) + sum.n);
+      counts.missingCount += sum.unscored;
+    }
+  }
+  const t = query.lowConfidenceThreshold;
+  const thresholdBin = confidenceBin(t);
+  for (const [bin, sum] of bins) {
+    if (bin === NONE) continue;
+    const scored = sum.n - sum.unclassed;
+    if (scored > 0) {
+      c.histogram[Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, bin))]! += scored;
+      c.count += scored;
+    }
+    if (bin < thresholdBin || (bin === thresholdBin && sum.max !== null && sum.max < t))
+      counts.lowConfidenceCount += sum.n;
+    else if (bin === thresholdBin && sum.min !== null && sum.min < t)
+      counts.lowConfidenceCount += await countBelowInBin(prisma, provider, query, plan.buckets, thresholdBin);
+  }
+  momentsFromHistogram(counts);
+  return counts;
+}
+
+/** captures of the bucket ranges in confidence bin `bin` below the threshold, from the rows */
+async function countBelowInBin(
+  prisma: Db,
+  provider: Provider,
+  q: WindowQuery,
+  ranges: readonly TimeRange[],
+  bin: number,
+): Promise<number> {
+  let n = 0;
+  for (const r of ranges) {
+    const [row] = await prisma.$queryRaw<[{ n: bigint | number }]>`
+      SELECT COUNT(*) AS "n" FROM "Capture"
+      WHERE ${windowPredicate({ endpointId: q.endpointId, from: new Date(r.from), to: new Date(r.to) })}
+        AND "confidence" < ${q.lowConfidenceThreshold} AND ${binOf(provider)} = ${bin}`;
+    n += Number(row.n);
+  }
+  return n;
+}
+
+/** an execution's confidence mean and range, from bucket midpoints and the edges of the outermost non-empty buckets */
+function momentsFromHistogram(counts: WindowCounts): void {
+  const c = counts.confidence;
+  c.histogram.forEach((n, b) => {
+    const mid = (b + 0.5) / HISTOGRAM_BUCKETS;
+    c.sum += n * mid;
+    c.sumSquares += n * mid * mid;
+  });
+  const first = c.histogram.findIndex((n) => n > 0);
+  const last = c.histogram.findLastIndex((n) => n > 0);
+  if (first >= 0) [c.min, c.max] = [first / HISTOGRAM_BUCKETS, Math.min(1, (last + 1) / HISTOGRAM_BUCKETS)];
 }
 
 function windowPredicate(q: { endpointId: string; from: Date; to: Date }): Prisma.Sql {
   return Prisma.sql`"endpointId" = ${q.endpointId} AND "inferenceTime" >= ${q.from} AND "inferenceTime" < ${q.to}`;
 }
 
-/** a capture's key; the bucket truncates (SQLite's CAST truncates, PostgreSQL's rounds, hence FLOOR) */
-function keyOf(provider: Provider): Prisma.Sql {
+/** a confidence's bucket; it truncates (SQLite's CAST truncates, PostgreSQL's rounds, hence FLOOR) */
+function bucketOf(provider: Provider): string {
   const scaled = `"confidence" * ${HISTOGRAM_BUCKETS}`;
-  const bucket = provider === 'sqlite' ? `CAST(${scaled} AS INTEGER)` : `CAST(FLOOR(${scaled}) AS INTEGER)`;
-  return Prisma.raw(`COALESCE("predictedClass", -1) * ${STRIDE} + COALESCE(${bucket}, ${NO_CONFIDENCE})`);
+  return provider === 'sqlite' ? `CAST(${scaled} AS INTEGER)` : `CAST(FLOOR(${scaled}) AS INTEGER)`;
+}
+
+function binOf(provider: Provider): Prisma.Sql {
+  return Prisma.raw(bucketOf(provider));
+}
+
+/** a capture's key */
+function keyOf(provider: Provider): Prisma.Sql {
+  return Prisma.raw(`COALESCE("predictedClass", -1) * ${STRIDE} + COALESCE(${bucketOf(provider)}, ${NO_CONFIDENCE})`);
 }
 
 function lowOf(q: WindowQuery): Prisma.Sql {
@@ -155,13 +245,19 @@ function addRows(counts: WindowCounts, rows: KeyRow[]): void {
 
 /** A window's counts and an endpoint's first capture, for the services (which hold no database client). */
 export class WindowStore {
+  readonly #rollups: RollupStore;
+
   constructor(
     private readonly prisma: Db,
     private readonly provider: Provider,
-  ) {}
+  ) {
+    this.#rollups = new RollupStore(prisma);
+  }
 
+  /** from the rollups and the window's edges; exact moments (baselines) from every capture */
   count(query: WindowQuery): Promise<WindowCounts> {
-    return countWindow(this.prisma, this.provider, query);
+    if (query.moments) return countWindow(this.prisma, this.provider, query);
+    return countWindowFromRollups(this.prisma, this.provider, this.#rollups, query);
   }
 
   /** the first capture of an endpoint: where a schedule's first window starts */

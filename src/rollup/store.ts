@@ -1,0 +1,171 @@
+/**
+ * Reading the rollups: the sums of whole buckets (a window's plan, buckets.ts), one query per table
+ * over every bucket range of the window (a UNION ALL of primary-key range scans, grouped once); and the
+ * buckets rebuilt from the captures and labels themselves (the migration that added rollups does the
+ * same in SQL; the monitor benchmark seeds with it).
+ */
+import { type Db, Prisma } from '../db/prisma.ts';
+import { BUCKET_SECONDS, type BucketRange, type BucketSeconds, CONFIDENCE_BINS } from './buckets.ts';
+
+export type Provider = 'sqlite' | 'postgresql';
+
+export interface ClassSum {
+  n: number;
+  unscored: number;
+}
+
+export interface BinSum {
+  n: number;
+  unclassed: number;
+  min: number | null;
+  max: number | null;
+}
+
+export interface LabelSums {
+  /** (predicted, true) class → labelled captures, over the buckets not in `stale` */
+  cells: { predicted: number; actual: number; count: number }[];
+  /** buckets holding a label received after `receivedBy`: to be read from the labels themselves */
+  stale: BucketRange[];
+}
+
+type Num = number | bigint;
+const num = (v: Num | null): number => Number(v ?? 0);
+
+/** the WHERE of one bucket range */
+function inRange(endpointId: string, r: BucketRange): Prisma.Sql {
+  return Prisma.sql`"endpointId" = ${endpointId} AND "bucketSeconds" = ${r.seconds} AND "bucketStart" >= ${new Date(r.from)} AND "bucketStart" < ${new Date(r.to)}`;
+}
+
+/** `SELECT <columns> FROM table WHERE <range>` for each range, as one UNION ALL */
+function overRanges(table: string, columns: string, endpointId: string, ranges: readonly BucketRange[]): Prisma.Sql {
+  return Prisma.join(
+    ranges.map(
+      (r) => Prisma.sql`SELECT ${Prisma.raw(columns)} FROM ${Prisma.raw(`"${table}"`)} WHERE ${inRange(endpointId, r)}`,
+    ),
+    ' UNION ALL ',
+  );
+}
+
+export class RollupStore {
+  constructor(private readonly prisma: Db) {}
+
+  /** captures per predicted class over whole buckets */
+  async classSums(endpointId: string, ranges: readonly BucketRange[]): Promise<Map<number, ClassSum>> {
+    const sums = new Map<number, ClassSum>();
+    if (!ranges.length) return sums;
+    const rows = await this.prisma.$queryRaw<{ classId: Num; n: Num; unscored: Num }[]>`
+      SELECT "classId", SUM("n") AS "n", SUM("unscored") AS "unscored"
+      FROM (${overRanges('RollupClass', '"classId", "n", "unscored"', endpointId, ranges)}) AS "r"
+      GROUP BY "classId"`;
+    for (const r of rows) sums.set(num(r.classId), { n: num(r.n), unscored: num(r.unscored) });
+    return sums;
+  }
+
+  /** captures per confidence bin over whole buckets, with each bin's least and greatest confidence */
+  async binSums(endpointId: string, ranges: readonly BucketRange[]): Promise<Map<number, BinSum>> {
+    const sums = new Map<number, BinSum>();
+    if (!ranges.length) return sums;
+    const rows = await this.prisma.$queryRaw<
+      { bin: Num; n: Num; unclassed: Num; min: number | null; max: number | null }[]
+    >`
+      SELECT "bin", SUM("n") AS "n", SUM("unclassed") AS "unclassed", MIN("minConfidence") AS "min", MAX("maxConfidence") AS "max"
+      FROM (${overRanges('RollupConfidence', '"bin", "n", "unclassed", "minConfidence", "maxConfidence"', endpointId, ranges)}) AS "r"
+      GROUP BY "bin"`;
+    for (const r of rows)
+      sums.set(num(r.bin), {
+        n: num(r.n),
+        unclassed: num(r.unclassed),
+        min: r.min === null ? null : Number(r.min),
+        max: r.max === null ? null : Number(r.max),
+      });
+    return sums;
+  }
+
+  /** labelled captures per (predicted, true) class over whole buckets, except those with labels received after `receivedBy` */
+  async labelSums(endpointId: string, ranges: readonly BucketRange[], receivedBy: Date): Promise<LabelSums> {
+    if (!ranges.length) return { cells: [], stale: [] };
+    const staleRows = await this.prisma.$queryRaw<{ seconds: Num; start: Date | Num }[]>`
+      SELECT DISTINCT "bucketSeconds" AS "seconds", "bucketStart" AS "start"
+      FROM (${overRanges('RollupLabel', '"bucketSeconds", "bucketStart", "lastReceivedAt"', endpointId, ranges)}) AS "r"
+      WHERE "lastReceivedAt" > ${receivedBy}`;
+    const stale = staleRows
+      .map((r): BucketRange => {
+        const seconds = num(r.seconds) as BucketSeconds;
+        // SQLite gives the bare epoch milliseconds once the column has gone through a subquery
+        const from = r.start instanceof Date ? r.start.getTime() : Number(r.start);
+        return { seconds, from, to: from + seconds * 1000 };
+      })
+      .sort((a, b) => a.from - b.from);
+    const fresh = ranges.flatMap((r) => without(r, stale));
+    if (!fresh.length) return { cells: [], stale };
+    const rows = await this.prisma.$queryRaw<{ predicted: Num; actual: Num; n: Num }[]>`
+      SELECT "predictedClass" AS "predicted", "classId" AS "actual", SUM("n") AS "n"
+      FROM (${overRanges('RollupLabel', '"predictedClass", "classId", "n"', endpointId, fresh)}) AS "r"
+      GROUP BY "predictedClass", "classId"`;
+    const cells = rows.map((r) => ({ predicted: num(r.predicted), actual: num(r.actual), count: num(r.n) }));
+    return { cells, stale };
+  }
+
+  /**
+   * Rebuilds the rollups of an endpoint (or of every endpoint) from its captures and labels, in one
+   * INSERT … SELECT per table and bucket size: what the writers would have added, had they written
+   * every capture and label now. The endpoint's rollup rows are deleted first.
+   */
+  async rebuild(provider: Provider, endpointId?: string): Promise<void> {
+    const only = (column: string) =>
+      endpointId === undefined ? Prisma.empty : Prisma.sql`WHERE ${Prisma.raw(column)} = ${endpointId}`;
+    const and = (column: string) =>
+      endpointId === undefined ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(column)} = ${endpointId}`;
+    const statements: Prisma.PrismaPromise<number>[] = [];
+    for (const table of ['RollupClass', 'RollupConfidence', 'RollupLabel'])
+      statements.push(this.prisma.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)} ${only('"endpointId"')}`);
+    for (const seconds of BUCKET_SECONDS) {
+      const bucket = Prisma.raw(bucketSql(provider, seconds, '"inferenceTime"'));
+      const bin = Prisma.raw(binSql(provider));
+      statements.push(this.prisma.$executeRaw`
+        INSERT INTO "RollupClass" ("endpointId", "bucketSeconds", "bucketStart", "classId", "n", "unscored")
+        SELECT "endpointId", ${seconds}, ${bucket}, COALESCE("predictedClass", -1), COUNT(*),
+          SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
+        FROM "Capture" ${only('"endpointId"')}
+        GROUP BY "endpointId", ${bucket}, COALESCE("predictedClass", -1)`);
+      statements.push(this.prisma.$executeRaw`
+        INSERT INTO "RollupConfidence" ("endpointId", "bucketSeconds", "bucketStart", "bin", "n", "unclassed", "minConfidence", "maxConfidence")
+        SELECT "endpointId", ${seconds}, ${bucket}, ${bin}, COUNT(*),
+          SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
+        FROM "Capture" ${only('"endpointId"')}
+        GROUP BY "endpointId", ${bucket}, ${bin}`);
+      statements.push(this.prisma.$executeRaw`
+        INSERT INTO "RollupLabel" ("endpointId", "bucketSeconds", "bucketStart", "predictedClass", "classId", "n", "lastReceivedAt")
+        SELECT "endpointId", ${seconds}, ${bucket}, "predictedClass", "classId", COUNT(*), MAX("receivedAt")
+        FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL ${and('"endpointId"')}
+        GROUP BY "endpointId", ${bucket}, "predictedClass", "classId"`);
+    }
+    await this.prisma.$transaction(statements);
+  }
+}
+
+/** a range's buckets less the stale ones, as ranges */
+function without(range: BucketRange, stale: readonly BucketRange[]): BucketRange[] {
+  const out: BucketRange[] = [];
+  let from = range.from;
+  for (const s of stale) {
+    if (s.seconds !== range.seconds || s.from < range.from || s.from >= range.to) continue;
+    if (s.from > from) out.push({ seconds: range.seconds, from, to: s.from });
+    from = s.to;
+  }
+  if (from < range.to) out.push({ seconds: range.seconds, from, to: range.to });
+  return out;
+}
+
+/** the start of a time's bucket, in SQL (SQLite keeps times as epoch milliseconds) */
+export function bucketSql(provider: Provider, seconds: BucketSeconds, column: string): string {
+  if (provider === 'sqlite') return `((${column} / ${seconds * 1000}) * ${seconds * 1000})`;
+  return `date_trunc('${seconds === 60 ? 'minute' : 'hour'}', ${column})`;
+}
+
+/** a capture's confidence bin in SQL, as monitor/windows/store.ts computes it; -1 without a confidence */
+export function binSql(provider: Provider): string {
+  const scaled = `"confidence" * ${CONFIDENCE_BINS}`;
+  const bin = provider === 'sqlite' ? `CAST(${scaled} AS INTEGER)` : `CAST(FLOOR(${scaled}) AS INTEGER)`;
+  return `COALESCE(${bin}, -1)`;
+}
