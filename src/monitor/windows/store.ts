@@ -104,9 +104,7 @@ export async function countWindowFromRollups(
   const [classes, bins, ...edges] = await Promise.all([
     rollups.classSums(query.endpointId, plan.buckets),
     rollups.binSums(query.endpointId, plan.buckets),
-    ...plan.raw.map((r) =>
-      groupCounts(prisma, provider, { ...query, from: new Date(r.from), to: new Date(r.to) }),
-    ),
+    ...plan.raw.map((r) => groupCounts(prisma, provider, { ...query, from: new Date(r.from), to: new Date(r.to) })),
   ]);
   for (const rows of edges) addRows(counts, rows);
   const c = counts.confidence;
