@@ -30,6 +30,8 @@ export interface Monitor {
   executions: ExecutionService;
   metrics: MetricService;
   scheduler: MonitorScheduler;
+  /** how windows are counted (the monitor benchmark compares the rollups with every capture) */
+  windows: Pick<WindowStore, 'source'>;
 }
 
 export interface MonitorDeps {
@@ -98,5 +100,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       intervalMs: deps.schedulerIntervalMs,
       logger: deps.logger.child('scheduler'),
     }),
+    windows,
   };
 }

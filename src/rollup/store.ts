@@ -107,38 +107,53 @@ export class RollupStore {
   }
 
   /**
-   * Rebuilds the rollups of an endpoint (or of every endpoint) from its captures and labels, in one
-   * INSERT … SELECT per table and bucket size: what the writers would have added, had they written
-   * every capture and label now. The endpoint's rollup rows are deleted first.
+   * Rebuilds the rollups of an endpoint (or of every endpoint) from its captures and labels: what the
+   * writers would have added, had they written every capture and label now. One INSERT … SELECT per
+   * table for the smallest buckets, read from the rows, then one per larger size, summed from the size
+   * below (an hour is its minutes). The endpoint's rollup rows are deleted first.
    */
   async rebuild(provider: Provider, endpointId?: string): Promise<void> {
-    const only = (column: string) =>
-      endpointId === undefined ? Prisma.empty : Prisma.sql`WHERE ${Prisma.raw(column)} = ${endpointId}`;
-    const and = (column: string) =>
+    const where = (column = '"endpointId"') =>
       endpointId === undefined ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(column)} = ${endpointId}`;
     const statements: Prisma.PrismaPromise<number>[] = [];
     for (const table of ['RollupClass', 'RollupConfidence', 'RollupLabel'])
-      statements.push(this.prisma.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)} ${only('"endpointId"')}`);
-    for (const seconds of BUCKET_SECONDS) {
-      const bucket = Prisma.raw(bucketSql(provider, seconds, '"inferenceTime"'));
-      const bin = Prisma.raw(binSql(provider));
+      statements.push(this.prisma.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)} WHERE 1 = 1 ${where()}`);
+    const sizes = [...BUCKET_SECONDS].sort((a, b) => a - b);
+    const smallest = sizes[0]!;
+    const bucket = Prisma.raw(bucketSql(provider, smallest, '"inferenceTime"'));
+    const bin = Prisma.raw(binSql(provider));
+    statements.push(this.prisma.$executeRaw`
+      INSERT INTO "RollupClass" ("endpointId", "bucketSeconds", "bucketStart", "classId", "n", "unscored")
+      SELECT "endpointId", ${smallest}, ${bucket}, COALESCE("predictedClass", -1), COUNT(*),
+        SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
+      FROM "Capture" WHERE 1 = 1 ${where()}
+      GROUP BY "endpointId", ${bucket}, COALESCE("predictedClass", -1)`);
+    statements.push(this.prisma.$executeRaw`
+      INSERT INTO "RollupConfidence" ("endpointId", "bucketSeconds", "bucketStart", "bin", "n", "unclassed", "minConfidence", "maxConfidence")
+      SELECT "endpointId", ${smallest}, ${bucket}, ${bin}, COUNT(*),
+        SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
+      FROM "Capture" WHERE 1 = 1 ${where()}
+      GROUP BY "endpointId", ${bucket}, ${bin}`);
+    statements.push(this.prisma.$executeRaw`
+      INSERT INTO "RollupLabel" ("endpointId", "bucketSeconds", "bucketStart", "predictedClass", "classId", "n", "lastReceivedAt")
+      SELECT "endpointId", ${smallest}, ${bucket}, "predictedClass", "classId", COUNT(*), MAX("receivedAt")
+      FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL ${where()}
+      GROUP BY "endpointId", ${bucket}, "predictedClass", "classId"`);
+    for (const [below, seconds] of sizes.slice(1).map((s, i) => [sizes[i]!, s] as const)) {
+      const larger = Prisma.raw(bucketSql(provider, seconds, '"bucketStart"'));
+      const from = Prisma.sql`WHERE "bucketSeconds" = ${below} ${where()}`;
       statements.push(this.prisma.$executeRaw`
         INSERT INTO "RollupClass" ("endpointId", "bucketSeconds", "bucketStart", "classId", "n", "unscored")
-        SELECT "endpointId", ${seconds}, ${bucket}, COALESCE("predictedClass", -1), COUNT(*),
-          SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
-        FROM "Capture" ${only('"endpointId"')}
-        GROUP BY "endpointId", ${bucket}, COALESCE("predictedClass", -1)`);
+        SELECT "endpointId", ${seconds}, ${larger}, "classId", SUM("n"), SUM("unscored")
+        FROM "RollupClass" ${from} GROUP BY "endpointId", ${larger}, "classId"`);
       statements.push(this.prisma.$executeRaw`
         INSERT INTO "RollupConfidence" ("endpointId", "bucketSeconds", "bucketStart", "bin", "n", "unclassed", "minConfidence", "maxConfidence")
-        SELECT "endpointId", ${seconds}, ${bucket}, ${bin}, COUNT(*),
-          SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
-        FROM "Capture" ${only('"endpointId"')}
-        GROUP BY "endpointId", ${bucket}, ${bin}`);
+        SELECT "endpointId", ${seconds}, ${larger}, "bin", SUM("n"), SUM("unclassed"), MIN("minConfidence"), MAX("maxConfidence")
+        FROM "RollupConfidence" ${from} GROUP BY "endpointId", ${larger}, "bin"`);
       statements.push(this.prisma.$executeRaw`
         INSERT INTO "RollupLabel" ("endpointId", "bucketSeconds", "bucketStart", "predictedClass", "classId", "n", "lastReceivedAt")
-        SELECT "endpointId", ${seconds}, ${bucket}, "predictedClass", "classId", COUNT(*), MAX("receivedAt")
-        FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL ${and('"endpointId"')}
-        GROUP BY "endpointId", ${bucket}, "predictedClass", "classId"`);
+        SELECT "endpointId", ${seconds}, ${larger}, "predictedClass", "classId", SUM("n"), MAX("lastReceivedAt")
+        FROM "RollupLabel" ${from} GROUP BY "endpointId", ${larger}, "predictedClass", "classId"`);
     }
     await this.prisma.$transaction(statements);
   }
@@ -159,7 +174,7 @@ function without(range: BucketRange, stale: readonly BucketRange[]): BucketRange
 
 /** the start of a time's bucket, in SQL (SQLite keeps times as epoch milliseconds) */
 export function bucketSql(provider: Provider, seconds: BucketSeconds, column: string): string {
-  if (provider === 'sqlite') return `((${column} / ${seconds * 1000}) * ${seconds * 1000})`;
+  if (provider === 'sqlite') return `((CAST(${column} AS INTEGER) / ${seconds * 1000}) * ${seconds * 1000})`;
   return `date_trunc('${seconds === 60 ? 'minute' : 'hour'}', ${column})`;
 }
 

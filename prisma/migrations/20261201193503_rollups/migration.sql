@@ -44,25 +44,25 @@ CREATE TABLE "RollupLabel" (
 -- Backfill: the rollups of the captures and labels already stored (src/rollup/store.ts rebuild does the same)
 
 INSERT INTO "RollupClass" ("endpointId", "bucketSeconds", "bucketStart", "classId", "n", "unscored")
-SELECT "endpointId", 3600, (("inferenceTime" / 3600000) * 3600000), COALESCE("predictedClass", -1), COUNT(*), SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
-FROM "Capture" GROUP BY "endpointId", (("inferenceTime" / 3600000) * 3600000), COALESCE("predictedClass", -1);
+SELECT "endpointId", 3600, ((CAST("inferenceTime" AS INTEGER) / 3600000) * 3600000), COALESCE("predictedClass", -1), COUNT(*), SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
+FROM "Capture" GROUP BY "endpointId", ((CAST("inferenceTime" AS INTEGER) / 3600000) * 3600000), COALESCE("predictedClass", -1);
 
 INSERT INTO "RollupConfidence" ("endpointId", "bucketSeconds", "bucketStart", "bin", "n", "unclassed", "minConfidence", "maxConfidence")
-SELECT "endpointId", 3600, (("inferenceTime" / 3600000) * 3600000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1), COUNT(*), SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
-FROM "Capture" GROUP BY "endpointId", (("inferenceTime" / 3600000) * 3600000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1);
+SELECT "endpointId", 3600, ((CAST("inferenceTime" AS INTEGER) / 3600000) * 3600000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1), COUNT(*), SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
+FROM "Capture" GROUP BY "endpointId", ((CAST("inferenceTime" AS INTEGER) / 3600000) * 3600000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1);
 
 INSERT INTO "RollupLabel" ("endpointId", "bucketSeconds", "bucketStart", "predictedClass", "classId", "n", "lastReceivedAt")
-SELECT "endpointId", 3600, (("inferenceTime" / 3600000) * 3600000), "predictedClass", "classId", COUNT(*), MAX("receivedAt")
-FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL GROUP BY "endpointId", (("inferenceTime" / 3600000) * 3600000), "predictedClass", "classId";
+SELECT "endpointId", 3600, ((CAST("inferenceTime" AS INTEGER) / 3600000) * 3600000), "predictedClass", "classId", COUNT(*), MAX("receivedAt")
+FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL GROUP BY "endpointId", ((CAST("inferenceTime" AS INTEGER) / 3600000) * 3600000), "predictedClass", "classId";
 
 INSERT INTO "RollupClass" ("endpointId", "bucketSeconds", "bucketStart", "classId", "n", "unscored")
-SELECT "endpointId", 60, (("inferenceTime" / 60000) * 60000), COALESCE("predictedClass", -1), COUNT(*), SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
-FROM "Capture" GROUP BY "endpointId", (("inferenceTime" / 60000) * 60000), COALESCE("predictedClass", -1);
+SELECT "endpointId", 60, ((CAST("inferenceTime" AS INTEGER) / 60000) * 60000), COALESCE("predictedClass", -1), COUNT(*), SUM(CASE WHEN "confidence" IS NULL THEN 1 ELSE 0 END)
+FROM "Capture" GROUP BY "endpointId", ((CAST("inferenceTime" AS INTEGER) / 60000) * 60000), COALESCE("predictedClass", -1);
 
 INSERT INTO "RollupConfidence" ("endpointId", "bucketSeconds", "bucketStart", "bin", "n", "unclassed", "minConfidence", "maxConfidence")
-SELECT "endpointId", 60, (("inferenceTime" / 60000) * 60000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1), COUNT(*), SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
-FROM "Capture" GROUP BY "endpointId", (("inferenceTime" / 60000) * 60000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1);
+SELECT "endpointId", 60, ((CAST("inferenceTime" AS INTEGER) / 60000) * 60000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1), COUNT(*), SUM(CASE WHEN "predictedClass" IS NULL THEN 1 ELSE 0 END), MIN("confidence"), MAX("confidence")
+FROM "Capture" GROUP BY "endpointId", ((CAST("inferenceTime" AS INTEGER) / 60000) * 60000), COALESCE(CAST("confidence" * 1000 AS INTEGER), -1);
 
 INSERT INTO "RollupLabel" ("endpointId", "bucketSeconds", "bucketStart", "predictedClass", "classId", "n", "lastReceivedAt")
-SELECT "endpointId", 60, (("inferenceTime" / 60000) * 60000), "predictedClass", "classId", COUNT(*), MAX("receivedAt")
-FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL GROUP BY "endpointId", (("inferenceTime" / 60000) * 60000), "predictedClass", "classId";
+SELECT "endpointId", 60, ((CAST("inferenceTime" AS INTEGER) / 60000) * 60000), "predictedClass", "classId", COUNT(*), MAX("receivedAt")
+FROM "GroundTruth" WHERE "predictedClass" IS NOT NULL GROUP BY "endpointId", ((CAST("inferenceTime" AS INTEGER) / 60000) * 60000), "predictedClass", "classId";

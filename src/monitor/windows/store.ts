@@ -244,6 +244,8 @@ function addRows(counts: WindowCounts, rows: KeyRow[]): void {
 /** A window's counts and an endpoint's first capture, for the services (which hold no database client). */
 export class WindowStore {
   readonly #rollups: RollupStore;
+  /** where executions' windows are counted from: the rollups, or (a benchmark's comparison) every capture */
+  source: 'rollups' | 'captures' = 'rollups';
 
   constructor(
     private readonly prisma: Db,
@@ -254,7 +256,7 @@ export class WindowStore {
 
   /** from the rollups and the window's edges; exact moments (baselines) from every capture */
   count(query: WindowQuery): Promise<WindowCounts> {
-    if (query.moments) return countWindow(this.prisma, this.provider, query);
+    if (query.moments || this.source === 'captures') return countWindow(this.prisma, this.provider, query);
     return countWindowFromRollups(this.prisma, this.provider, this.#rollups, query);
   }
 
