@@ -120,7 +120,10 @@ async function endpointOf(rows: number): Promise<{ id: string; name: string }> {
   const name = `bench-monitor-${rows}`;
   const id = `endpoint-${name}`;
   const existing = await prisma.capture.count({ where: { endpointId: id } });
-  const rolled = await prisma.rollupClass.aggregate({ where: { endpointId: id, bucketSeconds: 60 }, _sum: { n: true } });
+  const rolled = await prisma.rollupClass.aggregate({
+    where: { endpointId: id, bucketSeconds: 60 },
+    _sum: { n: true },
+  });
   if (existing === rows && rolled._sum.n === rows) {
     progress(`reusing the ${count(rows)} captures of ${name} and their rollups (--fresh to re-seed)`);
   } else {
@@ -195,7 +198,9 @@ console.log(
 console.log('');
 const first = results.find((r) => r.what === 'rollups')!;
 const base = median(first.times);
-console.log('| execution | captures | runs | median | min | max | vs rollups, same captures | vs rollups, first size |');
+console.log(
+  '| execution | captures | runs | median | min | max | vs rollups, same captures | vs rollups, first size |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of results) {
   const m = median(r.times);

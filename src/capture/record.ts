@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Table, type TableRows } from '../db/insert.ts';
-import { CAPTURE_ROLLUP_TABLES, captureRollupRows } from '../rollup/tables.ts';
 import type { DataCaptureConfig, Endpoint } from '../endpoints/types.ts';
+import { CAPTURE_ROLLUP_TABLES, captureRollupRows } from '../rollup/tables.ts';
 import { type RandomSource, shouldCapture } from './sampler.ts';
 import type { CapturedOutput, CaptureRecord } from './types.ts';
 

@@ -1,7 +1,8 @@
 /**
- * Group commit: the rows of concurrent requests (a capture, a debug step and its tensors, each handed
- * over by the domain that owns the table) are written together, one multi-row INSERT per table, in
- * one transaction. Each request awaits its own commit before answering, so an acknowledged capture
+ * Group commit: the rows of concurrent requests (a capture and its rollup counters, a debug step and
+ * its tensors, each handed over by the domain that owns the table) are written together, one multi-row
+ * INSERT per table — for a counter table (db/insert.ts CounterTable) one UPSERT adding the group's
+ * rows, merged by key — in one transaction. Each request awaits its own commit before answering, so an acknowledged capture
  * survives a crash; while one transaction runs, the next group gathers.
  *
  * A failing row fails only its own request: when a group's transaction fails for its rows (a
