@@ -35,6 +35,12 @@ const PREDICT_BATCH = graphql(`
   }
 `);
 
+const SCHEDULE_STATE = graphql(`
+  query DashboardScheduleState($name: String!) {
+    monitoringSchedule(name: $name) { status checks { classShare { threshold } } }
+  }
+`);
+
 const ENDPOINT = 'signs';
 const HOOKED = 'signs-debug';
 /** 30 captures: two pages of 25 */
@@ -175,6 +181,15 @@ describe.skipIf(missing)('dashboard', () => {
     await expect.poll(() => summary.textContent()).toContain(`${total / 3} captures match`);
     const predicted = await page.locator('table.captures tbody td:nth-child(3)').allTextContents();
     expect(new Set(predicted)).toEqual(new Set(['14 Stop']));
+
+    // this endpoint's hook is off: no capture has a debug step
+    await page.getByLabel('Class').fill('');
+    await page.getByLabel('Debug step').selectOption('with');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => summary.textContent()).toContain('0 captures match');
+    await page.getByLabel('Debug step').selectOption('without');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => summary.textContent()).toContain(`${total} captures match`);
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
@@ -203,7 +218,9 @@ describe.skipIf(missing)('dashboard', () => {
       .poll(() => page.getByTestId('execution').textContent(), { timeout: 30_000 })
       .toContain('CompletedWithViolations');
     expect(await page.locator('.timeline .tick').count()).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => page.locator('.chart .uplot').count(), { timeout: 10_000 }).toBe(1);
+    // the most predicted class's share, then the chosen metric
+    await expect.poll(() => page.locator('.chart .uplot').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.locator('.chart figcaption').first().textContent()).toMatch(/^share of \d+ .+ per execution$/);
     await screenshot(page, 'monitoring');
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
@@ -228,6 +245,27 @@ describe.skipIf(missing)('dashboard', () => {
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it("settings: a schedule's threshold saved, then the schedule paused and resumed", async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/dashboard#/settings`);
+    const form = page.getByRole('form', { name: /^stop-flood/ });
+    const threshold = form.getByLabel('Class share threshold');
+    await expect.poll(() => threshold.inputValue(), { timeout: 30_000 }).toBe('0.2');
+    await threshold.fill('0.9');
+    await form.getByRole('button', { name: 'Save stop-flood' }).click();
+    await expect.poll(() => form.getByText('Saved.').count()).toBe(1);
+    const state = async () => (await server.client.data(SCHEDULE_STATE, { name: 'stop-flood' })).monitoringSchedule;
+    expect(await state()).toEqual({ status: 'ACTIVE', checks: { classShare: { threshold: 0.9 } } });
+
+    await form.getByRole('button', { name: 'Pause stop-flood' }).click();
+    await expect.poll(async () => (await state())?.status).toBe('PAUSED');
+    await form.getByRole('button', { name: 'Resume stop-flood' }).click({ timeout: 10_000 });
+    await expect.poll(async () => (await state())?.status).toBe('ACTIVE');
+    await screenshot(page, 'settings-schedules');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.close();
+  });
 
   it('keyboard: the first Tab reaches "Skip to content", then the views', async () => {
     const page = await context.newPage();

@@ -1139,6 +1139,14 @@ function strings(): HostileCase[] {
       expect: { status: 400, code: 'BAD_USER_INPUT' },
     },
     {
+      name: 'captures: hasDebugStep given a string',
+      send: operation(
+        'query($h: Boolean) { result: captures(endpoint: "signs", filter: { hasDebugStep: $h }) { __typename } }',
+        { h: "true' OR 1=1" },
+      ),
+      expect: { status: 400, code: 'BAD_USER_INPUT' },
+    },
+    {
       name: 'metrics: SQL for the metric name',
       send: operation(
         'query($n: String!) { result: metrics(schedule: "nightly", name: $n) { __typename ... on VigilError { code } } }',
