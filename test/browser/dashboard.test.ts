@@ -30,7 +30,7 @@ const PREDICT_BATCH = graphql(`
   mutation DashboardTraffic($endpoint: String!, $images: [ImageInput!]!) {
     predictBatch(endpoint: $endpoint, images: $images) {
       __typename
-      ... on PredictBatch { predictions { __typename } }
+      ... on PredictBatch { predictions { __typename ... on Prediction { captureId } } }
     }
   }
 `);
@@ -46,12 +46,20 @@ const HOOKED = 'signs-debug';
 /** 30 captures: two pages of 25 */
 const IMAGES = ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg'];
 
-async function send(server: TestServer, endpoint: string, count: number): Promise<void> {
+const LABEL = graphql(`
+  mutation DashboardLabels($input: [GroundTruthInput!]!) {
+    putGroundTruth(input: $input) { __typename ... on GroundTruthBatch { stored } }
+  }
+`);
+
+/** sends `count` fixtures; the ids of their captures */
+async function send(server: TestServer, endpoint: string, count: number): Promise<string[]> {
   const images = Array.from({ length: count }, (_, i) => ({
     base64: fixture(IMAGES[i % IMAGES.length]!).toString('base64'),
   }));
   const { predictBatch } = await server.client.data(PREDICT_BATCH, { endpoint, images });
   expectTypename(predictBatch, 'PredictBatch');
+  return predictBatch.predictions.flatMap((p) => (p.__typename === 'Prediction' && p.captureId ? [p.captureId] : []));
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -88,12 +96,17 @@ describe.skipIf(missing)('dashboard', () => {
     ]) {
       expectTypename((await server.client.data(CREATE, { input })).createEndpoint, 'Endpoint');
     }
-    await send(server, ENDPOINT, 30);
+    const captured = await send(server, ENDPOINT, 30);
     await send(server, HOOKED, 1);
+    // every image labelled Stop: the recall of class 14 is the share of them predicted as Stop
+    const { putGroundTruth } = await server.client.data(LABEL, {
+      input: captured.map((captureId) => ({ capture: { captureId }, label: '14' })),
+    });
+    expect(putGroundTruth).toEqual({ __typename: 'GroundTruthBatch', stored: 30 });
     await createSchedule(server, {
       name: 'stop-flood',
       endpoint: ENDPOINT,
-      checks: { minSampleSize: 1, classShare: { threshold: 0.2 } },
+      checks: { minSampleSize: 1, classShare: { threshold: 0.2 }, modelQuality: { enabled: true } },
     });
   });
   afterAll(async () => {
@@ -219,8 +232,17 @@ describe.skipIf(missing)('dashboard', () => {
       .toContain('CompletedWithViolations');
     expect(await page.locator('.timeline .tick').count()).toBeGreaterThanOrEqual(1);
     // the most predicted class's share, then the chosen metric
-    await expect.poll(() => page.locator('.chart .uplot').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.locator('.chart .uplot').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     expect(await page.locator('.chart figcaption').first().textContent()).toMatch(/^share of \d+ .+ per execution$/);
+    // class 14 has true labels: its recall is charted too (a third of the Stop-labelled images read as Stop)
+    await page.getByRole('combobox', { name: /^Class/ }).selectOption('14');
+    await expect.poll(() => page.locator('.chart .uplot').count()).toBe(3);
+    const captions = await page.locator('.chart figcaption').allTextContents();
+    expect(captions.slice(0, 2)).toEqual([
+      'share of 14 Stop per execution',
+      'recall of 14 Stop per execution (true labels)',
+    ]);
+    expect(await page.locator('.chart [role=img]').nth(1).getAttribute('aria-label')).toMatch(/latest 0\.333/);
     await screenshot(page, 'monitoring');
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();

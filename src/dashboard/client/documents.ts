@@ -134,6 +134,7 @@ export const SCHEDULES = graphql(`
                 windowEnd
                 classesChartUrl
                 classes { classId label share }
+                modelQuality { classes { classId recall } }
                 violations { check featureName constraintCheckType description }
               }
             }

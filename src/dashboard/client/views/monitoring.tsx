@@ -127,7 +127,10 @@ type Execution = Extract<
   { __typename: 'MonitoringScheduleExecutionList' }
 >['executions'][number];
 
-/** one class's share of the predictions, execution by execution (0 where the class was not predicted) */
+/**
+ * one class's share of the predictions, execution by execution (0 where the class was not predicted), and
+ * its recall where the window had true labels of it (the modelQuality check)
+ */
 function ClassShareChart(props: { executions: Execution[] }) {
   const oldestFirst = [...props.executions].sort((a, b) => a.windowEnd.localeCompare(b.windowEnd));
   const labels = new Map<number, string>();
@@ -138,6 +141,10 @@ function ClassShareChart(props: { executions: Execution[] }) {
   const classId = chosen ?? top;
   if (classId === undefined) return null;
   const name = `${classId} ${labels.get(classId) ?? ''}`;
+  const recalls = oldestFirst.flatMap((e) => {
+    const recall = e.modelQuality?.classes.find((c) => c.classId === classId)?.recall;
+    return recall === null || recall === undefined ? [] : [{ time: Date.parse(e.windowEnd) / 1000, recall }];
+  });
   return (
     <>
       <label>
@@ -160,6 +167,16 @@ function ClassShareChart(props: { executions: Execution[] }) {
           values: oldestFirst.map((e) => e.classes.find((c) => c.classId === classId)?.share ?? 0),
         }}
       />
+      {recalls.length ? (
+        <TimeChart
+          title={`recall of ${name} per execution (true labels)`}
+          series={{
+            label: `recall of ${name}`,
+            times: recalls.map((r) => r.time),
+            values: recalls.map((r) => r.recall),
+          }}
+        />
+      ) : null}
     </>
   );
 }
