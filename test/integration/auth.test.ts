@@ -27,6 +27,7 @@ import { PUBLIC, type Route } from '../../src/server/routes.ts';
 import { createTestDatabase, TEST_DB } from '../helpers/database.ts';
 import { GraphQLClient } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
+import { spawnServer } from '../helpers/process.ts';
 import { rowCounts } from '../helpers/row-counts.ts';
 import { startTestServer, type TestServer, useTestServer } from '../helpers/server.ts';
 
@@ -572,6 +573,22 @@ describe('binding', () => {
       await database.drop();
     }
   });
+
+  it('serves `npm start` without a key anonymously on 127.0.0.1, warning that it does', async () => {
+    const database = await createTestDatabase();
+    const server = await spawnServer({ DATABASE_URL: database.url, API_KEYS: '', ALLOW_ANONYMOUS: '' });
+    try {
+      expect(server.output()).toContain(
+        'no API key is configured: every request is anonymous and may do everything (served on 127.0.0.1 only)',
+      );
+      expect(server.output()).toMatch(/listening on http:\/\/localhost:\d+\/graphql/);
+      const client = new GraphQLClient(`${server.url}/graphql`);
+      expect((await client.data('{ viewer { anonymous role } }')).viewer).toEqual({ anonymous: true, role: 'ADMIN' });
+    } finally {
+      await server.kill('SIGKILL');
+      await database.drop();
+    }
+  }, 120_000);
 });
 
 // ---- replicas -------------------------------------------------------------------------------------
