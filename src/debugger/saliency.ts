@@ -607,7 +607,7 @@ export function parseIg(args: { steps?: number | null; baseline?: string | null 
     throw new ValidationError('steps', `steps must be an integer from 1 to ${MAX_IG_STEPS}, got ${steps}`);
   const baseline = args.baseline ?? DEFAULT_IG.baseline;
   if (!isOneOf(IG_BASELINES, baseline))
-    throw new ValidationError('baseline', `Unknown baseline '${baseline}': use ${IG_BASELINES.join(', ')}`);
+    throw new ValidationError('baseline', `Unknown baseline '${baseline.slice(0, 40)}': use ${IG_BASELINES.join(', ')}`);
   return { steps, baseline };
 }
 
