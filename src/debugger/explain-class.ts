@@ -57,7 +57,12 @@ export async function explainClass(
   const { manifest } = runtime.entry;
   const [h, w] = manifest.inputSize;
   const sites = manifest.tensorSites;
-  const run = await runtime.runDebug(input, 1, ['input_grad', ...sites.map((s) => s.outputGrad)], oneHot(runtime, 1, classId));
+  const run = await runtime.runDebug(
+    input,
+    1,
+    ['input_grad', ...sites.map((s) => s.outputGrad)],
+    oneHot(runtime, 1, classId),
+  );
   const inputGrad = run.outputs.get('input_grad')!.data;
   const gradients: SiteGradient[] = sites.map((site) => ({
     name: site.name,

@@ -25,14 +25,6 @@ import {
   saliencyMap,
 } from '../explain/fullgrad.ts';
 import {
-  type BaseImage,
-  denormalise,
-  heatmapPng,
-  overlayPng,
-  type RenderOptions,
-  type RgbImage,
-} from '../explain/render.ts';
-import {
   DEFAULT_IG,
   DEFAULT_IG_STEPS,
   IG_BASELINES,
@@ -40,6 +32,14 @@ import {
   type IgOptions,
   MAX_IG_STEPS,
 } from '../explain/integrated-gradients.ts';
+import {
+  type BaseImage,
+  denormalise,
+  heatmapPng,
+  overlayPng,
+  type RenderOptions,
+  type RgbImage,
+} from '../explain/render.ts';
 import {
   correlationsOf,
   DEFAULT_SANITY_THRESHOLD,
@@ -607,7 +607,10 @@ export function parseIg(args: { steps?: number | null; baseline?: string | null 
     throw new ValidationError('steps', `steps must be an integer from 1 to ${MAX_IG_STEPS}, got ${steps}`);
   const baseline = args.baseline ?? DEFAULT_IG.baseline;
   if (!isOneOf(IG_BASELINES, baseline))
-    throw new ValidationError('baseline', `Unknown baseline '${baseline.slice(0, 40)}': use ${IG_BASELINES.join(', ')}`);
+    throw new ValidationError(
+      'baseline',
+      `Unknown baseline '${baseline.slice(0, 40)}': use ${IG_BASELINES.join(', ')}`,
+    );
   return { steps, baseline };
 }
 
@@ -627,4 +630,3 @@ export function imageQuery(method: SaliencyMethod, render: RenderOptions, ig: Ig
     ...(ig ? { steps: String(ig.steps), baseline: ig.baseline } : {}),
   }).toString();
 }
-

@@ -30,9 +30,9 @@ import {
   type IgOptions,
   MAX_IG_STEPS,
 } from '../explain/integrated-gradients.ts';
-import { DEFAULT_SANITY_THRESHOLD, type SanityCheck } from '../explain/sanity.ts';
 import type { RenderOptions } from '../explain/render.ts';
 import { pngDataUrl } from '../explain/render.ts';
+import { DEFAULT_SANITY_THRESHOLD, type SanityCheck } from '../explain/sanity.ts';
 import { readImageInput } from '../inference/image-input.ts';
 import { modelOf } from '../inference/model-of.ts';
 import { ImageInput } from '../inference/schema.ts';
@@ -367,7 +367,8 @@ const saliencyArgs = builder.args((t) => ({
   baseline: t.field({ type: IgBaselineEnum, defaultValue: 'BLACK', description: 'INTEGRATED_GRADIENTS' }),
   sanityThreshold: t.float({
     defaultValue: DEFAULT_SANITY_THRESHOLD,
-    description: 'the sanity check says the map depends on its input when both rank correlations are below this (−1 to 1)',
+    description:
+      'the sanity check says the map depends on its input when both rank correlations are below this (−1 to 1)',
   }),
 }));
 

@@ -66,7 +66,7 @@ export function gradCam(inputs: GradCamInputs): GradCamResult {
       const i = base + p;
       const x = Math.max(firstBlock[i]! + firstShortcut[i]!, 0);
       const z = lastBlock[i]! + x;
-      activation[p] = z > 0 ? z : 0;
+      activation[p] = Math.max(z, 0);
       if (z > 0) {
         gradSum += lastBlockGrad[i]!;
         active++;

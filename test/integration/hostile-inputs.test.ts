@@ -1768,12 +1768,14 @@ function attacks(): HostileCase[] {
     },
     {
       name: 'URL: saliency steps that are no number',
-      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&steps=${'9'.repeat(400)}x`)(),
+      send: () =>
+        GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&steps=${'9'.repeat(400)}x`)(),
       expect: { status: 400, code: 'VALIDATION' },
     },
     {
       name: 'URL: an unknown saliency baseline',
-      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&baseline=${'B'.repeat(5000)}`)(),
+      send: () =>
+        GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&baseline=${'B'.repeat(5000)}`)(),
       expect: { status: 400, code: 'VALIDATION' },
     },
     {

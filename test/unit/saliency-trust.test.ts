@@ -8,8 +8,9 @@
  * Inputs are PyTorch's own resized pixels (`resizedRgbU8`), normalised with writeNormalised, as in
  * saliency-reference.test.ts.
  */
-import fs from 'node:fs/promises';
+
 import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -26,7 +27,7 @@ import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
 import { fixture } from '../helpers/images.ts';
-import { relativeError } from '../helpers/numeric.ts';
+import { b64f32, relativeError } from '../helpers/numeric.ts';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../models');
 const FIXTURE_DIR = path.join(MODEL_DIR, 'gtsrb-resnet18/fixtures');
@@ -49,11 +50,6 @@ interface Reference {
 const REFERENCE = JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'reference-saliency.json'), 'utf8')) as {
   images: Reference[];
 };
-
-function b64f32(text: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
 
 /** Spearman's ρ by its definition: ranks by counting (O(n²), ties averaged), then Pearson */
 function naiveSpearman(a: number[], b: number[]): number {
@@ -83,12 +79,14 @@ describe("Spearman's rank correlation", () => {
     expect(spearman([1, 1, 1], [1, 2, 3])).toBe(0);
     fc.assert(
       fc.property(
-        fc.integer({ min: 2, max: 40 }).chain((n) =>
-          fc.tuple(
-            fc.array(fc.integer({ min: -5, max: 5 }), { minLength: n, maxLength: n }),
-            fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+        fc
+          .integer({ min: 2, max: 40 })
+          .chain((n) =>
+            fc.tuple(
+              fc.array(fc.integer({ min: -5, max: 5 }), { minLength: n, maxLength: n }),
+              fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+            ),
           ),
-        ),
         ([a, b]) => Math.abs(spearman(a, b) - naiveSpearman(a, b)) < 1e-9,
       ),
     );
