@@ -1680,6 +1680,58 @@ function attacks(): HostileCase[] {
       expect: VALIDATION,
     },
     {
+      name: 'saliency: INTEGRATED_GRADIENTS with steps 2^31 - 1',
+      send: () =>
+        operation(
+          'query($id: ID!) { result: saliency(captureId: $id, method: INTEGRATED_GRADIENTS, steps: 2147483647) { __typename ... on VigilError { code } } }',
+          { id: hookedCaptureId },
+        )(),
+      expect: VALIDATION,
+    },
+    {
+      name: 'saliency: INTEGRATED_GRADIENTS with steps 0',
+      send: () =>
+        operation(
+          'query($id: ID!) { result: saliency(captureId: $id, method: INTEGRATED_GRADIENTS, steps: 0) { __typename ... on VigilError { code } } }',
+          { id: hookedCaptureId },
+        )(),
+      expect: VALIDATION,
+    },
+    {
+      name: 'saliency: sanityThreshold 1e308',
+      send: () =>
+        operation(
+          'query($id: ID!) { result: saliency(captureId: $id, sanityThreshold: 1e308) { __typename ... on VigilError { code } } }',
+          { id: hookedCaptureId },
+        )(),
+      expect: VALIDATION,
+    },
+    {
+      name: 'explain: INTEGRATED_GRADIENTS with steps 1,000,000',
+      send: operation(
+        'query($i: ImageInput!) { result: explain(image: $i, model: "gtsrb-resnet18", method: INTEGRATED_GRADIENTS, steps: 1000000) { __typename ... on VigilError { code } } }',
+        { i: b64(fixture('noise.png')) },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'URL: saliency steps 1e9',
+      send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&steps=1e9`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: saliency steps that are no number',
+      send: () =>
+        GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&steps=${'9'.repeat(400)}x`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: an unknown saliency baseline',
+      send: () =>
+        GET(`/saliency/${hookedCaptureId}/overlay.png?method=INTEGRATED_GRADIENTS&baseline=${'B'.repeat(5000)}`)(),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
       name: 'URL: a saliency classId that is no number',
       send: () => GET(`/saliency/${hookedCaptureId}/overlay.png?classId=1e999`)(),
       expect: { status: 400, code: 'VALIDATION' },
