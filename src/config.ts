@@ -62,7 +62,12 @@ export interface Config {
   /** the parsed-document cache: entries, and their estimated bytes */
   parseCache: { maxEntries: number; maxBytes: number };
   /** graphql-ws: connections in all and per remote address, operations at once per connection */
-  webSocket: { maxConnections: number; maxConnectionsPerAddress: number; maxOperationsPerConnection: number };
+  webSocket: {
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    maxConnectionsPerKey: number;
+    maxOperationsPerConnection: number;
+  };
   batch: { maxSize: number; maxWaitMs: number };
   /**
    * Bounds on queued work, each refused beyond with UNAVAILABLE (503, Retry-After): images waiting for a
@@ -286,6 +291,7 @@ export function loadConfig(env: Env = process.env): Config {
     webSocket: {
       maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
       maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
+      maxConnectionsPerKey: integer(env, 'WS_MAX_CONNECTIONS_PER_KEY', 100, 1, 1_000_000),
       maxOperationsPerConnection: integer(env, 'WS_MAX_OPERATIONS_PER_CONNECTION', 32, 1, 100_000),
     },
     subscriberBuffer: {

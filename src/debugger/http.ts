@@ -4,7 +4,8 @@
  *   GET /saliency/<captureId>/heatmap.png | overlay.png
  *   GET /steps/<endpoint>/<step>/heatmap.png | overlay.png
  *
- * Query: method (FULLGRAD | SIMPLE_FULLGRAD | INPUT_X_GRADIENT), colormap (JET | VIRIDIS | INFERNO | GRAY),
+ * Query: method (FULLGRAD | SIMPLE_FULLGRAD | INPUT_X_GRADIENT | GRAD_CAM | INTEGRATED_GRADIENTS, with
+ * steps (1–256) and baseline (BLACK | ZERO | BLUR | NOISE) for the latter), colormap (JET | VIRIDIS | INFERNO | GRAY),
  * opacity (0–1), size (16–1024 px), classId (the class explained; default the one the step stored: another
  * is recomputed with the debug graph from the captured image), and for steps mode (default PREDICT). 400 for a bad parameter or a
  * step missing the tensors a method needs, 404 for an unknown capture, endpoint or step, or a capture
@@ -14,7 +15,7 @@ import { ValidationError } from '../errors.ts';
 import { isOneOf } from '../guards.ts';
 import { binary } from '../server/responses.ts';
 import { noRoute, pathSegment, type Route } from '../server/routes.ts';
-import { type ImageKind, parseMethod, parseRender, type SaliencyService } from './saliency.ts';
+import { type ImageKind, parseIg, parseMethod, parseRender, type SaliencyService } from './saliency.ts';
 import { MODE_KEYS } from './store.ts';
 import type { StepRef, TrialService } from './trial.ts';
 
@@ -36,7 +37,8 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
     const classId = classText === null || classText === '' ? null : Number(classText);
     if (classId !== null && !Number.isSafeInteger(classId))
       throw new ValidationError('classId', `classId must be a class number, got '${classText}'`);
-    const png = await saliency.png(await ref(), method, kind, render, { classId });
+    const ig = parseIg({ steps: numberParam(params, 'steps'), baseline: params.get('baseline') });
+    const png = await saliency.png(await ref(), method, kind, render, { classId, ig });
     return binary(200, png, {
       'content-type': 'image/png',
       // a step's tensors never change; a step URL names an endpoint, which can be deleted and recreated

@@ -15,6 +15,7 @@ import {
   type Completeness,
   completenessFromTerms,
   completeness as completenessOf,
+  isModelRunMethod,
   mapRange,
   methodNeeds,
   SALIENCY_METHODS,
@@ -24,6 +25,14 @@ import {
   saliencyMap,
 } from '../explain/fullgrad.ts';
 import {
+  DEFAULT_IG,
+  DEFAULT_IG_STEPS,
+  IG_BASELINES,
+  type IgCompleteness,
+  type IgOptions,
+  MAX_IG_STEPS,
+} from '../explain/integrated-gradients.ts';
+import {
   type BaseImage,
   denormalise,
   heatmapPng,
@@ -31,6 +40,14 @@ import {
   type RenderOptions,
   type RgbImage,
 } from '../explain/render.ts';
+import {
+  correlationsOf,
+  DEFAULT_SANITY_THRESHOLD,
+  type RankCorrelations,
+  type SanityCheck,
+  sanityImages,
+  withThreshold,
+} from '../explain/sanity.ts';
 import { isOneOf } from '../guards.ts';
 import { prepareImage, writeNormalised } from '../inference/preprocess.ts';
 import { specOf } from '../inference/service.ts';
@@ -68,8 +85,13 @@ export interface ComputedSaliency {
    * else the capture's prediction
    */
   classId: number | null;
-  /** null when the step lacks tensors the check needs (fc.bias, logits, every bias) */
+  /**
+   * null when the step lacks tensors the check needs (fc.bias, logits, every bias), and for GRAD_CAM;
+   * INTEGRATED_GRADIENTS: logit = f(x′) + Σ attr
+   */
   completeness: Completeness | null;
+  /** INTEGRATED_GRADIENTS: its options and completeness (null for other methods) */
+  integratedGradients: IgCompleteness | null;
   /** the stored input tensor, de-normalised */
   input: RgbImage;
   /** the capture's request bytes, when captured */
@@ -98,6 +120,14 @@ export class SaliencyService {
     (m) => m.values.byteLength + m.input.rgb.byteLength + (m.captureInput?.byteLength ?? 0),
   );
   readonly pngs = new LruCache<Buffer>(1024, 64 * 1024 * 1024, (b) => b.byteLength);
+  /** the sanity check's blank and noise maps, per model, method, class and IG options (they do not depend on the input) */
+  readonly sanityMaps = new LruCache<{ blank: Float32Array; noise: Float32Array }>(
+    256,
+    32 * 1024 * 1024,
+    (m) => m.blank.byteLength + m.noise.byteLength,
+  );
+  /** the rank correlations of a step's map (the threshold applies on top) */
+  readonly sanityChecks = new LruCache<RankCorrelations>(4096, 1024 * 1024, () => 64);
   readonly #catalogs = new Map<string, { manifest: ModelManifest; catalog: TensorCatalog }>();
 
   constructor(private readonly deps: SaliencyDeps) {}
@@ -130,11 +160,13 @@ export class SaliencyService {
    * map when they explain it, else recomputed by the debug graph from the captured image (or the step's
    * stored input when the capture kept no image), cached by step, method and class.
    */
-  async compute(
-    ref: StepRef,
-    method: SaliencyMethod,
-    options: { cache?: boolean; classId?: number | null | undefined } = {},
-  ): Promise<ComputedSaliency> {
+  async compute(ref: StepRef, method: SaliencyMethod, options: ComputeOptions = {}): Promise<ComputedSaliency> {
+    if (isModelRunMethod(method)) {
+      const ig = method === 'INTEGRATED_GRADIENTS' ? (options.ig ?? DEFAULT_IG) : null;
+      const run = () => this.#computeByModel(ref, method, options.classId, ig);
+      if (options.cache === false) return run();
+      return this.maps.getOrCompute(mapKey(ref.id, method, options.classId, ig), run);
+    }
     const stored =
       options.cache === false
         ? await this.#compute(ref, method)
@@ -152,6 +184,7 @@ export class SaliencyService {
     model: string,
     method: SaliencyMethod,
     classId: number | null | undefined,
+    ig: IgOptions = DEFAULT_IG,
   ): Promise<ComputedSaliency> {
     const started = performance.now();
     const runtime = await this.deps.runtimes.get(model);
@@ -161,7 +194,45 @@ export class SaliencyService {
     const input = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
     writeNormalised(prepared.resized, spec, input);
     const explained = classId ?? argmax(await runtime.runServing(input, 1));
-    return this.#explained(runtime, null, input, method, explained, bytes, started);
+    return this.#explained(runtime, null, input, method, explained, bytes, started, ig);
+  }
+
+  /** GRAD_CAM and INTEGRATED_GRADIENTS of a step: the debug graph on its captured image (or stored input) */
+  async #computeByModel(
+    ref: StepRef,
+    method: SaliencyMethod,
+    classId: number | null | undefined,
+    ig: IgOptions | null,
+  ): Promise<ComputedSaliency> {
+    const started = performance.now();
+    const runtime = await this.deps.runtimes.get(ref.model);
+    checkClass(classId, runtime.classCount);
+    const capture = ref.captureId ? await this.deps.captures.input(ref.captureId) : null;
+    const captureInput = capture?.inputData ?? null;
+    const input = await this.#stepInput(ref, runtime, captureInput, `${method}`);
+    const explained = classId ?? capture?.predictedClass ?? argmax(await runtime.runServing(input, 1));
+    return this.#explained(runtime, ref, input, method, explained, captureInput, started, ig ?? undefined);
+  }
+
+  /** a step's normalised input: its capture's bytes preprocessed as predict did, else the stored input tensor */
+  async #stepInput(
+    ref: StepRef,
+    runtime: ModelRuntime,
+    captureInput: Uint8Array | null,
+    what: string,
+  ): Promise<Float32Array> {
+    const spec = specOf(runtime);
+    const input = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
+    if (captureInput) {
+      // the request's own bytes, preprocessed as predict did: exact, where a stored f16 input is not
+      const prepared = await prepareImage(captureInput, spec, { maxPixels: this.deps.maxInputPixels ?? 25_000_000 });
+      writeNormalised(prepared.resized, spec, input);
+    } else {
+      const rows = await this.deps.store.readRows(ref.id, ['input']);
+      if (!rows[0]) throw missingTensors(ref, what, ['input']);
+      input.set(decodeStored(rows[0]));
+    }
+    return input;
   }
 
   async #recompute(
@@ -173,19 +244,7 @@ export class SaliencyService {
     const started = performance.now();
     const runtime = await this.deps.runtimes.get(ref.model);
     checkClass(classId, runtime.classCount);
-    const spec = specOf(runtime);
-    const input = new Float32Array(3 * spec.inputSize[0] * spec.inputSize[1]);
-    if (stored.captureInput) {
-      // the request's own bytes, preprocessed as predict did: exact, where a stored f16 input is not
-      const prepared = await prepareImage(stored.captureInput, spec, {
-        maxPixels: this.deps.maxInputPixels ?? 25_000_000,
-      });
-      writeNormalised(prepared.resized, spec, input);
-    } else {
-      const rows = await this.deps.store.readRows(ref.id, ['input']);
-      if (!rows[0]) throw missingTensors(ref, `explaining class ${classId}`, ['input']);
-      input.set(decodeStored(rows[0]));
-    }
+    const input = await this.#stepInput(ref, runtime, stored.captureInput, `explaining class ${classId}`);
     return this.#explained(runtime, ref, input, method, classId, stored.captureInput, started);
   }
 
@@ -197,15 +256,17 @@ export class SaliencyService {
     classId: number,
     captureInput: Uint8Array | null,
     started: number,
+    ig?: IgOptions,
   ): Promise<ComputedSaliency> {
     const { manifest } = runtime.entry;
-    const { map, completeness } = await explainClass(runtime, input, classId, method);
+    const { map, completeness, integratedGradients } = await explainClass(runtime, input, classId, method, { ig });
     return computed(map, {
       ref,
       model: runtime.entry.name,
       method,
       classId,
       completeness,
+      integratedGradients,
       input: denormalise(input, [3, manifest.inputSize[0], manifest.inputSize[1]], manifest.mean, manifest.std),
       captureInput: captureInput && captureInput.byteLength <= MAX_KEPT_INPUT_BYTES ? captureInput : null,
       computeMs: performance.now() - started,
@@ -218,20 +279,21 @@ export class SaliencyService {
     method: SaliencyMethod,
     kind: ImageKind,
     render: RenderOptions,
-    options: { cache?: boolean; classId?: number | null | undefined } = {},
+    options: ComputeOptions = {},
   ): Promise<Buffer> {
     const make = async () => {
       const map = await this.compute(ref, method, options);
       return this.render(map, kind, render);
     };
     if (options.cache === false) return make();
-    return this.pngs.getOrCompute(pngKey(ref.id, method, kind, render, options.classId), make);
+    const ig = method === 'INTEGRATED_GRADIENTS' ? (options.ig ?? DEFAULT_IG) : null;
+    return this.pngs.getOrCompute(pngKey(ref.id, method, kind, render, options.classId, ig), make);
   }
 
   /** a computed map's PNG (cached, for a step's map) */
   renderCached(map: ComputedSaliency, kind: ImageKind, render: RenderOptions): Promise<Buffer> {
     if (!map.ref) return this.render(map, kind, render);
-    const key = pngKey(map.ref.id, map.method, kind, render, map.classId);
+    const key = pngKey(map.ref.id, map.method, kind, render, map.classId, igOf(map));
     return this.pngs.getOrCompute(key, () => this.render(map, kind, render));
   }
 
@@ -246,6 +308,43 @@ export class SaliencyService {
 
   background(map: ComputedSaliency, options: BackgroundOptions = {}): BackgroundSaliency {
     return backgroundSaliency(map.values, map.width, map.height, validateBackground(options));
+  }
+
+  /**
+   * The sanity check of a map (explain/sanity.ts): its rank correlations with the same method's maps of
+   * a blank and of a noise image, for the same model, class and IG options. Those two maps are computed
+   * once per (model, method, class, options) and cached, as are a step map's correlations: a check costs
+   * two rankings of the map's pixels (O(n log n)) once the references exist. Null when the map explains
+   * no known class.
+   */
+  async sanity(map: ComputedSaliency, threshold = DEFAULT_SANITY_THRESHOLD): Promise<SanityCheck | null> {
+    validateSanityThreshold(threshold);
+    const { classId } = map;
+    if (classId === null) return null;
+    const ig = igOf(map);
+    const check = async () =>
+      correlationsOf(map.values, await this.#sanityReferences(map.model, map.method, classId, ig));
+    const result = map.ref
+      ? await this.sanityChecks.getOrCompute(mapKey(map.ref.id, map.method, classId, ig), check)
+      : await check();
+    return withThreshold(result, threshold);
+  }
+
+  #sanityReferences(
+    model: string,
+    method: SaliencyMethod,
+    classId: number,
+    ig: IgOptions | null,
+  ): Promise<{ blank: Float32Array; noise: Float32Array }> {
+    return this.sanityMaps.getOrCompute(mapKey(model, method, classId, ig), async () => {
+      const runtime = await this.deps.runtimes.get(model);
+      const { manifest } = runtime.entry;
+      const images = sanityImages([3, manifest.inputSize[0], manifest.inputSize[1]], manifest);
+      const options = { ig: ig ?? undefined };
+      const blank = await explainClass(runtime, images.blank, classId, method, options);
+      const noise = await explainClass(runtime, images.noise, classId, method, options);
+      return { blank: blank.map.values, noise: noise.map.values };
+    });
   }
 
   /** the completeness check of a step; NotFoundError naming the tensors it lacks */
@@ -321,6 +420,7 @@ export class SaliencyService {
       method,
       classId: check?.classId ?? (tensors.has('logits') ? argmax(dense('logits')) : (capture?.predictedClass ?? null)),
       completeness: check,
+      integratedGradients: null,
       input: denormalise(input, inputShape, manifest.mean, manifest.std),
       captureInput: inputBytes && inputBytes.byteLength <= MAX_KEPT_INPUT_BYTES ? inputBytes : null,
       computeMs: performance.now() - started,
@@ -347,6 +447,24 @@ function computed(
   return { ...fields, width: map.width, height: map.height, values: map.values, min: range.min, max: range.max };
 }
 
+export interface ComputeOptions {
+  cache?: boolean;
+  classId?: number | null | undefined;
+  /** INTEGRATED_GRADIENTS' steps and baseline (ignored by other methods) */
+  ig?: IgOptions | undefined;
+}
+
+/** a map's IG options (null for other methods) */
+export function igOf(map: ComputedSaliency): IgOptions | null {
+  const ig = map.integratedGradients;
+  return ig ? { steps: ig.steps, baseline: ig.baseline } : null;
+}
+
+/** the cache key of a map: step (or model), method, class, and IG's options */
+function mapKey(id: string, method: SaliencyMethod, classId: number | null | undefined, ig: IgOptions | null): string {
+  return `${id}|${method}|${classId ?? ''}|${ig ? `${ig.baseline}:${ig.steps}` : ''}`;
+}
+
 /** a class from 0 to classes − 1, when one is given */
 function checkClass(classId: number | null | undefined, classes: number): void {
   if (classId === null || classId === undefined) return;
@@ -361,9 +479,10 @@ function pngKey(
   kind: ImageKind,
   render: RenderOptions,
   classId: number | null | undefined,
+  ig: IgOptions | null,
 ): string {
   const opacity = kind === 'overlay' ? render.opacity : '';
-  return `${stepId}|${method}|${kind}|${render.colormap}|${opacity}|${render.size}|${classId ?? ''}`;
+  return `${mapKey(stepId, method, classId, ig)}|${kind}|${render.colormap}|${opacity}|${render.size}`;
 }
 
 function completenessNames(catalog: TensorCatalog): string[] {
@@ -481,12 +600,33 @@ export function validateBackground(options: BackgroundOptions): BackgroundOption
   return options;
 }
 
-/** the query string of a saliency image URL */
-export function imageQuery(method: SaliencyMethod, render: RenderOptions): string {
+/** IG's options with defaults; ValidationError for steps out of range or an unknown baseline */
+export function parseIg(args: { steps?: number | null; baseline?: string | null }): IgOptions {
+  const steps = args.steps ?? DEFAULT_IG_STEPS;
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_IG_STEPS)
+    throw new ValidationError('steps', `steps must be an integer from 1 to ${MAX_IG_STEPS}, got ${steps}`);
+  const baseline = args.baseline ?? DEFAULT_IG.baseline;
+  if (!isOneOf(IG_BASELINES, baseline))
+    throw new ValidationError(
+      'baseline',
+      `Unknown baseline '${baseline.slice(0, 40)}': use ${IG_BASELINES.join(', ')}`,
+    );
+  return { steps, baseline };
+}
+
+export function validateSanityThreshold(threshold: number): number {
+  if (!Number.isFinite(threshold) || threshold < -1 || threshold > 1)
+    throw new ValidationError('sanityThreshold', `sanityThreshold must be from -1 to 1, got ${threshold}`);
+  return threshold;
+}
+
+/** the query string of a saliency image URL (IG's steps and baseline for INTEGRATED_GRADIENTS) */
+export function imageQuery(method: SaliencyMethod, render: RenderOptions, ig: IgOptions | null = null): string {
   return new URLSearchParams({
     method,
     colormap: render.colormap,
     opacity: String(render.opacity),
     size: String(render.size),
+    ...(ig ? { steps: String(ig.steps), baseline: ig.baseline } : {}),
   }).toString();
 }

@@ -22,8 +22,17 @@ import type { BackgroundOptions, BackgroundSaliency } from '../explain/backgroun
 import { DEFAULT_BACKGROUND_RADIUS, DEFAULT_BACKGROUND_THRESHOLD } from '../explain/background.ts';
 import { COLORMAPS, type Colormap } from '../explain/colormap.ts';
 import type { Completeness } from '../explain/fullgrad.ts';
+import {
+  DEFAULT_IG_STEPS,
+  IG_BASELINES,
+  IG_BLUR_SIGMA,
+  type IgCompleteness,
+  type IgOptions,
+  MAX_IG_STEPS,
+} from '../explain/integrated-gradients.ts';
 import type { RenderOptions } from '../explain/render.ts';
 import { pngDataUrl } from '../explain/render.ts';
+import { DEFAULT_SANITY_THRESHOLD, type SanityCheck } from '../explain/sanity.ts';
 import { readImageInput } from '../inference/image-input.ts';
 import { modelOf } from '../inference/model-of.ts';
 import { ImageInput } from '../inference/schema.ts';
@@ -32,14 +41,17 @@ import { REDUCTION_KINDS, type ReductionKind } from './reductions.ts';
 import {
   type ComputedSaliency,
   DEFAULT_RENDER,
+  igOf,
   imageQuery,
   MAX_RENDER_SIZE,
   MIN_RENDER_SIZE,
+  parseIg,
   parseMethod,
   parseRender,
   SALIENCY_METHODS,
   type SaliencyMethod,
   validateBackground,
+  validateSanityThreshold,
 } from './saliency.ts';
 import { MAX_LISTED_STEPS, MODE_KEYS, type TensorRecord } from './store.ts';
 import type { StepRef, TensorValue, Trial, TrialTensor } from './trial.ts';
@@ -57,17 +69,27 @@ const ReductionKindEnum = builder.enumType('ReductionKind', {
 const SaliencyMethodEnum = builder.enumType('SaliencyMethod', {
   description:
     "FULLGRAD: |input·grad| and every site's |bias·output_grad|, each min-max normalised, resized and summed; " +
-    'SIMPLE_FULLGRAD: |output_grad| in place of |bias·output_grad|; INPUT_X_GRADIENT: the input term alone',
+    'SIMPLE_FULLGRAD: |output_grad| in place of |bias·output_grad|; INPUT_X_GRADIENT: the input term alone; ' +
+    "GRAD_CAM: relu(Σ_c α_c A_c) on layer4's output A (α_c: the mean gradient of channel c), upsampled; " +
+    'INTEGRATED_GRADIENTS: |Σ_c (x − baseline)·∫∇f along the straight path| (steps and baseline are arguments). ' +
+    'GRAD_CAM and INTEGRATED_GRADIENTS always run the debug graph (on the captured image for a capture)',
   values: SALIENCY_METHODS,
 });
 
 const ColormapEnum = builder.enumType('Colormap', { values: COLORMAPS });
+
+const IgBaselineEnum = builder.enumType('IntegratedGradientsBaseline', {
+  description: `INTEGRATED_GRADIENTS' starting image: BLACK (RGB 0), ZERO (the normalised zero: the training mean colour), BLUR (the input under a Gaussian blur of σ = ${IG_BLUR_SIGMA} px), NOISE (uniform RGB noise, a fixed seed)`,
+  values: IG_BASELINES,
+});
 
 /** a map with its rendering and background-check options */
 interface ExplanationView {
   map: ComputedSaliency;
   render: RenderOptions;
   background: BackgroundOptions;
+  /** the sanity check's threshold */
+  sanityThreshold: number;
 }
 
 /** a step's map, with the URLs of its images */
@@ -195,6 +217,36 @@ const BackgroundRef = builder.objectRef<BackgroundSaliency>('BackgroundSaliency'
   }),
 });
 
+const IgCompletenessRef = builder.objectRef<IgCompleteness>('IntegratedGradientsCompleteness').implement({
+  description:
+    "Integrated Gradients' completeness: Σ attributions ≈ f(x) − f(baseline) for the explained logit f, up to the path integral's discretisation",
+  fields: (t) => ({
+    steps: t.exposeInt('steps'),
+    baseline: t.field({ type: IgBaselineEnum, resolve: (c) => c.baseline }),
+    logit: t.exposeFloat('logit', { description: 'f(x)' }),
+    baselineLogit: t.exposeFloat('baselineLogit', { description: 'f(baseline)' }),
+    attributionSum: t.exposeFloat('attributionSum', { description: 'Σ attributions' }),
+    residual: t.exposeFloat('residual', {
+      description: '|Σ attributions − (f(x) − f(baseline))| / |f(x) − f(baseline)|',
+    }),
+    tolerance: t.exposeFloat('tolerance', { description: 'the stated tolerance of the residual' }),
+    withinTolerance: t.exposeBoolean('withinTolerance', {
+      description: 'residual ≤ tolerance; when false, raise steps',
+    }),
+  }),
+});
+
+const SanityCheckRef = builder.objectRef<SanityCheck>('SanityCheck').implement({
+  description:
+    "Does the map depend on the image? (Adebayo et al., 2018.) Spearman rank correlations of the map with the same method's map, for the same class, of a blank (uniform grey) and of a noise image; the map depends on its input when both stay below the threshold",
+  fields: (t) => ({
+    blankRankCorrelation: t.exposeFloat('blankRankCorrelation'),
+    noiseRankCorrelation: t.exposeFloat('noiseRankCorrelation'),
+    dependsOnInput: t.exposeBoolean('dependsOnInput', { description: 'both correlations below the threshold' }),
+    threshold: t.exposeFloat('threshold'),
+  }),
+});
+
 const ExplanationRef = builder.interfaceRef<ExplanationView>('Explanation').implement({
   description: 'A saliency map of one class, its images and its checks',
   resolveType: (e) => (e.map.ref ? 'SaliencyMap' : 'ImageExplanation'),
@@ -243,6 +295,19 @@ const ExplanationRef = builder.interfaceRef<ExplanationView>('Explanation').impl
       type: BackgroundRef,
       description: 'the background-saliency check (radius and threshold are arguments of the saliency field)',
       resolve: (s, _args, { services }) => services.saliency.background(s.map, s.background),
+    }),
+    integratedGradients: t.field({
+      type: IgCompletenessRef,
+      nullable: true,
+      description: "INTEGRATED_GRADIENTS' steps, baseline and completeness (null for other methods)",
+      resolve: (s) => s.map.integratedGradients,
+    }),
+    sanity: t.field({
+      type: SanityCheckRef,
+      nullable: true,
+      description:
+        "the map's sanity check, computed on demand (the blank and noise maps once per model, method, class and options; then cached); null when the map explains no known class",
+      resolve: (s, _args, { services }) => services.saliency.sanity(s.map, s.sanityThreshold),
     }),
     computeMs: t.float({
       description: 'time the server took to read, decode and compute the map (when first computed: maps are cached)',
@@ -295,6 +360,16 @@ const saliencyArgs = builder.args((t) => ({
     description:
       "the class to explain (default: the one the step's tensors explain, its predicted class); another is recomputed with the debug graph from the captured image",
   }),
+  steps: t.int({
+    defaultValue: DEFAULT_IG_STEPS,
+    description: `INTEGRATED_GRADIENTS: the path's steps, 1–${MAX_IG_STEPS} (steps + 1 gradient evaluations)`,
+  }),
+  baseline: t.field({ type: IgBaselineEnum, defaultValue: 'BLACK', description: 'INTEGRATED_GRADIENTS' }),
+  sanityThreshold: t.float({
+    defaultValue: DEFAULT_SANITY_THRESHOLD,
+    description:
+      'the sanity check says the map depends on its input when both rank correlations are below this (−1 to 1)',
+  }),
 }));
 
 interface SaliencyFieldArgs {
@@ -305,6 +380,9 @@ interface SaliencyFieldArgs {
   backgroundRadius?: number | null;
   backgroundThreshold?: number | null;
   classId?: number | null;
+  steps?: number | null;
+  baseline?: IgOptions['baseline'] | null;
+  sanityThreshold?: number | null;
 }
 
 /**
@@ -324,11 +402,12 @@ async function saliencyView(
   urlExtra = '',
 ): Promise<SaliencyView> {
   const method = parseMethod(args.method);
-  const { render, background } = viewOptions(args);
-  const map = await services.saliency.compute(ref, method, { classId: args.classId });
+  const options = viewOptions(args);
+  const ig = parseIg(args);
+  const map = await services.saliency.compute(ref, method, { classId: args.classId, ig });
   // a chosen class is part of the images' URLs; the default keeps them as they were
   const classExtra = args.classId === null || args.classId === undefined ? '' : `&classId=${args.classId}`;
-  return { map: { ...map, ref }, render, background, urlBase, urlExtra: urlExtra + classExtra };
+  return { map: { ...map, ref }, ...options, urlBase, urlExtra: urlExtra + classExtra };
 }
 
 /** a view's render and background options from the saliency arguments */
@@ -339,11 +418,12 @@ function viewOptions(args: SaliencyFieldArgs): Omit<ExplanationView, 'map'> {
       radius: args.backgroundRadius ?? undefined,
       threshold: args.backgroundThreshold ?? undefined,
     }),
+    sanityThreshold: validateSanityThreshold(args.sanityThreshold ?? DEFAULT_SANITY_THRESHOLD),
   };
 }
 
 function imageUrl(s: SaliencyView, kind: 'heatmap' | 'overlay'): string {
-  return `${s.urlBase}/${kind}.png?${imageQuery(s.map.method, s.render)}${s.urlExtra}`;
+  return `${s.urlBase}/${kind}.png?${imageQuery(s.map.method, s.render, igOf(s.map))}${s.urlExtra}`;
 }
 
 const stepUrl = (ref: StepRef) => `/steps/${encodeURIComponent(ref.endpointName)}/${ref.step}`;
@@ -471,9 +551,10 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, { services }) => {
       const method = parseMethod(args.method);
       const options = viewOptions(args);
+      const ig = parseIg(args);
       const model = await modelOf(services.endpoints, args);
       const { bytes } = await readImageInput(args.image);
-      return { map: await services.saliency.explainImage(bytes, model, method, args.classId), ...options };
+      return { map: await services.saliency.explainImage(bytes, model, method, args.classId, ig), ...options };
     },
   }),
 }));

@@ -22,8 +22,26 @@
  */
 import { resizeBilinearAdd } from './resize.ts';
 
-export const SALIENCY_METHODS = ['FULLGRAD', 'SIMPLE_FULLGRAD', 'INPUT_X_GRADIENT'] as const;
+export const SALIENCY_METHODS = [
+  'FULLGRAD',
+  'SIMPLE_FULLGRAD',
+  'INPUT_X_GRADIENT',
+  'GRAD_CAM',
+  'INTEGRATED_GRADIENTS',
+] as const;
 export type SaliencyMethod = (typeof SALIENCY_METHODS)[number];
+
+/**
+ * Methods computed by running the debug graph (explain-class.ts), never from a step's stored tensors:
+ * Grad-CAM reads last-stage activations the hook's collections do not save by default, and Integrated
+ * Gradients needs gradients along a path of images.
+ */
+export const MODEL_RUN_METHODS = ['GRAD_CAM', 'INTEGRATED_GRADIENTS'] as const satisfies readonly SaliencyMethod[];
+export type ModelRunMethod = (typeof MODEL_RUN_METHODS)[number];
+
+export function isModelRunMethod(method: SaliencyMethod): method is ModelRunMethod {
+  return (MODEL_RUN_METHODS as readonly string[]).includes(method);
+}
 
 /** the reference's minmax epsilon */
 export const MINMAX_EPS = 1e-12;
@@ -79,6 +97,7 @@ export function methodNeeds(method: SaliencyMethod): { sites: boolean; biases: b
 }
 
 export function saliencyMap(method: SaliencyMethod, inputs: SaliencyInputs): SaliencyMapData {
+  if (isModelRunMethod(method)) throw new Error(`${method} is computed by running the debug graph`);
   const [channels, height, width] = inputs.inputShape;
   const plane = height * width;
   checkLength('input', inputs.input, channels * plane);

@@ -16,7 +16,7 @@ import { WebSocketServer } from 'ws';
 import type { Gate } from '../auth/gate.ts';
 import type { Identity } from '../auth/roles.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, logUnexpected } from '../logger.ts';
 import type { NodeServerContext } from './app.ts';
 import { maskUnexpectedErrors, requestError } from './http-errors.ts';
 import type { KeyHoldings } from './key-holdings.ts';
@@ -26,6 +26,7 @@ export interface WebSocketLimits {
   maxPayloadBytes: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  maxConnectionsPerKey: number;
   maxOperationsPerConnection: number;
 }
 
@@ -44,6 +45,10 @@ export interface WebSocketOptions {
 /** graphql-ws close codes of a refused connection (4400–4499 are the application's, like HTTP's 4xx) */
 export const WS_UNAUTHORIZED = 4401;
 export const WS_FORBIDDEN = 4403;
+/** a key already holds WS_MAX_CONNECTIONS_PER_KEY connections (HTTP's 429, as graphql-ws's 44xx codes mirror) */
+export const WS_TOO_MANY_CONNECTIONS = 4429;
+/** graphql-ws's InternalServerError */
+export const WS_INTERNAL_ERROR = 4500;
 
 /** what the enveloped execute and subscribe are carried in, from onSubscribe to graphql-ws's execute */
 interface EnvelopedRoot {
@@ -72,6 +77,8 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
   const mask = maskUnexpectedErrors(logger);
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   const perAddress = new Map<string, number>();
+  /** WebSocket connections per API key name (anonymous callers are held to the per-address limit) */
+  const perKey = new Map<string, number>();
   let connections = 0;
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -143,21 +150,50 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
       subscribe: (args: ExecutionArgs) => envelopedRoot(args).subscribe(args),
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
-        const identity = await gate.identify(
-          connectionAuthorization(ctx.connectionParams) ?? request.headers.authorization,
-          request.socket.remoteAddress ?? 'unknown',
-        );
+        let identity: Awaited<ReturnType<Gate['identify']>>;
+        try {
+          identity = await gate.identify(
+            connectionAuthorization(ctx.connectionParams) ?? request.headers.authorization,
+            request.socket.remoteAddress ?? 'unknown',
+          );
+        } catch (error) {
+          // the close reason gives the id of the log line that holds the exception
+          const errorId = logUnexpected(logger, 'WebSocket connection failed', error);
+          socket.close(WS_INTERNAL_ERROR, `Internal server error (error id ${errorId})`);
+          return false;
+        }
         if (identity instanceof Error) {
           // graphql-ws answers `false` with 4403; a missing or invalid key is 4401, with the reason why
           socket.close(WS_UNAUTHORIZED, closeReason(`Unauthorized: ${identity.message}`));
           return false;
         }
-        ctx.extra.identity = identity;
+        // closed while the key was looked up: onClose has run already, with nothing to release
+        if (socket.readyState !== socket.OPEN) return false;
         if (identity.kind === 'key') {
-          ctx.extra.release = holdings.hold(identity.keyName, () =>
+          // counted once the key is known (it comes in connection_init, after the upgrade): one leaked
+          // or shared key cannot take every connection the server allows
+          const held = perKey.get(identity.keyName) ?? 0;
+          if (held >= limits.maxConnectionsPerKey) {
+            socket.close(
+              WS_TOO_MANY_CONNECTIONS,
+              closeReason(
+                `Too many connections: this key holds its limit of ${limits.maxConnectionsPerKey} (WS_MAX_CONNECTIONS_PER_KEY)`,
+              ),
+            );
+            return false;
+          }
+          perKey.set(identity.keyName, held + 1);
+          const forget = holdings.hold(identity.keyName, () =>
             socket.close(WS_FORBIDDEN, 'Forbidden: the API key was revoked'),
           );
+          ctx.extra.release = () => {
+            forget();
+            const left = (perKey.get(identity.keyName) ?? 1) - 1;
+            if (left > 0) perKey.set(identity.keyName, left);
+            else perKey.delete(identity.keyName);
+          };
         }
+        ctx.extra.identity = identity;
         return true;
       },
       onClose: (ctx) => ctx.extra.release?.(),

@@ -42,10 +42,10 @@ export class RawGraphQLSocket {
     });
   }
 
-  /** opens the socket and completes connection_init / connection_ack */
-  async init(): Promise<void> {
+  /** opens the socket and completes connection_init (with `payload`, e.g. an authorization) / connection_ack */
+  async init(payload?: Record<string, unknown>): Promise<void> {
     await this.#opened;
-    this.send({ type: 'connection_init' });
+    this.send({ type: 'connection_init', ...(payload ? { payload } : {}) });
     await this.waitFor((m) => m.type === 'connection_ack');
   }
 

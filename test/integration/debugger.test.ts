@@ -14,11 +14,12 @@ import sharp from 'sharp';
 import { assert, beforeAll, describe, expect, it } from 'vitest';
 import { regexCandidates, selectTensors, tensorCatalog } from '../../src/debugger/tensor-names.ts';
 import { backgroundSaliency } from '../../src/explain/background.ts';
+import { pearson } from '../../src/explain/sanity.ts';
 import { graphql, type VariablesOf } from '../../src/graphql.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { expectTypename } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
-import { relativeError } from '../helpers/numeric.ts';
+import { b64f32, relativeError } from '../helpers/numeric.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const REGEX = '.*bn|.*bias|.*downsample|.*ResNet_input|.*image';
@@ -332,37 +333,9 @@ const STEP_ZERO_COMPLETENESS = graphql(
   [COMPLETENESS, ERROR],
 );
 
-function b64f32(text: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
 function dataUrlBytes(url: string): Buffer {
   expect(url.startsWith('data:image/png;base64,')).toBe(true);
   return Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 describe('debugger hook and trial API', () => {
@@ -641,7 +614,7 @@ describe('debugger hook and trial API', () => {
       expectTypename(saliency, 'SaliencyMap');
       const reference = b64f32(FIXTURES.images.find((i) => i.file === sent.file)!.maps.fullgrad!);
       const endToEnd = {
-        correlation: correlation(saliency.values, reference),
+        correlation: pearson(saliency.values, reference),
         relativeError: relativeError(saliency.values, reference),
       };
       console.log(`server path (sharp preprocessing) vs the PyTorch reference map, ${sent.file}:`, endToEnd);

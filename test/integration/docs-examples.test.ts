@@ -1,6 +1,6 @@
 /**
  * The documentation's examples, run as written against a real server (one per document, in
- * document order): every ```graphql block of README.md, docs/api.md and docs/monitoring.md, and
+ * document order): every ```graphql block of README.md, docs/api.md, docs/monitoring.md and docs/debugger.md, and
  * every ```sh block made only of `curl …`, `npm run -s vigil -- …` and `NAME=$(…)` commands.
  * First every graphql block is parsed and validated against the schema, so a stale example fails
  * at once with its file and line.
@@ -41,7 +41,7 @@ import {
 import { type GraphQLResponse, WsSubscription } from '../helpers/graphql.ts';
 import { useTestServer } from '../helpers/server.ts';
 
-const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/monitoring.md'];
+const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/monitoring.md', 'docs/debugger.md'];
 const ROOT = process.cwd();
 const SCHEMA = buildSchema();
 const ERROR_TYPES = new Set(

@@ -35,6 +35,33 @@ const EXPLAIN = graphql(`
   }
 `);
 
+const TRUSTED = graphql(`
+  query TrustedSaliency($id: ID!, $method: SaliencyMethod, $steps: Int, $baseline: IntegratedGradientsBaseline, $classId: Int) {
+    saliency(captureId: $id, method: $method, steps: $steps, baseline: $baseline, classId: $classId) {
+      __typename
+      ... on SaliencyMap {
+        method classId width height values overlayUrl completenessResidual
+        integratedGradients { steps baseline logit baselineLogit attributionSum residual tolerance withinTolerance }
+        sanity { blankRankCorrelation noiseRankCorrelation dependsOnInput threshold }
+      }
+      ... on VigilError { code message }
+    }
+  }
+`);
+const EXPLAIN_TRUSTED = graphql(`
+  query ExplainTrusted($image: String!, $method: SaliencyMethod, $steps: Int) {
+    explain(image: { base64: $image }, model: "gtsrb-resnet18", method: $method, steps: $steps, sanityThreshold: 0.6) {
+      __typename
+      ... on ImageExplanation {
+        method classId values
+        integratedGradients { steps residual }
+        sanity { blankRankCorrelation noiseRankCorrelation dependsOnInput threshold }
+      }
+      ... on VigilError { code message }
+    }
+  }
+`);
+
 const STOP = 14;
 
 describe('explaining a chosen class', () => {
@@ -85,6 +112,55 @@ describe('explaining a chosen class', () => {
     expectTypename(predicted, 'ImageExplanation');
     expect(predicted.classId).toBe(predict.predictedClass);
     expect(predicted.completenessResidual!).toBeLessThanOrEqual(1e-3);
+  });
+
+  it('GRAD_CAM and INTEGRATED_GRADIENTS on a capture and on an uploaded image, with their sanity checks and image URLs', async () => {
+    const image = fixture('stop_like_octagon.png').toString('base64');
+    const { predict } = await server.client.data(PREDICT, { image });
+    expectTypename(predict, 'Prediction');
+    const id = predict.captureId!;
+
+    const { saliency: cam } = await server.client.data(TRUSTED, { id, method: 'GRAD_CAM' });
+    expectTypename(cam, 'SaliencyMap');
+    expect(cam).toMatchObject({ method: 'GRAD_CAM', classId: predict.predictedClass, width: 128, height: 128 });
+    expect(Math.max(...cam.values)).toBeCloseTo(1, 5);
+    expect(cam.integratedGradients).toBeNull();
+    expect(cam.sanity!.threshold).toBe(0.5);
+    expect(cam.sanity!.dependsOnInput).toBe(
+      Math.max(cam.sanity!.blankRankCorrelation, cam.sanity!.noiseRankCorrelation) < 0.5,
+    );
+
+    const { saliency: ig } = await server.client.data(TRUSTED, {
+      id,
+      method: 'INTEGRATED_GRADIENTS',
+      steps: 8,
+      baseline: 'BLUR',
+      classId: STOP,
+    });
+    expectTypename(ig, 'SaliencyMap');
+    expect(ig.integratedGradients).toMatchObject({ steps: 8, baseline: 'BLUR', tolerance: 0.05 });
+    const c = ig.integratedGradients!;
+    expect(c.residual).toBeCloseTo(
+      Math.abs(c.attributionSum - (c.logit - c.baselineLogit)) / Math.abs(c.logit - c.baselineLogit),
+      6,
+    );
+    expect(c.withinTolerance).toBe(c.residual <= c.tolerance);
+    expect(ig.sanity).not.toBeNull();
+    expect(ig.overlayUrl).toContain('method=INTEGRATED_GRADIENTS');
+    expect(ig.overlayUrl).toContain('steps=8&baseline=BLUR');
+    const png = await fetch(`${server.url}${ig.overlayUrl}`);
+    expect(png.status).toBe(200);
+    expect((await sharp(Buffer.from(await png.arrayBuffer())).metadata()).format).toBe('png');
+
+    // the uploaded image: the same map as the capture's (same bytes, same preprocessing)
+    const { explain } = await server.client.data(EXPLAIN_TRUSTED, { image, method: 'GRAD_CAM' });
+    expectTypename(explain, 'ImageExplanation');
+    expect(explain.values).toEqual(cam.values);
+    expect(explain.sanity).toMatchObject({
+      threshold: 0.6,
+      blankRankCorrelation: cam.sanity!.blankRankCorrelation,
+      noiseRankCorrelation: cam.sanity!.noiseRankCorrelation,
+    });
   });
 
   it('refuses a class the model does not have', async () => {

@@ -144,3 +144,38 @@ describe('graphql-ws limits', () => {
     expect((await server.client.data('{ __typename }')).__typename).toBe('Query');
   });
 });
+
+describe('graphql-ws connections per API key', () => {
+  const keys = { a: 'read-key-a-0123456789abcdef', b: 'read-key-b-0123456789abcdef' };
+  const server = useTestServer({
+    env: { API_KEYS: `read:${keys.a},read:${keys.b}`, WS_MAX_CONNECTIONS_PER_KEY: '2' },
+  });
+  const connect = (key: string) => {
+    const socket = new RawGraphQLSocket(server.wsUrl);
+    return { socket, ready: socket.init({ authorization: `Bearer ${key}` }) };
+  };
+
+  it('closes a connection past WS_MAX_CONNECTIONS_PER_KEY with 4429, counts each key apart, and takes one again when another closes', async () => {
+    const held = [connect(keys.a), connect(keys.a)];
+    const others: RawGraphQLSocket[] = [];
+    try {
+      await Promise.all(held.map((c) => c.ready));
+      const third = connect(keys.a);
+      others.push(third.socket);
+      await expect(third.ready).rejects.toThrow(/4429 Too many connections.*WS_MAX_CONNECTIONS_PER_KEY/);
+      // another key is not held to the first one's count
+      const other = connect(keys.b);
+      others.push(other.socket);
+      await other.ready;
+      held[0]!.socket.close();
+      await held[0]!.socket.waitForClose();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = connect(keys.a);
+      others.push(again.socket);
+      await again.ready;
+      expect(again.socket.closed).toBeUndefined();
+    } finally {
+      for (const s of [...held.map((c) => c.socket), ...others]) s.close();
+    }
+  });
+});

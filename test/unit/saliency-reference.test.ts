@@ -20,7 +20,7 @@ import { writeNormalised } from '../../src/inference/preprocess.ts';
 import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
-import { relativeError } from '../helpers/numeric.ts';
+import { b64f32, relativeError } from '../helpers/numeric.ts';
 
 const MODEL_DIR = path.resolve(import.meta.dirname, '../../models');
 const FIXTURES = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'gtsrb-resnet18/fixtures/fixtures.json'), 'utf8')) as {
@@ -31,11 +31,6 @@ const METHODS: [SaliencyMethod, string][] = [
   ['SIMPLE_FULLGRAD', 'simpleFullgrad'],
   ['INPUT_X_GRADIENT', 'inputXGradient'],
 ];
-
-function b64f32(text: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
 
 describe('saliency maps from stored tensors vs the PyTorch reference', () => {
   const entry = new ModelCatalog(MODEL_DIR).get('gtsrb-resnet18')!;

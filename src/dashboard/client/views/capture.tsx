@@ -8,7 +8,13 @@ import { useQuery } from '../hooks.ts';
 import { href } from '../router.ts';
 
 type Method = VariablesOf<typeof CAPTURE>['method'];
-const METHODS: readonly Method[] = ['FULLGRAD', 'SIMPLE_FULLGRAD', 'INPUT_X_GRADIENT'];
+const METHODS: readonly Method[] = [
+  'FULLGRAD',
+  'SIMPLE_FULLGRAD',
+  'INPUT_X_GRADIENT',
+  'GRAD_CAM',
+  'INTEGRATED_GRADIENTS',
+];
 
 export function CaptureView(props: { id: string }) {
   const [method, setMethod] = useState<Method>('FULLGRAD');
