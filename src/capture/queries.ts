@@ -20,12 +20,19 @@ export interface CaptureFilter {
   minConfidence?: number | null;
   /** confidence ≤ maxConfidence (0–1) */
   maxConfidence?: number | null;
+  /** outlierScore ≥ minOutlierScore (≥ 0; captures without a score are left out) */
+  minOutlierScore?: number | null;
+  /** outlierScore ≤ maxOutlierScore (≥ 0) */
+  maxOutlierScore?: number | null;
   /**
    * the captures of a monitoring execution's window: resolved into from/to (narrowing them) by the
    * GraphQL layer before the listing, which ignores it
    */
   execution?: string | null;
 }
+
+/** the largest outlier score a filter may name (scores are multiples of a baseline's 99th percentile) */
+export const MAX_OUTLIER_SCORE = 1e6;
 
 export interface TimeRange {
   from?: Date | null;
@@ -118,6 +125,21 @@ export function validateFilter(filter: CaptureFilter, prefix = 'filter.'): void 
       `minConfidence (${minConfidence}) is above maxConfidence (${maxConfidence})`,
     );
   }
+  const { minOutlierScore, maxOutlierScore } = filter;
+  for (const [key, value] of [
+    ['minOutlierScore', minOutlierScore],
+    ['maxOutlierScore', maxOutlierScore],
+  ] as const) {
+    if (isSet(value) && !(Number.isFinite(value) && value >= 0 && value <= MAX_OUTLIER_SCORE)) {
+      throw new ValidationError(`${prefix}${key}`, `${key} must be between 0 and ${MAX_OUTLIER_SCORE}, got ${value}`);
+    }
+  }
+  if (isSet(minOutlierScore) && isSet(maxOutlierScore) && minOutlierScore > maxOutlierScore) {
+    throw new ValidationError(
+      `${prefix}minOutlierScore`,
+      `minOutlierScore (${minOutlierScore}) is above maxOutlierScore (${maxOutlierScore})`,
+    );
+  }
 }
 
 /** The rows of one endpoint that pass the filter (which must have been validated). */
@@ -134,6 +156,12 @@ export function filterWhere(endpointId: string, filter: CaptureFilter = {}): Pri
     where.confidence = {
       ...(isSet(filter.minConfidence) ? { gte: filter.minConfidence } : {}),
       ...(isSet(filter.maxConfidence) ? { lte: filter.maxConfidence } : {}),
+    };
+  }
+  if (isSet(filter.minOutlierScore) || isSet(filter.maxOutlierScore)) {
+    where.outlierScore = {
+      ...(isSet(filter.minOutlierScore) ? { gte: filter.minOutlierScore } : {}),
+      ...(isSet(filter.maxOutlierScore) ? { lte: filter.maxOutlierScore } : {}),
     };
   }
   return where;
