@@ -10,10 +10,10 @@
  *   }
  */
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { type ImageStats, parseImageStats } from '../inference/image-stats.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.ts';
 import { builder } from '../schema/builder.ts';
 import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
-import { type ImageStats, parseImageStats } from '../inference/image-stats.ts';
 import { type CaptureFilter, MAX_OUTLIER_SCORE } from './queries.ts';
 import { type CaptureEdge, type CapturePage, type CaptureView, type ClassScore, parseOutput } from './service.ts';
 

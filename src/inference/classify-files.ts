@@ -124,7 +124,7 @@ export async function* classifyFiles(
       yield {
         path: d.path,
         probabilities: softmax(logits!.subarray(row * classes, (row + 1) * classes)),
-        features: features && features.slice(row * width, (row + 1) * width),
+        features: features?.slice(row * width, (row + 1) * width) ?? null,
         imageStats: imageStats(resized, w, h),
       };
       row++;

@@ -26,6 +26,7 @@ import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import { type BatcherOptions, clientGone, DynamicBatcher } from './batcher.ts';
+import { imageStats } from './image-stats.ts';
 import {
   type DecodeLimits,
   type ImageHeader,
@@ -35,7 +36,6 @@ import {
   prepareImage,
   writeNormalised,
 } from './preprocess.ts';
-import { imageStats } from './image-stats.ts';
 import type { Recorder } from './recorder.ts';
 import { softmax, topK } from './scores.ts';
 import type { ImagePayload, Prediction } from './types.ts';
@@ -258,10 +258,7 @@ export class InferenceService {
     } finally {
       release();
     }
-    const [result, scorer] = await Promise.all([
-      submitted,
-      outlierScorer(this.deps.outliers, endpoint.id, runtime),
-    ]);
+    const [result, scorer] = await Promise.all([submitted, outlierScorer(this.deps.outliers, endpoint.id, runtime)]);
     const features = result.features ?? null;
     const outlierScore = features && scorer ? scorer(features) : null;
 

@@ -120,7 +120,13 @@ describe('classifyFiles', () => {
       limits: LIMITS,
       onLine: (l) => lines.push(l),
     });
-    const { predictions: baseline, inputs } = await predictImages(files, runtime, LIMITS, createLogger('silent'), 'test');
+    const { predictions: baseline, inputs } = await predictImages(
+      files,
+      runtime,
+      LIMITS,
+      createLogger('silent'),
+      'test',
+    );
     expect(failed).toBe(1);
     expect(baseline[0]).toBeNull();
     expect(lines.map((l) => ('error' in l ? null : { classId: l.predictedClass, confidence: l.confidence }))).toEqual(

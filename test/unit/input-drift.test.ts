@@ -3,11 +3,12 @@
  * input profile (PCA, held-out reference, outlier scale), the check's Bonferroni correction, image
  * statistics, the features' float16 storage, and the per-endpoint reference cache.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeFeatures, encodeFeatures } from '../../src/capture/features.ts';
 import { imageStats, imageStatsText, parseImageStats } from '../../src/inference/image-stats.ts';
 import {
   fitInputProfile,
+  type InputProfile,
   MIN_PROFILE_ITEMS,
   outlierScore,
   type ProfileItem,
@@ -57,18 +58,18 @@ describe('two-sample Kolmogorov–Smirnov test', () => {
 });
 
 describe('input profile', () => {
-  it('topEigen finds the leading eigenvalues of a symmetric matrix', () => {
+  it('topEigen finds the leading eigenvalues of a symmetric matrix', async () => {
     const d = 20;
     const m = new Float64Array(d * d);
     for (let i = 0; i < d; i++) m[i * d + i] = i + 1;
-    const { values, vectors } = topEigen(m, d, 3);
+    const { values, vectors } = await topEigen(m, d, 3);
     expect(values.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([20, 19, 18]);
     expect(Math.abs(vectors[0]![19]!)).toBeCloseTo(1, 6);
   });
 
-  it('holds the strong directions, a held-out reference, and scores a far point far above 1', () => {
+  it('holds the strong directions, a held-out reference, and scores a far point far above 1', async () => {
     const reference = features(400, 64, 1);
-    const profile = fitInputProfile(items(reference))!;
+    const profile = (await fitInputProfile(items(reference)))!;
     expect(profile.basis).toHaveLength(16);
     expect(profile.reference).toHaveLength(200);
     expect(profile.itemCount).toBe(400);
@@ -82,15 +83,18 @@ describe('input profile', () => {
     expect(Math.min(...far)).toBeGreaterThan(3);
   });
 
-  it('needs MIN_PROFILE_ITEMS reference images with features', () => {
-    expect(fitInputProfile(items(features(MIN_PROFILE_ITEMS - 1, 8, 1)))).toBeNull();
-    expect(fitInputProfile([{ features: null, imageStats: null }])).toBeNull();
-    expect(fitInputProfile(items(features(MIN_PROFILE_ITEMS, 8, 1)))).not.toBeNull();
+  it('needs MIN_PROFILE_ITEMS reference images with features', async () => {
+    expect(await fitInputProfile(items(features(MIN_PROFILE_ITEMS - 1, 8, 1)))).toBeNull();
+    expect(await fitInputProfile([{ features: null, imageStats: null }])).toBeNull();
+    expect(await fitInputProfile(items(features(MIN_PROFILE_ITEMS, 8, 1)))).not.toBeNull();
   });
 });
 
 describe('inputDrift check', () => {
-  const profile = fitInputProfile(items(features(400, 64, 1)))!;
+  let profile: InputProfile;
+  beforeAll(async () => {
+    profile = (await fitInputProfile(items(features(400, 64, 1))))!;
+  });
   const config = { enabled: true, pValue: 0.05, imageStatistics: true, maxSampleSize: 2000 };
   const check = (sample: Float32Array[], minSampleSize = 30) =>
     inputDriftCheck({
@@ -144,7 +148,10 @@ describe('stored features', () => {
 });
 
 describe('outlier references', () => {
-  const profile = fitInputProfile(items(features(40, 8, 1)))!;
+  let profile: InputProfile;
+  beforeAll(async () => {
+    profile = (await fitInputProfile(items(features(40, 8, 1))))!;
+  });
 
   it('reads the newest baseline with a profile once, asks again after 5 s, and reads the profile only when it changed', async () => {
     let now = 0;

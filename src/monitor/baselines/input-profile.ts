@@ -25,7 +25,7 @@ import type { BaselineRecord } from './types.ts';
 /** dimensions of the projection */
 export const PROFILE_COMPONENTS = 16;
 /** reference images whose features are read (window baselines) and fitted, at most */
-export const MAX_PROFILE_ITEMS = 4000;
+export const MAX_PROFILE_ITEMS = 2000;
 /** projected reference points kept, at most */
 export const MAX_REFERENCE_SAMPLE = 1000;
 /** fewer reference images with features than this and a baseline gets no input profile */
@@ -60,8 +60,12 @@ export interface ProfileItem {
   imageStats: ImageStats | null;
 }
 
-/** The profile of a reference; null when fewer than MIN_PROFILE_ITEMS of its images have features. */
-export function fitInputProfile(items: readonly ProfileItem[]): InputProfile | null {
+/**
+ * The profile of a reference; null when fewer than MIN_PROFILE_ITEMS of its images have features. The
+ * work (a covariance of up to MAX_PROFILE_ITEMS / 2 vectors, then the eigen-solver) runs on the calling
+ * thread in slices, yielding to the event loop between them, so that requests are served meanwhile.
+ */
+export async function fitInputProfile(items: readonly ProfileItem[]): Promise<InputProfile | null> {
   const withFeatures = spread(
     items.flatMap((item) => (item.features ? [item.features] : [])),
     MAX_PROFILE_ITEMS,
@@ -77,7 +81,8 @@ export function fitInputProfile(items: readonly ProfileItem[]): InputProfile | n
   for (let j = 0; j < d; j++) mean[j]! /= fit.length;
   const covariance = new Float64Array(d * d);
   const centred = new Float64Array(d);
-  for (const f of fit) {
+  for (const [row, f] of fit.entries()) {
+    if (row % 64 === 63) await yieldToEventLoop();
     for (let j = 0; j < d; j++) centred[j] = f[j]! - mean[j]!;
     for (let a = 0; a < d; a++) {
       const ca = centred[a]!;
@@ -96,7 +101,7 @@ export function fitInputProfile(items: readonly ProfileItem[]): InputProfile | n
     trace += covariance[a * d + a]!;
   }
   const k = Math.min(PROFILE_COMPONENTS, fit.length - 1, d);
-  const { vectors, values } = topEigen(covariance, d, k);
+  const { vectors, values } = await topEigen(covariance, d, k);
   const floor = Math.max(1e-12, 1e-9 * trace);
   const variances = values.map((v) => Math.max(v, floor));
   const kept = values.reduce((s, v) => s + Math.max(0, v), 0);
@@ -187,7 +192,11 @@ export function requireInputProfile(checks: ChecksConfig, baseline: BaselineReco
  * The `k` leading eigenvectors of a symmetric d×d matrix: subspace iteration on k + 8 vectors, then
  * a Rayleigh–Ritz step (Jacobi on the small projected matrix). Deterministic.
  */
-export function topEigen(matrix: Float64Array, d: number, k: number): { vectors: Float64Array[]; values: number[] } {
+export async function topEigen(
+  matrix: Float64Array,
+  d: number,
+  k: number,
+): Promise<{ vectors: Float64Array[]; values: number[] }> {
   const p = Math.min(d, k + 8);
   let seed = 12345;
   const random = () => {
@@ -196,9 +205,10 @@ export function topEigen(matrix: Float64Array, d: number, k: number): { vectors:
   };
   let block: Float64Array[] = Array.from({ length: p }, () => Float64Array.from({ length: d }, random));
   orthonormalise(block);
-  for (let iteration = 0; iteration < 60; iteration++) {
+  for (let iteration = 0; iteration < ITERATIONS; iteration++) {
     block = block.map((v) => multiply(matrix, d, v));
     orthonormalise(block);
+    await yieldToEventLoop();
   }
   const images = block.map((v) => multiply(matrix, d, v));
   const small = new Float64Array(p * p);
@@ -215,6 +225,13 @@ export function topEigen(matrix: Float64Array, d: number, k: number): { vectors:
     return v;
   });
   return { vectors: out, values: order.slice(0, k).map(([v]) => v) };
+}
+
+/** subspace iterations: the 8 extra vectors make the leading ones converge fast (ratio λ(k+8) / λ(k) per step) */
+const ITERATIONS = 40;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function multiply(matrix: Float64Array, d: number, v: Float64Array): Float64Array {

@@ -145,7 +145,7 @@ export class BaselineService {
       itemCount: counts.recordCount,
       statistics,
       constraints,
-      inputProfile: fitInputProfile(inputs),
+      inputProfile: await fitInputProfile(inputs),
     });
     if (!created) throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
     this.deps.references?.invalidate(endpoint.id);

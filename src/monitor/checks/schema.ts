@@ -153,7 +153,8 @@ const ModelQualityInput = builder.inputRef<CheckInput<'modelQuality'>>('ModelQua
 });
 
 const InputDriftInput = builder.inputRef<CheckInput<'inputDrift'>>('InputDriftCheckInput').implement({
-  description: "Off by default; needs a baseline with an input profile (made since the model's serving graph has features)",
+  description:
+    "Off by default; needs a baseline with an input profile (made since the model's serving graph has features)",
   fields: (t) => ({
     enabled: t.boolean(),
     pValue: t.float({ description: '(0, 1], default 0.05: drift below this Bonferroni-corrected p-value' }),

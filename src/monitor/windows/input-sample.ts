@@ -22,7 +22,10 @@ export class InputSampleStore {
     if (span <= 0 || max < 1) return sample;
     const slices = Math.min(SLICES, max, span);
     const per = Math.ceil(max / slices);
-    const edges = Array.from({ length: slices + 1 }, (_, i) => new Date(from.getTime() + Math.round((i * span) / slices)));
+    const edges = Array.from(
+      { length: slices + 1 },
+      (_, i) => new Date(from.getTime() + Math.round((i * span) / slices)),
+    );
     const parts = await Promise.all(
       edges.slice(0, -1).map((start, i) =>
         this.prisma.capture.findMany({
