@@ -109,6 +109,9 @@ async function seed(endpointId: string): Promise<void> {
       top2Score: 0.05,
       top3Class: 3,
       top3Score: 0.02,
+      features: null,
+      imageStats: null,
+      outlierScore: null,
     }));
     const t = CAPTURE_TABLE.rows(rows);
     await prisma.$transaction(insertValues(prisma, t.table, t.columns, t.values));

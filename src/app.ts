@@ -43,6 +43,8 @@ import { InferenceService } from './inference/service.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ModelCatalog } from './models/catalog.ts';
 import { ModelRegistry } from './models/registry.ts';
+import { InputReferences } from './monitor/baselines/references.ts';
+import { BaselineStore } from './monitor/baselines/store.ts';
 import { monitorRoutes } from './monitor/http.ts';
 import { createMonitor } from './monitor/index.ts';
 import { metricsRoutes } from './monitor/metrics/http.ts';
@@ -169,8 +171,10 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     encoder: stepEncoder,
     maxPendingWrites: config.queues.maxWrites,
   });
+  const references = new InputReferences(new BaselineStore(database.prisma));
   const inference = new InferenceService({
     endpoints,
+    outliers: references,
     models: runtimes,
     recorder,
     pubsub: bus.pubsub,
@@ -231,6 +235,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     limits: { maxPixels: config.maxImagePixels },
     baselineRoots: config.baselineRoots,
     barrier: () => recorder.barrier(),
+    references,
     leaseMs: config.monitor.leaseMs,
     commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
     testExecutionDelayMs: config.monitor.testExecutionDelayMs,

@@ -5,7 +5,8 @@
 
 Writes to --out:
   weights.bin    every weight once (fp32, BatchNorm folded into the convolutions), ONNX external data
-  serving.onnx   image [N,3,128,128] -> logits [N,43]; graph only, its initializers live in weights.bin
+  serving.onnx   image [N,3,128,128] -> logits [N,43], features [N,512] (the pooled vector the classifier reads:
+                 the monitor's input drift and outlier scores); graph only, its initializers live in weights.bin
   debug.onnx     image, grad_seed -> logits, grad_seed_used, input_grad and, for each of the 20 BatchNorm
                  sites, the site's output and d(seed . logits)/d(output): the backward pass is written out
                  as ordinary ONNX ops (no autograd at serving time); also reads weights.bin
@@ -37,7 +38,9 @@ import torch.nn.functional as F
 import torchvision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from add_features_output import FEATURES  # noqa: E402
 from gtsrb import INPUT_SIZE, MEAN, NUM_CLASSES, STD, read_class_names  # noqa: E402
+from manifest_json import dumps  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "models" / "gtsrb-resnet18"
@@ -169,7 +172,7 @@ class ExplicitResNet18(torch.nn.Module):
         fc_w, fc_b = getattr(self, attr_name("fc.weight")), getattr(self, attr_name("fc.bias"))
         logits = F.linear(feat, fc_w, fc_b)
         if not self.debug:
-            return logits
+            return logits, feat  # the serving graph's second output: the pooled features
 
         # rows of grad_seed that are all zero mean "explain the predicted class"
         zero_row = grad_seed.abs().sum(dim=1, keepdim=True) == 0
@@ -343,19 +346,6 @@ def externalise(model, weights32: dict[str, torch.Tensor], where: dict[str, tupl
     return sorted(rename.values())
 
 
-def dumps(value, indent: int = 0) -> str:
-    """JSON with one key per line but flat lists (numbers, short strings) kept on one line."""
-    pad, inner = " " * indent, " " * (indent + 1)
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [f"{inner}{json.dumps(k)}: {dumps(v, indent + 1)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        return "[\n" + ",\n".join(inner + dumps(v, indent + 1) for v in value) + "\n" + pad + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
 def shared_weights_report(out: Path) -> dict:
     """Re-reads both graphs: every canonical initializer must be external data in weights.bin at the same place."""
     import onnx
@@ -453,7 +443,8 @@ def build_manifest(weights32, labels, checkpoint: Path, out: Path, shapes) -> di
         "weights": {"file": WEIGHTS_FILE, "sha256": weights_sha, "bytes": (out / WEIGHTS_FILE).stat().st_size,
                     "tensors": canonical_names(),
                     "note": "ONNX external data shared by serving.onnx and debug.onnx; create sessions from the file path"},
-        "serving": {"file": SERVING_FILE, "input": "image", "output": "logits", "sha256": sha256(out / SERVING_FILE)},
+        "serving": {"file": SERVING_FILE, "input": "image", "output": "logits", "sha256": sha256(out / SERVING_FILE),
+                    "features": FEATURES, "featureSize": int(weights32["fc.weight"].shape[1])},
         "debug": {
             "file": DEBUG_FILE,
             "sha256": sha256(out / DEBUG_FILE),
@@ -538,7 +529,7 @@ def main() -> None:
     example = (torch.zeros(2, 3, INPUT_SIZE, INPUT_SIZE), torch.zeros(2, NUM_CLASSES))
     print("exporting ...", flush=True)
     debug_proto = export_to_proto(debug_model, example, ["image", "grad_seed"], DEBUG_OUTPUTS)
-    serving_proto = export_to_proto(serving_model, example[:1], ["image"], ["logits"])
+    serving_proto = export_to_proto(serving_model, example[:1], ["image"], ["logits", FEATURES])
     names_debug = externalise(debug_proto, weights32, where)
     names_serving = externalise(serving_proto, weights32, where)
     if names_debug != sorted(canonical_names()) or names_serving != sorted(canonical_names()):

@@ -22,12 +22,19 @@ export interface CaptureFilter {
   maxConfidence?: number | null;
   /** true: only captures the debugger hook recorded a step for; false: only those without */
   hasDebugStep?: boolean | null;
+  /** outlierScore ≥ minOutlierScore (≥ 0; captures without a score are left out) */
+  minOutlierScore?: number | null;
+  /** outlierScore ≤ maxOutlierScore (≥ 0) */
+  maxOutlierScore?: number | null;
   /**
    * the captures of a monitoring execution's window: resolved into from/to (narrowing them) by the
    * GraphQL layer before the listing, which ignores it
    */
   execution?: string | null;
 }
+
+/** the largest outlier score a filter may name (scores are multiples of a baseline's 99th percentile) */
+export const MAX_OUTLIER_SCORE = 1e6;
 
 export interface TimeRange {
   from?: Date | null;
@@ -120,6 +127,21 @@ export function validateFilter(filter: CaptureFilter, prefix = 'filter.'): void 
       `minConfidence (${minConfidence}) is above maxConfidence (${maxConfidence})`,
     );
   }
+  const { minOutlierScore, maxOutlierScore } = filter;
+  for (const [key, value] of [
+    ['minOutlierScore', minOutlierScore],
+    ['maxOutlierScore', maxOutlierScore],
+  ] as const) {
+    if (isSet(value) && !(Number.isFinite(value) && value >= 0 && value <= MAX_OUTLIER_SCORE)) {
+      throw new ValidationError(`${prefix}${key}`, `${key} must be between 0 and ${MAX_OUTLIER_SCORE}, got ${value}`);
+    }
+  }
+  if (isSet(minOutlierScore) && isSet(maxOutlierScore) && minOutlierScore > maxOutlierScore) {
+    throw new ValidationError(
+      `${prefix}minOutlierScore`,
+      `minOutlierScore (${minOutlierScore}) is above maxOutlierScore (${maxOutlierScore})`,
+    );
+  }
 }
 
 /** The rows of one endpoint that pass the filter (which must have been validated). */
@@ -139,6 +161,12 @@ export function filterWhere(endpointId: string, filter: CaptureFilter = {}): Pri
     };
   }
   if (isSet(filter.hasDebugStep)) where.debugStep = filter.hasDebugStep ? { isNot: null } : { is: null };
+  if (isSet(filter.minOutlierScore) || isSet(filter.maxOutlierScore)) {
+    where.outlierScore = {
+      ...(isSet(filter.minOutlierScore) ? { gte: filter.minOutlierScore } : {}),
+      ...(isSet(filter.maxOutlierScore) ? { lte: filter.maxOutlierScore } : {}),
+    };
+  }
   return where;
 }
 

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { Table, type TableRows } from '../db/insert.ts';
 import type { DataCaptureConfig, Endpoint } from '../endpoints/types.ts';
+import { type ImageStats, imageStatsText } from '../inference/image-stats.ts';
 import { CAPTURE_ROLLUP_TABLES, captureRollupRows } from '../rollup/tables.ts';
+import { encodeFeatures } from './features.ts';
 import { type RandomSource, shouldCapture } from './sampler.ts';
 import type { CapturedOutput, CaptureRecord } from './types.ts';
 
@@ -28,8 +30,11 @@ export const CAPTURE_TABLE = new Table<CaptureRecord>(
     'top2Score',
     'top3Class',
     'top3Score',
+    'features',
+    'imageStats',
+    'outlierScore',
   ],
-  (row) => row.inputData?.byteLength ?? 0,
+  (row) => (row.inputData?.byteLength ?? 0) + (row.features?.byteLength ?? 0),
 );
 
 /** the tables a capture writes, in the order they are written */
@@ -55,6 +60,15 @@ export interface CapturedRequest {
     modelVersion: string;
     inferenceTime: Date;
   };
+  /** what the decoder and the model measured of the input: kept whatever the capture mode (the monitor's input drift) */
+  measured?: MeasuredInput;
+}
+
+export interface MeasuredInput {
+  /** the serving graph's features (null: the request ran the debug graph, or the model has none) */
+  features: Float32Array | null;
+  imageStats: ImageStats | null;
+  outlierScore: number | null;
 }
 
 /** the request's capture, or null when the endpoint's sampling does not take it */
@@ -87,5 +101,8 @@ export function captureOf(request: CapturedRequest, random?: RandomSource): Capt
     top2Score: withOutput ? (second?.probability ?? null) : null,
     top3Class: withOutput ? (third?.classId ?? null) : null,
     top3Score: withOutput ? (third?.probability ?? null) : null,
+    features: request.measured?.features ? encodeFeatures(request.measured.features) : null,
+    imageStats: request.measured?.imageStats ? imageStatsText(request.measured.imageStats) : null,
+    outlierScore: request.measured?.outlierScore ?? null,
   };
 }

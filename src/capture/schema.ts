@@ -10,10 +10,11 @@
  *   }
  */
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { type ImageStats, parseImageStats } from '../inference/image-stats.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../paging.ts';
 import { builder } from '../schema/builder.ts';
 import { base64, UNKNOWN_CONTENT_TYPE } from './export.ts';
-import type { CaptureFilter } from './queries.ts';
+import { type CaptureFilter, MAX_OUTLIER_SCORE } from './queries.ts';
 import { type CaptureEdge, type CapturePage, type CaptureView, type ClassScore, parseOutput } from './service.ts';
 
 export type { ClassScore } from './service.ts';
@@ -25,6 +26,22 @@ export const ClassScoreRef = builder.objectRef<ClassScore>('ClassScore').impleme
     classId: t.exposeInt('classId'),
     label: t.exposeString('label'),
     probability: t.exposeFloat('probability', { description: 'softmax probability, 0–1' }),
+  }),
+});
+
+/** the outlier score's meaning, on Prediction and Capture */
+export const OUTLIER_SCORE_DESCRIPTION =
+  "how far the image's features lie from the endpoint's reference inputs (its newest baseline with an input profile), in units of that reference's own 99th percentile: above 1 is further out than 99 % of it; null without such a baseline, or when the request ran the debug graph";
+
+const ImageStatsRef = builder.objectRef<ImageStats>('ImageStatistics').implement({
+  description: 'Simple statistics of an image, measured when it was decoded',
+  fields: (t) => ({
+    brightness: t.exposeFloat('brightness', { description: 'mean luma, 0–1' }),
+    contrast: t.exposeFloat('contrast', { description: 'standard deviation of the luma, 0–0.5' }),
+    saturation: t.exposeFloat('saturation', { description: 'mean HSV saturation, 0–1' }),
+    width: t.exposeInt('width', { description: 'pixels, as received' }),
+    height: t.exposeInt('height', { description: 'pixels, as received' }),
+    aspectRatio: t.exposeFloat('aspectRatio', { description: 'width / height' }),
   }),
 });
 
@@ -65,6 +82,13 @@ export const CaptureRef = builder.objectRef<CaptureView>('Capture').implement({
         return input ? `data:${input.contentType ?? UNKNOWN_CONTENT_TYPE};base64,${base64(input.data)}` : null;
       },
     }),
+    outlierScore: t.exposeFloat('outlierScore', { nullable: true, description: OUTLIER_SCORE_DESCRIPTION }),
+    imageStats: t.field({
+      type: ImageStatsRef,
+      nullable: true,
+      description: "the image's statistics measured when it was decoded (null for captures taken before they were)",
+      resolve: (c) => parseImageStats(c.imageStats),
+    }),
     inputBytes: t.int({ nullable: true, resolve: (c, _args, { loaders }) => loaders.captureInputBytes.load(c.id) }),
   }),
 });
@@ -95,6 +119,10 @@ export const CaptureFilterInput = builder.inputRef<CaptureFilter>('CaptureFilter
     hasDebugStep: t.boolean({
       description: 'true: only captures with a debug step (the hook was on); false: only those without',
     }),
+    minOutlierScore: t.float({
+      description: `outlierScore ≥ minOutlierScore (0–${MAX_OUTLIER_SCORE}); captures without a score are left out`,
+    }),
+    maxOutlierScore: t.float({ description: `outlierScore ≤ maxOutlierScore (0–${MAX_OUTLIER_SCORE})` }),
     execution: t.id({
       description:
         "the captures of this monitoring execution's window [windowStart, windowEnd) (of the same endpoint); from/to narrow it further",

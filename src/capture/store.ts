@@ -8,10 +8,10 @@ import { afterCursor, type CaptureFilter, type Cursor, filterWhere, keysetOrder 
 import type { CaptureRecord, CaptureSummary } from './types.ts';
 
 export function toRecord(row: CaptureRow): CaptureRecord {
-  return { ...toSummary(row), inputData: row.inputData };
+  return { ...toSummary(row), inputData: row.inputData, features: row.features };
 }
 
-export function toSummary(row: Omit<CaptureRow, 'inputData'>): CaptureSummary {
+export function toSummary(row: Omit<CaptureRow, 'inputData' | 'features'>): CaptureSummary {
   return {
     id: row.id,
     endpointId: row.endpointId,
@@ -26,6 +26,8 @@ export function toSummary(row: Omit<CaptureRow, 'inputData'>): CaptureSummary {
     top2Score: row.top2Score,
     top3Class: row.top3Class,
     top3Score: row.top3Score,
+    imageStats: row.imageStats,
+    outlierScore: row.outlierScore,
   };
 }
 
@@ -43,8 +45,8 @@ export interface PageQuery {
  */
 const OF_LIVE_ENDPOINT = { endpoint: LIVE_ENDPOINT } as const;
 
-/** the request bytes are left out of what listings read */
-const WITHOUT_INPUT = { inputData: true } as const;
+/** the request bytes (and the features, read by the monitor only) are left out of what listings read */
+const WITHOUT_INPUT = { inputData: true, features: true } as const;
 
 export class CaptureStore {
   constructor(private readonly prisma: Db) {}

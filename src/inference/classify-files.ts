@@ -7,7 +7,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelRuntime } from '../models/runtime.ts';
-import { type DecodeLimits, type PreprocessSpec, prepareImage, writeNormalised } from './preprocess.ts';
+import { type ImageStats, imageStats } from './image-stats.ts';
+import {
+  type DecodeLimits,
+  type PreparedImage,
+  type PreprocessSpec,
+  prepareImage,
+  writeNormalised,
+} from './preprocess.ts';
 import { softmax } from './scores.ts';
 
 /** file extensions taken from a directory, lower case: PNG, JPEG, WebP, PPM and uint8 H×W×3 .npy */
@@ -49,7 +56,14 @@ export async function collectImageFiles(inputs: readonly string[], options: List
 }
 
 export type FileClassification =
-  | { path: string /** softmax over the model's classes */; probabilities: Float64Array }
+  | {
+      path: string;
+      /** softmax over the model's classes */
+      probabilities: Float64Array;
+      /** the serving graph's features (null for a model without them) */
+      features: Float32Array | null;
+      imageStats: ImageStats;
+    }
   | { path: string /** why the file could not be read or decoded */; error: string };
 
 export interface ClassifyOptions {
@@ -60,7 +74,7 @@ export interface ClassifyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-type Decoded = { path: string; resized: Uint8Array } | { path: string; error: string };
+type Decoded = { path: string; prepared: PreparedImage } | { path: string; error: string };
 
 /** Classifies `files`, yielding one result per file in input order. */
 export async function* classifyFiles(
@@ -76,7 +90,7 @@ export async function* classifyFiles(
       .readFile(file)
       .then((bytes) => prepareImage(bytes, spec, options.limits))
       .then(
-        (prepared) => ({ path: file, resized: prepared.resized }),
+        (prepared) => ({ path: file, prepared }),
         (error: unknown) => ({ path: file, error: fileErrorMessage(error) }),
       );
   const decodeBatch = (start: number) =>
@@ -91,20 +105,28 @@ export async function* classifyFiles(
     // an abandoned generator leaves that decode behind: nothing may reject unobserved
     pending?.catch(() => undefined);
 
-    const ok = decoded.filter((d): d is { path: string; resized: Uint8Array } => 'resized' in d);
+    const ok = decoded.filter((d): d is { path: string; prepared: PreparedImage } => 'prepared' in d);
     let logits: Float32Array | undefined;
+    let features: Float32Array | null = null;
     if (ok.length) {
       const images = new Float32Array(ok.length * plane);
-      ok.forEach((d, i) => writeNormalised(d.resized, spec, images, i * plane));
-      logits = await runtime.runServing(images, ok.length);
+      ok.forEach((d, i) => writeNormalised(d.prepared.resized, spec, images, i * plane));
+      ({ logits, features } = await runtime.runServingWithFeatures(images, ok.length));
     }
+    const width = runtime.featureSize;
     let row = 0;
     for (const d of decoded) {
       if ('error' in d) {
         yield d;
         continue;
       }
-      yield { path: d.path, probabilities: softmax(logits!.subarray(row * classes, (row + 1) * classes)) };
+      const { resized, width: w, height: h } = d.prepared;
+      yield {
+        path: d.path,
+        probabilities: softmax(logits!.subarray(row * classes, (row + 1) * classes)),
+        features: features?.slice(row * width, (row + 1) * width) ?? null,
+        imageStats: imageStats(resized, w, h),
+      };
       row++;
     }
     options.onProgress?.(Math.min(nextStart, files.length), files.length);

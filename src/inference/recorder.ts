@@ -37,6 +37,7 @@ export interface RecordPlan {
 export interface RequestRecord {
   payload: CapturedRequest['payload'];
   prediction: CapturedRequest['prediction'];
+  measured?: CapturedRequest['measured'];
   /** this image's debug-run tensors: given when the plan fetched outputs */
   tensors?: ImageTensors;
 }
@@ -167,7 +168,10 @@ export class PredictionRecorder implements Recorder, WriterStats {
   async #record(plan: RecordPlan, request: RequestRecord): Promise<Recorded> {
     if (!(plan instanceof Plan)) throw new Error('record() takes a plan from the same recorder');
     const { endpoint, step } = plan;
-    const capture = captureOf({ endpoint, payload: request.payload, prediction: request.prediction }, this.deps.random);
+    const capture = captureOf(
+      { endpoint, payload: request.payload, prediction: request.prediction, measured: request.measured },
+      this.deps.random,
+    );
     const rows: TableRows[] = captureTableRows(capture ? [capture] : []);
     if (step) {
       if (!request.tensors)

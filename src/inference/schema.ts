@@ -1,5 +1,5 @@
 /** `predict`, `predictBatch`, the `predictions` live stream, and where models run. */
-import { ClassScoreRef } from '../capture/schema.ts';
+import { ClassScoreRef, OUTLIER_SCORE_DESCRIPTION } from '../capture/schema.ts';
 import type { Services } from '../context.ts';
 import { unavailableOr } from '../db/faults.ts';
 import { EndpointRef } from '../endpoints/schema.ts';
@@ -40,6 +40,10 @@ export const PredictionRef = builder.objectRef<Prediction>('Prediction').impleme
     }),
     modelVersion: t.exposeString('modelVersion'),
     provider: t.exposeString('provider', { description: 'the onnxruntime execution provider that ran it' }),
+    outlierScore: t.exposeFloat('outlierScore', {
+      nullable: true,
+      description: OUTLIER_SCORE_DESCRIPTION,
+    }),
     latencyMs: t.exposeFloat('latencyMs', { description: 'server-side time from request to answer' }),
     batchSize: t.exposeInt('batchSize', { description: 'images in the onnxruntime run that served it' }),
   }),

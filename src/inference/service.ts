@@ -26,6 +26,7 @@ import type { ModelRegistry } from '../models/registry.ts';
 import type { ModelRuntime } from '../models/runtime.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import { type BatcherOptions, clientGone, DynamicBatcher } from './batcher.ts';
+import { imageStats } from './image-stats.ts';
 import {
   type DecodeLimits,
   type ImageHeader,
@@ -47,6 +48,8 @@ interface BatchItem {
 
 interface BatchResult {
   logits: Float32Array;
+  /** the serving graph's features of this image (absent for the debug graph, or a model without them) */
+  features?: Float32Array | undefined;
   outputs?: Map<string, { dims: readonly number[]; data: Float32Array }>;
   batchSize: number;
 }
@@ -62,6 +65,14 @@ export interface InferenceServiceDeps {
   batch: BatcherOptions;
   /** images admitted and not yet in a model run, at most (MAX_QUEUED_IMAGES; default 256) */
   maxQueuedImages?: number;
+  /** what an endpoint's outlier scores compare with (the monitor's input references); none: no scores */
+  outliers?: OutlierReferences;
+}
+
+/** scores an image's features against an endpoint's reference inputs */
+export interface OutlierReferences {
+  /** the endpoint's scorer; null when it has no reference with features (kept in memory: cheap per call) */
+  scorer(endpointId: string): Promise<((features: Float32Array) => number) | null>;
 }
 
 export interface PredictOptions {
@@ -247,7 +258,9 @@ export class InferenceService {
     } finally {
       release();
     }
-    const result = await submitted;
+    const [result, scorer] = await Promise.all([submitted, outlierScorer(this.deps.outliers, endpoint.id, runtime)]);
+    const features = result.features ?? null;
+    const outlierScore = features && scorer ? scorer(features) : null;
 
     const probabilities = softmax(result.logits);
     const catalog = this.deps.models.catalog;
@@ -261,6 +274,7 @@ export class InferenceService {
     const recorded = await this.deps.recorder.record(plan, {
       payload: { bytes: image.bytes, contentType: prepared.contentType },
       prediction: { top, probabilities, modelVersion: runtime.version, inferenceTime },
+      measured: { features, imageStats: imageStats(prepared.resized, prepared.width, prepared.height), outlierScore },
       tensors: result.outputs && {
         input: tensor,
         inputShape: [3, spec.inputSize[0], spec.inputSize[1]],
@@ -280,6 +294,7 @@ export class InferenceService {
       debugStep: recorded.debugStep,
       modelVersion: runtime.version,
       provider: runtime.provider,
+      outlierScore,
       latencyMs,
       batchSize: result.batchSize,
     };
@@ -326,6 +341,16 @@ export class InferenceService {
   }
 }
 
+/** the endpoint's outlier scorer when the model has features to score (looked up while the model runs) */
+async function outlierScorer(
+  outliers: OutlierReferences | undefined,
+  endpointId: string,
+  runtime: ModelRuntime,
+): Promise<((features: Float32Array) => number) | null> {
+  if (!outliers || runtime.featureSize === 0) return null;
+  return outliers.scorer(endpointId);
+}
+
 /** a database fault as UnavailableError; anything else as it was */
 function rethrowUnavailable(error: unknown): never {
   throw unavailableOr(error);
@@ -343,8 +368,13 @@ async function runBatch(runtime: ModelRuntime, graph: 'serving' | 'debug', items
   items.forEach((item, i) => images.set(item.tensor, i * per));
   const classes = runtime.classCount;
   if (graph === 'serving') {
-    const logits = await runtime.runServing(images, n);
-    return items.map((_, i) => ({ logits: logits.subarray(i * classes, (i + 1) * classes), batchSize: n }));
+    const { logits, features } = await runtime.runServingWithFeatures(images, n);
+    const width = runtime.featureSize;
+    return items.map((_, i) => ({
+      logits: logits.subarray(i * classes, (i + 1) * classes),
+      features: features?.subarray(i * width, (i + 1) * width),
+      batchSize: n,
+    }));
   }
   const fetch = [...new Set(items.flatMap((item) => item.fetch ?? []))];
   const run = await runtime.runDebug(images, n, fetch);

@@ -14,6 +14,12 @@ export interface Prediction {
   debugStep: number | null;
   modelVersion: string;
   provider: string;
+  /**
+   * how far the image's features lie from the endpoint's reference inputs, in units of the reference's
+   * own 99th percentile (above 1: further out than 99 % of it); null without a reference with features,
+   * or when the request ran the debug graph
+   */
+  outlierScore: number | null;
   latencyMs: number;
   /** images in the onnxruntime run that served this request */
   batchSize: number;

@@ -20,8 +20,11 @@ export interface ModelManifest {
   mean: [number, number, number];
   std: [number, number, number];
   classCount: number;
-  /** the serving graph (defaults: model.onnx, input `image`, output `logits`) */
-  serving: { file: string; input: string; output: string };
+  /**
+   * the serving graph (defaults: model.onnx, input `image`, output `logits`); `features`, when the graph
+   * has it, names a second output: the pooled vector the classifier reads, `featureSize` values per image
+   */
+  serving: { file: string; input: string; output: string; features: string | null; featureSize: number };
   /** the debug graph (forward and backward), when the model has one, and the outputs it offers */
   debug: { file: string; outputNames: string[] } | null;
   tensorSites: TensorSite[];
@@ -60,11 +63,24 @@ export function parseManifest(raw: unknown, source: string): ModelManifest {
       file: typeof serving.file === 'string' ? serving.file : 'model.onnx',
       input: typeof serving.input === 'string' ? serving.input : 'image',
       output: typeof serving.output === 'string' ? serving.output : 'logits',
+      ...servingFeatures(serving, fail),
     },
     debug,
     tensorSites: sites.map((site, i) => tensorSite(site) ?? fail(`tensorSites[${i}] is not a tensor site`)),
     fcBias: raw.fcBias === undefined ? null : (numbers(raw.fcBias) ?? fail('"fcBias" must be a list of numbers')),
   };
+}
+
+function servingFeatures(
+  serving: Json,
+  fail: (what: string) => never,
+): Pick<ModelManifest['serving'], 'features' | 'featureSize'> {
+  if (serving.features === undefined) return { features: null, featureSize: 0 };
+  const size = serving.featureSize;
+  if (typeof serving.features !== 'string') return fail('"serving.features" must name an output');
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 65_536)
+    return fail('"serving.featureSize" must be the features\' width, 1–65536');
+  return { features: serving.features, featureSize: size };
 }
 
 function tensorSite(raw: unknown): TensorSite | null {

@@ -50,13 +50,34 @@ export class ModelRuntime {
     return this.entry.manifest.classCount;
   }
 
-  /** image batch [n,3,H,W] → logits [n,classes] */
+  /** image batch [n,3,H,W] → logits [n,classes] (only the logits are fetched) */
   async runServing(images: Float32Array, n: number): Promise<Float32Array> {
     const [h, w] = this.entry.manifest.inputSize;
     const input = new ort.Tensor('float32', images, [n, 3, h, w]);
     const names = servingNames(this.entry);
-    const result = await this.serving.run({ [names.input]: input });
+    const result = await this.serving.run({ [names.input]: input }, [names.output]);
     return float32(result[names.output]);
+  }
+
+  /**
+   * image batch [n,3,H,W] → logits [n,classes] and, when the graph has them, the features
+   * [n,featureSize] of the same run (null otherwise): one run, the same logits as runServing
+   */
+  async runServingWithFeatures(
+    images: Float32Array,
+    n: number,
+  ): Promise<{ logits: Float32Array; features: Float32Array | null }> {
+    const [h, w] = this.entry.manifest.inputSize;
+    const input = new ort.Tensor('float32', images, [n, 3, h, w]);
+    const names = servingNames(this.entry);
+    if (!names.features) return { logits: await this.runServing(images, n), features: null };
+    const result = await this.serving.run({ [names.input]: input }, [names.output, names.features]);
+    return { logits: float32(result[names.output]), features: float32(result[names.features]) };
+  }
+
+  /** values per image of the serving graph's features output; 0 when it has none */
+  get featureSize(): number {
+    return this.entry.manifest.serving.features ? this.entry.manifest.serving.featureSize : 0;
   }
 
   /**
@@ -121,7 +142,7 @@ function servingFile(entry: ModelEntry): string {
   return entry.manifest.serving.file;
 }
 
-function servingNames(entry: ModelEntry): { input: string; output: string } {
+function servingNames(entry: ModelEntry): ModelEntry['manifest']['serving'] {
   return entry.manifest.serving;
 }
 

@@ -13,6 +13,7 @@ import type { ModelCatalog } from '../models/catalog.ts';
 import type { ModelRegistry } from '../models/registry.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import type { AlertOutbox } from './alerts/types.ts';
+import type { InputReferences } from './baselines/references.ts';
 import { BaselineService } from './baselines/service.ts';
 import { BaselineStore } from './baselines/store.ts';
 import { ExecutionService } from './executions/service.ts';
@@ -22,6 +23,7 @@ import { MetricStore } from './metrics/store.ts';
 import { MonitorScheduler } from './schedules/scheduler.ts';
 import { ScheduleService } from './schedules/service.ts';
 import { ScheduleStore } from './schedules/store.ts';
+import { InputSampleStore } from './windows/input-sample.ts';
 import { WindowStore } from './windows/store.ts';
 
 export interface Monitor {
@@ -58,17 +60,21 @@ export interface MonitorDeps {
   testExecutionDelayMs?: number;
   /** where alerts are queued for delivery, in the transaction that finishes their execution */
   outbox?: AlertOutbox;
+  /** the outlier scores' references (the inference service reads them), told of new and deleted baselines */
+  references?: InputReferences;
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
   const baselines = new BaselineStore(deps.prisma);
   const schedules = new ScheduleStore(deps.prisma);
   const windows = new WindowStore(deps.prisma, deps.provider);
+  const inputs = new InputSampleStore(deps.prisma);
   const executions = new ExecutionService({
     schedules,
     baselines,
     executions: new ExecutionStore(deps.prisma, deps.outbox),
     windows,
+    inputs,
     endpoints: deps.endpoints,
     labelled: deps.labelled,
     pubsub: deps.pubsub,
@@ -90,6 +96,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       baselineRoots: deps.baselineRoots,
       logger: deps.logger,
       labelled: deps.labelled,
+      inputs,
+      ...(deps.references && { references: deps.references }),
     }),
     schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
     executions,

@@ -58,3 +58,84 @@ export function hugePng(width: number, height: number): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** a seeded pseudo-random source in [0, 1) (mulberry32): the same images on every run */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Synthetic sign-like images (PNG), `count` of them from `seed`: a red ring, a red-edged triangle or a
+ * blue disc with a white glyph, on a two-tone background, 40–96 pixels wide, nearly square, placed and
+ * sized at random. `degraded` draws the same distribution and then shifts it strongly, as a dirty or
+ * failing camera would: heavy blur, a third of the light, and sensor noise.
+ */
+export async function syntheticSigns(
+  count: number,
+  seed: number,
+  shift: 'none' | 'degraded' = 'none',
+): Promise<Buffer[]> {
+  const random = seededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const images: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const width = 40 + Math.floor(random() * 57);
+    const height = Math.max(32, Math.round(width * (0.85 + random() * 0.3)));
+    const cx = width * (0.4 + random() * 0.2);
+    const cy = height * (0.4 + random() * 0.2);
+    const r = Math.min(width, height) * (0.3 + random() * 0.12);
+    const grey = 60 + Math.floor(random() * 120);
+    const sky = `rgb(${grey},${grey + Math.floor(random() * 40)},${grey + Math.floor(random() * 60)})`;
+    const ground = `rgb(${Math.floor(grey * 0.6)},${Math.floor(grey * 0.7)},${Math.floor(grey * 0.5)})`;
+    const glyph = pick(['30', '50', '70', '!', '>', 'P', 'X']);
+    const kind = pick(['ring', 'triangle', 'disc'] as const);
+    const shape =
+      kind === 'ring'
+        ? `<circle cx="${cx}" cy="${cy}" r="${r}" fill="white" stroke="rgb(200,20,30)" stroke-width="${r * 0.28}"/>`
+        : kind === 'triangle'
+          ? `<polygon points="${cx},${cy - r} ${cx + r * 0.95},${cy + r * 0.7} ${cx - r * 0.95},${cy + r * 0.7}" fill="white" stroke="rgb(200,20,30)" stroke-width="${r * 0.22}"/>`
+          : `<circle cx="${cx}" cy="${cy}" r="${r}" fill="rgb(20,70,190)"/>`;
+    const ink = kind === 'disc' ? 'white' : 'black';
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+      <rect width="${width}" height="${height}" fill="${sky}"/>
+      <rect y="${height * (0.6 + random() * 0.3)}" width="${width}" height="${height}" fill="${ground}"/>
+      ${shape}
+      <text x="${cx}" y="${cy + r * 0.25}" font-size="${r * 0.8}" font-family="sans-serif" font-weight="bold" text-anchor="middle" fill="${ink}">${glyph}</text>
+    </svg>`;
+    let image = sharp(Buffer.from(svg)).removeAlpha();
+    if (shift === 'degraded') {
+      const { data, info } = await image
+        .blur(2.5)
+        .modulate({ brightness: 0.35 })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      for (let p = 0; p < data.length; p++) data[p] = Math.max(0, Math.min(255, data[p]! + (random() - 0.5) * 60));
+      image = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    }
+    images.push(await image.png().toBuffer());
+  }
+  return images;
+}
+
+/** `count` PNGs of uniform random RGB noise, 64×64, from `seed`: nothing like any reference */
+export async function noiseImages(count: number, seed: number): Promise<Buffer[]> {
+  const random = seededRandom(seed);
+  const images: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const data = Buffer.alloc(64 * 64 * 3);
+    for (let p = 0; p < data.length; p++) data[p] = Math.floor(random() * 256);
+    images.push(
+      await sharp(data, { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+  }
+  return images;
+}

@@ -1134,6 +1134,37 @@ function strings(): HostileCase[] {
       expect: VALIDATION,
     },
     { name: 'schedule: a baseline that is SQL', send: schedule({ baseline: `' OR 1=1 --` }), expect: NOT_FOUND },
+    {
+      name: 'schedule: inputDrift pValue 1e308',
+      send: schedule({ checks: { inputDrift: { pValue: 1e308 } } }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'schedule: inputDrift maxSampleSize 2^31 − 1 (the sample stays bounded)',
+      send: schedule({ checks: { inputDrift: { maxSampleSize: 2 ** 31 - 1 } } }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'schedule: inputDrift without a baseline',
+      send: schedule({ checks: { inputDrift: { enabled: true } } }),
+      expect: VALIDATION,
+    },
+    {
+      name: 'captures: minOutlierScore 1e308',
+      send: operation(
+        'query($x: Float) { result: captures(endpoint: "signs", filter: { minOutlierScore: $x }) { __typename ... on VigilError { code } } }',
+        { x: 1e308 },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'captures: maxOutlierScore −1e308',
+      send: operation(
+        'query($x: Float) { result: captures(endpoint: "signs", filter: { maxOutlierScore: $x }) { __typename ... on VigilError { code } } }',
+        { x: -1e308 },
+      ),
+      expect: VALIDATION,
+    },
     { name: 'baseline directory: up and out', send: baseline('../../../../../../etc'), expect: VALIDATION },
     { name: 'baseline directory: /proc/self', send: baseline('/proc/self'), expect: VALIDATION },
     { name: 'baseline directory: 1 MB', send: baseline('d/'.repeat(MB / 2)), expect: VALIDATION },

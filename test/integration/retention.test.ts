@@ -122,6 +122,9 @@ async function insertCaptures(prisma: Db, endpointId: string, times: readonly nu
     top2Score: null,
     top3Class: null,
     top3Score: null,
+    features: null,
+    imageStats: null,
+    outlierScore: null,
   }));
   const table = CAPTURE_TABLE.rows(rows);
   for (const statement of insertValues(prisma, table.table, table.columns, table.values)) await statement;

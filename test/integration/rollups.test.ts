@@ -69,6 +69,9 @@ function randomCapture(endpointId: string, i: number): CaptureRecord {
     top2Score: null,
     top3Class: null,
     top3Score: null,
+    features: null,
+    imageStats: null,
+    outlierScore: null,
   };
 }
 

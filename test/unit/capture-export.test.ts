@@ -31,6 +31,9 @@ function record(overrides: Partial<CaptureRecord> = {}): CaptureRecord {
     top2Score: 0.06,
     top3Class: 0,
     top3Score: 0.01,
+    features: null,
+    imageStats: null,
+    outlierScore: null,
     ...overrides,
   };
 }

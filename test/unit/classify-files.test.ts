@@ -120,12 +120,24 @@ describe('classifyFiles', () => {
       limits: LIMITS,
       onLine: (l) => lines.push(l),
     });
-    const baseline = await predictImages(files, runtime, LIMITS, createLogger('silent'), 'test');
+    const { predictions: baseline, inputs } = await predictImages(
+      files,
+      runtime,
+      LIMITS,
+      createLogger('silent'),
+      'test',
+    );
     expect(failed).toBe(1);
     expect(baseline[0]).toBeNull();
     expect(lines.map((l) => ('error' in l ? null : { classId: l.predictedClass, confidence: l.confidence }))).toEqual(
       baseline,
     );
     expect(lines[1]).toMatchObject({ predictedClass: 14, label: 'Stop' });
+    // the readable files' features (the serving graph's second output) and image statistics
+    expect(inputs).toHaveLength(files.length - 1);
+    for (const input of inputs) {
+      expect(input.features).toHaveLength(512);
+      expect(input.imageStats?.brightness).toBeGreaterThan(0);
+    }
   });
 });

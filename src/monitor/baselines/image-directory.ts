@@ -11,6 +11,7 @@ import { classifyFiles, listImageFiles } from '../../inference/classify-files.ts
 import type { DecodeLimits } from '../../inference/preprocess.ts';
 import type { Logger } from '../../logger.ts';
 import type { ModelRuntime } from '../../models/runtime.ts';
+import type { ProfileItem } from './input-profile.ts';
 
 const BATCH = 16;
 const PROGRESS_MS = 2000;
@@ -49,15 +50,19 @@ export async function listImages(
   return Array.from({ length: limit }, (_, i) => files[Math.floor((i * files.length) / limit)]!);
 }
 
-/** each file's predicted class and its probability, in order; null for a file that could not be read */
+/**
+ * each file's predicted class and its probability, in order (null for a file that could not be read),
+ * and the features and image statistics of those that could (the baseline's input profile)
+ */
 export async function predictImages(
   files: readonly string[],
   runtime: ModelRuntime,
   limits: DecodeLimits,
   logger: Logger,
   label: string,
-): Promise<Prediction[]> {
+): Promise<{ predictions: Prediction[]; inputs: ProfileItem[] }> {
   const predictions: Prediction[] = [];
+  const inputs: ProfileItem[] = [];
   let unreadable = 0;
   let lastLog = Date.now();
   const started = lastLog;
@@ -78,10 +83,11 @@ export async function predictImages(
     let best = 0;
     for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
     predictions.push({ classId: best, confidence: p[best]! });
+    inputs.push({ features: result.features, imageStats: result.imageStats });
   }
   logger.info(`baseline ${label}: ${files.length}/${files.length} images predicted`, {
     unreadable,
     ms: Date.now() - started,
   });
-  return predictions;
+  return { predictions, inputs };
 }

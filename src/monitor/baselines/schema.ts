@@ -5,6 +5,7 @@ import { classCountList } from '../windows/class-counts.ts';
 import { ClassCountRef } from '../windows/schema.ts';
 import { baselineAccuracy } from './accuracy.ts';
 import { MAX_CONSTRAINTS_BYTES } from './constraints-json.ts';
+import type { InputProfile } from './input-profile.ts';
 import type { CreateBaselineInput } from './service.ts';
 import {
   BASELINE_SOURCES,
@@ -17,6 +18,18 @@ import {
 const DriftMethodEnum = builder.enumType('CategoricalDriftMethod', { values: DRIFT_METHODS });
 const BaselineSourceEnum = builder.enumType('BaselineSource', { values: BASELINE_SOURCES });
 
+const InputProfileRef = builder.objectRef<InputProfile>('InputProfile').implement({
+  description:
+    "What the inputDrift check and outlier scores compare with: principal components of the reference's features, a held-out projected sample, its image statistics",
+  fields: (t) => ({
+    itemCount: t.exposeInt('itemCount', { description: 'reference images with features' }),
+    featureSize: t.exposeInt('featureSize', { description: 'values per feature vector' }),
+    components: t.int({ description: 'dimensions of the projection', resolve: (p) => p.basis.length }),
+    explainedVariance: t.exposeFloat('explainedVariance', { description: "share of the features' variance they hold" }),
+    referenceSize: t.int({ description: 'projected reference points kept', resolve: (p) => p.reference.length }),
+  }),
+});
+
 export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').implement({
   description: 'Statistics of a reference set of predictions and the constraints suggested from them',
   fields: (t) => ({
@@ -25,6 +38,12 @@ export const BaselineRef = builder.objectRef<BaselineRecord>('Baseline').impleme
     endpoint: t.string({ resolve: (b) => b.endpointName }),
     source: t.field({ type: BaselineSourceEnum, resolve: (b) => b.source }),
     itemCount: t.exposeInt('itemCount'),
+    inputProfile: t.field({
+      type: InputProfileRef,
+      nullable: true,
+      description: 'null when the reference had no features (a model without them, or captures taken before)',
+      resolve: (b) => b.inputProfile,
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (b) => b.createdAt }),
     statistics: t.field({
       type: 'JSON',

@@ -14,10 +14,13 @@ import type { ModelRegistry } from '../../models/registry.ts';
 import { measureQuality } from '../quality/report.ts';
 import { validateResourceName } from '../resource-name.ts';
 import { countPredictions, type WindowCounts } from '../windows/counts.ts';
+import type { InputSampleStore } from '../windows/input-sample.ts';
 import type { WindowStore } from '../windows/store.ts';
 import { classificationStatistics } from './accuracy.ts';
 import { parseConstraints, suggestConstraints } from './constraints-json.ts';
 import { listImages, predictImages } from './image-directory.ts';
+import { fitInputProfile, MAX_PROFILE_ITEMS, type ProfileItem } from './input-profile.ts';
+import type { InputReferences } from './references.ts';
 import { buildStatistics } from './statistics-json.ts';
 import type { BaselineStore } from './store.ts';
 import type { BaselineRecord, DriftMethod, Statistics } from './types.ts';
@@ -52,6 +55,10 @@ export interface BaselineServiceDeps {
   logger: Logger;
   /** the labelled captures of a window baseline, whose accuracy it records */
   labelled?: LabelledWindows;
+  /** a window baseline's inputs (features and image statistics), for its input profile */
+  inputs: Pick<InputSampleStore, 'sample'>;
+  /** the outlier scores' references, told when a baseline is made or deleted */
+  references?: Pick<InputReferences, 'invalidate'>;
 }
 
 export class BaselineService {
@@ -72,6 +79,7 @@ export class BaselineService {
 
     let counts: WindowCounts;
     let source: 'WINDOW' | 'DIRECTORY';
+    let inputs: ProfileItem[];
     let classification: Statistics['multiclass_classification_metrics'];
     if (input.directory !== null && input.directory !== undefined) {
       if (input.from || input.to)
@@ -81,7 +89,7 @@ export class BaselineService {
       }
       const files = await listImages(input.directory, this.deps.baselineRoots, input.limit);
       const runtime = await this.deps.runtimes.get(endpoint.model);
-      const predictions = await predictImages(
+      const { predictions, inputs: measured } = await predictImages(
         files,
         runtime,
         this.deps.limits,
@@ -89,6 +97,7 @@ export class BaselineService {
         `'${input.name}' of ${endpoint.name}`,
       );
       counts = countPredictions(predictions);
+      inputs = measured;
       source = 'DIRECTORY';
     } else {
       const to = input.to ?? new Date();
@@ -102,6 +111,11 @@ export class BaselineService {
         moments: true,
       });
       source = 'WINDOW';
+      const sample = await this.deps.inputs.sample(endpoint.id, from, to, MAX_PROFILE_ITEMS);
+      inputs = [
+        ...sample.features.map((features) => ({ features, imageStats: null })),
+        ...sample.imageStats.map((imageStats) => ({ features: null, imageStats })),
+      ];
       const labelled = this.deps.labelled;
       if (labelled) {
         const cells = await labelled.confusion({ endpointId: endpoint.id, from, to, receivedBy: new Date() });
@@ -131,8 +145,10 @@ export class BaselineService {
       itemCount: counts.recordCount,
       statistics,
       constraints,
+      inputProfile: await fitInputProfile(inputs),
     });
     if (!created) throw new ConflictError(`Endpoint '${endpoint.name}' already has a baseline named '${input.name}'`);
+    this.deps.references?.invalidate(endpoint.id);
     this.deps.logger.info('baseline created', {
       endpoint: endpoint.name,
       name: input.name,
@@ -173,6 +189,7 @@ export class BaselineService {
           'give each another baseline (or none) first, or delete with detachSchedules: true to detach them (their drift check is turned off)',
       );
     if (!deleted) throw new NotFoundError('Baseline', id);
+    this.deps.references?.invalidate(existing.endpointId);
     if (schedules.length)
       this.deps.logger.info('baseline deleted; schedules detached', { baseline: existing.name, schedules });
     return existing;

@@ -4,6 +4,7 @@ import { ENDPOINT_NAME_AND_MODEL, type WithEndpoint } from '../../endpoints/stor
 import { isOneOf } from '../../guards.ts';
 import { parseStoredChecks } from '../checks/config.ts';
 import { enforcedConstraints } from './constraints-json.ts';
+import type { InputProfile } from './input-profile.ts';
 import {
   BASELINE_SOURCES,
   type BaselineRecord,
@@ -25,6 +26,7 @@ export function toBaseline(row: WithEndpoint<BaselineRow>): BaselineRecord {
     itemCount: row.itemCount,
     statistics: JSON.parse(row.statistics) as Statistics,
     constraints: enforcedConstraints(JSON.parse(row.constraints) as Constraints),
+    inputProfile: row.inputProfile ? (JSON.parse(row.inputProfile) as InputProfile) : null,
     createdAt: row.createdAt,
   };
 }
@@ -37,6 +39,7 @@ export interface NewBaseline {
   itemCount: number;
   statistics: Statistics;
   constraints: Constraints;
+  inputProfile: InputProfile | null;
 }
 
 export class BaselineStore {
@@ -46,7 +49,12 @@ export class BaselineStore {
   async insert(b: NewBaseline): Promise<BaselineRecord | null> {
     try {
       const row = await this.prisma.baseline.create({
-        data: { ...b, statistics: JSON.stringify(b.statistics), constraints: JSON.stringify(b.constraints) },
+        data: {
+          ...b,
+          statistics: JSON.stringify(b.statistics),
+          constraints: JSON.stringify(b.constraints),
+          inputProfile: b.inputProfile && JSON.stringify(b.inputProfile),
+        },
         include: ENDPOINT_NAME_AND_MODEL,
       });
       return toBaseline(row);
@@ -87,6 +95,22 @@ export class BaselineStore {
     return rows.map(toBaseline);
   }
 
+  /** the id of the endpoint's newest baseline with an input profile, or null */
+  async newestWithProfile(endpointId: string): Promise<string | null> {
+    const row = await this.prisma.baseline.findFirst({
+      where: { endpointId, inputProfile: { not: null } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      select: { id: true },
+    });
+    return row?.id ?? null;
+  }
+
+  /** a baseline's input profile alone (null for none, or an unknown baseline) */
+  async inputProfile(id: string): Promise<InputProfile | null> {
+    const row = await this.prisma.baseline.findUnique({ where: { id }, select: { inputProfile: true } });
+    return row?.inputProfile ? (JSON.parse(row.inputProfile) as InputProfile) : null;
+  }
+
   async replaceConstraints(id: string, constraints: Constraints): Promise<BaselineRecord | null> {
     const updated = await this.prisma.baseline.updateMany({
       where: { id },
@@ -112,6 +136,7 @@ export class BaselineStore {
       for (const schedule of users) {
         const checks = parseStoredChecks(schedule.checks, true);
         checks.drift.enabled = false;
+        checks.inputDrift.enabled = false;
         await tx.monitoringSchedule.update({
           where: { id: schedule.id },
           data: { baselineId: null, checks: JSON.stringify(checks) },

@@ -1,5 +1,6 @@
 /** A baseline's record and its statistics.json / constraints.json shapes, independent of Prisma and GraphQL. */
 import type { QuantilePoint } from '../windows/distributions.ts';
+import type { InputProfile } from './input-profile.ts';
 
 export const DRIFT_METHODS = ['LInfinity', 'ChiSquared'] as const;
 export type DriftMethod = (typeof DRIFT_METHODS)[number];
@@ -20,6 +21,8 @@ export interface BaselineRecord {
   itemCount: number;
   statistics: Statistics;
   constraints: Constraints;
+  /** what input drift and outlier scores compare with; null when the reference had no features */
+  inputProfile: InputProfile | null;
   createdAt: Date;
 }
 

@@ -1,8 +1,11 @@
 /** The checks' configuration: defaults, merging a client's partial input, and validation. */
 import { ValidationError } from '../../errors.ts';
-import type { ChecksConfig, ChecksInput, ModelQualityConfig } from './types.ts';
+import type { ChecksConfig, ChecksInput, InputDriftConfig, ModelQualityConfig } from './types.ts';
 
 export const DEFAULT_MIN_SAMPLE_SIZE = 30;
+/** the window's captures an input-drift run reads by default, and at most */
+export const DEFAULT_INPUT_DRIFT_SAMPLE = 2000;
+export const MAX_INPUT_DRIFT_SAMPLE = 10_000;
 
 export function defaultChecks(hasBaseline: boolean): ChecksConfig {
   return {
@@ -17,6 +20,7 @@ export function defaultChecks(hasBaseline: boolean): ChecksConfig {
       baselineTolerance: null,
       groundTruthDelaySeconds: 0,
     },
+    inputDrift: { enabled: false, pValue: 0.05, imageStatistics: true, maxSampleSize: DEFAULT_INPUT_DRIFT_SAMPLE },
     minSampleSize: DEFAULT_MIN_SAMPLE_SIZE,
   };
 }
@@ -42,6 +46,7 @@ export function mergeChecks(base: ChecksConfig, input: ChecksInput | null | unde
     completeness: pick(base.completeness, input.completeness),
     drift: pick(base.drift, input.drift, ['lInfinityThreshold', 'chiSquaredPValue', 'confidenceShiftThreshold']),
     modelQuality: pick(base.modelQuality, input.modelQuality, ['minAccuracy', 'baselineTolerance']),
+    inputDrift: pick(base.inputDrift, input.inputDrift),
     minSampleSize: input.minSampleSize ?? base.minSampleSize,
   };
 }
@@ -57,6 +62,7 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
     ['checks.drift.chiSquaredPValue', checks.drift.chiSquaredPValue],
     ['checks.drift.confidenceShiftThreshold', checks.drift.confidenceShiftThreshold],
     ['checks.modelQuality.minAccuracy', checks.modelQuality.minAccuracy],
+    ['checks.inputDrift.pValue', checks.inputDrift.pValue],
   ];
   for (const [field, value] of shares) {
     if (value === null) continue;
@@ -69,6 +75,7 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
     throw new ValidationError('checks.minSampleSize', `minSampleSize must be an integer ≥ 1, got ${n}`);
   }
   validateModelQuality(checks.modelQuality, hasBaseline);
+  validateInputDrift(checks.inputDrift, hasBaseline);
   if (checks.drift.enabled && !hasBaseline) {
     throw new ValidationError(
       'checks.drift.enabled',
@@ -113,6 +120,20 @@ function validateModelQuality(quality: ModelQualityConfig, hasBaseline: boolean)
     if (!(Number.isFinite(min) && min > 0 && min <= 1))
       throw new ValidationError(`${field}.minRecall.${i}.min`, `min must be in (0, 1], got ${min}`);
   });
+}
+
+function validateInputDrift(drift: InputDriftConfig, hasBaseline: boolean): void {
+  const n = drift.maxSampleSize;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_INPUT_DRIFT_SAMPLE)
+    throw new ValidationError(
+      'checks.inputDrift.maxSampleSize',
+      `maxSampleSize must be an integer from 1 to ${MAX_INPUT_DRIFT_SAMPLE}, got ${n}`,
+    );
+  if (drift.enabled && !hasBaseline)
+    throw new ValidationError(
+      'checks.inputDrift.enabled',
+      "the input-drift check compares with a baseline's input profile: set the schedule's baseline, or disable inputDrift",
+    );
 }
 
 /** Parses stored checks, filling what older rows lack with defaults. */

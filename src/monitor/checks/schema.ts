@@ -1,7 +1,19 @@
 /** The checks' GraphQL types: a schedule's configuration (output and input) and the violations they find. */
 import { builder } from '../../schema/builder.ts';
-import { MAX_GROUND_TRUTH_DELAY_SECONDS, MAX_RECALL_CLASSES } from './config.ts';
-import { CHECK_NAMES, type ChecksConfig, type ChecksInput, type ModelQualityConfig, type Violation } from './types.ts';
+import {
+  DEFAULT_INPUT_DRIFT_SAMPLE,
+  MAX_GROUND_TRUTH_DELAY_SECONDS,
+  MAX_INPUT_DRIFT_SAMPLE,
+  MAX_RECALL_CLASSES,
+} from './config.ts';
+import {
+  CHECK_NAMES,
+  type ChecksConfig,
+  type ChecksInput,
+  type InputDriftConfig,
+  type ModelQualityConfig,
+  type Violation,
+} from './types.ts';
 
 const CheckNameEnum = builder.enumType('MonitoringCheck', {
   description: 'Which check found a violation: stable, for machines to route on',
@@ -49,6 +61,19 @@ const ModelQualityCheckRef = builder.objectRef<ModelQualityConfig>('ModelQuality
   }),
 });
 
+const InputDriftCheckRef = builder.objectRef<InputDriftConfig>('InputDriftCheck').implement({
+  description:
+    "The window's features and image statistics against the baseline's input profile: a Kolmogorov–Smirnov test per principal component (and per image statistic), Bonferroni-corrected",
+  fields: (t) => ({
+    enabled: t.exposeBoolean('enabled'),
+    pValue: t.exposeFloat('pValue', { description: 'drift below this corrected p-value' }),
+    imageStatistics: t.exposeBoolean('imageStatistics', {
+      description: 'also test brightness, contrast, saturation, width, height and aspect ratio',
+    }),
+    maxSampleSize: t.exposeInt('maxSampleSize', { description: "the window's captures read, at most" }),
+  }),
+});
+
 export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').implement({
   fields: (t) => ({
     classShare: t.field({ type: ClassShareCheckRef, resolve: (c) => c.classShare }),
@@ -56,6 +81,7 @@ export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').imp
     completeness: t.field({ type: CompletenessCheckRef, resolve: (c) => c.completeness }),
     drift: t.field({ type: DriftCheckRef, resolve: (c) => c.drift }),
     modelQuality: t.field({ type: ModelQualityCheckRef, resolve: (c) => c.modelQuality }),
+    inputDrift: t.field({ type: InputDriftCheckRef, resolve: (c) => c.inputDrift }),
     minSampleSize: t.exposeInt('minSampleSize', { description: 'below it an execution reports insufficient data' }),
   }),
 });
@@ -126,6 +152,19 @@ const ModelQualityInput = builder.inputRef<CheckInput<'modelQuality'>>('ModelQua
   }),
 });
 
+const InputDriftInput = builder.inputRef<CheckInput<'inputDrift'>>('InputDriftCheckInput').implement({
+  description:
+    "Off by default; needs a baseline with an input profile (made since the model's serving graph has features)",
+  fields: (t) => ({
+    enabled: t.boolean(),
+    pValue: t.float({ description: '(0, 1], default 0.05: drift below this Bonferroni-corrected p-value' }),
+    imageStatistics: t.boolean({ description: 'default true: test the image statistics too' }),
+    maxSampleSize: t.int({
+      description: `1–${MAX_INPUT_DRIFT_SAMPLE}, default ${DEFAULT_INPUT_DRIFT_SAMPLE}: the window's captures read, spread over it`,
+    }),
+  }),
+});
+
 export const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInput').implement({
   fields: (t) => ({
     classShare: t.field({ type: ClassShareInput }),
@@ -133,6 +172,7 @@ export const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInp
     completeness: t.field({ type: CompletenessInput }),
     drift: t.field({ type: DriftInput }),
     modelQuality: t.field({ type: ModelQualityInput }),
+    inputDrift: t.field({ type: InputDriftInput }),
     minSampleSize: t.int({ description: 'default 30 (for model quality: of labelled captures)' }),
   }),
 });

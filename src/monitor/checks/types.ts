@@ -15,6 +15,8 @@ export interface ChecksConfig {
   };
   /** accuracy and recall from the captures that have a true label (model-quality.ts); off by default */
   modelQuality: ModelQualityConfig;
+  /** the window's features and image statistics against the baseline's input profile (input-drift.ts); off by default */
+  inputDrift: InputDriftConfig;
   minSampleSize: number;
 }
 
@@ -28,6 +30,16 @@ export interface ModelQualityConfig {
   baselineTolerance: number | null;
   /** the window evaluated is the execution's, shifted back by this many seconds: labels arrive late */
   groundTruthDelaySeconds: number;
+}
+
+export interface InputDriftConfig {
+  enabled: boolean;
+  /** drift when a test's p-value, Bonferroni-corrected over its components, is below this */
+  pValue: number;
+  /** test the image statistics too (brightness, contrast, saturation, width, height, aspect ratio) */
+  imageStatistics: boolean;
+  /** captures of the window read, at most (spread over the window) */
+  maxSampleSize: number;
 }
 
 type NestedPatch<T> = {

@@ -32,12 +32,14 @@ import type { EventMap } from '../../pubsub/events.ts';
 import { alertOf, publishAlert } from '../alerts/publish.ts';
 import { requireAccuracy } from '../baselines/accuracy.ts';
 import { baselineView } from '../baselines/drift-view.ts';
+import { requireInputProfile } from '../baselines/input-profile.ts';
 import { endpointBaseline } from '../baselines/lookup.ts';
 import { buildStatistics } from '../baselines/statistics-json.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { Statistics } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
 import { runChecks } from '../checks/index.ts';
+import { inputDriftCheck } from '../checks/input-drift.ts';
 import type { ChecksConfig, ChecksInput, Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import { evaluateModelQuality } from '../quality/evaluate.ts';
@@ -45,6 +47,7 @@ import { nextRun, parseCron } from '../schedules/cron.ts';
 import { HeldLease, RunStopped, type StopReason } from '../schedules/lease.ts';
 import type { ScheduleStore } from '../schedules/store.ts';
 import type { ScheduleRecord } from '../schedules/types.ts';
+import type { InputSampleStore } from '../windows/input-sample.ts';
 import type { WindowStore } from '../windows/store.ts';
 import { pause, untilAborted } from './abortable.ts';
 import type { ExecutionStore } from './store.ts';
@@ -60,6 +63,8 @@ export interface ExecutionServiceDeps {
   executions: ExecutionStore;
   /** counts each window */
   windows: Pick<WindowStore, 'count' | 'firstCaptureTime'>;
+  /** a window's sample of inputs, for the input-drift check */
+  inputs: Pick<InputSampleStore, 'sample'>;
   /** the labelled captures of a window, for the model-quality check */
   labelled: LabelledWindows;
   pubsub: PubSub<EventMap>;
@@ -386,6 +391,7 @@ export class ExecutionService {
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
     requireAccuracy(checks, baseline);
+    requireInputProfile(checks, baseline);
     const execution = await this.deps.executions.start({
       scheduleId: null,
       endpointId: endpoint.id,
@@ -461,12 +467,30 @@ export class ExecutionService {
             signal,
           )
         : null;
+      const inputDrift =
+        job.checks.inputDrift.enabled && baseline?.inputProfile
+          ? inputDriftCheck({
+              sample: await untilAborted(
+                this.deps.inputs.sample(job.endpointId, windowStart, windowEnd, job.checks.inputDrift.maxSampleSize),
+                signal,
+              ),
+              profile: baseline.inputProfile,
+              baselineName: baseline.name,
+              config: job.checks.inputDrift,
+              minSampleSize: job.checks.minSampleSize,
+            })
+          : null;
       // model quality judges its own (shifted) window: its sample is the labelled captures there, so it
       // may judge a window too small for the data checks (and the other way round)
-      const violations = [...outcome.violations, ...(quality?.result.violations ?? [])];
+      const violations = [
+        ...outcome.violations,
+        ...(outcome.insufficientData === null ? (inputDrift?.violations ?? []) : []),
+        ...(quality?.result.violations ?? []),
+      ];
       const judged = outcome.insufficientData === null || quality?.result.insufficientData === null;
       const metrics = {
         ...outcome.metrics,
+        ...(outcome.insufficientData === null ? inputDrift?.metrics : undefined),
         ...quality?.result.metrics,
         ...(judged ? { violation_count: violations.length } : {}),
       };

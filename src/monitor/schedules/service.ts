@@ -7,6 +7,7 @@ import type { Endpoint, EndpointLookup } from '../../endpoints/types.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { patchedRetention, validateRetentionDays } from '../../retention/days.ts';
 import { requireAccuracy } from '../baselines/accuracy.ts';
+import { requireInputProfile } from '../baselines/input-profile.ts';
 import { endpointBaseline } from '../baselines/lookup.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
@@ -63,6 +64,7 @@ export class ScheduleService {
     const checks = mergeChecks(defaultChecks(baseline !== null), input.checks);
     validateChecks(checks, baseline !== null);
     requireAccuracy(checks, baseline);
+    requireInputProfile(checks, baseline);
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, null);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const created = await this.deps.schedules.insert({
@@ -94,9 +96,13 @@ export class ScheduleService {
     if ((baselineId === null) !== (current.baselineId === null) && (input.checks?.drift?.enabled ?? null) === null) {
       checks.drift.enabled = baselineId !== null;
     }
+    // losing the baseline turns input drift off too (it is never turned on by itself)
+    if (baselineId === null && (input.checks?.inputDrift?.enabled ?? null) === null) checks.inputDrift.enabled = false;
     validateChecks(checks, baselineId !== null);
     if (checks.modelQuality.enabled && checks.modelQuality.baselineTolerance !== null && baselineId !== null)
       requireAccuracy(checks, await this.deps.baselines.get(baselineId));
+    if (checks.inputDrift.enabled && baselineId !== null)
+      requireInputProfile(checks, await this.deps.baselines.get(baselineId));
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, current.executionRetentionDays);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     // a paused schedule has no next run until it is resumed

@@ -170,3 +170,42 @@ export function coarsen(fine: readonly number[], into: number): number[] {
   const per = fine.length / into;
   return Array.from({ length: into }, (_, i) => sum(fine.slice(i * per, (i + 1) * per)));
 }
+
+/**
+ * Two-sample Kolmogorov–Smirnov test on raw values: the largest difference of the two empirical
+ * distribution functions, and its asymptotic p-value (Kolmogorov's distribution at the effective
+ * sample size, with Stephens' correction, as Numerical Recipes' `kstwo`); p is 1 when either sample is
+ * empty. Ties are counted together, so repeated values (an image size) do not make up a distance.
+ */
+export function ksTest(a: readonly number[], b: readonly number[]): { statistic: number; pValue: number } {
+  const n = a.length;
+  const m = b.length;
+  if (n === 0 || m === 0) return { statistic: 0, pValue: 1 };
+  const x = Float64Array.from(a).sort();
+  const y = Float64Array.from(b).sort();
+  let i = 0;
+  let j = 0;
+  let statistic = 0;
+  while (i < n && j < m) {
+    const value = Math.min(x[i]!, y[j]!);
+    while (i < n && x[i] === value) i++;
+    while (j < m && y[j] === value) j++;
+    statistic = Math.max(statistic, Math.abs(i / n - j / m));
+  }
+  const effective = Math.sqrt((n * m) / (n + m));
+  return { statistic, pValue: kolmogorovSurvival((effective + 0.12 + 0.11 / effective) * statistic) };
+}
+
+/** P(K > λ) of Kolmogorov's distribution: 2 Σ (−1)^(k−1) exp(−2k²λ²) */
+export function kolmogorovSurvival(lambda: number): number {
+  if (lambda < 0.2) return 1;
+  let total = 0;
+  let sign = 1;
+  for (let k = 1; k <= 100; k++) {
+    const term = sign * Math.exp(-2 * k * k * lambda * lambda);
+    total += term;
+    if (Math.abs(term) < 1e-12 * Math.abs(total)) break;
+    sign = -sign;
+  }
+  return Math.min(1, Math.max(0, 2 * total));
+}
