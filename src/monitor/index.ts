@@ -14,6 +14,8 @@ import type { ModelRegistry } from '../models/registry.ts';
 import type { EventMap } from '../pubsub/events.ts';
 import type { AlertOutbox } from './alerts/types.ts';
 import { BaselineService } from './baselines/service.ts';
+import type { CaptureLines } from './checks/external/dataset.ts';
+import { type ExternalCheckSettings, ExternalChecks } from './checks/external/runner.ts';
 import { BaselineStore } from './baselines/store.ts';
 import { ExecutionService } from './executions/service.ts';
 import { ExecutionStore } from './executions/store.ts';
@@ -56,13 +58,23 @@ export interface MonitorDeps {
   testExecutionDelayMs?: number;
   /** where alerts are queued for delivery, in the transaction that finishes their execution */
   outbox?: AlertOutbox;
+  /** CHECKS_DIR and the external checks' limits */
+  externalChecks: ExternalCheckSettings;
+  /** the window's captures as JSON Lines, for the external checks' dataset_source */
+  captures: CaptureLines;
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
   const baselines = new BaselineStore(deps.prisma);
   const schedules = new ScheduleStore(deps.prisma);
   const windows = new WindowStore(deps.prisma, deps.provider);
+  const external = new ExternalChecks({
+    settings: deps.externalChecks,
+    captures: deps.captures,
+    logger: deps.logger.child('external-checks'),
+  });
   const executions = new ExecutionService({
+    external,
     schedules,
     baselines,
     executions: new ExecutionStore(deps.prisma, deps.outbox),
@@ -89,7 +101,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       logger: deps.logger,
       labelled: deps.labelled,
     }),
-    schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
+    schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints, external }),
     executions,
     metrics: new MetricService({ metrics: new MetricStore(deps.prisma), models: deps.models }),
     scheduler: new MonitorScheduler({

@@ -1,5 +1,6 @@
 /** The checks' configuration: defaults, merging a client's partial input, and validation. */
 import { ValidationError } from '../../errors.ts';
+import { externalCheckConfig, validateExternalChecks } from './external/config.ts';
 import type { ChecksConfig, ChecksInput, ModelQualityConfig } from './types.ts';
 
 export const DEFAULT_MIN_SAMPLE_SIZE = 30;
@@ -17,6 +18,7 @@ export function defaultChecks(hasBaseline: boolean): ChecksConfig {
       baselineTolerance: null,
       groundTruthDelaySeconds: 0,
     },
+    external: [],
     minSampleSize: DEFAULT_MIN_SAMPLE_SIZE,
   };
 }
@@ -42,6 +44,7 @@ export function mergeChecks(base: ChecksConfig, input: ChecksInput | null | unde
     completeness: pick(base.completeness, input.completeness),
     drift: pick(base.drift, input.drift, ['lInfinityThreshold', 'chiSquaredPValue', 'confidenceShiftThreshold']),
     modelQuality: pick(base.modelQuality, input.modelQuality, ['minAccuracy', 'baselineTolerance']),
+    external: (input.external ?? base.external).map(externalCheckConfig),
     minSampleSize: input.minSampleSize ?? base.minSampleSize,
   };
 }
@@ -69,6 +72,7 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
     throw new ValidationError('checks.minSampleSize', `minSampleSize must be an integer ≥ 1, got ${n}`);
   }
   validateModelQuality(checks.modelQuality, hasBaseline);
+  validateExternalChecks(checks.external);
   if (checks.drift.enabled && !hasBaseline) {
     throw new ValidationError(
       'checks.drift.enabled',

@@ -1,6 +1,7 @@
 /** The checks' GraphQL types: a schedule's configuration (output and input) and the violations they find. */
 import { builder } from '../../schema/builder.ts';
 import { MAX_GROUND_TRUTH_DELAY_SECONDS, MAX_RECALL_CLASSES } from './config.ts';
+import { ExternalCheckInputRef, ExternalCheckRef } from './external/schema.ts';
 import { CHECK_NAMES, type ChecksConfig, type ChecksInput, type ModelQualityConfig, type Violation } from './types.ts';
 
 const CheckNameEnum = builder.enumType('MonitoringCheck', {
@@ -56,6 +57,7 @@ export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').imp
     completeness: t.field({ type: CompletenessCheckRef, resolve: (c) => c.completeness }),
     drift: t.field({ type: DriftCheckRef, resolve: (c) => c.drift }),
     modelQuality: t.field({ type: ModelQualityCheckRef, resolve: (c) => c.modelQuality }),
+    external: t.field({ type: [ExternalCheckRef], resolve: (c) => c.external }),
     minSampleSize: t.exposeInt('minSampleSize', { description: 'below it an execution reports insufficient data' }),
   }),
 });
@@ -133,6 +135,10 @@ export const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInp
     completeness: t.field({ type: CompletenessInput }),
     drift: t.field({ type: DriftInput }),
     modelQuality: t.field({ type: ModelQualityInput }),
+    external: t.field({
+      type: [ExternalCheckInputRef],
+      description: "scripts of the server's CHECKS_DIR run per execution; replaces the current list ([] removes them)",
+    }),
     minSampleSize: t.int({ description: 'default 30 (for model quality: of labelled captures)' }),
   }),
 });

@@ -1,6 +1,7 @@
 /** What the checks are configured with, what every check receives, and what it returns. */
 import type { BaselineView } from '../baselines/drift-view.ts';
 import type { WindowCounts } from '../windows/counts.ts';
+import type { ExternalCheckConfig, ExternalCheckInput } from './external/config.ts';
 
 export interface ChecksConfig {
   classShare: { enabled: boolean; threshold: number };
@@ -15,6 +16,8 @@ export interface ChecksConfig {
   };
   /** accuracy and recall from the captures that have a true label (model-quality.ts); off by default */
   modelQuality: ModelQualityConfig;
+  /** scripts of CHECKS_DIR run per execution in Model Monitor's container contract (external/) */
+  external: ExternalCheckConfig[];
   minSampleSize: number;
 }
 
@@ -33,8 +36,11 @@ export interface ModelQualityConfig {
 type NestedPatch<T> = {
   [K in keyof T]?: T[K] extends object ? { [F in keyof T[K]]?: T[K][F] | null } | null : T[K] | null;
 };
-/** what a client sends: any part may be left out to keep the default (or current) value */
-export type ChecksInput = NestedPatch<ChecksConfig>;
+/**
+ * what a client sends: any part may be left out to keep the default (or current) value; a list of
+ * external checks replaces the current one
+ */
+export type ChecksInput = NestedPatch<Omit<ChecksConfig, 'external'>> & { external?: ExternalCheckInput[] | null };
 
 /**
  * Which check found a violation: stable and machine-readable (alert routing), beside Model Monitor's
@@ -61,7 +67,9 @@ export interface Violation {
     | 'completeness_check'
     | 'data_type_check'
     | 'categorical_values_check'
-    | 'LessThanThreshold';
+    | 'LessThanThreshold'
+    // an external check's own (checks/external/violations.ts: letters, digits, underscores)
+    | (string & {});
   description: string;
 }
 

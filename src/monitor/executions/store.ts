@@ -4,6 +4,7 @@ import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.t
 import { alertOf } from '../alerts/publish.ts';
 import type { AlertOutbox } from '../alerts/types.ts';
 import type { Statistics } from '../baselines/types.ts';
+import type { ExternalCheckRun } from '../checks/external/runner.ts';
 import type { CheckName, Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import type { ModelQualityReport } from '../quality/report.ts';
@@ -23,6 +24,7 @@ const SELECT = {
   message: true,
   insufficientData: true,
   modelQuality: true,
+  externalChecks: true,
   startedAt: true,
   finishedAt: true,
   schedule: { select: { name: true } },
@@ -50,6 +52,7 @@ export function toExecution(row: Row): ExecutionRecord {
     message: row.message,
     insufficientData: row.insufficientData,
     modelQuality: row.modelQuality === null ? null : (JSON.parse(row.modelQuality) as ModelQualityReport),
+    externalChecks: row.externalChecks === null ? [] : (JSON.parse(row.externalChecks) as ExternalCheckRun[]),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
   };
@@ -72,6 +75,8 @@ export interface ExecutionResult {
   violations: Violation[];
   metrics: Record<string, number>;
   modelQuality: ModelQualityReport | null;
+  /** empty when the job has no external check */
+  externalChecks: ExternalCheckRun[];
 }
 
 export class ExecutionStore {
@@ -190,6 +195,7 @@ export class ExecutionStore {
           insufficientData: result.insufficientData,
           statistics: JSON.stringify(result.statistics),
           modelQuality: result.modelQuality && JSON.stringify(result.modelQuality),
+          externalChecks: result.externalChecks.length ? JSON.stringify(result.externalChecks) : null,
           finishedAt,
         },
       });
