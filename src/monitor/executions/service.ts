@@ -468,7 +468,13 @@ export class ExecutionService {
       // the scripts judge whatever the window holds, as Model Monitor's containers do
       const external = await this.deps.external.run(
         job.checks.external,
-        { executionId: execution.id, endpointName: execution.endpointName, scheduleName: job.name, windowStart, windowEnd },
+        {
+          executionId: execution.id,
+          endpointName: execution.endpointName,
+          scheduleName: job.name,
+          windowStart,
+          windowEnd,
+        },
         signal,
       );
       // model quality judges its own (shifted) window: its sample is the labelled captures there, so it

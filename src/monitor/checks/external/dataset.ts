@@ -4,11 +4,12 @@
  * to the file at the pace the disk takes it, never held whole. At most `maxCaptures` are written (the
  * oldest of the window); the run's record says when the window held more.
  */
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import type { CaptureService } from '../../../capture/service.ts';
 import { writeLines } from '../../../capture/export.ts';
+import type { CaptureService } from '../../../capture/service.ts';
 import type { ExternalCheckOutput } from './config.ts';
 
 /** the file's name inside dataset_source (Model Monitor's scripts walk the folder for `.jsonl` files) */

@@ -89,9 +89,7 @@ export interface ExternalOutcome {
 const MAX_OUTPUT_ENTRIES = 10_000;
 
 export class ExternalChecks {
-  constructor(
-    private readonly deps: { settings: ExternalCheckSettings; captures: CaptureLines; logger: Logger },
-  ) {}
+  constructor(private readonly deps: { settings: ExternalCheckSettings; captures: CaptureLines; logger: Logger }) {}
 
   /**
    * Each script names a regular file inside CHECKS_DIR (links and `..` resolved); ValidationError
@@ -237,10 +235,7 @@ export class ExternalChecks {
 }
 
 /** why a finished process failed its check, or null when it exited with 0 within its limits */
-function processFailure(
-  result: ProcessResult,
-  settings: ExternalCheckSettings,
-): [ExternalCheckFailure, string] | null {
+function processFailure(result: ProcessResult, settings: ExternalCheckSettings): [ExternalCheckFailure, string] | null {
   if (result.startError) return ['START_FAILED', `it could not be started: ${result.startError}`];
   if (result.timedOut) return ['TIMEOUT', `it ran past the time limit of ${settings.timeoutMs} ms and was killed`];
   if (result.outputExceeded)

@@ -1,8 +1,8 @@
 /** External checks in GraphQL: a schedule's configuration (input and output) and each run's record. */
 import { builder } from '../../../schema/builder.ts';
 import {
-  EXTERNAL_CHECK_OUTPUTS,
   type EnvironmentVariable,
+  EXTERNAL_CHECK_OUTPUTS,
   type ExternalCheckConfig,
   type ExternalCheckInput,
   MAX_ENVIRONMENT_VALUE_LENGTH,
@@ -71,7 +71,10 @@ export const ExternalCheckRunRef = builder.objectRef<ExternalCheckRun>('External
     failure: t.field({ type: FailureEnum, nullable: true, resolve: (r) => r.failure }),
     message: t.exposeString('message', { description: 'one line: what happened' }),
     exitCode: t.exposeInt('exitCode', { nullable: true }),
-    signal: t.exposeString('signal', { nullable: true, description: 'the signal that ended it (e.g. after a timeout)' }),
+    signal: t.exposeString('signal', {
+      nullable: true,
+      description: 'the signal that ended it (e.g. after a timeout)',
+    }),
     stderrTail: t.exposeString('stderrTail', { description: 'the last 4 KiB of its stderr' }),
     violationCount: t.exposeInt('violationCount'),
     capturesWritten: t.exposeInt('capturesWritten', { description: 'captures written to dataset_source' }),

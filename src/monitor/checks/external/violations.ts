@@ -63,7 +63,10 @@ export function parseViolations(text: string, file: string = VIOLATION_FILES[0])
   const list = isObject(parsed) ? parsed.violations : undefined;
   if (!Array.isArray(list)) throw new MalformedViolations(`${file}: expected {"violations": [...]}`);
   if (list.length > MAX_EXTERNAL_VIOLATIONS)
-    throw new MalformedViolations(`${file} lists ${list.length} violations, more than ${MAX_EXTERNAL_VIOLATIONS}`, true);
+    throw new MalformedViolations(
+      `${file} lists ${list.length} violations, more than ${MAX_EXTERNAL_VIOLATIONS}`,
+      true,
+    );
   return list.map((item: unknown, i) => {
     const at = `${file}: violations[${i}]`;
     if (!isObject(item)) throw new MalformedViolations(`${at} is not an object`);
