@@ -238,7 +238,7 @@ function checksDir(env: Env): string | null {
   if (!raw) return null;
   const dir = path.resolve(raw);
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-    throw new ConfigError(`CHECKS_DIR=${raw}: no such directory`);
+    throw new ConfigError(`CHECKS_DIR=${raw}: not a directory (it must exist: it holds the scripts)`);
   return dir;
 }
 
