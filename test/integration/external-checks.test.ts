@@ -92,16 +92,17 @@ with open(os.path.join(env["output_path"], "constraint_violations.json"), "w") a
                "description": json.dumps(seen)}]}, f)
 `,
   'fail.py': `
-import sys
+import os, sys
 print("about to fail", flush=True)
+sys.stderr.write(f"dir={os.path.dirname(os.environ['dataset_source'])}\\n")
 sys.stderr.write("Traceback (most recent call last):\\n  boom: the check broke\\n")
 sys.exit(3)
 `,
   // a child in its group, whose pid it prints: the timeout kills the group
   'slow.py': `
-import subprocess, sys, time
+import os, subprocess, sys, time
 child = subprocess.Popen(["sleep", "60"])
-sys.stderr.write(f"child={child.pid}\\n")
+sys.stderr.write(f"child={child.pid} dir={os.path.dirname(os.environ['dataset_source'])}\\n")
 sys.stderr.flush()
 time.sleep(60)
 `,
@@ -308,8 +309,12 @@ describe('external checks', () => {
       "CompletedWithViolations: Class 9 predicted 100.0% of the time; external check 'fail.py' failed: it exited with code 3 (and 3 more)",
     );
     expect(e.metrics.find((m) => m.name === 'external_check_failures')?.value).toBe(4);
-    // nothing of theirs is left in the temporary folder
-    expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('vigil-check-'))).toEqual([]);
+    // their temporary directories are gone, that of the killed one too
+    for (const run of [fail!, slow!]) {
+      const work = /dir=(\S+)/.exec(run.stderrTail)?.[1] ?? '';
+      expect(work).toContain('vigil-check-');
+      expect(fs.existsSync(work)).toBe(false);
+    }
   }, 120_000);
 
   it('a script removed after the schedule was saved fails its check', async () => {

@@ -27,6 +27,12 @@ describe('external check violations file', () => {
       { check: 'EXTERNAL', featureName: 'accuracy', constraintCheckType: 'LessThanThreshold', description: 'low' },
     ]);
     expect(parseViolations('{"violations": []}')).toEqual([]);
+    // PostgreSQL cannot store U+0000
+    const nul =
+      '{"violations": [{"feature_name": "a\\u0000b", "constraint_check_type": "x", "description": "\\u0000"}]}';
+    expect(parseViolations(nul)).toEqual([
+      { check: 'EXTERNAL', featureName: 'a\uFFFDb', constraintCheckType: 'x', description: '\uFFFD' },
+    ]);
   });
 
   it.each([

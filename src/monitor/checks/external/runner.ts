@@ -167,9 +167,15 @@ export class ExternalChecks {
       run.durationMs = Date.now() - started;
       return { run, violations: [] };
     };
-    const script = await this.#script(check.script);
-    if (!script) return failed('SCRIPT_MISSING', `the script is no longer a file inside CHECKS_DIR`);
     const { settings } = this.deps;
+    const script = await this.#script(check.script);
+    if (!script)
+      return failed(
+        'SCRIPT_MISSING',
+        settings.dir
+          ? 'the script is no longer a file inside CHECKS_DIR'
+          : 'external checks are off on this server (CHECKS_DIR is not set)',
+      );
     const work = await fs.mkdtemp(path.join(os.tmpdir(), 'vigil-check-'));
     try {
       const datasetSource = path.join(work, 'input');

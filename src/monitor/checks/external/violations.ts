@@ -81,8 +81,18 @@ export function parseViolations(text: string, file: string = VIOLATION_FILES[0])
       );
     if (typeof description !== 'string' || description.length > MAX_DESCRIPTION)
       throw new MalformedViolations(`${at}: description must be a string of ≤ ${MAX_DESCRIPTION}`);
-    return { check: 'EXTERNAL', featureName, constraintCheckType: checkType, description };
+    return {
+      check: 'EXTERNAL',
+      featureName: withoutNul(featureName),
+      constraintCheckType: checkType,
+      description: withoutNul(description),
+    };
   });
+}
+
+/** U+0000 (which JSON may spell \u0000, and PostgreSQL cannot store) as U+FFFD */
+function withoutNul(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
