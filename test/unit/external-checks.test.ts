@@ -1,13 +1,17 @@
 /** External checks' pure parts: the violations file, the child's environment, the interpreter by extension. */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { validateExternalChecks } from '../../src/monitor/checks/external/config.ts';
 import { checkEnvironment } from '../../src/monitor/checks/external/environment.ts';
-import { command } from '../../src/monitor/checks/external/process.ts';
+import { command, runProcess, TAIL_BYTES } from '../../src/monitor/checks/external/process.ts';
 import {
   MAX_EXTERNAL_VIOLATIONS,
   MalformedViolations,
   parseViolations,
 } from '../../src/monitor/checks/external/violations.ts';
+import { stillRunning } from '../helpers/process.ts';
 
 describe('external check violations file', () => {
   it("reads Model Monitor's shape, metric_name standing for feature_name", () => {
@@ -126,5 +130,70 @@ describe("external check's process", () => {
         },
       ]),
     ).toThrow(/names and values together/);
+  });
+});
+
+describe('runProcess', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-process-test-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const script = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const limits = { timeoutMs: 20_000, maxOutputBytes: 1_000_000 };
+  const options = { cwd: dir, env: { PATH: process.env.PATH ?? '' } };
+  /** a node script that starts a child in its group, prints the child's pid and waits */
+  const waiting = script(
+    'wait.mjs',
+    `import { spawn } from 'node:child_process';
+const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+process.stderr.write('child=' + child.pid + '\\n');
+setTimeout(() => {}, 60000);
+`,
+  );
+  const childOf = (stderr: string) => Number(/child=(\d+)/.exec(stderr)?.[1]);
+
+  it('passes the exit code and keeps the tail of stderr', async () => {
+    const file = script('exit.mjs', "process.stderr.write('x'.repeat(10000) + 'the end'); process.exit(7);");
+    const result = await runProcess(file, { ...options, limits });
+    expect(result).toMatchObject({
+      exitCode: 7,
+      signal: null,
+      timedOut: false,
+      outputExceeded: false,
+      startError: null,
+    });
+    expect(result.stderrTail).toHaveLength(TAIL_BYTES);
+    expect(result.stderrTail.endsWith('the end')).toBe(true);
+  });
+
+  it('kills the whole process group at the time limit', async () => {
+    const started = Date.now();
+    const result = await runProcess(waiting, { ...options, limits: { ...limits, timeoutMs: 1500 } });
+    expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGTERM' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const child = childOf(result.stderrTail);
+    expect(child).toBeGreaterThan(0);
+    expect(await stillRunning(child)).toBe(false);
+  });
+
+  it('kills it when aborted, and when it prints more than the limit', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 1000);
+    const aborted = await runProcess(waiting, { ...options, limits, signal: controller.signal });
+    expect(aborted).toMatchObject({ timedOut: false, signal: 'SIGTERM' });
+    expect(await stillRunning(childOf(aborted.stderrTail))).toBe(false);
+
+    const loud = script('loud.mjs', "setInterval(() => process.stdout.write('y'.repeat(65536)), 1);");
+    const result = await runProcess(loud, { ...options, limits: { ...limits, maxOutputBytes: 100_000 } });
+    expect(result).toMatchObject({ outputExceeded: true, timedOut: false });
+  });
+
+  it('reports a script that cannot start', async () => {
+    const file = script('not-executable', 'echo hi\n');
+    const result = await runProcess(file, { ...options, limits });
+    expect(result.startError).toMatch(/EACCES/);
+    expect(result.exitCode).toBeNull();
   });
 });
