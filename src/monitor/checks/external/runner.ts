@@ -114,7 +114,11 @@ export class ExternalChecks {
     const outcome: ExternalOutcome = { violations: [], runs: [], metrics: {} };
     for (const check of checks) {
       if (signal.aborted) break;
-      const { run, violations } = await this.#runOne(check, job, signal);
+      const { run, violations } = await this.#runOne(check, job, signal).catch((error: unknown) => ({
+        // the host's side failed (no temporary directory, a full disk): this check, not the execution
+        run: failedRun(check, 'START_FAILED', `it could not be run: ${(error as Error).message}`),
+        violations: [],
+      }));
       outcome.runs.push(run);
       outcome.violations.push(...violations);
       if (run.status === 'FAILED')
@@ -146,20 +150,7 @@ export class ExternalChecks {
     signal: AbortSignal,
   ): Promise<{ run: ExternalCheckRun; violations: Violation[] }> {
     const started = Date.now();
-    const run: ExternalCheckRun = {
-      script: check.script,
-      output: check.output,
-      status: 'FAILED',
-      failure: null,
-      message: '',
-      exitCode: null,
-      signal: null,
-      stderrTail: '',
-      violationCount: 0,
-      capturesWritten: 0,
-      capturesTruncated: false,
-      durationMs: 0,
-    };
+    const run = failedRun(check, null, '');
     const failed = (failure: ExternalCheckFailure, message: string) => {
       run.status = 'FAILED';
       run.failure = failure;
@@ -238,6 +229,28 @@ export class ExternalChecks {
       await fs.rm(work, { recursive: true, force: true, maxRetries: 3 });
     }
   }
+}
+
+/** a run that has not (yet) succeeded */
+function failedRun(
+  check: ExternalCheckConfig,
+  failure: ExternalCheckFailure | null,
+  message: string,
+): ExternalCheckRun {
+  return {
+    script: check.script,
+    output: check.output,
+    status: 'FAILED',
+    failure,
+    message,
+    exitCode: null,
+    signal: null,
+    stderrTail: '',
+    violationCount: 0,
+    capturesWritten: 0,
+    capturesTruncated: false,
+    durationMs: 0,
+  };
 }
 
 /** why a finished process failed its check, or null when it exited with 0 within its limits */
