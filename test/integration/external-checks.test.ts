@@ -59,6 +59,14 @@ const RUN = graphql(
 `,
   [EXTERNAL_RUN, MONITOR_ERROR],
 );
+const BASELINE = graphql(
+  `
+  mutation CreateExternalBaseline($input: CreateBaselineInput!) {
+    createBaseline(input: $input) { __typename ... on Baseline { itemCount } ...MonitorErrorFields }
+  }
+`,
+  [MONITOR_ERROR],
+);
 const JOB = graphql(
   `
   mutation RunExternalJob($input: MonitoringJobInput!) {
@@ -87,6 +95,8 @@ seen["dataset_source"] = env["dataset_source"]
 seen["output_keys"] = sorted(first["captureData"]["endpointOutput"].keys())
 seen["output_data"] = json.loads(first["captureData"]["endpointOutput"]["data"])
 seen["lines"] = len(lines)
+seen["baseline_version"] = json.load(open(env["baseline_constraints"]))["version"] if "baseline_constraints" in env else None
+seen["baseline_items"] = json.load(open(env["baseline_statistics"]))["dataset"]["item_count"] if "baseline_statistics" in env else None
 print("contract check ran")
 with open(os.path.join(env["output_path"], "constraint_violations.json"), "w") as f:
     json.dump({"violations": [{"feature_name": "Contract", "constraint_check_type": "custom_contract_check",
@@ -219,6 +229,7 @@ describe('external checks', () => {
       publish_cloudwatch_metrics: 'Disabled',
       [SECRET]: null,
       lines: 3,
+      baseline_version: null,
       output_keys: ['data', 'encoding', 'mode', 'observedContentType'],
       output_data: { predictedClass: 3, label: 'class 3', confidence: 0.95 },
     });
@@ -399,6 +410,26 @@ describe('external checks', () => {
     expect(seen.sagemaker_monitoring_schedule_name).toBe(`ad-hoc-${e.id}`);
     expect(seen.output_data).toEqual([[expect.any(Number)]]);
     expect(seen.lines).toBe(e.recordCount);
+    expect(seen.baseline_version).toBeNull();
+
+    // with a baseline, its statistics.json and constraints.json are handed over, as Model Monitor does
+    const { createBaseline: b } = await server.client.data(BASELINE, { input: { endpoint: 'ext', name: 'ext-ref' } });
+    expectTypename(b, 'Baseline');
+    const { runMonitoringJob: withBaseline } = await server.client.data(JOB, {
+      input: {
+        endpoint: 'ext',
+        from,
+        to: new Date().toISOString(),
+        baseline: 'ext-ref',
+        checks: { classShare: { enabled: false }, drift: { enabled: false }, external: [{ script: 'contract.py' }] },
+      },
+    });
+    expectTypename(withBaseline, 'MonitoringExecution');
+    const withSeen = JSON.parse(withBaseline.violations.find((v) => v.check === 'EXTERNAL')!.description) as Record<
+      string,
+      unknown
+    >;
+    expect(withSeen).toMatchObject({ baseline_version: 0, baseline_items: b.itemCount });
 
     const { runMonitoringJob: bad } = await server.client.data(JOB, {
       input: { endpoint: 'ext', from, to: new Date().toISOString(), checks: { external: [{ script: '../x.py' }] } },

@@ -83,6 +83,7 @@ describe("external check's process", () => {
         endpointName: 'signs',
         scheduleName: 'hourly',
         workDir: '/w',
+        baseline: null,
       },
       [{ name: 'THRESHOLD', value: '0.4' }],
       '/usr/bin:/bin',

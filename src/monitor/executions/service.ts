@@ -474,6 +474,7 @@ export class ExecutionService {
           scheduleName: job.name,
           windowStart,
           windowEnd,
+          baseline: baseline && { statistics: baseline.statistics, constraints: baseline.constraints },
         },
         signal,
       );

@@ -49,6 +49,8 @@ export const CONTRACT_VARIABLES = [
   'sagemaker_monitoring_schedule_name',
   'dataset_format',
   'publish_cloudwatch_metrics',
+  'baseline_statistics',
+  'baseline_constraints',
 ] as const;
 
 /**

@@ -17,6 +17,8 @@ export interface ContractValues {
   scheduleName: string;
   /** HOME and TMPDIR: the run's own temporary directory */
   workDir: string;
+  /** the job's baseline, written as statistics.json and constraints.json; null without one */
+  baseline: { statistics: string; constraints: string } | null;
 }
 
 /** dataset_format as Model Monitor gives it for data-capture JSON Lines */
@@ -48,5 +50,9 @@ export function checkEnvironment(
     dataset_format: DATASET_FORMAT,
     publish_cloudwatch_metrics: 'Disabled',
   });
+  if (contract.baseline) {
+    env.baseline_statistics = contract.baseline.statistics;
+    env.baseline_constraints = contract.baseline.constraints;
+  }
   return env;
 }

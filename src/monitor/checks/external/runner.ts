@@ -76,6 +76,8 @@ export interface ExternalJob {
   scheduleName: string | null;
   windowStart: Date;
   windowEnd: Date;
+  /** the job's baseline files (statistics.json, constraints.json); null without a baseline */
+  baseline: { statistics: unknown; constraints: unknown } | null;
 }
 
 export interface ExternalOutcome {
@@ -185,6 +187,7 @@ export class ExternalChecks {
       } catch (error) {
         return failed('DATASET_FAILED', `the window's captures could not be written: ${(error as Error).message}`);
       }
+      const baseline = job.baseline && (await writeBaseline(work, job.baseline));
       const env = checkEnvironment(
         {
           datasetSource,
@@ -194,6 +197,7 @@ export class ExternalChecks {
           endpointName: job.endpointName,
           scheduleName: job.scheduleName ?? `ad-hoc-${job.executionId}`,
           workDir: work,
+          baseline,
         },
         check.environment,
       );
@@ -229,6 +233,19 @@ export class ExternalChecks {
       await fs.rm(work, { recursive: true, force: true, maxRetries: 3 });
     }
   }
+}
+
+/** the baseline's files in `work/baseline`, as Model Monitor hands them to a container: their paths */
+async function writeBaseline(
+  work: string,
+  baseline: NonNullable<ExternalJob['baseline']>,
+): Promise<{ statistics: string; constraints: string }> {
+  const dir = path.join(work, 'baseline');
+  await fs.mkdir(dir);
+  const files = { statistics: path.join(dir, 'statistics.json'), constraints: path.join(dir, 'constraints.json') };
+  await fs.writeFile(files.statistics, JSON.stringify(baseline.statistics, null, 2));
+  await fs.writeFile(files.constraints, JSON.stringify(baseline.constraints, null, 2));
+  return files;
 }
 
 /** a run that has not (yet) succeeded */
