@@ -11,10 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql, type VariablesOf } from '../../src/graphql.ts';
+import { SHUT_DOWN } from '../../src/monitor/executions/service.ts';
 import { expectTypename } from '../helpers/graphql.ts';
 import { createEndpoint, insertCaptures, MONITOR_ERROR, spread } from '../helpers/monitor.ts';
 import { stillRunning } from '../helpers/process.ts';
-import { useTestServer } from '../helpers/server.ts';
+import { startTestServer, useTestServer } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const EXTERNAL_RUN = graphql(`
   fragment ExternalRunFields on MonitoringExecution {
@@ -125,6 +127,14 @@ fs.writeFileSync(path.join(process.env.output_path, 'constraint_violations.json'
   'chatty.py': `
 import sys
 sys.stdout.write("x" * 200000)
+`,
+  // a child in its group; its pid in MARK (a file of the test's) once it runs
+  'marked.py': `
+import os, subprocess, time
+child = subprocess.Popen(["sleep", "60"])
+with open(os.environ["MARK"], "w") as f:
+    f.write(f"{child.pid} {os.path.dirname(os.environ['dataset_source'])}")
+time.sleep(60)
 `,
   'ok.sh': `#!/bin/sh
 echo "no violations from $sagemaker_endpoint_name"
@@ -437,6 +447,47 @@ describe('external checks', () => {
     expectTypename(bad, 'ValidationError');
     expect(bad.field).toBe('checks.external.0.script');
   });
+});
+
+describe('external checks at shutdown', () => {
+  it('end with the server: the script and its child killed, its directory removed, the execution failed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-checks-shutdown-'));
+    const mark = path.join(dir, 'started');
+    fs.writeFileSync(path.join(dir, 'marked.py'), SCRIPTS['marked.py']!.trimStart());
+    const server = await startTestServer({ env: { CHECKS_DIR: dir, SHUTDOWN_TIMEOUT_MS: '1000' } });
+    let closed = false;
+    try {
+      const endpointId = await createEndpoint(server, 'down');
+      await insertCaptures(server, endpointId, [{ classId: 1, at: Date.now() - 500 }]);
+      const { createMonitoringSchedule: s } = await server.client.data(CREATE, {
+        input: {
+          name: 'down',
+          endpoint: 'down',
+          cron: '0 0 1 1 *',
+          checks: { external: [{ script: 'marked.py', environment: [{ name: 'MARK', value: mark }] }] },
+        },
+      });
+      expectTypename(s, 'MonitoringSchedule');
+      const running = server.app.services.monitor.executions.runNow('down');
+      const started = await until(
+        'the script to start',
+        async () =>
+          fs.existsSync(mark) && fs.readFileSync(mark, 'utf8').includes(' ') ? fs.readFileSync(mark, 'utf8') : null,
+        30_000,
+      );
+      const [child, work] = started.split(' ');
+      await server.close();
+      closed = true;
+      const e = await running;
+      expect(e.status).toBe('Failed');
+      expect(e.message).toBe(SHUT_DOWN);
+      expect(await stillRunning(Number(child))).toBe(false);
+      expect(fs.existsSync(work!)).toBe(false);
+    } finally {
+      if (!closed) await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('external checks without CHECKS_DIR', () => {
