@@ -20,6 +20,8 @@ export interface CaptureFilter {
   minConfidence?: number | null;
   /** confidence ≤ maxConfidence (0–1) */
   maxConfidence?: number | null;
+  /** true: only captures the debugger hook recorded a step for; false: only those without */
+  hasDebugStep?: boolean | null;
   /**
    * the captures of a monitoring execution's window: resolved into from/to (narrowing them) by the
    * GraphQL layer before the listing, which ignores it
@@ -136,6 +138,7 @@ export function filterWhere(endpointId: string, filter: CaptureFilter = {}): Pri
       ...(isSet(filter.maxConfidence) ? { lte: filter.maxConfidence } : {}),
     };
   }
+  if (isSet(filter.hasDebugStep)) where.debugStep = filter.hasDebugStep ? { isNot: null } : { is: null };
   return where;
 }
 

@@ -92,6 +92,9 @@ export const CaptureFilterInput = builder.inputRef<CaptureFilter>('CaptureFilter
     predictedClass: t.int({ description: 'a class index ≥ 0' }),
     minConfidence: t.float({ description: 'confidence ≥ minConfidence (0–1)' }),
     maxConfidence: t.float({ description: 'confidence ≤ maxConfidence (0–1)' }),
+    hasDebugStep: t.boolean({
+      description: 'true: only captures with a debug step (the hook was on); false: only those without',
+    }),
     execution: t.id({
       description:
         "the captures of this monitoring execution's window [windowStart, windowEnd) (of the same endpoint); from/to narrow it further",

@@ -1,6 +1,7 @@
 /** Prisma access for endpoints: rows ↔ records. */
 import { type Db, type EndpointRow, isUniqueViolation } from '../db/prisma.ts';
-import type { CaptureMode, Endpoint } from './types.ts';
+import { isOneOf } from '../guards.ts';
+import { CAPTURE_MODES, type Endpoint } from './types.ts';
 
 /**
  * A deleted endpoint's row stays (renamed, `deletedAt` set) until the retention sweeper has deleted its
@@ -25,7 +26,7 @@ export function toEndpoint(row: EndpointRow): Endpoint {
     dataCapture: {
       enabled: row.captureEnabled,
       samplingPercentage: row.samplingPercentage,
-      captureMode: row.captureMode as CaptureMode,
+      captureMode: isOneOf(CAPTURE_MODES, row.captureMode) ? row.captureMode : 'BOTH',
       retentionDays: row.captureRetentionDays,
     },
     debugHook: {

@@ -94,6 +94,8 @@ export interface VigilServer {
   documents: DocumentCache;
   /** GraphQL operations, errors, latency and subscriptions, for /metrics */
   metrics: RequestMetrics;
+  /** the plain routes beside /graphql, each with the role it requires */
+  routes: readonly Route[];
   /** HTTP requests in progress (an SSE stream counts until it ends) */
   readonly requestsInFlight: number;
   /** true once `close` has begun */
@@ -261,6 +263,7 @@ export function createServer(options: ServerOptions): VigilServer {
     webSocket,
     documents,
     metrics,
+    routes: options.routes,
     get requestsInFlight() {
       return responses.size;
     },

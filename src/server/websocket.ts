@@ -16,7 +16,7 @@ import { WebSocketServer } from 'ws';
 import type { Gate } from '../auth/gate.ts';
 import type { Identity } from '../auth/roles.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, logUnexpected } from '../logger.ts';
 import type { NodeServerContext } from './app.ts';
 import { maskUnexpectedErrors, requestError } from './http-errors.ts';
 import type { KeyHoldings } from './key-holdings.ts';
@@ -44,6 +44,8 @@ export interface WebSocketOptions {
 /** graphql-ws close codes of a refused connection (4400–4499 are the application's, like HTTP's 4xx) */
 export const WS_UNAUTHORIZED = 4401;
 export const WS_FORBIDDEN = 4403;
+/** graphql-ws's InternalServerError */
+export const WS_INTERNAL_ERROR = 4500;
 
 /** what the enveloped execute and subscribe are carried in, from onSubscribe to graphql-ws's execute */
 interface EnvelopedRoot {
@@ -143,10 +145,18 @@ export function attachWebSocket(options: WebSocketOptions): GraphQLWebSocket {
       subscribe: (args: ExecutionArgs) => envelopedRoot(args).subscribe(args),
       onConnect: async (ctx) => {
         const { socket, request } = ctx.extra;
-        const identity = await gate.identify(
-          connectionAuthorization(ctx.connectionParams) ?? request.headers.authorization,
-          request.socket.remoteAddress ?? 'unknown',
-        );
+        let identity: Awaited<ReturnType<Gate['identify']>>;
+        try {
+          identity = await gate.identify(
+            connectionAuthorization(ctx.connectionParams) ?? request.headers.authorization,
+            request.socket.remoteAddress ?? 'unknown',
+          );
+        } catch (error) {
+          // the close reason gives the id of the log line that holds the exception
+          const errorId = logUnexpected(logger, 'WebSocket connection failed', error);
+          socket.close(WS_INTERNAL_ERROR, `Internal server error (error id ${errorId})`);
+          return false;
+        }
         if (identity instanceof Error) {
           // graphql-ws answers `false` with 4403; a missing or invalid key is 4401, with the reason why
           socket.close(WS_UNAUTHORIZED, closeReason(`Unauthorized: ${identity.message}`));

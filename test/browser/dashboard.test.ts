@@ -30,8 +30,14 @@ const PREDICT_BATCH = graphql(`
   mutation DashboardTraffic($endpoint: String!, $images: [ImageInput!]!) {
     predictBatch(endpoint: $endpoint, images: $images) {
       __typename
-      ... on PredictBatch { predictions { __typename } }
+      ... on PredictBatch { predictions { __typename ... on Prediction { captureId } } }
     }
+  }
+`);
+
+const SCHEDULE_STATE = graphql(`
+  query DashboardScheduleState($name: String!) {
+    monitoringSchedule(name: $name) { status checks { classShare { threshold } } }
   }
 `);
 
@@ -40,12 +46,20 @@ const HOOKED = 'signs-debug';
 /** 30 captures: two pages of 25 */
 const IMAGES = ['stop_like_octagon.png', 'warning_triangle.png', 'blue_arrow_circle.jpg'];
 
-async function send(server: TestServer, endpoint: string, count: number): Promise<void> {
+const LABEL = graphql(`
+  mutation DashboardLabels($input: [GroundTruthInput!]!) {
+    putGroundTruth(input: $input) { __typename ... on GroundTruthBatch { stored } }
+  }
+`);
+
+/** sends `count` fixtures; the ids of their captures */
+async function send(server: TestServer, endpoint: string, count: number): Promise<string[]> {
   const images = Array.from({ length: count }, (_, i) => ({
     base64: fixture(IMAGES[i % IMAGES.length]!).toString('base64'),
   }));
   const { predictBatch } = await server.client.data(PREDICT_BATCH, { endpoint, images });
   expectTypename(predictBatch, 'PredictBatch');
+  return predictBatch.predictions.flatMap((p) => (p.__typename === 'Prediction' && p.captureId ? [p.captureId] : []));
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -82,12 +96,17 @@ describe.skipIf(missing)('dashboard', () => {
     ]) {
       expectTypename((await server.client.data(CREATE, { input })).createEndpoint, 'Endpoint');
     }
-    await send(server, ENDPOINT, 30);
+    const captured = await send(server, ENDPOINT, 30);
     await send(server, HOOKED, 1);
+    // every image labelled Stop: the recall of class 14 is the share of them predicted as Stop
+    const { putGroundTruth } = await server.client.data(LABEL, {
+      input: captured.map((captureId) => ({ capture: { captureId }, label: '14' })),
+    });
+    expect(putGroundTruth).toEqual({ __typename: 'GroundTruthBatch', stored: 30 });
     await createSchedule(server, {
       name: 'stop-flood',
       endpoint: ENDPOINT,
-      checks: { minSampleSize: 1, classShare: { threshold: 0.2 } },
+      checks: { minSampleSize: 1, classShare: { threshold: 0.2 }, modelQuality: { enabled: true } },
     });
   });
   afterAll(async () => {
@@ -175,6 +194,15 @@ describe.skipIf(missing)('dashboard', () => {
     await expect.poll(() => summary.textContent()).toContain(`${total / 3} captures match`);
     const predicted = await page.locator('table.captures tbody td:nth-child(3)').allTextContents();
     expect(new Set(predicted)).toEqual(new Set(['14 Stop']));
+
+    // this endpoint's hook is off: no capture has a debug step
+    await page.getByLabel('Class').fill('');
+    await page.getByLabel('Debug step').selectOption('with');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => summary.textContent()).toContain('0 captures match');
+    await page.getByLabel('Debug step').selectOption('without');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => summary.textContent()).toContain(`${total} captures match`);
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
@@ -203,7 +231,18 @@ describe.skipIf(missing)('dashboard', () => {
       .poll(() => page.getByTestId('execution').textContent(), { timeout: 30_000 })
       .toContain('CompletedWithViolations');
     expect(await page.locator('.timeline .tick').count()).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => page.locator('.chart .uplot').count(), { timeout: 10_000 }).toBe(1);
+    // the most predicted class's share, then the chosen metric
+    await expect.poll(() => page.locator('.chart .uplot').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.chart figcaption').first().textContent()).toMatch(/^share of \d+ .+ per execution$/);
+    // class 14 has true labels: its recall is charted too (a third of the Stop-labelled images read as Stop)
+    await page.getByRole('combobox', { name: /^Class/ }).selectOption('14');
+    await expect.poll(() => page.locator('.chart .uplot').count()).toBe(3);
+    const captions = await page.locator('.chart figcaption').allTextContents();
+    expect(captions.slice(0, 2)).toEqual([
+      'share of 14 Stop per execution',
+      'recall of 14 Stop per execution (true labels)',
+    ]);
+    expect(await page.locator('.chart [role=img]').nth(1).getAttribute('aria-label')).toMatch(/latest 0\.333/);
     await screenshot(page, 'monitoring');
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
@@ -228,6 +267,27 @@ describe.skipIf(missing)('dashboard', () => {
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it("settings: a schedule's threshold saved, then the schedule paused and resumed", async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/dashboard#/settings`);
+    const form = page.getByRole('form', { name: /^stop-flood/ });
+    const threshold = form.getByLabel('Class share threshold');
+    await expect.poll(() => threshold.inputValue(), { timeout: 30_000 }).toBe('0.2');
+    await threshold.fill('0.9');
+    await form.getByRole('button', { name: 'Save stop-flood' }).click();
+    await expect.poll(() => form.getByText('Saved.').count()).toBe(1);
+    const state = async () => (await server.client.data(SCHEDULE_STATE, { name: 'stop-flood' })).monitoringSchedule;
+    expect(await state()).toEqual({ status: 'ACTIVE', checks: { classShare: { threshold: 0.9 } } });
+
+    await form.getByRole('button', { name: 'Pause stop-flood' }).click();
+    await expect.poll(async () => (await state())?.status).toBe('PAUSED');
+    await form.getByRole('button', { name: 'Resume stop-flood' }).click({ timeout: 10_000 });
+    await expect.poll(async () => (await state())?.status).toBe('ACTIVE');
+    await screenshot(page, 'settings-schedules');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.close();
+  });
 
   it('keyboard: the first Tab reaches "Skip to content", then the views', async () => {
     const page = await context.newPage();

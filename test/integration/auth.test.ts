@@ -19,13 +19,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createApp } from '../../src/app.ts';
 import { type RootTypeName, requiredRole } from '../../src/auth/operations.ts';
-import type { Role } from '../../src/auth/roles.ts';
+import { allows, ROLES, type Role } from '../../src/auth/roles.ts';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { buildSchema } from '../../src/schema/index.ts';
+import { PUBLIC, type Route } from '../../src/server/routes.ts';
 import { createTestDatabase, TEST_DB } from '../helpers/database.ts';
 import { GraphQLClient } from '../helpers/graphql.ts';
 import { fixture } from '../helpers/images.ts';
+import { spawnServer } from '../helpers/process.ts';
+import { rowCounts } from '../helpers/row-counts.ts';
 import { startTestServer, type TestServer, useTestServer } from '../helpers/server.ts';
 
 const secret = (role: string) => `vgl_test_${role}_${randomBytes(16).toString('hex')}`;
@@ -139,21 +142,7 @@ async function databaseState(server: TestServer): Promise<string> {
   // what the request under test writes can change the state
   await server.app.retention.sweep();
   const p = server.app.database.prisma;
-  const counts = await Promise.all([
-    p.endpoint.count(),
-    p.capture.count(),
-    p.groundTruth.count(),
-    p.debugStep.count(),
-    p.tensor.count(),
-    p.baseline.count(),
-    p.monitoringSchedule.count(),
-    p.monitoringExecution.count(),
-    p.violation.count(),
-    p.metric.count(),
-    p.apiKey.count(),
-    p.alertChannel.count(),
-    p.alertDelivery.count(),
-  ]);
+  const counts = await rowCounts(p);
   const rows = await Promise.all([
     p.endpoint.findMany({ orderBy: { name: 'asc' } }),
     p.monitoringSchedule.findMany({ orderBy: { name: 'asc' } }),
@@ -355,6 +344,47 @@ describe('a server with API keys', () => {
     expect((await fetch(`${server.url}/no-such-path`)).status).toBe(401);
   });
 
+  it('refuses every plain route the server has to callers without its role, and a refusal writes nothing', async () => {
+    // the routes come from the server itself: a route added later is in this matrix without an edit here
+    const routes = server.app.server.routes.filter((r): r is Route & { role: Role } => r.role !== PUBLIC);
+    expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
+      expect.arrayContaining(['GET /adversarial/', 'POST /endpoints/', 'POST /ground-truth', 'GET /metrics']),
+    );
+    const keys: Record<Role, string> = { admin: ADMIN, invoke: INVOKE, read: READ };
+    const wrong: string[] = [];
+    for (const route of routes) {
+      const target = `${server.url}${route.path.endsWith('/') ? `${route.path}matrix/x` : route.path}`;
+      const call = (headers: Record<string, string>) =>
+        fetch(target, {
+          method: route.method,
+          headers: { 'content-type': 'application/json', ...headers },
+          ...(route.method === 'POST' && { body: '' }),
+        });
+      const name = `${route.method} ${route.path} (${route.role})`;
+      const refused: [string, Record<string, string>, number, string][] = [
+        ['no key', {}, 401, 'UNAUTHENTICATED'],
+        ['a wrong key', bearer(WRONG), 401, 'UNAUTHENTICATED'],
+        ...ROLES.filter((r) => !allows({ kind: 'key', keyName: r, role: r }, route.role)).map(
+          (r): [string, Record<string, string>, number, string] => [`a ${r} key`, bearer(keys[r]), 403, 'FORBIDDEN'],
+        ),
+      ];
+      for (const [caller, headers, status, code] of refused) {
+        const before = await databaseState(server);
+        const answer = await call(headers);
+        const body = await answer.text();
+        if (answer.status !== status || !body.includes(`"code":"${code}"`))
+          wrong.push(`${name}, ${caller}: expected ${status} ${code}, got ${answer.status} ${body.slice(0, 120)}`);
+        if ((await databaseState(server)) !== before) wrong.push(`${name}, ${caller}: the database changed`);
+      }
+      for (const role of ROLES.filter((r) => allows({ kind: 'key', keyName: r, role: r }, route.role))) {
+        const answer = await call(bearer(keys[role]));
+        await answer.body?.cancel();
+        if ([401, 403].includes(answer.status)) wrong.push(`${name}, a ${role} key: refused ${answer.status}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('authenticates graphql-ws connections in connection_init, and authorizes each operation', async () => {
     for (const payload of [undefined, { authorization: `Bearer ${WRONG}` }, { authorization: 'nonsense' }]) {
       const ws = wsConnect(server, payload);
@@ -543,6 +573,22 @@ describe('binding', () => {
       await database.drop();
     }
   });
+
+  it('serves `npm start` without a key anonymously on 127.0.0.1, warning that it does', async () => {
+    const database = await createTestDatabase();
+    const server = await spawnServer({ DATABASE_URL: database.url, API_KEYS: '', ALLOW_ANONYMOUS: '' });
+    try {
+      expect(server.output()).toContain(
+        'no API key is configured: every request is anonymous and may do everything (served on 127.0.0.1 only)',
+      );
+      expect(server.output()).toMatch(/listening on http:\/\/localhost:\d+\/graphql/);
+      const client = new GraphQLClient(`${server.url}/graphql`);
+      expect((await client.data('{ viewer { anonymous role } }')).viewer).toEqual({ anonymous: true, role: 'ADMIN' });
+    } finally {
+      await server.kill('SIGKILL');
+      await database.drop();
+    }
+  }, 120_000);
 });
 
 // ---- replicas -------------------------------------------------------------------------------------

@@ -118,6 +118,9 @@ function makeRows(endpointId: string, prefix: string, count: number): Row[] {
   });
 }
 
+/** the captures given a debug step in beforeAll: every fifth */
+const hasStep = (r: Row) => Number(r.id.slice(-4)) % 5 === 0;
+
 const newestFirst = (a: Row, b: Row) =>
   b.inferenceTime.getTime() - a.inferenceTime.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
@@ -133,6 +136,11 @@ describe('captures', () => {
     rows = makeRows(createEndpoint.id, 'cap', COUNT);
     await server.app.database.prisma.capture.createMany({ data: rows });
     await server.app.database.prisma.capture.createMany({ data: makeRows(other.id, 'oth', 5) });
+    await server.app.database.prisma.debugStep.createMany({
+      data: rows
+        .filter(hasStep)
+        .map((r, step) => ({ id: `step-${r.id}`, endpointId: r.endpointId, step, captureId: r.id })),
+    });
   });
 
   async function pageThrough(filter: CaptureFilter, first: number) {
@@ -207,6 +215,8 @@ describe('captures', () => {
       { minConfidence: 0 },
       (r: Row) => r.confidence !== null,
     ],
+    ['hasDebugStep true', { hasDebugStep: true }, hasStep],
+    ['hasDebugStep false', { hasDebugStep: false }, (r: Row) => !hasStep(r)],
     [
       'all together',
       { from: new Date(BASE + 5 * 60_000).toISOString(), predictedClass: 1, maxConfidence: 0.6 },

@@ -5,6 +5,7 @@
  * while a monitoring schedule runs, a subscription source that fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { WsSubscription } from '../helpers/graphql.ts';
 import { type LogLine, recordingLogger, useTestServer } from '../helpers/server.ts';
 
@@ -135,5 +136,24 @@ describe('unexpected failures reach clients as a code and an error id, the excep
     } finally {
       await subscription.close();
     }
+  });
+
+  it('a WebSocket connection whose setup fails: closed 4500 with an errorId as the reason, not the text', async () => {
+    // the keys cannot be read (e.g. the database is away) while a connection authenticates
+    breakMethod(server.app.services.apiKeys, 'keys', () => Promise.reject(new Error(SECRET)));
+    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init' })));
+    const { code, reason } = await closed;
+    expect(code).toBe(4500);
+    expect(reason).not.toContain('hunter2');
+    const errorId = /^Internal server error \(error id ([0-9a-f-]{36})\)$/.exec(reason)?.[1];
+    expect(errorId, reason).toMatch(UUID);
+    expect(loggedWith(errorId)).toHaveLength(1);
+    expect(
+      JSON.stringify(loggedWith(errorId)[0]?.fields.error, (_k, v: unknown) => (v instanceof Error ? v.message : v)),
+    ).toContain('hunter2');
   });
 });

@@ -13,9 +13,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Db, Prisma } from '../../src/db/prisma.ts';
+import type { Db } from '../../src/db/prisma.ts';
 import { encodeNpy } from '../../src/inference/decode/npy.ts';
 import { fixture, hugePng } from '../helpers/images.ts';
+import { rowCounts } from '../helpers/row-counts.ts';
 import { type TestServer, useTestServer } from '../helpers/server.ts';
 import { RawGraphQLSocket, upgrade } from '../helpers/websocket.ts';
 
@@ -69,62 +70,6 @@ const server: TestServer = useTestServer({
 
 // ---------------------------------------------------------------------------------------------------
 // The database before and after: rows of every table, and the settings rows a failed update could touch
-
-type Counts = Record<Prisma.ModelName, number>;
-
-/** the rows of every table (the return type names every model: a new one is a compile error until counted) */
-async function snapshotCounts(prisma: Db): Promise<Counts> {
-  const [
-    Endpoint,
-    Capture,
-    GroundTruth,
-    DebugStep,
-    Tensor,
-    Baseline,
-    MonitoringSchedule,
-    MonitoringExecution,
-    Violation,
-    Metric,
-    ApiKey,
-    AlertChannel,
-    AlertDelivery,
-    AlertDeliveryAttempt,
-    Adversarial,
-  ] = await Promise.all([
-    prisma.endpoint.count(),
-    prisma.capture.count(),
-    prisma.groundTruth.count(),
-    prisma.debugStep.count(),
-    prisma.tensor.count(),
-    prisma.baseline.count(),
-    prisma.monitoringSchedule.count(),
-    prisma.monitoringExecution.count(),
-    prisma.violation.count(),
-    prisma.metric.count(),
-    prisma.apiKey.count(),
-    prisma.alertChannel.count(),
-    prisma.alertDelivery.count(),
-    prisma.alertDeliveryAttempt.count(),
-    prisma.adversarial.count(),
-  ]);
-  return {
-    Endpoint,
-    Capture,
-    GroundTruth,
-    DebugStep,
-    Tensor,
-    Baseline,
-    MonitoringSchedule,
-    MonitoringExecution,
-    Violation,
-    Metric,
-    ApiKey,
-    AlertChannel,
-    AlertDelivery,
-    AlertDeliveryAttempt,
-    Adversarial,
-  };
-}
 
 /** endpoints, schedules and alert channels as stored (leases left out: the scheduler owns them) */
 async function snapshotSettings(prisma: Db): Promise<unknown> {
@@ -1149,6 +1094,14 @@ function strings(): HostileCase[] {
       expect: { status: 400, code: 'BAD_USER_INPUT' },
     },
     {
+      name: 'captures: hasDebugStep given a string',
+      send: operation(
+        'query($h: Boolean) { result: captures(endpoint: "signs", filter: { hasDebugStep: $h }) { __typename } }',
+        { h: "true' OR 1=1" },
+      ),
+      expect: { status: 400, code: 'BAD_USER_INPUT' },
+    },
+    {
       name: 'metrics: SQL for the metric name',
       send: operation(
         'query($n: String!) { result: metrics(schedule: "nightly", name: $n) { __typename ... on VigilError { code } } }',
@@ -2109,7 +2062,7 @@ describe('hostile inputs through the real server', () => {
       'mutation($i: ImageInput!) { createAdversarial(input: { image: $i, target: 14, model: "gtsrb-resnet18", method: FGSM }) { __typename } }',
       { i: b64(fixture('noise.png')) },
     );
-    const counts = await snapshotCounts(server.app.database.prisma);
+    const counts = await rowCounts(server.app.database.prisma);
     // every table holds something a hostile request could wrongly delete (a run may find no violation)
     // no API key: one would end the anonymous access the corpus runs with (the role matrix is auth.test.ts)
     for (const [model, count] of Object.entries(counts))
@@ -2124,7 +2077,7 @@ describe('hostile inputs through the real server', () => {
       for (const hostile of cases) {
         it(hostile.name, async () => {
           const prisma = server.app.database.prisma;
-          const [counts, settings] = await Promise.all([snapshotCounts(prisma), snapshotSettings(prisma)]);
+          const [counts, settings] = await Promise.all([rowCounts(prisma), snapshotSettings(prisma)]);
 
           const observed = await hostile.send();
           const shown = observed.body.length > 600 ? `${observed.body.slice(0, 600)}…` : observed.body;
@@ -2136,7 +2089,7 @@ describe('hostile inputs through the real server', () => {
           expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
           expect((await server.client.data('{ __typename }')).__typename).toBe('Query');
           // (c) the database holds what it held
-          expect(await snapshotCounts(prisma)).toEqual(counts);
+          expect(await rowCounts(prisma)).toEqual(counts);
           expect(await snapshotSettings(prisma)).toEqual(settings);
         });
       }

@@ -263,6 +263,27 @@ describe('retention settings', () => {
     });
     expectTypename(forever.updateMonitoringSchedule, 'MonitoringSchedule');
     expect(forever.updateMonitoringSchedule.executionRetentionDays).toBeNull();
+    // on create as on update: 0 keeps them for ever, 3651 is refused
+    for (const [executionRetentionDays, expected] of [
+      [0, null],
+      [3651, 'executionRetentionDays'],
+    ] as const) {
+      const created = await server.client.data(CREATE_SCHEDULE, {
+        input: {
+          name: `kept-${executionRetentionDays}`,
+          endpoint: 'settings',
+          cron: '0 0 1 1 *',
+          executionRetentionDays,
+        },
+      });
+      if (expected === null) {
+        expectTypename(created.createMonitoringSchedule, 'MonitoringSchedule');
+        expect(created.createMonitoringSchedule.executionRetentionDays).toBeNull();
+      } else {
+        expectTypename(created.createMonitoringSchedule, 'ValidationError');
+        expect(created.createMonitoringSchedule.field).toBe(expected);
+      }
+    }
   });
 });
 

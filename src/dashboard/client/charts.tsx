@@ -18,14 +18,20 @@ export function TimeChart(props: { title: string; series: Series; height?: numbe
   useEffect(() => {
     const element = container.current;
     if (!element) return;
+    const [first] = props.series.times;
+    const only = props.series.times.every((t) => t === first) ? first : undefined;
     const chart = new uPlot(
       {
         width: Math.max(320, element.clientWidth || 640),
         height: props.height ?? 180,
         series: [{}, { label: props.series.label, stroke: '#1f5fbf', width: 2, points: { show: true } }],
-        // one point alone would stretch the time axis over years: an hour either side instead
+        // one instant alone: uPlot widens it by 86,400 of its time units (years, with seconds), so an hour
+        // either side instead
         scales: {
-          x: { time: true, range: (_chart, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) },
+          x: {
+            time: true,
+            range: (_chart, min, max) => (only === undefined ? [min, max] : [only - 3600, only + 3600]),
+          },
         },
         axes: [{}, { size: 60 }],
         legend: { show: true },

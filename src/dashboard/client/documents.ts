@@ -133,6 +133,8 @@ export const SCHEDULES = graphql(`
                 windowStart
                 windowEnd
                 classesChartUrl
+                classes { classId label share }
+                modelQuality { classes { classId recall } }
                 violations { check featureName constraintCheckType description }
               }
             }
@@ -216,6 +218,58 @@ export const ALERT_DELIVERIES = graphql(`
       ... on AlertDeliveryList {
         deliveries { id kind status attemptCount createdAt lastError endpoint }
       }
+    }
+  }
+`);
+
+export const SCHEDULE_SETTINGS = graphql(`
+  query ScheduleSettings {
+    monitoringSchedules {
+      __typename
+      ... on VigilError { message }
+      ... on MonitoringScheduleList {
+        schedules {
+          name
+          endpoint
+          cron
+          status
+          baseline { name }
+          checks {
+            minSampleSize
+            classShare { enabled threshold }
+            lowConfidence { enabled confidenceThreshold maxShare }
+            drift { enabled lInfinityThreshold }
+            modelQuality { enabled minAccuracy }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const UPDATE_SCHEDULE = graphql(`
+  mutation UpdateSchedule($name: String!, $input: UpdateMonitoringScheduleInput!) {
+    updateMonitoringSchedule(name: $name, input: $input) {
+      __typename
+      ... on VigilError { message }
+    }
+  }
+`);
+
+export const PAUSE_SCHEDULE = graphql(`
+  mutation PauseSchedule($name: String!) {
+    pauseMonitoringSchedule(name: $name) {
+      __typename
+      ... on VigilError { message }
+    }
+  }
+`);
+
+export const RESUME_SCHEDULE = graphql(`
+  mutation ResumeSchedule($name: String!) {
+    resumeMonitoringSchedule(name: $name) {
+      __typename
+      ... on VigilError { message }
     }
   }
 `);

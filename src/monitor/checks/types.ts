@@ -58,18 +58,22 @@ export const CHECK_NAMES = [
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
+/** Model Monitor's `constraint_check_type` values that vigil writes */
+export const CONSTRAINT_CHECK_TYPES = [
+  'baseline_drift_check',
+  'completeness_check',
+  'data_type_check',
+  'categorical_values_check',
+  'LessThanThreshold',
+] as const;
+export type ConstraintCheckType = (typeof CONSTRAINT_CHECK_TYPES)[number];
+
 export interface Violation {
   check: CheckName;
   /** for model-quality violations (LessThanThreshold), the metric's name (Model Monitor's `metric_name`) */
   featureName: string;
-  constraintCheckType:
-    | 'baseline_drift_check'
-    | 'completeness_check'
-    | 'data_type_check'
-    | 'categorical_values_check'
-    | 'LessThanThreshold'
-    // an external check's own (checks/external/violations.ts: letters, digits, underscores)
-    | (string & {});
+  /** Model Monitor's check type; an external check's may be its script's own (checks/external/violations.ts) */
+  constraintCheckType: ConstraintCheckType | (string & {});
   description: string;
 }
 

@@ -2,7 +2,6 @@
  * Executions in GraphQL: the type, its enums, the queries, the mutation that runs a schedule now and
  * the one that runs the checks over any window (runMonitoringJob).
  */
-import type { CaptureFilter } from '../../capture/queries.ts';
 import { CaptureConnectionRef, CaptureFilterInput } from '../../capture/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
@@ -89,7 +88,7 @@ export const ExecutionRef = builder.objectRef<ExecutionRecord>('MonitoringExecut
         services.captures.list(e.endpointName, {
           first,
           after,
-          filter: withinWindow((filter ?? {}) as CaptureFilter, e),
+          filter: withinWindow(filter ?? {}, e),
         }),
     }),
     classesChartUrl: t.string({

@@ -1,14 +1,21 @@
 /** Prisma access for executions, their violations and the metrics they emitted. */
 import { randomUUID } from 'node:crypto';
 import { type Db, type ExecutionRow, isUniqueViolation } from '../../db/prisma.ts';
+import { isOneOf } from '../../guards.ts';
 import { alertOf } from '../alerts/publish.ts';
 import type { AlertOutbox } from '../alerts/types.ts';
 import type { Statistics } from '../baselines/types.ts';
 import type { ExternalCheckRun } from '../checks/external/runner.ts';
-import type { CheckName, Violation } from '../checks/types.ts';
+import { CHECK_NAMES, type Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import type { ModelQualityReport } from '../quality/report.ts';
-import type { ExecutionRecord, ExecutionStatus, ExecutionTrigger } from './types.ts';
+import {
+  EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionTrigger,
+} from './types.ts';
 
 /** every column but the statistics (read only when asked for), with the schedule's and endpoint's names */
 const SELECT = {
@@ -43,8 +50,9 @@ export function toExecution(row: Row): ExecutionRecord {
     endpointId: row.endpointId,
     endpointName: row.endpoint.name,
     model: row.endpoint.model,
-    trigger: row.trigger as ExecutionTrigger,
-    status: row.status as ExecutionStatus,
+    // the columns hold only what vigil wrote; a value it does not know reads as the safest one
+    trigger: isOneOf(EXECUTION_TRIGGERS, row.trigger) ? row.trigger : 'MANUAL',
+    status: isOneOf(EXECUTION_STATUSES, row.status) ? row.status : 'Failed',
     windowStart: row.windowStart,
     windowEnd: row.windowEnd,
     recordCount: row.recordCount,
@@ -285,9 +293,10 @@ export class ExecutionStore {
       rows,
       (row) => row.executionId,
       ({ check, featureName, constraintCheckType, description }) => ({
-        check: check as CheckName,
+        check: isOneOf(CHECK_NAMES, check) ? check : 'EXTERNAL',
         featureName,
-        constraintCheckType: constraintCheckType as Violation['constraintCheckType'],
+        // Model Monitor's types, or an external check's own
+        constraintCheckType,
         description,
       }),
     );

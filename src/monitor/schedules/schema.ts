@@ -94,7 +94,7 @@ const CreateScheduleInput = builder.inputRef<ScheduleInput>('CreateMonitoringSch
     baseline: t.string({ description: 'a baseline of the endpoint, by name or id' }),
     executionRetentionDays: t.int({
       description:
-        'delete executions (with violations and metrics) whose window ended more than this many days ago, 1–3650; by default kept for ever',
+        'delete executions (with violations and metrics) whose window ended more than this many days ago, 1–3650; 0 or left out: kept for ever',
     }),
   }),
 });

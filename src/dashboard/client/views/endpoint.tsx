@@ -87,6 +87,7 @@ function FilterForm(props: { onApply(filter: Filter): void }) {
   const [maxConfidence, setMaxConfidence] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  const [debugStep, setDebugStep] = useState<'any' | 'with' | 'without'>('any');
   const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
   const instant = (text: string) => (text ? new Date(text).toISOString() : undefined);
   return (
@@ -100,6 +101,7 @@ function FilterForm(props: { onApply(filter: Filter): void }) {
           maxConfidence: number(maxConfidence),
           from: instant(from),
           to: instant(to),
+          hasDebugStep: debugStep === 'any' ? undefined : debugStep === 'with',
         });
       }}
     >
@@ -108,6 +110,14 @@ function FilterForm(props: { onApply(filter: Filter): void }) {
       <Field label="Max confidence" {...CONFIDENCE} value={maxConfidence} onText={setMaxConfidence} />
       <Field label="From" type="datetime-local" value={from} onText={setFrom} />
       <Field label="To" type="datetime-local" value={to} onText={setTo} />
+      <label>
+        Debug step
+        <select value={debugStep} onChange={(e) => setDebugStep(e.currentTarget.value as typeof debugStep)}>
+          <option value="any">any</option>
+          <option value="with">with a step</option>
+          <option value="without">without</option>
+        </select>
+      </label>
       <button type="submit">Apply filters</button>
     </form>
   );

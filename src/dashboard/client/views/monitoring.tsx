@@ -108,6 +108,7 @@ function ScheduleCard(props: { schedule: Schedule; admin: boolean; onRan(): void
           ) : null}
         </div>
       ) : null}
+      <ClassShareChart executions={executions} />
       <label>
         Metric{' '}
         <select value={metric} onChange={(e) => setMetric(e.currentTarget.value)}>
@@ -118,6 +119,65 @@ function ScheduleCard(props: { schedule: Schedule; admin: boolean; onRan(): void
       </label>
       <MetricChart schedule={schedule.name} name={metric} />
     </article>
+  );
+}
+
+type Execution = Extract<
+  Schedule['executions'],
+  { __typename: 'MonitoringScheduleExecutionList' }
+>['executions'][number];
+
+/**
+ * one class's share of the predictions, execution by execution (0 where the class was not predicted), and
+ * its recall where the window had true labels of it (the modelQuality check)
+ */
+function ClassShareChart(props: { executions: Execution[] }) {
+  const oldestFirst = [...props.executions].sort((a, b) => a.windowEnd.localeCompare(b.windowEnd));
+  const labels = new Map<number, string>();
+  for (const e of oldestFirst) for (const c of e.classes) labels.set(c.classId, c.label);
+  // the latest execution's most predicted class first: the one an alert is most likely about
+  const top = [...(oldestFirst.at(-1)?.classes ?? [])].sort((a, b) => b.share - a.share)[0]?.classId;
+  const [chosen, setChosen] = useState<number | undefined>(undefined);
+  const classId = chosen ?? top;
+  if (classId === undefined) return null;
+  const name = `${classId} ${labels.get(classId) ?? ''}`;
+  const recalls = oldestFirst.flatMap((e) => {
+    const recall = e.modelQuality?.classes.find((c) => c.classId === classId)?.recall;
+    return recall === null || recall === undefined ? [] : [{ time: Date.parse(e.windowEnd) / 1000, recall }];
+  });
+  return (
+    <>
+      <label>
+        Class{' '}
+        <select value={classId} onChange={(e) => setChosen(Number(e.currentTarget.value))}>
+          {[...labels]
+            .sort((a, b) => a[0] - b[0])
+            .map(([id, label]) => (
+              <option key={id} value={id}>
+                {id} {label}
+              </option>
+            ))}
+        </select>
+      </label>
+      <TimeChart
+        title={`share of ${name} per execution`}
+        series={{
+          label: `share of ${name}`,
+          times: oldestFirst.map((e) => Date.parse(e.windowEnd) / 1000),
+          values: oldestFirst.map((e) => e.classes.find((c) => c.classId === classId)?.share ?? 0),
+        }}
+      />
+      {recalls.length ? (
+        <TimeChart
+          title={`recall of ${name} per execution (true labels)`}
+          series={{
+            label: `recall of ${name}`,
+            times: recalls.map((r) => r.time),
+            values: recalls.map((r) => r.recall),
+          }}
+        />
+      ) : null}
+    </>
   );
 }
 

@@ -1,8 +1,9 @@
-/** Settings (admin): each endpoint's capture percentage and debugger hook. */
+/** Settings (admin): each endpoint's capture percentage and debugger hook, then the monitoring schedules. */
 import { useState } from 'preact/hooks';
 import { ENDPOINTS, UPDATE_ENDPOINT } from '../documents.ts';
 import { Field } from '../fields.tsx';
 import { useApi, useQuery } from '../hooks.ts';
+import { ScheduleSettings } from './schedule-settings.tsx';
 
 export function SettingsView(props: { admin: boolean }) {
   const endpoints = useQuery(ENDPOINTS, {});
@@ -22,6 +23,7 @@ export function SettingsView(props: { admin: boolean }) {
           onSaved={endpoints.reload}
         />
       ))}
+      <ScheduleSettings />
     </section>
   );
 }
