@@ -240,6 +240,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     commitGraceMs: config.monitor.commitGraceMs ?? (database.provider === 'postgresql' ? 1000 : 0),
     testExecutionDelayMs: config.monitor.testExecutionDelayMs,
     outbox: alerting.outbox,
+    externalChecks: config.externalChecks,
+    captures,
   });
 
   const services: Services = {

@@ -89,6 +89,11 @@ export interface Config {
   maxRequestDecodedBytes: number;
   /** the only directories (and their subdirectories) a baseline may read images from */
   baselineRoots: string[];
+  /**
+   * external checks (src/monitor/checks/external): CHECKS_DIR, the one directory whose scripts a
+   * schedule may run (null, unset: external checks are off), and each run's limits
+   */
+  externalChecks: { dir: string | null; timeoutMs: number; maxOutputBytes: number; maxCaptures: number };
   schedulerIntervalMs: number;
   /**
    * the retention sweeper: how often it runs, the rows one DELETE statement removes at most, and the
@@ -229,6 +234,19 @@ function baselineRoots(env: Env): string[] {
   return roots.map((root) => path.resolve(root));
 }
 
+/**
+ * CHECKS_DIR: the directory of external checks' scripts, which must exist; unset, external checks are
+ * off (running code is something an administrator turns on)
+ */
+function checksDir(env: Env): string | null {
+  const raw = env.CHECKS_DIR?.trim();
+  if (!raw) return null;
+  const dir = path.resolve(raw);
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new ConfigError(`CHECKS_DIR=${raw}: not a directory (it must exist: it holds the scripts)`);
+  return dir;
+}
+
 function alerts(env: Env): Config['alerts'] {
   let urlAllowlist: string[];
   try {
@@ -321,6 +339,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', 25_000_000, 1, 1_000_000_000),
     maxRequestDecodedBytes: integer(env, 'MAX_REQUEST_DECODED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     baselineRoots: baselineRoots(env),
+    externalChecks: {
+      dir: checksDir(env),
+      timeoutMs: integer(env, 'EXTERNAL_CHECK_TIMEOUT_MS', 60_000, 100, 3_600_000),
+      maxOutputBytes: integer(env, 'EXTERNAL_CHECK_MAX_OUTPUT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxCaptures: integer(env, 'EXTERNAL_CHECK_MAX_CAPTURES', 100_000, 1, 100_000_000),
+    },
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 5000, 50, 3_600_000),
     retention: {
       sweepIntervalMs: integer(env, 'RETENTION_SWEEP_INTERVAL_MS', 60_000, 50, 86_400_000),

@@ -16,6 +16,8 @@ import type { AlertOutbox } from './alerts/types.ts';
 import type { InputReferences } from './baselines/references.ts';
 import { BaselineService } from './baselines/service.ts';
 import { BaselineStore } from './baselines/store.ts';
+import type { CaptureLines } from './checks/external/dataset.ts';
+import { type ExternalCheckSettings, ExternalChecks } from './checks/external/runner.ts';
 import { ExecutionService } from './executions/service.ts';
 import { ExecutionStore } from './executions/store.ts';
 import { MetricService } from './metrics/service.ts';
@@ -62,6 +64,10 @@ export interface MonitorDeps {
   outbox?: AlertOutbox;
   /** the outlier scores' references (the inference service reads them), told of new and deleted baselines */
   references?: InputReferences;
+  /** CHECKS_DIR and the external checks' limits */
+  externalChecks: ExternalCheckSettings;
+  /** the window's captures as JSON Lines, for the external checks' dataset_source */
+  captures: CaptureLines;
 }
 
 export function createMonitor(deps: MonitorDeps): Monitor {
@@ -69,7 +75,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const schedules = new ScheduleStore(deps.prisma);
   const windows = new WindowStore(deps.prisma, deps.provider);
   const inputs = new InputSampleStore(deps.prisma);
+  const external = new ExternalChecks({
+    settings: deps.externalChecks,
+    captures: deps.captures,
+    logger: deps.logger.child('external-checks'),
+  });
   const executions = new ExecutionService({
+    external,
     schedules,
     baselines,
     executions: new ExecutionStore(deps.prisma, deps.outbox),
@@ -99,7 +111,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       inputs,
       ...(deps.references && { references: deps.references }),
     }),
-    schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints }),
+    schedules: new ScheduleService({ schedules, baselines, endpoints: deps.endpoints, external }),
     executions,
     metrics: new MetricService({ metrics: new MetricStore(deps.prisma), models: deps.models }),
     scheduler: new MonitorScheduler({

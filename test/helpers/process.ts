@@ -1,5 +1,6 @@
 /** Runs vigil as a separate process (`tsx src/main.ts`), as a deployment would, for kill and replica tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -55,4 +56,17 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 90_00
       });
     },
   };
+}
+
+/**
+ * Whether `pid` still runs `afterMs` later. A zombie (killed, waiting for its new parent to reap it)
+ * does not: in a container, PID 1 may never reap the orphans it inherits.
+ */
+export async function stillRunning(pid: number, afterMs = 1000): Promise<boolean> {
+  await new Promise((r) => setTimeout(r, afterMs));
+  const file = `/proc/${pid}/stat`;
+  if (!fs.existsSync(file)) return false;
+  const stat = fs.readFileSync(file, 'utf8');
+  // the state follows the command's closing parenthesis
+  return stat[stat.lastIndexOf(')') + 2] !== 'Z';
 }

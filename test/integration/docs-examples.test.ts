@@ -123,8 +123,11 @@ for (const file of DOCUMENTS) {
   const examples = readExamples(file);
 
   describe(file, () => {
-    // docs/monitoring.md's alert channel sends to a receiver on this host
-    const server = useTestServer({ env: { INFERENCE_DEVICE: 'cpu', ALERT_URL_ALLOWLIST: '127.0.0.1' } });
+    // docs/monitoring.md's alert channel sends to a receiver on this host; its external check is the
+    // example script of docs/examples/checks
+    const server = useTestServer({
+      env: { INFERENCE_DEVICE: 'cpu', ALERT_URL_ALLOWLIST: '127.0.0.1', CHECKS_DIR: 'docs/examples/checks' },
+    });
     const history = new ResultHistory();
     const open: { example: DocExample; subscription: WsSubscription }[] = [];
     let scratch = '';

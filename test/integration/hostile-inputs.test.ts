@@ -6,9 +6,12 @@
  * over a database that has a row in every table (captures, a debugger step and its tensors, a baseline,
  * a schedule, an execution with its metrics), so that a stray delete or a half-written row shows.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Db } from '../../src/db/prisma.ts';
 import { encodeNpy } from '../../src/inference/decode/npy.ts';
@@ -43,8 +46,15 @@ const WS_MAX_OPERATIONS = 4;
 const WS_MAX_CONNECTIONS_PER_ADDRESS = 5;
 const MB = 1024 * 1024;
 
+/** the external checks' directory: one script, and a link out of it */
+const CHECKS_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-hostile-checks-'));
+fs.writeFileSync(path.join(CHECKS_DIR, 'ok.py'), 'print("ok")\n');
+fs.symlinkSync('/etc/passwd', path.join(CHECKS_DIR, 'passwd.py'));
+afterAll(() => fs.rmSync(CHECKS_DIR, { recursive: true, force: true }));
+
 const server: TestServer = useTestServer({
   env: {
+    CHECKS_DIR,
     INFERENCE_DEVICE: 'cpu',
     MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     // above one image at the pixel limit (75 MB): an image whose size cannot be read counts as that much
@@ -1997,6 +2007,77 @@ function monitoring(): HostileCase[] {
   ];
 }
 
+function externalChecks(): HostileCase[] {
+  const VALIDATION: Expected = { status: 200, typename: 'ValidationError', code: 'VALIDATION' };
+  const NUL_REFUSED: Expected = { status: 400, code: 'BAD_USER_INPUT' };
+  const schedule = (external: unknown) =>
+    operation(
+      'mutation($input: CreateMonitoringScheduleInput!) { result: createMonitoringSchedule(input: $input) { __typename ... on VigilError { code } } }',
+      { input: { endpoint: 'signs', name: 'hostile', cron: '0 0 29 2 *', checks: { external } } },
+    );
+  const script = (name: string) => schedule([{ script: name }]);
+  const variables = (environment: unknown) => schedule([{ script: 'ok.py', environment }]);
+  return [
+    { name: 'script: up and out', send: script('../../../../../../etc/passwd'), expect: VALIDATION },
+    { name: 'script: an absolute path outside', send: script('/etc/passwd'), expect: VALIDATION },
+    { name: 'script: /proc/self/exe', send: script('/proc/self/exe'), expect: VALIDATION },
+    { name: 'script: a link inside CHECKS_DIR leading out', send: script('passwd.py'), expect: VALIDATION },
+    { name: 'script: CHECKS_DIR itself', send: script('.'), expect: VALIDATION },
+    { name: 'script: an option for the interpreter', send: script('-c'), expect: VALIDATION },
+    { name: 'script: a shell command', send: script('ok.py; rm -rf /'), expect: VALIDATION },
+    { name: 'script: 1 MB', send: script('a/'.repeat(MB / 2)), expect: VALIDATION },
+    { name: 'script: NUL', send: script('ok.py\u0000.sh'), expect: NUL_REFUSED },
+    {
+      name: 'external: 10,000 checks',
+      send: schedule(Array.from({ length: 10_000 }, () => ({ script: 'ok.py' }))),
+      expect: VALIDATION,
+    },
+    {
+      name: 'environment: LD_PRELOAD',
+      send: variables([{ name: 'LD_PRELOAD', value: '/tmp/evil.so' }]),
+      expect: VALIDATION,
+    },
+    {
+      name: 'environment: NODE_OPTIONS in lower case',
+      send: variables([{ name: 'node_options', value: '--import=data:text/javascript,1' }]),
+      expect: VALIDATION,
+    },
+    {
+      name: 'environment: overriding dataset_source',
+      send: variables([{ name: 'dataset_source', value: '/etc' }]),
+      expect: VALIDATION,
+    },
+    { name: 'environment: a name with =', send: variables([{ name: 'A=B', value: '1' }]), expect: VALIDATION },
+    { name: 'environment: an empty name', send: variables([{ name: '', value: '1' }]), expect: VALIDATION },
+    {
+      name: 'environment: a 1 MB value',
+      send: variables([{ name: 'BIG', value: 'v'.repeat(MB) }]),
+      expect: VALIDATION,
+    },
+    {
+      name: 'environment: 10,000 variables',
+      send: variables(Array.from({ length: 10_000 }, (_, i) => ({ name: `V${i}`, value: '1' }))),
+      expect: VALIDATION,
+    },
+    { name: 'environment: NUL in a value', send: variables([{ name: 'A', value: 'a\u0000' }]), expect: NUL_REFUSED },
+    {
+      name: 'ad-hoc job: a script out of CHECKS_DIR',
+      send: operation(
+        'mutation($input: MonitoringJobInput!) { result: runMonitoringJob(input: $input) { __typename ... on VigilError { code } } }',
+        {
+          input: {
+            endpoint: 'signs',
+            from: new Date(Date.now() - 3_600_000).toISOString(),
+            to: new Date(Date.now() - 1000).toISOString(),
+            checks: { external: [{ script: '../../../../bin/sh' }] },
+          },
+        },
+      ),
+      expect: VALIDATION,
+    },
+  ];
+}
+
 const CATEGORIES: Record<string, () => HostileCase[]> = {
   'malformed request lines, headers and URLs': malformedHttp,
   'request bodies and media types': requestBodies,
@@ -2010,6 +2091,7 @@ const CATEGORIES: Record<string, () => HostileCase[]> = {
   'alert channels: URLs, names, secrets': alertChannels,
   'ground truth: JSON Lines and batches': groundTruth,
   'adversarial attacks': attacks,
+  'external checks: scripts and environments': externalChecks,
 };
 
 /** what no answer may hold: a stack frame, a source path, an internal error */

@@ -101,6 +101,39 @@ describe('configuration', () => {
     });
   });
 
+  it('keeps external checks off unless CHECKS_DIR names a directory, with their limits', () => {
+    expect(loadConfig({}).externalChecks).toEqual({
+      dir: null,
+      timeoutMs: 60_000,
+      maxOutputBytes: 16 * 1024 * 1024,
+      maxCaptures: 100_000,
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-config-checks-'));
+    try {
+      expect(
+        loadConfig({
+          CHECKS_DIR: ` ${dir} `,
+          EXTERNAL_CHECK_TIMEOUT_MS: '5000',
+          EXTERNAL_CHECK_MAX_OUTPUT_BYTES: '4096',
+          EXTERNAL_CHECK_MAX_CAPTURES: '10',
+        }).externalChecks,
+      ).toEqual({ dir, timeoutMs: 5000, maxOutputBytes: 4096, maxCaptures: 10 });
+      expect(() => loadConfig({ CHECKS_DIR: path.join(dir, 'missing') })).toThrow(/CHECKS_DIR=.*: not a directory/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [{ EXTERNAL_CHECK_TIMEOUT_MS: '0' }, /EXTERNAL_CHECK_TIMEOUT_MS=0/],
+    [{ EXTERNAL_CHECK_MAX_OUTPUT_BYTES: '1' }, /EXTERNAL_CHECK_MAX_OUTPUT_BYTES=1/],
+    [{ EXTERNAL_CHECK_MAX_CAPTURES: 'all' }, /EXTERNAL_CHECK_MAX_CAPTURES=all/],
+    [{ CHECKS_DIR: '/etc/passwd' }, /CHECKS_DIR=\/etc\/passwd: not a directory/],
+  ])('rejects external-check setting %j with a message naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
   it.each([
     [{ ALERT_URL_ALLOWLIST: 'https://hooks.example.com' }, /ALERT_URL_ALLOWLIST=.*is not a host/],
     [{ ALERT_URL_ALLOWLIST: 'hooks.example.com:8443' }, /is not a host/],

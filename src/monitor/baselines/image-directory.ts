@@ -5,12 +5,12 @@
  * missing outputs.
  */
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { ValidationError } from '../../errors.ts';
 import { classifyFiles, listImageFiles } from '../../inference/classify-files.ts';
 import type { DecodeLimits } from '../../inference/preprocess.ts';
 import type { Logger } from '../../logger.ts';
 import type { ModelRuntime } from '../../models/runtime.ts';
+import { realPathInside } from '../../paths.ts';
 import type { ProfileItem } from './input-profile.ts';
 
 const BATCH = 16;
@@ -30,12 +30,8 @@ export async function listImages(
   limit?: number | null,
   field = 'directory',
 ): Promise<string[]> {
-  const root = await fs.realpath(path.resolve(dir)).catch(() => null);
-  const roots = await Promise.all(allowedRoots.map((r) => fs.realpath(r).catch(() => null)));
-  if (
-    !root ||
-    !roots.some((r) => r !== null && (root === r || root.startsWith(r.endsWith(path.sep) ? r : r + path.sep)))
-  ) {
+  const root = await realPathInside(dir, allowedRoots);
+  if (!root) {
     throw new ValidationError(
       field,
       `Directory '${dir}' is not inside a directory baselines may read (BASELINE_ROOTS: ${allowedRoots.join(', ') || 'none'}), or does not exist`,

@@ -1,5 +1,6 @@
 /** The checks' configuration: defaults, merging a client's partial input, and validation. */
 import { ValidationError } from '../../errors.ts';
+import { externalCheckConfig, validateExternalChecks } from './external/config.ts';
 import type { ChecksConfig, ChecksInput, InputDriftConfig, ModelQualityConfig } from './types.ts';
 
 export const DEFAULT_MIN_SAMPLE_SIZE = 30;
@@ -21,6 +22,7 @@ export function defaultChecks(hasBaseline: boolean): ChecksConfig {
       groundTruthDelaySeconds: 0,
     },
     inputDrift: { enabled: false, pValue: 0.05, imageStatistics: true, maxSampleSize: DEFAULT_INPUT_DRIFT_SAMPLE },
+    external: [],
     minSampleSize: DEFAULT_MIN_SAMPLE_SIZE,
   };
 }
@@ -47,6 +49,7 @@ export function mergeChecks(base: ChecksConfig, input: ChecksInput | null | unde
     drift: pick(base.drift, input.drift, ['lInfinityThreshold', 'chiSquaredPValue', 'confidenceShiftThreshold']),
     modelQuality: pick(base.modelQuality, input.modelQuality, ['minAccuracy', 'baselineTolerance']),
     inputDrift: pick(base.inputDrift, input.inputDrift),
+    external: (input.external ?? base.external).map(externalCheckConfig),
     minSampleSize: input.minSampleSize ?? base.minSampleSize,
   };
 }
@@ -76,6 +79,7 @@ export function validateChecks(checks: ChecksConfig, hasBaseline: boolean): void
   }
   validateModelQuality(checks.modelQuality, hasBaseline);
   validateInputDrift(checks.inputDrift, hasBaseline);
+  validateExternalChecks(checks.external);
   if (checks.drift.enabled && !hasBaseline) {
     throw new ValidationError(
       'checks.drift.enabled',

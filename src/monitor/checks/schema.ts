@@ -6,6 +6,7 @@ import {
   MAX_INPUT_DRIFT_SAMPLE,
   MAX_RECALL_CLASSES,
 } from './config.ts';
+import { ExternalCheckInputRef, ExternalCheckRef } from './external/schema.ts';
 import {
   CHECK_NAMES,
   type ChecksConfig,
@@ -82,6 +83,7 @@ export const ChecksRef = builder.objectRef<ChecksConfig>('MonitoringChecks').imp
     drift: t.field({ type: DriftCheckRef, resolve: (c) => c.drift }),
     modelQuality: t.field({ type: ModelQualityCheckRef, resolve: (c) => c.modelQuality }),
     inputDrift: t.field({ type: InputDriftCheckRef, resolve: (c) => c.inputDrift }),
+    external: t.field({ type: [ExternalCheckRef], resolve: (c) => c.external }),
     minSampleSize: t.exposeInt('minSampleSize', { description: 'below it an execution reports insufficient data' }),
   }),
 });
@@ -173,6 +175,10 @@ export const ChecksInputRef = builder.inputRef<ChecksInput>('MonitoringChecksInp
     drift: t.field({ type: DriftInput }),
     modelQuality: t.field({ type: ModelQualityInput }),
     inputDrift: t.field({ type: InputDriftInput }),
+    external: t.field({
+      type: [ExternalCheckInputRef],
+      description: "scripts of the server's CHECKS_DIR run per execution; replaces the current list ([] removes them)",
+    }),
     minSampleSize: t.int({ description: 'default 30 (for model quality: of labelled captures)' }),
   }),
 });

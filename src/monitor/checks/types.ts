@@ -1,6 +1,7 @@
 /** What the checks are configured with, what every check receives, and what it returns. */
 import type { BaselineView } from '../baselines/drift-view.ts';
 import type { WindowCounts } from '../windows/counts.ts';
+import type { ExternalCheckConfig, ExternalCheckInput } from './external/config.ts';
 
 export interface ChecksConfig {
   classShare: { enabled: boolean; threshold: number };
@@ -17,6 +18,8 @@ export interface ChecksConfig {
   modelQuality: ModelQualityConfig;
   /** the window's features and image statistics against the baseline's input profile (input-drift.ts); off by default */
   inputDrift: InputDriftConfig;
+  /** scripts of CHECKS_DIR run per execution in Model Monitor's container contract (external/) */
+  external: ExternalCheckConfig[];
   minSampleSize: number;
 }
 
@@ -45,8 +48,11 @@ export interface InputDriftConfig {
 type NestedPatch<T> = {
   [K in keyof T]?: T[K] extends object ? { [F in keyof T[K]]?: T[K][F] | null } | null : T[K] | null;
 };
-/** what a client sends: any part may be left out to keep the default (or current) value */
-export type ChecksInput = NestedPatch<ChecksConfig>;
+/**
+ * what a client sends: any part may be left out to keep the default (or current) value; a list of
+ * external checks replaces the current one
+ */
+export type ChecksInput = NestedPatch<Omit<ChecksConfig, 'external'>> & { external?: ExternalCheckInput[] | null };
 
 /**
  * Which check found a violation: stable and machine-readable (alert routing), beside Model Monitor's
@@ -78,7 +84,8 @@ export interface Violation {
   check: CheckName;
   /** for model-quality violations (LessThanThreshold), the metric's name (Model Monitor's `metric_name`) */
   featureName: string;
-  constraintCheckType: ConstraintCheckType;
+  /** Model Monitor's check type; an external check's may be its script's own (checks/external/violations.ts) */
+  constraintCheckType: ConstraintCheckType | (string & {});
   description: string;
 }
 

@@ -5,6 +5,7 @@
 import { CaptureConnectionRef, CaptureFilterInput } from '../../capture/schema.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
+import { ExternalCheckRunRef } from '../checks/external/schema.ts';
 import { ChecksInputRef, ViolationRef } from '../checks/schema.ts';
 import { MetricRef } from '../metrics/schema.ts';
 import { classCountList } from '../windows/class-counts.ts';
@@ -55,6 +56,12 @@ export const ExecutionRef = builder.objectRef<ExecutionRecord>('MonitoringExecut
       type: 'JSON',
       description: 'constraint_violations.json (SageMaker Model Monitor shape)',
       resolve: async (e, _args, { loaders }) => constraintViolations(await loaders.violationsOfExecution.load(e.id)),
+    }),
+    externalChecks: t.field({
+      type: [ExternalCheckRunRef],
+      description:
+        "each external check's run: its status, and for a failed one why and its stderr's tail (the execution completes without it)",
+      resolve: (e) => e.externalChecks,
     }),
     metrics: t.field({ type: [MetricRef], resolve: (e, _args, { loaders }) => loaders.metricsOfExecution.load(e.id) }),
     startedAt: t.field({ type: 'DateTime', resolve: (e) => e.startedAt }),

@@ -38,6 +38,7 @@ import { buildStatistics } from '../baselines/statistics-json.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { Statistics } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
+import { type ExternalChecks, failedChecksNote } from '../checks/external/runner.ts';
 import { runChecks } from '../checks/index.ts';
 import { inputDriftCheck } from '../checks/input-drift.ts';
 import type { ChecksConfig, ChecksInput, Violation } from '../checks/types.ts';
@@ -67,6 +68,8 @@ export interface ExecutionServiceDeps {
   inputs: Pick<InputSampleStore, 'sample'>;
   /** the labelled captures of a window, for the model-quality check */
   labelled: LabelledWindows;
+  /** runs the scripts of CHECKS_DIR a job names */
+  external: Pick<ExternalChecks, 'validate' | 'run'>;
   pubsub: PubSub<EventMap>;
   /** the models, whose labels name the classes */
   models: Pick<ModelCatalog, 'label' | 'labels'>;
@@ -392,6 +395,7 @@ export class ExecutionService {
     validateChecks(checks, baseline !== null);
     requireAccuracy(checks, baseline);
     requireInputProfile(checks, baseline);
+    await this.deps.external.validate(checks.external);
     const execution = await this.deps.executions.start({
       scheduleId: null,
       endpointId: endpoint.id,
@@ -480,27 +484,46 @@ export class ExecutionService {
               minSampleSize: job.checks.minSampleSize,
             })
           : null;
+      // the scripts judge whatever the window holds, as Model Monitor's containers do
+      const external = await this.deps.external.run(
+        job.checks.external,
+        {
+          executionId: execution.id,
+          endpointName: execution.endpointName,
+          scheduleName: job.name,
+          windowStart,
+          windowEnd,
+          baseline: baseline && { statistics: baseline.statistics, constraints: baseline.constraints },
+        },
+        signal,
+      );
       // model quality judges its own (shifted) window: its sample is the labelled captures there, so it
       // may judge a window too small for the data checks (and the other way round)
       const violations = [
         ...outcome.violations,
         ...(outcome.insufficientData === null ? (inputDrift?.violations ?? []) : []),
         ...(quality?.result.violations ?? []),
+        ...external.violations,
       ];
-      const judged = outcome.insufficientData === null || quality?.result.insufficientData === null;
+      const judged =
+        outcome.insufficientData === null || quality?.result.insufficientData === null || external.runs.length > 0;
       const metrics = {
         ...outcome.metrics,
         ...(outcome.insufficientData === null ? inputDrift?.metrics : undefined),
         ...quality?.result.metrics,
+        ...external.metrics,
         ...(judged ? { violation_count: violations.length } : {}),
       };
       const insufficientData = outcome.insufficientData ?? quality?.result.insufficientData;
       const status: ExecutionStatus = violations.length ? 'CompletedWithViolations' : 'Completed';
-      const message = violations.length
-        ? `CompletedWithViolations: ${violations[0]!.description}`
-        : insufficientData
-          ? `Completed: ${insufficientData}`
-          : 'Completed: no violations';
+      const failedNote = failedChecksNote(external.runs);
+      const message = `${
+        violations.length
+          ? `CompletedWithViolations: ${violations[0]!.description}`
+          : insufficientData
+            ? `Completed: ${insufficientData}`
+            : 'Completed: no violations'
+      }${failedNote ? `; ${failedNote}` : ''}`;
       if (signal.aborted) throw signal.reason;
       const finished = await executions.finish(
         execution,
@@ -516,6 +539,7 @@ export class ExecutionService {
           violations,
           metrics,
           modelQuality: quality?.report ?? null,
+          externalChecks: external.runs,
         },
         this.#clock(),
       );

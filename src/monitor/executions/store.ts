@@ -5,7 +5,8 @@ import { isOneOf } from '../../guards.ts';
 import { alertOf } from '../alerts/publish.ts';
 import type { AlertOutbox } from '../alerts/types.ts';
 import type { Statistics } from '../baselines/types.ts';
-import { CHECK_NAMES, CONSTRAINT_CHECK_TYPES, type Violation } from '../checks/types.ts';
+import type { ExternalCheckRun } from '../checks/external/runner.ts';
+import { CHECK_NAMES, type Violation } from '../checks/types.ts';
 import type { MetricPoint } from '../metrics/types.ts';
 import type { ModelQualityReport } from '../quality/report.ts';
 import {
@@ -30,6 +31,7 @@ const SELECT = {
   message: true,
   insufficientData: true,
   modelQuality: true,
+  externalChecks: true,
   startedAt: true,
   finishedAt: true,
   schedule: { select: { name: true } },
@@ -58,6 +60,7 @@ export function toExecution(row: Row): ExecutionRecord {
     message: row.message,
     insufficientData: row.insufficientData,
     modelQuality: row.modelQuality === null ? null : (JSON.parse(row.modelQuality) as ModelQualityReport),
+    externalChecks: row.externalChecks === null ? [] : (JSON.parse(row.externalChecks) as ExternalCheckRun[]),
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
   };
@@ -80,6 +83,8 @@ export interface ExecutionResult {
   violations: Violation[];
   metrics: Record<string, number>;
   modelQuality: ModelQualityReport | null;
+  /** empty when the job has no external check */
+  externalChecks: ExternalCheckRun[];
 }
 
 export class ExecutionStore {
@@ -198,6 +203,7 @@ export class ExecutionStore {
           insufficientData: result.insufficientData,
           statistics: JSON.stringify(result.statistics),
           modelQuality: result.modelQuality && JSON.stringify(result.modelQuality),
+          externalChecks: result.externalChecks.length ? JSON.stringify(result.externalChecks) : null,
           finishedAt,
         },
       });
@@ -289,9 +295,8 @@ export class ExecutionStore {
       ({ check, featureName, constraintCheckType, description }) => ({
         check: isOneOf(CHECK_NAMES, check) ? check : 'EXTERNAL',
         featureName,
-        constraintCheckType: isOneOf(CONSTRAINT_CHECK_TYPES, constraintCheckType)
-          ? constraintCheckType
-          : 'baseline_drift_check',
+        // Model Monitor's types, or an external check's own
+        constraintCheckType,
         description,
       }),
     );

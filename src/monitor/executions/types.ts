@@ -1,4 +1,5 @@
 /** An execution's record, independent of Prisma and GraphQL. */
+import type { ExternalCheckRun } from '../checks/external/runner.ts';
 import type { ModelQualityReport } from '../quality/report.ts';
 
 export const EXECUTION_STATUSES = ['Pending', 'InProgress', 'Completed', 'CompletedWithViolations', 'Failed'] as const;
@@ -29,6 +30,8 @@ export interface ExecutionRecord {
   insufficientData: boolean;
   /** the model-quality check's report; null when the check is off (or the run did not finish) */
   modelQuality: ModelQualityReport | null;
+  /** the external checks' runs, in the schedule's order (empty when none ran) */
+  externalChecks: ExternalCheckRun[];
   startedAt: Date;
   finishedAt: Date | null;
 }

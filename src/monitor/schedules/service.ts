@@ -12,6 +12,7 @@ import { endpointBaseline } from '../baselines/lookup.ts';
 import type { BaselineStore } from '../baselines/store.ts';
 import type { BaselineRecord } from '../baselines/types.ts';
 import { defaultChecks, mergeChecks, validateChecks } from '../checks/config.ts';
+import type { ExternalChecks } from '../checks/external/runner.ts';
 import type { ChecksInput } from '../checks/types.ts';
 import { validateResourceName } from '../resource-name.ts';
 import { type CronKind, cronExpression, nextRun, parseCron } from './cron.ts';
@@ -46,6 +47,8 @@ export interface ScheduleServiceDeps {
   /** a schedule names its baseline by name or id */
   baselines: Pick<BaselineStore, 'get' | 'getByName'>;
   endpoints: EndpointLookup;
+  /** whether the scripts a schedule's external checks name are inside CHECKS_DIR */
+  external: Pick<ExternalChecks, 'validate'>;
   clock?: () => Date;
 }
 
@@ -65,6 +68,7 @@ export class ScheduleService {
     validateChecks(checks, baseline !== null);
     requireAccuracy(checks, baseline);
     requireInputProfile(checks, baseline);
+    await this.deps.external.validate(checks.external);
     const executionRetentionDays = patchedRetention(input.executionRetentionDays, null);
     validateRetentionDays(executionRetentionDays, 'executionRetentionDays');
     const created = await this.deps.schedules.insert({
@@ -99,6 +103,7 @@ export class ScheduleService {
     // losing the baseline turns input drift off too (it is never turned on by itself)
     if (baselineId === null && (input.checks?.inputDrift?.enabled ?? null) === null) checks.inputDrift.enabled = false;
     validateChecks(checks, baselineId !== null);
+    if (input.checks?.external) await this.deps.external.validate(checks.external);
     if (checks.modelQuality.enabled && checks.modelQuality.baselineTolerance !== null && baselineId !== null)
       requireAccuracy(checks, await this.deps.baselines.get(baselineId));
     if (checks.inputDrift.enabled && baselineId !== null)

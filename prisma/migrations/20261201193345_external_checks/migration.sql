@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "MonitoringExecution" ADD COLUMN "externalChecks" TEXT;
