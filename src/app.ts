@@ -26,6 +26,8 @@ import { migrateDeploy } from './db/migrate/index.ts';
 import { SqliteCheckpointer } from './db/sqlite-checkpointer.ts';
 import { DebugHook } from './debugger/hook.ts';
 import { saliencyRoutes } from './debugger/http.ts';
+import { figureRoutes } from './figures/http.ts';
+import { FigureService } from './figures/service.ts';
 import { IncludeRegexResolver } from './debugger/include-regex.ts';
 import { RegexGuard } from './debugger/regex-guard.ts';
 import { SaliencyService } from './debugger/saliency.ts';
@@ -217,6 +219,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxConcurrent: config.attacks.maxConcurrent,
   });
 
+  const figures = new FigureService({
+    saliency,
+    captures,
+    attacks,
+    runtimes,
+    maxInputPixels: config.maxImagePixels,
+  });
+
   const monitor = createMonitor({
     prisma: database.prisma,
     labelled: groundTruthStore,
@@ -248,6 +258,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     trials,
     saliency,
     attacks,
+    figures,
     apiKeys,
     alerting,
     groundTruth,
@@ -330,6 +341,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ...saliencyRoutes(trials, saliency),
       ...dashboardRoutes(dashboard),
       ...attackRoutes(attacks),
+      ...figureRoutes(figures),
       ...invocationRoutes(inference, config.maxBodyBytes),
     ],
     readiness,
