@@ -47,7 +47,10 @@ export function figureRoutes(figures: FigureService): Route[] {
         }
         const [kind, file, ...more] = rest.split('/');
         if (!file?.endsWith('.png') || more.length || (kind !== 'saliency' && kind !== 'adversarial'))
-          throw noRoute(url, '/figures/saliency/<captureId>.png, /figures/adversarial/<id>.png, /figures/grid.png or /figures/comparison.png');
+          throw noRoute(
+            url,
+            '/figures/saliency/<captureId>.png, /figures/adversarial/<id>.png, /figures/grid.png or /figures/comparison.png',
+          );
         const id = pathSegment(file.slice(0, -'.png'.length), 'id');
         if (kind === 'adversarial') return png(await figures.adversarial(id));
         return png(await figures.capture(id, renderOf(params), integerParam(params, 'classId')));

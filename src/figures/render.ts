@@ -370,7 +370,9 @@ export async function saliencyFigure(input: SaliencyFigureInput): Promise<Figure
   ];
   const body: string[] = [];
   titles.forEach((title, i) => {
-    body.push(text(lefts[i]! + PANEL / 2, MARGIN + 24, truncate(title, chars), { weight: i === 1 ? 'bold' : undefined }));
+    body.push(
+      text(lefts[i]! + PANEL / 2, MARGIN + 24, truncate(title, chars), { weight: i === 1 ? 'bold' : undefined }),
+    );
     body.push(frame(lefts[i]!, top, PANEL, PANEL));
   });
   const flagged = input.background.flagged;
@@ -432,7 +434,12 @@ export async function comparisonFigure(
   await Promise.all(
     sides.map(async (side, s) => {
       const left = MARGIN + s * 2 * (PANEL + GAP);
-      const { image, overlay } = await saliencyPanels(side.input, side.map, options.colormap ?? 'JET', options.opacity ?? 0.5);
+      const { image, overlay } = await saliencyPanels(
+        side.input,
+        side.map,
+        options.colormap ?? 'JET',
+        options.opacity ?? 0.5,
+      );
       const predicted = side.predicted
         ? `: ${predictedTitle(side.predicted.classId, side.predicted.label, side.predicted.confidence)}`
         : '';

@@ -7,6 +7,7 @@
  *   saliencyComparison(left: { captureId: "…" }, right: { captureId: "…", classId: 14 }) { ... on Figure { url dataUrl } }
  */
 import { AdversarialRef } from '../attack/schema.ts';
+import { parseMethod } from '../debugger/saliency.ts';
 import {
   ColormapEnum,
   ExplanationRef,
@@ -18,7 +19,6 @@ import {
   saliencyArgs,
   viewOptions,
 } from '../debugger/schema.ts';
-import { parseMethod } from '../debugger/saliency.ts';
 import { InvalidImageError, NotFoundError, ValidationError } from '../errors.ts';
 import { DEFAULT_BACKGROUND_RADIUS, DEFAULT_BACKGROUND_THRESHOLD } from '../explain/background.ts';
 import { pngDataUrl } from '../explain/render.ts';

@@ -124,7 +124,10 @@ export class FigureService {
       const runtime = await this.deps.runtimes.get(record.model);
       const spec = specOf(runtime);
       const limits = { maxPixels: this.deps.maxInputPixels };
-      const [before, after] = await Promise.all([prepareImage(original, spec, limits), prepareImage(png, spec, limits)]);
+      const [before, after] = await Promise.all([
+        prepareImage(original, spec, limits),
+        prepareImage(png, spec, limits),
+      ]);
       const [height, width] = spec.inputSize;
       return adversarialFigure({
         original: { width, height, rgb: before.resized },
@@ -196,9 +199,13 @@ export class FigureService {
       sides.map(async (side, i): Promise<ComparisonSide> => {
         const map: MapWithSanity =
           'captureId' in side.source
-            ? await this.deps.saliency.compute(await this.deps.saliency.stepOfCapture(side.source.captureId), render.method, {
-                classId: side.classId,
-              })
+            ? await this.deps.saliency.compute(
+                await this.deps.saliency.stepOfCapture(side.source.captureId),
+                render.method,
+                {
+                  classId: side.classId,
+                },
+              )
             : await this.deps.saliency.explainImage(side.source.image, side.source.model, render.method, side.classId);
         const { input, probabilities } = await this.#modelView(map);
         const predicted = argmax(probabilities);
@@ -254,7 +261,8 @@ function renderKey(render: FigureRender): string {
 
 function checkId(id: string, type: string): void {
   // ids are UUIDs: a longer one names nothing, and is not looked up
-  if (id.length === 0 || id.length > MAX_FIGURE_ID_LENGTH) throw new NotFoundError(type, id.slice(0, MAX_FIGURE_ID_LENGTH));
+  if (id.length === 0 || id.length > MAX_FIGURE_ID_LENGTH)
+    throw new NotFoundError(type, id.slice(0, MAX_FIGURE_ID_LENGTH));
 }
 
 function checkGrid(captureIds: readonly string[], columns: number): void {
