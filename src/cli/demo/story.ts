@@ -293,7 +293,7 @@ export async function runStory(client: DemoClient, options: StoryOptions, stderr
     { endpoint },
     ({ monitorAlerts }) => {
       alerts.push(monitorAlerts);
-      say(`\nALERT (graphql-ws monitorAlerts) ${monitorAlerts.status}: ${monitorAlerts.message}`);
+      say(`ALERT (graphql-ws monitorAlerts) ${monitorAlerts.message}`);
       alertArrived();
     },
     (error) => say(`alert subscription: ${error instanceof Error ? error.message : String(error)}`),
