@@ -158,7 +158,8 @@ export async function demoCommand(
     );
 
     await fs.mkdir(options.out, { recursive: true });
-    for (const figure of story.figures) await fs.writeFile(path.join(options.out, figure.name), await client.get(figure.url));
+    for (const figure of story.figures)
+      await fs.writeFile(path.join(options.out, figure.name), await client.get(figure.url));
     const summary = summarise(story, {
       server: options.url ?? 'an in-process server (temporary SQLite database)',
       source: options.images ? source : 'the bundled synthetic fixtures',

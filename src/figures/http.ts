@@ -9,6 +9,7 @@
  * Saliency and comparison take method, colormap, opacity, radius and threshold as the saliency images
  * do; saliency takes classId. 400 for a bad parameter, 404 for an unknown capture or adversarial id.
  */
+import { numberParam } from '../debugger/http.ts';
 import { parseMethod, parseRender, validateBackground } from '../debugger/saliency.ts';
 import { ValidationError } from '../errors.ts';
 import { binary } from '../server/responses.ts';
@@ -79,14 +80,6 @@ export function renderOf(params: URLSearchParams): FigureRender {
 function png(figure: Figure): Response {
   // a capture's figure never changes while it exists; an adversarial id's bytes never change
   return binary(200, figure.png, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600' });
-}
-
-function numberParam(params: URLSearchParams, name: string): number | null {
-  const raw = params.get(name);
-  if (raw === null || raw === '') return null;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new ValidationError(name, `${name} must be a number, got '${raw.slice(0, 40)}'`);
-  return value;
 }
 
 function integerParam(params: URLSearchParams, name: string): number | null {

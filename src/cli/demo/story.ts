@@ -132,7 +132,10 @@ const GRID = graphql(`
   }
 `);
 
-export type Execution = Extract<ResultOf<typeof RUN_SCHEDULE>['runMonitoringSchedule'], { __typename: 'MonitoringExecution' }>;
+export type Execution = Extract<
+  ResultOf<typeof RUN_SCHEDULE>['runMonitoringSchedule'],
+  { __typename: 'MonitoringExecution' }
+>;
 export type Alert = ResultOf<typeof ALERTS>['monitorAlerts'];
 type Explained = Extract<ResultOf<typeof SALIENCY>['saliency'], { __typename: 'SaliencyMap' }>;
 
@@ -161,19 +164,10 @@ export interface Prediction {
   confidence: number;
 }
 
-export interface AttackOutcome {
+/** an attack's answer, with the file attacked */
+export type AttackOutcome = Extract<ResultOf<typeof ATTACK>['createAdversarial'], { __typename: 'Adversarial' }> & {
   path: string;
-  id: string;
-  url: string;
-  figureUrl: string;
-  originalClass: number;
-  adversarialClass: number;
-  targetConfidence: number;
-  l2: number;
-  linf: number;
-  iterations: number;
-  success: boolean;
-}
+};
 
 /** a figure the story fetched: where it is served, and a name for the report's file */
 export interface FigureRef {
@@ -208,7 +202,11 @@ function expectType<T extends Typed, N extends T['__typename']>(value: T, name: 
 }
 
 /** runs `work` over items, `concurrency` at a time, results in item order */
-async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function pool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -325,9 +323,7 @@ export async function runStory(client: DemoClient, options: StoryOptions, stderr
   const successful = attacks.filter((a) => a.success);
   if (!successful.length) throw new Error('no adversarial image reached class 14: nothing to send');
   const adversarialImages = await timed('fetchAdversarial', async () => {
-    const bytes = new Map(
-      await Promise.all(successful.map(async (a) => [a.path, await client.get(a.url)] as const)),
-    );
+    const bytes = new Map(await Promise.all(successful.map(async (a) => [a.path, await client.get(a.url)] as const)));
     // as many adversarial requests as clean ones, made from the successful images in turn
     return options.images.map((_, i) => {
       const a = successful[i % successful.length]!;
@@ -339,7 +335,9 @@ export async function runStory(client: DemoClient, options: StoryOptions, stderr
     const { runMonitoringSchedule } = await client.request(RUN_SCHEDULE, { name: schedule });
     return expectType(runMonitoringSchedule, 'MonitoringExecution');
   });
-  say(`run 2 (adversarial traffic): ${attackedRun.status}, ${attackedRun.recordCount} captures: ${attackedRun.message}`);
+  say(
+    `run 2 (adversarial traffic): ${attackedRun.status}, ${attackedRun.recordCount} captures: ${attackedRun.message}`,
+  );
   if (attackedRun.status === 'CompletedWithViolations')
     await Promise.race([firstAlert, new Promise((resolve) => setTimeout(resolve, 10_000))]);
   unsubscribe();
@@ -349,8 +347,10 @@ export async function runStory(client: DemoClient, options: StoryOptions, stderr
     const { updateEndpoint } = await client.request(HOOK_ON, { name: endpoint });
     expectType(updateEndpoint, 'Endpoint');
     say('debugger hook on (collection fullgrad)');
-    // the clean image of the best attack on a sign that was not Stop already
-    const chosen = successful.filter((a) => a.originalClass !== STOP).sort((a, b) => a.l2 - b.l2)[0] ?? successful[0]!;
+    // the smallest successful perturbation of an image the model was sure of (≥ 90%), and not Stop already
+    const confidence = new Map(clean.map((p) => [p.path, p.confidence]));
+    const candidates = successful.filter((a) => a.originalClass !== STOP).sort((a, b) => a.l2 - b.l2);
+    const chosen = candidates.find((a) => (confidence.get(a.path) ?? 0) >= 0.9) ?? candidates[0] ?? successful[0]!;
     const cleanBytes = options.images.find((image) => image.path === chosen.path)!.bytes;
     const adversarialBytes = adversarialImages[successful.indexOf(chosen)]!.bytes;
     const capturedOnce = async (bytes: Buffer): Promise<string | null> => {
@@ -386,7 +386,10 @@ export async function runStory(client: DemoClient, options: StoryOptions, stderr
   const figures = await timed('figures', async () => {
     const list: FigureRef[] = [];
     const gridOf = async (predictions: Prediction[], name: string, title: string) => {
-      const ids = [...new Set(predictions.map((p) => p.captureId).filter((id): id is string => id !== null))].slice(0, 12);
+      // one capture of each distinct image, at most 12
+      const byImage = new Map<string, string>();
+      for (const p of predictions) if (p.captureId && !byImage.has(p.path)) byImage.set(p.path, p.captureId);
+      const ids = [...byImage.values()].slice(0, 12);
       if (!ids.length) return;
       const { predictionGrid } = await client.request(GRID, { ids, columns: 6 });
       list.push({ name, url: expectType(predictionGrid, 'Figure').url!, title });
