@@ -20,11 +20,13 @@ import { startLocalServer } from './demo/server.ts';
 import { runStory, type SourceImage } from './demo/story.ts';
 
 export const DEFAULT_DEMO_COUNT = 100;
+/** an attack is up to 100 debug-graph runs: 24 keep the default run under 10 minutes on two shared cores */
+export const DEFAULT_DEMO_ATTACKS = 24;
 const MAX_DEMO_COUNT = 10_000;
 export const FIXTURE_DIR = fileURLToPath(new URL('../../models/gtsrb-resnet18/fixtures/', import.meta.url));
 
 export const DEMO_USAGE =
-  'usage: vigil demo [--images DIR] [--count N] [--out DIR] [--url URL] [--key KEY] [--sampling P] [--method deepfool|pgd|bim|fgsm] [--model NAME]';
+  'usage: vigil demo [--images DIR] [--count N] [--attacks M] [--out DIR] [--url URL] [--key KEY] [--sampling P] [--method deepfool|pgd|bim|fgsm] [--model NAME]';
 
 export const DEMO_HELP = `${DEMO_USAGE}
 
@@ -42,7 +44,9 @@ options:
   -i, --images DIR      images to send (a directory, searched recursively); default $GTSRB_DIR, else the
                         model's bundled synthetic fixtures (${path.relative(process.cwd(), FIXTURE_DIR) || FIXTURE_DIR})
   -n, --count N         images sent per phase, 1–${MAX_DEMO_COUNT}; default ${DEFAULT_DEMO_COUNT} (spread over the directory; repeated
-                        when it holds fewer). Each distinct image is attacked once
+                        when it holds fewer)
+  -a, --attacks M       distinct images attacked, at most M of them (spread over them), 1–${MAX_DEMO_COUNT}; default
+                        ${DEFAULT_DEMO_ATTACKS}; the adversarial traffic sends the successful ones in turn, N requests
   -o, --out DIR         where the report goes (created); default ./vigil-demo
       --url URL         a running vigil server (default: one started in this process on a temporary database)
       --key KEY         its API key (role admin; default $VIGIL_API_KEY)
@@ -60,6 +64,7 @@ example:
 interface DemoOptions {
   images: string | undefined;
   count: number;
+  attacks: number;
   out: string;
   url: string | undefined;
   key: string | undefined;
@@ -74,6 +79,7 @@ function parse(args: string[], env: CliIo['env']): DemoOptions | 'help' {
     options: {
       images: { type: 'string', short: 'i' },
       count: { type: 'string', short: 'n' },
+      attacks: { type: 'string', short: 'a' },
       out: { type: 'string', short: 'o' },
       url: { type: 'string' },
       key: { type: 'string' },
@@ -90,6 +96,9 @@ function parse(args: string[], env: CliIo['env']): DemoOptions | 'help' {
   const count = values.count === undefined ? DEFAULT_DEMO_COUNT : Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > MAX_DEMO_COUNT)
     throw new Error(`--count=${values.count}: expected an integer from 1 to ${MAX_DEMO_COUNT}`);
+  const attacks = values.attacks === undefined ? DEFAULT_DEMO_ATTACKS : Number(values.attacks);
+  if (!Number.isInteger(attacks) || attacks < 1 || attacks > MAX_DEMO_COUNT)
+    throw new Error(`--attacks=${values.attacks}: expected an integer from 1 to ${MAX_DEMO_COUNT}`);
   const sampling = values.sampling === undefined ? 50 : Number(values.sampling);
   if (!Number.isFinite(sampling) || sampling < 1 || sampling > 100)
     throw new Error(`--sampling=${values.sampling}: expected a percentage from 1 to 100`);
@@ -101,6 +110,7 @@ function parse(args: string[], env: CliIo['env']): DemoOptions | 'help' {
   return {
     images: values.images ?? (env.GTSRB_DIR || undefined),
     count,
+    attacks,
     out: values.out ?? 'vigil-demo',
     url: values.url?.replace(/\/+$/, ''),
     key: values.key ?? (env.VIGIL_API_KEY || undefined),
@@ -153,7 +163,15 @@ export async function demoCommand(
     const endpoint = `demo-${Date.now().toString(36)}`;
     const story = await runStory(
       client,
-      { endpoint, model: options.model, sampling: options.sampling, method: options.method, images, concurrency: 4 },
+      {
+        endpoint,
+        model: options.model,
+        sampling: options.sampling,
+        method: options.method,
+        images,
+        attacks: options.attacks,
+        concurrency: 4,
+      },
       stderr,
     );
 

@@ -150,8 +150,10 @@ export interface StoryOptions {
   /** share of requests captured, 0–100 */
   sampling: number;
   method: 'DEEPFOOL' | 'PGD' | 'BIM' | 'FGSM';
-  /** the images sent, in order (a file may repeat); attacked once per distinct file */
+  /** the images sent, in order (a file may repeat) */
   images: SourceImage[];
+  /** distinct images attacked at most (spread over them); the adversarial traffic repeats the successful ones */
+  attacks: number;
   /** requests in flight at once while sending */
   concurrency: number;
 }
@@ -297,7 +299,11 @@ export async function runStory(client: DemoClient, options: StoryOptions, stderr
     (error) => say(`alert subscription: ${error instanceof Error ? error.message : String(error)}`),
   );
 
-  const distinct = [...new Map(options.images.map((image) => [image.path, image])).values()];
+  const all = [...new Map(options.images.map((image) => [image.path, image])).values()];
+  const distinct =
+    all.length <= options.attacks
+      ? all
+      : Array.from({ length: options.attacks }, (_, i) => all[Math.floor((i * all.length) / options.attacks)]!);
   const attacks = await timed('attack', async () => {
     const bar = new ProgressBar(stderr, `adversarial (${options.method.toLowerCase()})`, distinct.length);
     let reached = 0;
