@@ -34,6 +34,8 @@ import { TensorStore } from './debugger/store.ts';
 import { TrialService } from './debugger/trial.ts';
 import { EndpointService } from './endpoints/service.ts';
 import { EndpointStore } from './endpoints/store.ts';
+import { figureRoutes } from './figures/http.ts';
+import { FigureService } from './figures/service.ts';
 import { groundTruthRoutes } from './groundtruth/http.ts';
 import { GroundTruthService } from './groundtruth/service.ts';
 import { GroundTruthStore } from './groundtruth/store.ts';
@@ -221,6 +223,14 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     maxConcurrent: config.attacks.maxConcurrent,
   });
 
+  const figures = new FigureService({
+    saliency,
+    captures,
+    attacks,
+    runtimes,
+    maxInputPixels: config.maxImagePixels,
+  });
+
   const monitor = createMonitor({
     prisma: database.prisma,
     labelled: groundTruthStore,
@@ -255,6 +265,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     trials,
     saliency,
     attacks,
+    figures,
     apiKeys,
     alerting,
     groundTruth,
@@ -337,6 +348,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       ...saliencyRoutes(trials, saliency),
       ...dashboardRoutes(dashboard),
       ...attackRoutes(attacks),
+      ...figureRoutes(figures),
       ...invocationRoutes(inference, config.maxBodyBytes),
     ],
     readiness,

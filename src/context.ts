@@ -14,6 +14,7 @@ import type { SaliencyService } from './debugger/saliency.ts';
 import type { StepRecord, TensorRecord } from './debugger/store.ts';
 import type { TrialService } from './debugger/trial.ts';
 import type { EndpointService } from './endpoints/service.ts';
+import type { FigureService } from './figures/service.ts';
 import type { GroundTruthService } from './groundtruth/service.ts';
 import type { GroundTruthRecord } from './groundtruth/types.ts';
 import type { InferenceService } from './inference/service.ts';
@@ -55,6 +56,8 @@ export interface Services {
   groundTruth: GroundTruthService;
   /** adversarial images (createAdversarial), bounded by MAX_CONCURRENT_ATTACKS */
   attacks: AttackService;
+  /** the write-up's figures as PNGs (saliency, adversarial, grid, comparison) */
+  figures: FigureService;
 }
 
 /** one loader per relation that a list of rows resolves row by row */

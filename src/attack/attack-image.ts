@@ -28,6 +28,8 @@ export interface AttackParameters {
 export interface AttackResult {
   /** the adversarial image: 128×128 RGB PNG */
   png: Uint8Array;
+  /** the attacked image as the model saw it (preprocessed): 128×128 RGB PNG, for the difference figure */
+  original: Uint8Array;
   originalClass: number;
   /** the class of the PNG decoded again through the predict path */
   adversarialClass: number;
@@ -84,6 +86,7 @@ export async function attackImage(
   const adversarialClass = argmax(probabilities);
   return {
     png,
+    original: await encodePng(prepared.resized, spec),
     originalClass,
     adversarialClass,
     targetConfidence: probabilities[parameters.target]!,

@@ -46,7 +46,7 @@ const CreateAdversarialInputRef = builder.inputRef<AdversarialInputShape>('Creat
   }),
 });
 
-const AdversarialRef = builder.objectRef<Adversarial>('Adversarial').implement({
+export const AdversarialRef = builder.objectRef<Adversarial>('Adversarial').implement({
   description:
     'An adversarial 128×128 PNG; success only when the PNG, decoded again through the predict path, is classified as the target',
   fields: (t) => ({

@@ -98,6 +98,13 @@ export class AttackService {
     }
   }
 
+  /** the adversarial PNG and the original it was made from; NotFoundError when none has this id */
+  async images(id: string): Promise<{ record: AdversarialRecord; png: Uint8Array; original: Uint8Array | null }> {
+    const [record, images] = await Promise.all([this.deps.store.get(id), this.deps.store.images(id)]);
+    if (!record || !images) throw new NotFoundError('Adversarial', id);
+    return { record, ...images };
+  }
+
   /** the stored PNG; NotFoundError when none has this id */
   async png(id: string): Promise<Uint8Array> {
     const png = await this.deps.store.png(id);

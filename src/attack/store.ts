@@ -5,7 +5,7 @@ import type { AttackResult } from './attack-image.ts';
 import { ATTACK_METHODS, type AttackMethod } from './methods.ts';
 
 /** an attack's outcome (its PNG aside) and what was attacked */
-export interface AdversarialRecord extends Omit<AttackResult, 'png'> {
+export interface AdversarialRecord extends Omit<AttackResult, 'png' | 'original'> {
   id: string;
   createdAt: Date;
   model: string;
@@ -15,7 +15,7 @@ export interface AdversarialRecord extends Omit<AttackResult, 'png'> {
   target: number;
 }
 
-function toRecord(row: Omit<AdversarialRow, 'png'>): AdversarialRecord {
+function toRecord(row: Omit<AdversarialRow, 'png' | 'original'>): AdversarialRecord {
   const { method, ...rest } = row;
   return { ...rest, method: isOneOf(ATTACK_METHODS, method) ? method : 'DEEPFOOL' };
 }
@@ -27,10 +27,12 @@ export class AdversarialStore {
   ) {}
 
   /** stores one image, then deletes what is beyond the newest `maxStored` */
-  async insert(record: AdversarialRecord & { png: Uint8Array }): Promise<AdversarialRecord> {
-    const { png, ...rest } = record;
+  async insert(record: AdversarialRecord & { png: Uint8Array; original: Uint8Array }): Promise<AdversarialRecord> {
+    const { png, original, ...rest } = record;
     // Prisma takes bytes over a plain ArrayBuffer
-    await this.prisma.adversarial.create({ data: { ...rest, png: Uint8Array.from(png) } });
+    await this.prisma.adversarial.create({
+      data: { ...rest, png: Uint8Array.from(png), original: Uint8Array.from(original) },
+    });
     // by id, not by time: rows made in the same millisecond are told apart (a few at a time: one per insert)
     const beyond = await this.prisma.adversarial.findMany({
       select: { id: true },
@@ -47,8 +49,13 @@ export class AdversarialStore {
     return row?.png ?? null;
   }
 
+  /** the adversarial PNG and the original (null for a row stored before originals were kept) */
+  async images(id: string): Promise<{ png: Uint8Array; original: Uint8Array | null } | null> {
+    return this.prisma.adversarial.findUnique({ where: { id }, select: { png: true, original: true } });
+  }
+
   async get(id: string): Promise<AdversarialRecord | null> {
-    const row = await this.prisma.adversarial.findUnique({ where: { id }, omit: { png: true } });
+    const row = await this.prisma.adversarial.findUnique({ where: { id }, omit: { png: true, original: true } });
     return row && toRecord(row);
   }
 }

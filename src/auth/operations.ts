@@ -27,6 +27,9 @@ export const OPERATION_ROLES: Readonly<Record<RootTypeName, Readonly<Record<stri
     saliency: 'read',
     // runs the model on the caller's image, as predict does
     explain: 'invoke',
+    predictionGrid: 'read',
+    // explains uploaded images, as explain does
+    saliencyComparison: 'invoke',
     storage: 'read',
     apiKeys: 'admin',
     viewer: 'read',

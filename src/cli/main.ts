@@ -29,6 +29,11 @@ const COMMANDS: Command[] = [
     run: async (args, io) => (await import('./attack.ts')).attackCommand(args, io),
   },
   {
+    name: 'demo',
+    summary: "the write-up end to end: clean and adversarial traffic, the monitor's alert, explanations, a report",
+    run: async (args, io) => (await import('./demo.ts')).demoCommand(args, io),
+  },
+  {
     name: 'capture export',
     summary: "write an endpoint's captures as SageMaker data-capture JSON Lines",
     run: async (args, io) => (await import('./capture-export.ts')).captureExportCommand(args, io),

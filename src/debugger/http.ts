@@ -84,7 +84,7 @@ export function saliencyRoutes(trials: TrialService, saliency: SaliencyService):
   ];
 }
 
-function numberParam(params: URLSearchParams, name: string): number | null {
+export function numberParam(params: URLSearchParams, name: string): number | null {
   const raw = params.get(name);
   if (raw === null || raw === '') return null;
   const value = Number(raw);

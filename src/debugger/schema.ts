@@ -66,7 +66,7 @@ const ReductionKindEnum = builder.enumType('ReductionKind', {
   values: REDUCTION_KINDS,
 });
 
-const SaliencyMethodEnum = builder.enumType('SaliencyMethod', {
+export const SaliencyMethodEnum = builder.enumType('SaliencyMethod', {
   description:
     "FULLGRAD: |input·grad| and every site's |bias·output_grad|, each min-max normalised, resized and summed; " +
     'SIMPLE_FULLGRAD: |output_grad| in place of |bias·output_grad|; INPUT_X_GRADIENT: the input term alone; ' +
@@ -76,7 +76,7 @@ const SaliencyMethodEnum = builder.enumType('SaliencyMethod', {
   values: SALIENCY_METHODS,
 });
 
-const ColormapEnum = builder.enumType('Colormap', { values: COLORMAPS });
+export const ColormapEnum = builder.enumType('Colormap', { values: COLORMAPS });
 
 const IgBaselineEnum = builder.enumType('IntegratedGradientsBaseline', {
   description: `INTEGRATED_GRADIENTS' starting image: BLACK (RGB 0), ZERO (the normalised zero: the training mean colour), BLUR (the input under a Gaussian blur of σ = ${IG_BLUR_SIGMA} px), NOISE (uniform RGB noise, a fixed seed)`,
@@ -84,7 +84,7 @@ const IgBaselineEnum = builder.enumType('IntegratedGradientsBaseline', {
 });
 
 /** a map with its rendering and background-check options */
-interface ExplanationView {
+export interface ExplanationView {
   map: ComputedSaliency;
   render: RenderOptions;
   background: BackgroundOptions;
@@ -93,7 +93,7 @@ interface ExplanationView {
 }
 
 /** a step's map, with the URLs of its images */
-interface SaliencyView extends ExplanationView {
+export interface SaliencyView extends ExplanationView {
   map: ComputedSaliency & { ref: StepRef };
   /** where the PNGs are served: /saliency/<captureId> or /steps/<endpoint>/<step> */
   urlBase: string;
@@ -247,7 +247,7 @@ const SanityCheckRef = builder.objectRef<SanityCheck>('SanityCheck').implement({
   }),
 });
 
-const ExplanationRef = builder.interfaceRef<ExplanationView>('Explanation').implement({
+export const ExplanationRef = builder.interfaceRef<ExplanationView>('Explanation').implement({
   description: 'A saliency map of one class, its images and its checks',
   resolveType: (e) => (e.map.ref ? 'SaliencyMap' : 'ImageExplanation'),
   fields: (t) => ({
@@ -316,7 +316,7 @@ const ExplanationRef = builder.interfaceRef<ExplanationView>('Explanation').impl
   }),
 });
 
-const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement({
+export const SaliencyMapRef = builder.objectRef<SaliencyView>('SaliencyMap').implement({
   description:
     'A saliency map of a debugger step: from its stored tensors (no model run) for the class they explain, recomputed by the debug graph for another class',
   interfaces: [ExplanationRef],
@@ -343,7 +343,7 @@ const ImageExplanationRef = builder.objectRef<ExplanationView>('ImageExplanation
 });
 
 /** the arguments of every saliency field */
-const saliencyArgs = builder.args((t) => ({
+export const saliencyArgs = builder.args((t) => ({
   method: t.field({ type: SaliencyMethodEnum, defaultValue: 'FULLGRAD' }),
   colormap: t.field({ type: ColormapEnum, defaultValue: DEFAULT_RENDER.colormap }),
   opacity: t.float({ defaultValue: DEFAULT_RENDER.opacity, description: 'heatmap weight over the image, 0–1' }),
@@ -372,7 +372,7 @@ const saliencyArgs = builder.args((t) => ({
   }),
 }));
 
-interface SaliencyFieldArgs {
+export interface SaliencyFieldArgs {
   method?: SaliencyMethod | null;
   colormap?: Colormap | null;
   opacity?: number | null;
@@ -411,7 +411,7 @@ async function saliencyView(
 }
 
 /** a view's render and background options from the saliency arguments */
-function viewOptions(args: SaliencyFieldArgs): Omit<ExplanationView, 'map'> {
+export function viewOptions(args: SaliencyFieldArgs): Omit<ExplanationView, 'map'> {
   return {
     render: parseRender(args),
     background: validateBackground({

@@ -13,6 +13,7 @@ import '../debugger/schema.ts';
 import '../auth/schema.ts';
 import '../alerting/schema.ts';
 import '../attack/schema.ts';
+import '../figures/schema.ts';
 
 let schema: GraphQLSchema | undefined;
 

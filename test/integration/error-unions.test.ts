@@ -232,6 +232,61 @@ const CASES: Record<string, Case> = {
     ['explain'],
     { variables: () => ({ image: PNG }) },
   ),
+  // figures
+  'Query.predictionGrid → NotFoundError': errorCase(
+    graphql(
+      `query GridOfUnknownCapture($id: ID!) {
+        predictionGrid(captureIds: [$id]) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predictionGrid'],
+    { variables: () => ({ id: UNKNOWN_ID }) },
+  ),
+  'Query.predictionGrid → ValidationError': errorCase(
+    graphql(
+      `query GridOfNineColumns($id: ID!) {
+        predictionGrid(captureIds: [$id], columns: 9) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['predictionGrid'],
+    { variables: (fx) => ({ id: fx.plainCapture }) },
+  ),
+  'Query.saliencyComparison → InvalidImageError': errorCase(
+    graphql(
+      `query CompareNotAnImage($id: ID!, $image: String!) {
+        saliencyComparison(left: { captureId: $id }, right: { image: { base64: $image } }, model: "gtsrb-resnet18") {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['saliencyComparison'],
+    { variables: (fx) => ({ id: fx.hookedCapture, image: NOT_AN_IMAGE }) },
+  ),
+  'Query.saliencyComparison → NotFoundError': errorCase(
+    graphql(
+      `query CompareUnhookedCapture($plain: ID!, $hooked: ID!) {
+        saliencyComparison(left: { captureId: $plain }, right: { captureId: $hooked }) { __typename ...CaseError }
+      }`,
+      [ERROR],
+    ),
+    ['saliencyComparison'],
+    { variables: (fx) => ({ plain: fx.plainCapture, hooked: fx.hookedCapture }) },
+  ),
+  'Query.saliencyComparison → ValidationError': errorCase(
+    graphql(
+      `query CompareSideWithBoth($id: ID!, $image: String!) {
+        saliencyComparison(left: { captureId: $id, image: { base64: $image } }, right: { captureId: $id }, model: "gtsrb-resnet18") {
+          __typename ...CaseError
+        }
+      }`,
+      [ERROR],
+    ),
+    ['saliencyComparison'],
+    { variables: (fx) => ({ id: fx.hookedCapture, image: PNG }) },
+  ),
   // attacks
   'Mutation.createAdversarial → InvalidImageError': errorCase(
     graphql(

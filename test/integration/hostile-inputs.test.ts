@@ -1845,6 +1845,63 @@ function attacks(): HostileCase[] {
       send: GET('/adversarial/%E0%A4%A.png'),
       expect: { status: 400, code: 'VALIDATION' },
     },
+    // figures
+    {
+      name: 'figures: a grid of 37 captures',
+      send: operation(
+        `query { result: predictionGrid(captureIds: [${Array.from({ length: 37 }, (_, i) => `"${i}"`).join(',')}]) { __typename ... on VigilError { code } } }`,
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'figures: a grid capture id of 10,000 characters',
+      send: operation(
+        'query($id: ID!) { result: predictionGrid(captureIds: [$id]) { __typename ... on VigilError { code } } }',
+        { id: 'a'.repeat(10_000) },
+      ),
+      expect: { status: 200, typename: 'NotFoundError', code: 'NOT_FOUND' },
+    },
+    {
+      name: 'figures: a comparison heading of 10,000 characters',
+      send: operation(
+        'query($h: String!) { result: saliencyComparison(left: { captureId: "a", heading: $h }, right: { captureId: "b" }) { __typename ... on VigilError { code } } }',
+        { h: 'x'.repeat(10_000) },
+      ),
+      expect: VALIDATION,
+    },
+    {
+      name: 'figures: a decompression bomb in a comparison',
+      send: operation(
+        'query($i: ImageInput!) { result: saliencyComparison(left: { image: $i }, right: { image: $i }, model: "gtsrb-resnet18") { __typename ... on VigilError { code } } }',
+        { i: b64(hugePng(6000, 6000)) },
+      ),
+      expect: INVALID_IMAGE,
+    },
+    {
+      name: 'URL: a figure grid listing 2,000 ids',
+      send: GET(`/figures/grid.png?captures=${'a,'.repeat(2_000)}`),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: a figure grid of 1e300 columns',
+      send: GET('/figures/grid.png?captures=a&columns=1e300'),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: a saliency figure of a capture id of 10,000 characters',
+      send: GET(`/figures/saliency/${'a'.repeat(10_000)}.png`),
+      expect: { status: 404, code: 'NOT_FOUND' },
+    },
+    {
+      name: 'URL: a comparison figure with opacity NaN',
+      send: GET('/figures/comparison.png?left=a&right=b&opacity=NaN'),
+      expect: { status: 400, code: 'VALIDATION' },
+    },
+    {
+      name: 'URL: a figure that is not one',
+      send: GET('/figures/chart.svg'),
+      expect: { status: 404 },
+    },
   ];
 }
 

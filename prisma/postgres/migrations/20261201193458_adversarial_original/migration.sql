@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Adversarial" ADD COLUMN     "original" BYTEA;
