@@ -1,6 +1,8 @@
 /**
  * Reading the rollups: the sums of whole buckets (a window's plan, buckets.ts), one query per table
- * over every bucket range of the window (a UNION ALL of primary-key range scans, grouped once); and the
+ * over every bucket range of the window (a UNION ALL of primary-key range scans, summed in SQL so that
+ * only a row per class or bin comes back; the confidence bins' least and greatest confidence in a query
+ * of their own, for one bin); and the
  * buckets rebuilt from the captures and labels themselves (the migration that added rollups does the
  * same in SQL; the monitor benchmark seeds with it).
  */

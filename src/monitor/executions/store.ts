@@ -162,25 +162,42 @@ export class ExecutionStore {
     return result.count;
   }
 
-  /** null when the schedule already has an execution ending at `windowEnd` (windows tile: one per end) */
+  /**
+   * The InProgress execution of a run: null when the schedule already has an execution ending at
+   * `windowEnd` (windows tile: one per end). The record is built from what was written (one INSERT,
+   * nothing read back): the caller names the schedule, endpoint and model.
+   */
   async start(e: {
     scheduleId: string | null;
+    scheduleName: string | null;
     endpointId: string;
+    endpointName: string;
+    model: string;
     trigger: ExecutionTrigger;
     windowStart: Date;
     windowEnd: Date;
     startedAt: Date;
   }): Promise<ExecutionRecord | null> {
+    const { scheduleName, endpointName, model, ...columns } = e;
+    const data = { id: randomUUID(), ...columns, status: 'InProgress' as const };
     try {
-      const row = await this.prisma.monitoringExecution.create({
-        data: { id: randomUUID(), ...e, status: 'InProgress' },
-        select: SELECT,
-      });
-      return toExecution(row);
+      await this.prisma.monitoringExecution.create({ data, select: { id: true } });
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;
     }
+    return {
+      ...data,
+      scheduleName,
+      endpointName,
+      model,
+      recordCount: 0,
+      classCounts: null,
+      message: null,
+      insufficientData: false,
+      modelQuality: null,
+      finishedAt: null,
+    };
   }
 
   /**
@@ -191,7 +208,6 @@ export class ExecutionStore {
    */
   async finish(execution: ExecutionRecord, result: ExecutionResult, finishedAt: Date): Promise<ExecutionRecord | null> {
     const { id, scheduleId, windowEnd } = execution;
-    const classCounts = JSON.stringify(result.classCounts);
     const modelQuality = result.modelQuality && JSON.stringify(result.modelQuality);
     return this.prisma.$transaction(async (tx) => {
       const updated = await tx.monitoringExecution.updateMany({
@@ -199,7 +215,7 @@ export class ExecutionStore {
         data: {
           status: result.status,
           recordCount: result.recordCount,
-          classCounts,
+          classCounts: JSON.stringify(result.classCounts),
           message: result.message,
           insufficientData: result.insufficientData,
           statistics: JSON.stringify(result.statistics),
@@ -224,12 +240,12 @@ export class ExecutionStore {
         timestamp: windowEnd,
       }));
       for (const statement of insertStatements(tx, 'Metric', METRIC_COLUMNS, metrics)) await statement;
-      // what the UPDATE wrote, without reading it back (the JSON columns as a read would parse them)
+      // what the UPDATE wrote, without reading it back (the report as a read would parse it)
       const finished: ExecutionRecord = {
         ...execution,
         status: result.status,
         recordCount: result.recordCount,
-        classCounts: JSON.parse(classCounts) as Record<string, number>,
+        classCounts: { ...result.classCounts },
         message: result.message,
         insufficientData: result.insufficientData,
         modelQuality: modelQuality === null ? null : (JSON.parse(modelQuality) as ModelQualityReport),
