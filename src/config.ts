@@ -133,7 +133,7 @@ export interface Config {
   /** identifies this process in scheduler leases */
   instanceId: string;
   /** called with each SQL statement sent to the database (tests count queries); never read from the environment */
-  onQuery?: (sql: string) => void;
+  onQuery?: (sql: string, durationMs: number) => void;
 }
 
 export class ConfigError extends Error {

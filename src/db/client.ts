@@ -69,8 +69,8 @@ export function postgresAdapter(
 }
 
 export interface OpenDatabaseOptions extends PostgresSessionOptions {
-  /** called with each SQL statement the client sends (tests count them; off by default: events cost) */
-  onQuery?: (sql: string) => void;
+  /** called with each SQL statement the client sends and its duration (tests count them; off by default: events cost) */
+  onQuery?: (sql: string, durationMs: number) => void;
 }
 
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
@@ -81,11 +81,11 @@ export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Da
   if (target.provider === 'sqlite') {
     fs.mkdirSync(path.dirname(target.file), { recursive: true });
     const client = new SqliteClient({ adapter: sqliteAdapter(target.file, options.lockTimeoutMs), log });
-    if (onQuery) client.$on('query', (event) => onQuery(event.query));
+    if (onQuery) client.$on('query', (event) => onQuery(event.query, event.duration));
     prisma = client;
   } else {
     const client = new PostgresClient({ adapter: postgresAdapter(target, options), log });
-    if (onQuery) client.$on('query', (event) => onQuery(event.query));
+    if (onQuery) client.$on('query', (event) => onQuery(event.query, event.duration));
     prisma = client as unknown as Db;
   }
   return {

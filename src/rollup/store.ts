@@ -1,6 +1,8 @@
 /**
  * Reading the rollups: the sums of whole buckets (a window's plan, buckets.ts), one query per table
- * over every bucket range of the window (a UNION ALL of primary-key range scans, grouped once); and the
+ * over every bucket range of the window (a UNION ALL of primary-key range scans, summed in SQL so that
+ * only a row per class or bin comes back; the confidence bins' least and greatest confidence in a query
+ * of their own, for one bin); and the
  * buckets rebuilt from the captures and labels themselves (the migration that added rollups does the
  * same in SQL; the monitor benchmark seeds with it).
  */
@@ -14,9 +16,8 @@ export interface ClassSum {
   unscored: number;
 }
 
-export interface BinSum {
-  n: number;
-  unclassed: number;
+/** a confidence bin's least and greatest confidence */
+export interface BinRange {
   min: number | null;
   max: number | null;
 }
@@ -36,11 +37,18 @@ function inRange(endpointId: string, r: BucketRange): Prisma.Sql {
   return Prisma.sql`"endpointId" = ${endpointId} AND "bucketSeconds" = ${r.seconds} AND "bucketStart" >= ${new Date(r.from)} AND "bucketStart" < ${new Date(r.to)}`;
 }
 
-/** `SELECT <columns> FROM table WHERE <range>` for each range, as one UNION ALL */
-function overRanges(table: string, columns: string, endpointId: string, ranges: readonly BucketRange[]): Prisma.Sql {
+/** `SELECT <columns> FROM table WHERE <range> <and>` for each range, as one UNION ALL */
+function overRanges(
+  table: string,
+  columns: string,
+  endpointId: string,
+  ranges: readonly BucketRange[],
+  and: Prisma.Sql = Prisma.empty,
+): Prisma.Sql {
   return Prisma.join(
     ranges.map(
-      (r) => Prisma.sql`SELECT ${Prisma.raw(columns)} FROM ${Prisma.raw(`"${table}"`)} WHERE ${inRange(endpointId, r)}`,
+      (r) =>
+        Prisma.sql`SELECT ${Prisma.raw(columns)} FROM ${Prisma.raw(`"${table}"`)} WHERE ${inRange(endpointId, r)} ${and}`,
     ),
     ' UNION ALL ',
   );
@@ -61,24 +69,41 @@ export class RollupStore {
     return sums;
   }
 
-  /** captures per confidence bin over whole buckets, with each bin's least and greatest confidence */
-  async binSums(endpointId: string, ranges: readonly BucketRange[]): Promise<Map<number, BinSum>> {
-    const sums = new Map<number, BinSum>();
-    if (!ranges.length) return sums;
-    const rows = await this.prisma.$queryRaw<
-      { bin: Num; n: Num; unclassed: Num; min: number | null; max: number | null }[]
-    >`
-      SELECT "bin", SUM("n") AS "n", SUM("unclassed") AS "unclassed", MIN("minConfidence") AS "min", MAX("maxConfidence") AS "max"
-      FROM (${overRanges('RollupConfidence', '"bin", "n", "unclassed", "minConfidence", "maxConfidence"', endpointId, ranges)}) AS "r"
-      GROUP BY "bin"`;
-    for (const r of rows)
-      sums.set(num(r.bin), {
-        n: num(r.n),
-        unclassed: num(r.unclassed),
-        min: r.min === null ? null : Number(r.min),
-        max: r.max === null ? null : Number(r.max),
-      });
-    return sums;
+  /**
+   * Captures per confidence bin over whole buckets (`n`), and of them those without a predicted class
+   * (`unclassed`) only when asked: the executions' hottest query, a day's window being ~24 hours of up
+   * to 1,000 bins each plus the minutes around them, so it reads no column it does not need (each
+   * summed column costs as much as the scan). Each range is grouped apart, then the groups together.
+   */
+  async binCounts(
+    endpointId: string,
+    ranges: readonly BucketRange[],
+    withUnclassed: boolean,
+  ): Promise<Map<number, { n: number; unclassed: number }>> {
+    const counts = new Map<number, { n: number; unclassed: number }>();
+    if (!ranges.length) return counts;
+    const unclassed = Prisma.raw(withUnclassed ? 'SUM("unclassed")' : '0');
+    const grouped = Prisma.join(
+      ranges.map(
+        (r) => Prisma.sql`SELECT "bin", SUM("n") AS "n", ${unclassed} AS "unclassed" FROM "RollupConfidence"
+          WHERE ${inRange(endpointId, r)} GROUP BY "bin"`,
+      ),
+      ' UNION ALL ',
+    );
+    const rows = await this.prisma.$queryRaw<{ bin: Num; n: Num; unclassed: Num }[]>`
+      SELECT "bin", CAST(SUM("n") AS BIGINT) AS "n", CAST(SUM("unclassed") AS BIGINT) AS "unclassed"
+      FROM (${grouped}) AS "r" GROUP BY "bin"`;
+    for (const r of rows) counts.set(num(r.bin), { n: num(r.n), unclassed: num(r.unclassed) });
+    return counts;
+  }
+
+  /** the least and greatest confidence of one bin over whole buckets (nulls when it holds none) */
+  async binRange(endpointId: string, ranges: readonly BucketRange[], bin: number): Promise<BinRange> {
+    if (!ranges.length) return { min: null, max: null };
+    const [row] = await this.prisma.$queryRaw<[{ min: number | null; max: number | null }]>`
+      SELECT MIN("minConfidence") AS "min", MAX("maxConfidence") AS "max"
+      FROM (${overRanges('RollupConfidence', '"minConfidence", "maxConfidence"', endpointId, ranges, Prisma.sql`AND "bin" = ${bin}`)}) AS "r"`;
+    return { min: row.min === null ? null : Number(row.min), max: row.max === null ? null : Number(row.max) };
   }
 
   /** labelled captures per (predicted, true) class over whole buckets, except those with labels received after `receivedBy` */

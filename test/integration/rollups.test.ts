@@ -188,6 +188,24 @@ describe('rollups', () => {
     });
     expect(all.recordCount).toBe(captures.length);
 
+    // an endpoint whose captures all have a class and a confidence: its bins are read without the
+    // `unclassed` column (only windows holding captures without a class read it)
+    const readable = await createEndpoint(server, 'rollups-readable');
+    const classified = Array.from({ length: 400 }, (_, i) => randomCapture(readable, captures.length + i)).map((c) => ({
+      ...c,
+      predictedClass: c.predictedClass ?? 7,
+      confidence: c.confidence ?? 0.75,
+      output: '{}',
+    }));
+    await writers[0]!.write(captureTableRows(classified));
+    for (let w = 0; w < 10; w++) {
+      const { from, to } = w === 0 ? { from: START - MINUTE, to: START + SPAN + MINUTE } : randomWindow();
+      const query = { endpointId: readable, from: new Date(from), to: new Date(to), lowConfidenceThreshold: 0.37 };
+      expect(await countWindowFromRollups(prisma, provider, rollups, query)).toEqual(
+        await countWindow(prisma, provider, query, 'group'),
+      );
+    }
+
     // what the writers kept is what the backfill computes from the rows
     const kept = await rollupRows(prisma, endpointId);
     expect(kept.labels.length).toBeGreaterThan(0);

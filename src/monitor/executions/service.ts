@@ -368,7 +368,10 @@ export class ExecutionService {
 
     const execution = await executions.start({
       scheduleId: schedule.id,
+      scheduleName: schedule.name,
       endpointId: schedule.endpointId,
+      endpointName: schedule.endpointName,
+      model: schedule.model,
       trigger,
       windowStart,
       windowEnd,
@@ -398,7 +401,10 @@ export class ExecutionService {
     await this.deps.external.validate(checks.external);
     const execution = await this.deps.executions.start({
       scheduleId: null,
+      scheduleName: null,
       endpointId: endpoint.id,
+      endpointName: endpoint.name,
+      model: endpoint.model,
       trigger: 'AD_HOC',
       windowStart: input.from,
       windowEnd: input.to,

@@ -101,9 +101,15 @@ export async function countWindowFromRollups(
 ): Promise<WindowCounts> {
   const counts = emptyCounts();
   const plan = planWindow(query.from.getTime(), query.to.getTime());
-  const [classes, bins, ...edges] = await Promise.all([
-    rollups.classSums(query.endpointId, plan.buckets),
-    rollups.binSums(query.endpointId, plan.buckets),
+  const t = query.lowConfidenceThreshold;
+  const thresholdBin = confidenceBin(t);
+  const classes = await rollups.classSums(query.endpointId, plan.buckets);
+  // captures with a confidence but no class: only then does a bin's histogram count differ from its n
+  const none = classes.get(NONE);
+  const unclassed = none !== undefined && none.n > none.unscored;
+  const [bins, thresholdRange, ...edges] = await Promise.all([
+    rollups.binCounts(query.endpointId, plan.buckets, unclassed),
+    rollups.binRange(query.endpointId, plan.buckets, thresholdBin),
     ...plan.raw.map((r) => groupCounts(prisma, provider, { ...query, from: new Date(r.from), to: new Date(r.to) })),
   ]);
   for (const rows of edges) addRows(counts, rows);
@@ -117,8 +123,6 @@ export async function countWindowFromRollups(
       counts.missingCount += sum.unscored;
     }
   }
-  const t = query.lowConfidenceThreshold;
-  const thresholdBin = confidenceBin(t);
   for (const [bin, sum] of bins) {
     if (bin === NONE) continue;
     const scored = sum.n - sum.unclassed;
@@ -126,11 +130,13 @@ export async function countWindowFromRollups(
       c.histogram[Math.min(HISTOGRAM_BUCKETS - 1, Math.max(0, bin))]! += scored;
       c.count += scored;
     }
-    if (bin < thresholdBin || (bin === thresholdBin && sum.max !== null && sum.max < t))
-      counts.lowConfidenceCount += sum.n;
-    else if (bin === thresholdBin && sum.min !== null && sum.min < t)
-      counts.lowConfidenceCount += await countBelowInBin(prisma, provider, query, plan.buckets, thresholdBin);
+    if (bin < thresholdBin) counts.lowConfidenceCount += sum.n;
   }
+  // the threshold's own bin: wholly below it, wholly not, or (captures on both sides) from the rows
+  const { min, max } = thresholdRange;
+  if (max !== null && max < t) counts.lowConfidenceCount += bins.get(thresholdBin)?.n ?? 0;
+  else if (min !== null && min < t)
+    counts.lowConfidenceCount += await countBelowInBin(prisma, provider, query, plan.buckets, thresholdBin);
   momentsFromHistogram(counts);
   return counts;
 }
