@@ -328,8 +328,8 @@ export function predictedTitle(classId: number, label: string, confidence: numbe
 }
 
 export function sanityLine(sanity: SanityNote): string {
-  const verdict = sanity.dependsOnInput ? 'the map depends on the image' : 'the map depends little on the image';
-  return `Sanity check: rank correlation with the map of a blank image ${sanity.blankRankCorrelation.toFixed(2)}, of a noise image ${sanity.noiseRankCorrelation.toFixed(2)}: ${verdict}`;
+  const verdict = sanity.dependsOnInput ? 'depends on the image' : 'depends little on the image';
+  return `Sanity check: rank ρ ${sanity.blankRankCorrelation.toFixed(2)} with a blank image's map, ${sanity.noiseRankCorrelation.toFixed(2)} with a noise image's: ${verdict}`;
 }
 
 export function backgroundLine(background: BackgroundSaliency, short = false): string {

@@ -154,6 +154,10 @@ const PredictionEventRef = builder.objectRef<PredictionEvent>('PredictionEvent')
     modelVersion: t.exposeString('modelVersion'),
     at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
     latencyMs: t.exposeFloat('latencyMs'),
+    outlierScore: t.exposeFloat('outlierScore', {
+      nullable: true,
+      description: "as on Prediction: in units of the endpoint's reference's 99th percentile; null without one",
+    }),
   }),
 });
 

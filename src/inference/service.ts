@@ -307,6 +307,7 @@ export class InferenceService {
       modelVersion: runtime.version,
       at: inferenceTime.toISOString(),
       latencyMs,
+      outlierScore,
     });
     return prediction;
   }

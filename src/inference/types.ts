@@ -35,6 +35,8 @@ export interface PredictionEvent {
   modelVersion: string;
   at: string;
   latencyMs: number;
+  /** as on `Prediction`: null without a reference with features */
+  outlierScore: number | null;
 }
 
 /** one image as the client sent it */

@@ -13,7 +13,7 @@ import { graphql } from '../../src/graphql.ts';
 import { chromiumMissing, launchChromium, SCREENSHOT_DIR } from '../helpers/browser.ts';
 import { expectTypename } from '../helpers/graphql.ts';
 import { FIXTURE_DIR, fixture } from '../helpers/images.ts';
-import { createSchedule, run } from '../helpers/monitor.ts';
+import { createBaseline, createSchedule, run } from '../helpers/monitor.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const missing = chromiumMissing();
@@ -96,6 +96,8 @@ describe.skipIf(missing)('dashboard', () => {
     ]) {
       expectTypename((await server.client.data(CREATE, { input })).createEndpoint, 'Endpoint');
     }
+    // the fixtures as the endpoint's reference inputs: its predictions get outlier scores
+    await createBaseline(server, { endpoint: ENDPOINT, name: 'fixtures', directory: FIXTURE_DIR });
     const captured = await send(server, ENDPOINT, 30);
     await send(server, HOOKED, 1);
     // every image labelled Stop: the recall of class 14 is the share of them predicted as Stop
@@ -150,6 +152,10 @@ describe.skipIf(missing)('dashboard', () => {
       `dashboard first load: endpoint cards shown ${Math.round(performance.now() - started)} ms after navigation`,
     );
     await expect.poll(() => page.locator('figcaption', { hasText: 'Classes now' }).count()).toBeGreaterThan(0);
+    // the share of outliers among scored predictions; the hooked endpoint has no reference
+    const card = (name: string) => page.locator('article', { has: page.getByRole('heading', { name, exact: true }) });
+    expect(await card(ENDPOINT).getByTestId('outliers').textContent()).toMatch(/^\d+\.\d %$/);
+    expect(await card(HOOKED).getByTestId('outliers').textContent()).toBe('no reference');
     await screenshot(page, 'overview');
 
     // live traffic moves the request rate
@@ -201,6 +207,17 @@ describe.skipIf(missing)('dashboard', () => {
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => summary.textContent()).toContain('0 captures match');
     await page.getByLabel('Debug step').selectOption('without');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => summary.textContent()).toContain(`${total} captures match`);
+
+    // every capture has an outlier score (the endpoint has a reference); none is as far out as 1000
+    const scores = await page.locator('table.captures tbody td:nth-child(5)').allTextContents();
+    expect(scores.every((text) => /^\d+\.\d\d$/.test(text))).toBe(true);
+    await page.getByLabel('Debug step').selectOption('any');
+    await page.getByLabel('Min outlier score').fill('1000');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => summary.textContent()).toContain('0 captures match');
+    await page.getByLabel('Min outlier score').fill('0');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => summary.textContent()).toContain(`${total} captures match`);
     expect(await accessibilityViolations(page)).toEqual([]);

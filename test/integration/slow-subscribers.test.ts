@@ -70,6 +70,7 @@ describe('slow subscribers', () => {
           modelVersion: 'test',
           at: new Date().toISOString(),
           latencyMs: 1,
+          outlierScore: null,
         };
         server.app.services.pubsub.publish('prediction', ENDPOINT, event);
       }

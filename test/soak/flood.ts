@@ -38,6 +38,7 @@ export async function startFlood(redisUrl: string, perSecond: number): Promise<F
       modelVersion: 'soak',
       at: new Date().toISOString(),
       latencyMs: 0,
+      outlierScore: null,
     });
   }, 1000 / perSecond);
   let closed: Promise<void> | undefined;

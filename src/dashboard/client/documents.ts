@@ -25,7 +25,7 @@ export const ENDPOINT_SUMMARY = graphql(`
       __typename
       ... on CaptureConnection {
         totalCount
-        edges { node { inferenceTime predictedClass label confidence } }
+        edges { node { inferenceTime predictedClass label confidence outlierScore } }
       }
     }
     baselines(endpoint: $endpoint) {
@@ -37,7 +37,7 @@ export const ENDPOINT_SUMMARY = graphql(`
 
 export const PREDICTIONS = graphql(`
   subscription Predictions($endpoint: String!) {
-    predictions(endpoint: $endpoint) { at endpoint predictedClass label confidence latencyMs captureId }
+    predictions(endpoint: $endpoint) { at endpoint predictedClass label confidence latencyMs captureId outlierScore }
   }
 `);
 
@@ -68,6 +68,7 @@ export const CAPTURES = graphql(`
             predictedClass
             label
             confidence
+            outlierScore
             inputDataUrl
             debugStep { step }
             groundTruth { classId label }

@@ -39,7 +39,9 @@ export function EndpointView(props: { name: string }) {
           </p>
           <table class="captures">
             <caption class="visually-hidden">Captures of {props.name}, newest first</caption>
-            <HeaderRow columns={['Image', 'Time', 'Predicted', 'Confidence', 'Ground truth', 'Debug step']} />
+            <HeaderRow
+              columns={['Image', 'Time', 'Predicted', 'Confidence', 'Outlier score', 'Ground truth', 'Debug step']}
+            />
             <tbody>
               {page.edges.map(({ node }) => (
                 <tr key={node.id}>
@@ -55,6 +57,7 @@ export function EndpointView(props: { name: string }) {
                   </td>
                   <td>{node.predictedClass === null ? '—' : `${node.predictedClass} ${node.label ?? ''}`}</td>
                   <td>{node.confidence === null ? '—' : percent(node.confidence)}</td>
+                  <td>{node.outlierScore === null ? '—' : node.outlierScore.toFixed(2)}</td>
                   <td>{node.groundTruth ? `${node.groundTruth.classId} ${node.groundTruth.label}` : '—'}</td>
                   <td>{node.debugStep ? `step ${node.debugStep.step}` : '—'}</td>
                 </tr>
@@ -87,6 +90,7 @@ function FilterForm(props: { onApply(filter: Filter): void }) {
   const [maxConfidence, setMaxConfidence] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  const [minOutlierScore, setMinOutlierScore] = useState('');
   const [debugStep, setDebugStep] = useState<'any' | 'with' | 'without'>('any');
   const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
   const instant = (text: string) => (text ? new Date(text).toISOString() : undefined);
@@ -101,6 +105,7 @@ function FilterForm(props: { onApply(filter: Filter): void }) {
           maxConfidence: number(maxConfidence),
           from: instant(from),
           to: instant(to),
+          minOutlierScore: number(minOutlierScore),
           hasDebugStep: debugStep === 'any' ? undefined : debugStep === 'with',
         });
       }}
@@ -110,6 +115,14 @@ function FilterForm(props: { onApply(filter: Filter): void }) {
       <Field label="Max confidence" {...CONFIDENCE} value={maxConfidence} onText={setMaxConfidence} />
       <Field label="From" type="datetime-local" value={from} onText={setFrom} />
       <Field label="To" type="datetime-local" value={to} onText={setTo} />
+      <Field
+        label="Min outlier score"
+        type="number"
+        min={0}
+        step={0.1}
+        value={minOutlierScore}
+        onText={setMinOutlierScore}
+      />
       <label>
         Debug step
         <select value={debugStep} onChange={(e) => setDebugStep(e.currentTarget.value as typeof debugStep)}>

@@ -11,12 +11,16 @@ import { AlertList } from './alerts.tsx';
 /** predictions kept per endpoint for the live charts */
 const RECENT = 500;
 const RATE_WINDOW_MS = 60_000;
+/** an outlier score above 1: further from the baseline's inputs than 99 % of them */
+const OUTLIER = 1;
 
 interface Recent {
   at: number;
   predictedClass: number;
   label: string;
   confidence: number;
+  /** null without a baseline with an input profile */
+  outlierScore: number | null;
   live: boolean;
 }
 
@@ -51,6 +55,7 @@ function EndpointCard(props: { name: string; model: string; sampling: number }) 
           predictedClass: p.predictedClass,
           label: p.label,
           confidence: p.confidence,
+          outlierScore: p.outlierScore,
           live: true,
         },
         ...items,
@@ -69,6 +74,7 @@ function EndpointCard(props: { name: string; model: string; sampling: number }) 
                   predictedClass: node.predictedClass,
                   label: node.label ?? '',
                   confidence: node.confidence,
+                  outlierScore: node.outlierScore,
                   live: false,
                 },
               ],
@@ -80,6 +86,8 @@ function EndpointCard(props: { name: string; model: string; sampling: number }) 
   const baseline = baselines?.__typename === 'BaselineList' ? baselines.baselines[0] : undefined;
   const shares = classShares(recent);
   const lowConfidence = recent.filter((r) => r.confidence < 0.5).length;
+  const scored = recent.filter((r) => r.outlierScore !== null);
+  const outliers = scored.filter((r) => (r.outlierScore ?? 0) > OUTLIER).length;
   return (
     <article class="card" aria-labelledby={`card-${props.name}`}>
       <h2 id={`card-${props.name}`}>
@@ -97,6 +105,12 @@ function EndpointCard(props: { name: string; model: string; sampling: number }) 
         <div>
           <dt>Low confidence (&lt; 0.5)</dt>
           <dd>{recent.length ? percent(lowConfidence / recent.length) : '—'}</dd>
+        </div>
+        <div>
+          <dt>Outliers (score &gt; 1)</dt>
+          <dd data-testid="outliers" title="further from the baseline's inputs than 99 % of them">
+            {scored.length ? percent(outliers / scored.length) : 'no reference'}
+          </dd>
         </div>
         <div>
           <dt>Predictions shown</dt>
