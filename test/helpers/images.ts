@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { mulberry32 } from '../../src/explain/integrated-gradients.ts';
 import { encodeNpy } from '../../src/inference/decode/npy.ts';
 
 export const FIXTURE_DIR = path.resolve('models/gtsrb-resnet18/fixtures');
@@ -59,17 +60,8 @@ export function hugePng(width: number, height: number): Buffer {
   ]);
 }
 
-/** a seeded pseudo-random source in [0, 1) (mulberry32): the same images on every run */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** a seeded pseudo-random source in [0, 1) (mulberry32, as IG's noise baseline): the same images on every run */
+export const seededRandom = mulberry32;
 
 /**
  * Synthetic sign-like images (PNG), `count` of them from `seed`: a red ring, a red-edged triangle or a
