@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Exports the trained ResNet18 as the ONNX files the server loads.
 
-    /usr/bin/python3 training/export.py [--checkpoint data/training-run/checkpoint.pt] [--out models/gtsrb-resnet18]
+    /usr/bin/python3 training/export.py [--checkpoint training/checkpoints/gtsrb-resnet18/weights.fp16.pt] [--out models/gtsrb-resnet18]
+
+The default checkpoint is the bundled model's unfolded training weights (float16, committed), so a re-export
+needs no training run; train.py's `<out>/weights.fp16.pt` or a float32 state_dict work the same way.
 
 Writes to --out:
   weights.bin    every weight once (fp32, BatchNorm folded into the convolutions), ONNX external data
@@ -44,7 +47,7 @@ from manifest_json import dumps  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "models" / "gtsrb-resnet18"
-DEFAULT_CHECKPOINT = REPO / "data" / "training-run" / "checkpoint.pt"
+DEFAULT_CHECKPOINT = REPO / "training" / "checkpoints" / "gtsrb-resnet18" / "weights.fp16.pt"
 DEFAULT_SIGNNAMES = Path(os.environ.get("VIGIL_SIGNNAMES", "/work/shared/gtsrb/signnames.csv"))
 OPSET = 17
 WEIGHTS_FILE = "weights.bin"
@@ -114,13 +117,50 @@ DEBUG_OUTPUTS = (["logits", "grad_seed_used", "input_grad"]
                  + [n for s in SITES for n in (f"{s.name}.output", f"{s.name}.output_grad")])
 
 
+def relu_backward(grad: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+    return torch.where(pre > 0, grad, torch.zeros((), dtype=grad.dtype))
+
+
+# one one-hot 3x3 kernel per window offset, in MaxPool's scan order (row by row)
+POOL_OFFSETS = [(dy, dx) for dy in range(3) for dx in range(3)]
+
+
+def max_pool_backward(grad: torch.Tensor, pre: torch.Tensor, pooled: torch.Tensor) -> torch.Tensor:
+    """Backward of the 3x3, stride-2, padding-1 max-pool without indices or a scatter.
+
+    Each window's gradient goes to its first maximal element in scan order (PyTorch's rule: it keeps the first of
+    equal values, which matters on flat image regions). For each of the 9 offsets, in order, the window's element at
+    that offset takes the gradient if it equals the window's maximum and no earlier offset took it. The 9 per-offset
+    gradient maps are then placed back at full resolution by one ConvTranspose (stride 2) whose 9 input channels
+    have one-hot kernels, so the contributions of overlapping windows add up. `pre` is the pool's input (>= 0,
+    after ReLU), `pooled` its output.
+    """
+    h, w = pre.shape[2], pre.shape[3]
+    ph, pw = pooled.shape[2], pooled.shape[3]
+    padded = F.pad(pre, (1, 1, 1, 1), value=-1.0)  # below any window maximum (pre >= 0)
+    taken = torch.zeros_like(pooled, dtype=torch.bool)
+    parts = []
+    for dy, dx in POOL_OFFSETS:
+        candidate = padded[:, :, dy:dy + 2 * ph:2, dx:dx + 2 * pw:2]
+        first = (candidate == pooled) & ~taken
+        taken = taken | first
+        parts.append(torch.where(first, grad, torch.zeros((), dtype=grad.dtype)))
+    stacked = torch.stack(parts, dim=2).reshape(-1, len(POOL_OFFSETS), ph, pw)
+    kernel = torch.zeros(len(POOL_OFFSETS), 1, 3, 3, dtype=grad.dtype)
+    for k, (dy, dx) in enumerate(POOL_OFFSETS):
+        kernel[k, 0, dy, dx] = 1.0
+    placed = F.conv_transpose2d(stacked, kernel, stride=2, padding=1, output_padding=(h - 2 * ph + 1, w - 2 * pw + 1))
+    return placed.reshape_as(pre)
+
+
 class ExplicitResNet18(torch.nn.Module):
     """ResNet18 with folded BatchNorm; `debug=True` adds the explicit backward pass of seed·logits.
 
     Backward rules: fc -> seed @ W; global avg-pool -> broadcast / (H*W); ReLU -> grad * (pre > 0); residual add
     -> the gradient goes to both branches; stride-1 conv -> conv with the flipped, in/out-transposed kernel
     (computed in-graph from the one initializer); stride-2 conv -> ConvTranspose (output_padding 1) on the same
-    initializer; 3x3/2 max-pool -> ScatterElements(reduction=add) at MaxPool's indices, so overlapping windows add.
+    initializer; 3x3/2 max-pool -> `max_pool_backward` (no indices, no ScatterElements).
+    ReLU masks are `Where(pre > 0, grad, 0)`: one op, no float mask to cast and multiply.
     """
 
     def __init__(self, weights: dict[str, torch.Tensor], debug: bool):
@@ -150,7 +190,8 @@ class ExplicitResNet18(torch.nn.Module):
         s0 = self.conv(image, by_name["bn1"])
         out["bn1"] = s0
         r0 = F.relu(s0)
-        x, pool_idx = F.max_pool2d(r0, 3, 2, 1, return_indices=True)
+        pooled = F.max_pool2d(r0, 3, 2, 1)
+        x = pooled
         blocks = []
         for layer in range(1, 5):
             for block in range(2):
@@ -184,10 +225,10 @@ class ExplicitResNet18(torch.nn.Module):
         g_feat = torch.matmul(seed, fc_w) / (h * w)  # fc and average-pool backward
         g = g_feat.unsqueeze(2).unsqueeze(3)  # broadcasts over H, W in the next product
         for p, pre in reversed(blocks):
-            g_pre = g * (pre > 0).to(pre.dtype)  # block-final ReLU
+            g_pre = relu_backward(g, pre)  # block-final ReLU
             grads[f"{p}.bn2"] = g_pre
             g_r1 = self.conv_backward(g_pre, by_name[f"{p}.bn2"])
-            g_s1 = g_r1 * (out[f"{p}.bn1"] > 0).to(g_r1.dtype)
+            g_s1 = relu_backward(g_r1, out[f"{p}.bn1"])
             grads[f"{p}.bn1"] = g_s1
             g_x = self.conv_backward(g_s1, by_name[f"{p}.bn1"])
             ds = by_name.get(f"{p}.downsample")
@@ -196,9 +237,8 @@ class ExplicitResNet18(torch.nn.Module):
                 g = g_x + self.conv_backward(g_pre, ds)
             else:
                 g = g_x + g_pre  # identity shortcut
-        # max-pool backward: add every window's contribution at its argmax (overlapping windows add up)
-        g_r0 = torch.zeros_like(r0).flatten(2).scatter_add(2, pool_idx.flatten(2), g.flatten(2)).view_as(r0)
-        g_s0 = g_r0 * (s0 > 0).to(g_r0.dtype)
+        g_r0 = max_pool_backward(g, r0, pooled)
+        g_s0 = relu_backward(g_r0, s0)
         grads["bn1"] = g_s0
         input_grad = self.conv_backward(g_s0, by_name["bn1"])
         result = [logits, seed, input_grad]
@@ -250,12 +290,15 @@ def autograd_reference(state: dict[str, torch.Tensor], image: torch.Tensor, seed
 
 def verify_explicit_backward(state: dict[str, torch.Tensor], seed_value: int = 0) -> dict:
     gen = torch.Generator().manual_seed(seed_value)
-    n = 3
+    n = 4
     image = torch.randn(n, 3, INPUT_SIZE, INPUT_SIZE, generator=gen, dtype=torch.float64)
+    # flat colour blocks: equal values inside max-pool windows, where the backward must pick the first maximum
+    image[3] = F.interpolate(torch.randn(1, 3, 4, 4, generator=gen, dtype=torch.float64), size=INPUT_SIZE, mode="nearest")[0]
     seed = torch.randn(n, NUM_CLASSES, generator=gen, dtype=torch.float64)
     seed[1] = 0  # the zero-seed ("predicted class") case
     seed[2] = 0
     seed[2, 7] = 1.0  # a one-hot seed
+    seed[3] = 0
     model = ExplicitResNet18(fold_state_dict(state, torch.float64), debug=True).double().eval()
     with torch.no_grad():
         explicit = dict(zip(DEBUG_OUTPUTS, model(image, seed)))
@@ -271,7 +314,8 @@ def verify_explicit_backward(state: dict[str, torch.Tensor], seed_value: int = 0
         worst_abs, worst_rel = max(worst_abs, abs_err), max(worst_rel, rel)
     return {
         "what": "explicit backward (folded BN, float64) vs torchvision resnet18 (unfolded BN, float64) + torch.autograd; "
-                "3 random N(0,1) images; seeds: random N(0,1) row, zero row (-> one-hot argmax), one-hot row",
+                "3 random N(0,1) images and one of flat colour blocks (ties in max-pool windows); seeds: random N(0,1) "
+                "row, zero rows (-> one-hot argmax), one-hot row",
         "metric": "max_abs_error = max |explicit - autograd| over the batch; relative_error = max_abs_error / max |autograd|",
         "tolerance": 1e-10,
         "max_abs_error": worst_abs,
@@ -393,15 +437,23 @@ def display_path(path: Path) -> str:
 
 
 def source_info(checkpoint: Path) -> dict:
-    """Where the weights came from; `final` is true when the training run's metrics.json sits next to the checkpoint
-    (train.py writes it only at the very end)."""
+    """Where the weights came from. `final` is true when the training run's metrics.json sits next to the checkpoint
+    (train.py writes both at the very end). `valAccuracy` is PyTorch's accuracy on the by-track validation images
+    (the number `vigil predict` must reproduce); `valHeldOut` says whether the model was trained without them. A model
+    trained on every track records its recipe's held-out validation (`recipe-metrics.json` beside it) as `recipe`."""
     info: dict = {"checkpoint": display_path(checkpoint),
                   "checkpointSha256": sha256(checkpoint) if checkpoint.is_file() else None, "final": False}
     metrics_file = checkpoint.parent / "metrics.json"
-    if checkpoint.is_file() and metrics_file.is_file() and metrics_file.stat().st_mtime >= checkpoint.stat().st_mtime - 60:
+    if checkpoint.is_file() and metrics_file.is_file():
         metrics = json.loads(metrics_file.read_text())
-        info.update({"final": True, "valAccuracy": metrics.get("val_accuracy"), "valImages": metrics.get("val_images"),
+        info.update({"final": True, "trainImages": metrics.get("train_images"), "valAccuracy": metrics.get("val_accuracy"),
+                     "valImages": metrics.get("val_images"), "valHeldOut": metrics.get("val_held_out", True),
                      "validation": "by-track split of the GTSRB training set (training/gtsrb.py split_by_track)"})
+        recipe_file = checkpoint.parent / "recipe-metrics.json"
+        if recipe_file.is_file():
+            recipe = json.loads(recipe_file.read_text())
+            info["recipe"] = {"valAccuracy": recipe.get("val_accuracy"), "valImages": recipe.get("val_images"),
+                              "trainImages": recipe.get("train_images"), "metrics": display_path(recipe_file)}
     return info
 
 
@@ -505,8 +557,9 @@ def main() -> None:
         checkpoint = args.checkpoint
         if not checkpoint.is_file():
             raise SystemExit(f"no checkpoint at {checkpoint} (train first, or pass --checkpoint / --random-init)")
-        # read it in one go: train.py rewrites checkpoint.pt after every epoch
-        state = torch.load(io.BytesIO(checkpoint.read_bytes()), map_location="cpu")
+        # read it in one go (a run may rewrite it); tensors only, no pickled code; float16 weights are widened
+        state = torch.load(io.BytesIO(checkpoint.read_bytes()), map_location="cpu", weights_only=True)
+        state = {k: (v.float() if v.dtype == torch.float16 else v) for k, v in state.items()}
         if not (checkpoint.parent / "metrics.json").is_file():
             print(f"note: {checkpoint.parent}/metrics.json is missing, so this is an intermediate checkpoint "
                   "(manifest source.final = false)", flush=True)

@@ -1,18 +1,28 @@
 #!/usr/bin/python3
-"""Trains torchvision's ResNet18 (43-class head) on GTSRB from scratch, on the CPU or a GPU.
+"""Trains torchvision's ResNet18 (43-class head) on GTSRB, on the CPU or a GPU; resumable.
 
-    /usr/bin/python3 training/train.py ../shared/gtsrb-extracted --out data/training-run
+    # choose a recipe: train on 80 % of the tracks, validate on the other 20 %
+    /usr/bin/python3 training/train.py /work/data --out data/recipe-run --init-from models/gtsrb-resnet18
+    # the bundled model: the same recipe on every track
+    /usr/bin/python3 training/train.py /work/data --out data/final-run --all-tracks --init-from models/gtsrb-resnet18
 
-Progressive resizing: early epochs see the 128x128 images downscaled (cheap on a 2-core CPU), the last
-epochs run at the serving resolution so BatchNorm statistics match what is served. Progress lines give
-epoch, loss, accuracy and images/s. Writes `checkpoint.pt` and `metrics.json` (by-track validation
-accuracy overall, per class and the most frequent confusion pairs) to --out.
+Every `--checkpoint-every` steps and at the end of each epoch the whole run state (model, moving average,
+optimiser, learning-rate schedule, random generators, position) goes to `<out>/run-state.pt`; started again
+with the same `--out`, the run resumes where it stopped, with the same batches. Progress lines give epoch, loss,
+accuracy, images/s and the time left. At the end: `<out>/weights.fp16.pt` (the unfolded weights that
+training/export.py reads, float16) and `<out>/metrics.json` (settings, history, and with a validation split
+the by-track accuracy overall, per class and the most frequent confusions).
+
+`--init-from DIR` starts from an exported model's folded weights (training/warm_start.py); without it the
+model starts from random initialisation, with `--schedule` allowing cheap low-resolution early epochs.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -21,57 +31,11 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
+from augment import augment
 from gtsrb import MEAN, NUM_CLASSES, STD, default_cache_dir, list_samples, load_array_cache, parse_schedule, split_by_track
 
-
-def normalise(batch_uint8_nhwc: torch.Tensor) -> torch.Tensor:
-    x = batch_uint8_nhwc.permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
-
-
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Road-sign augmentation on a [N,3,H,W] batch in [0,1]: small rotation, scale, shift, shear;
-    brightness/contrast/saturation; blur; low-resolution simulation. No flips (they change meaning)."""
-    n = x.shape[0]
-    dev = x.device
-
-    def uniform(lo: float, hi: float, size: int = n) -> torch.Tensor:
-        return (torch.rand(size, generator=gen) * (hi - lo) + lo).to(dev)
-
-    angle = uniform(-12, 12) * math.pi / 180
-    scale = uniform(0.88, 1.15)
-    shear = uniform(-0.08, 0.08)
-    tx, ty = uniform(-0.08, 0.08), uniform(-0.08, 0.08)
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin + shear, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-    brightness = uniform(0.6, 1.4).view(n, 1, 1, 1)
-    contrast = uniform(0.6, 1.4).view(n, 1, 1, 1)
-    saturation = uniform(0.7, 1.3).view(n, 1, 1, 1)
-    x = x * brightness
-    grey = x.mean(dim=1, keepdim=True)
-    x = grey + (x - grey) * saturation
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = (mean + (x - mean) * contrast).clamp_(0, 1)
-
-    blur = (torch.rand(n, generator=gen) < 0.25).to(dev)
-    if blur.any():
-        k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0], device=dev)
-        k = (k[:, None] * k[None, :]) / 256.0
-        kernel = k.expand(3, 1, 5, 5).contiguous()
-        x[blur] = F.conv2d(F.pad(x[blur], (2, 2, 2, 2), mode="replicate"), kernel, groups=3)
-
-    lowres = (torch.rand(n, generator=gen) < 0.2).to(dev)
-    if lowres.any():
-        h = x.shape[-1]
-        small = int(torch.randint(max(12, h // 5), max(13, h // 2), (1,), generator=gen))
-        x[lowres] = F.interpolate(F.interpolate(x[lowres], size=small, mode="bilinear", align_corners=False, antialias=True),
-                                  size=h, mode="bilinear", align_corners=False)
-    return x
+STATE_FILE = "run-state.pt"
+WEIGHTS_FILE = "weights.fp16.pt"
 
 
 def to_model_input(x01: torch.Tensor) -> torch.Tensor:
@@ -80,130 +44,235 @@ def to_model_input(x01: torch.Tensor) -> torch.Tensor:
     return (x01 - mean) / std
 
 
+def batch_01(images_u8_nhwc: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(images_u8_nhwc).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+
+
 def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, device: torch.device,
-             batch: int = 256, limit: int | None = None, res: int | None = None) -> tuple[float, np.ndarray]:
-    """Returns accuracy and the predictions, at `res` (default: the images' own 128x128)."""
+             bf16: bool = False, batch: int = 256) -> tuple[float, np.ndarray]:
+    """Accuracy and predictions at the images' own 128x128 (float32 unless `bf16`, the cheap progress check)."""
     model.eval()
-    count = len(labels) if limit is None else min(limit, len(labels))
-    preds = np.empty(count, dtype=np.int64)
-    with torch.no_grad():
-        for start in range(0, count, batch):
-            xb = normalise(torch.from_numpy(images[start:start + batch][: count - start]).to(device))
-            if res is not None and res != xb.shape[-1]:
-                xb = F.interpolate(xb, size=res, mode="bilinear", align_corners=False, antialias=True)
+    preds = np.empty(len(labels), dtype=np.int64)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16 and device.type == "cpu"):
+        for start in range(0, len(labels), batch):
+            xb = to_model_input(batch_01(images[start:start + batch], device)).contiguous(memory_format=torch.channels_last)
             preds[start:start + len(xb)] = model(xb).argmax(1).cpu().numpy()
-    return float((preds == labels[:count]).mean()), preds
+    return float((preds == labels).mean()), preds
+
+
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """Exponential moving average of the weights and of BatchNorm's running statistics."""
+    with torch.no_grad():
+        for e, m in zip(ema.state_dict().values(), model.state_dict().values()):
+            if e.dtype.is_floating_point:
+                e.mul_(decay).add_(m, alpha=1 - decay)
+            else:
+                e.copy_(m)
+
+
+def epoch_order(n: int, weights: torch.Tensor | None, seed: int, epoch: int) -> np.ndarray:
+    """The epoch's sample order, a function of (seed, epoch) only, so a resumed run sees the same batches."""
+    gen = torch.Generator().manual_seed(seed * 1000 + epoch)
+    if weights is None:
+        return torch.randperm(n, generator=gen).numpy()
+    return torch.multinomial(weights, n, replacement=True, generator=gen).numpy()
+
+
+def class_weights(labels: np.ndarray, power: float) -> torch.Tensor | None:
+    """Per-sample sampling weight count(class)^-power: 0 samples as the data is, 1 balances classes fully."""
+    if power == 0:
+        return None
+    counts = np.bincount(labels, minlength=NUM_CLASSES).astype(np.float64)
+    return torch.from_numpy(counts[labels] ** -power)
+
+
+def confusion_summary(labels: np.ndarray, preds: np.ndarray) -> dict:
+    pairs: dict[tuple[int, int], int] = {}
+    for truth, pred in zip(labels.tolist(), preds.tolist()):
+        if truth != pred:
+            pairs[(truth, pred)] = pairs.get((truth, pred), 0) + 1
+    return {
+        "per_class_accuracy": {c: float((preds[labels == c] == c).mean()) for c in range(NUM_CLASSES)},
+        "per_class_val_images": {c: int((labels == c).sum()) for c in range(NUM_CLASSES)},
+        "confusions": [{"true": t, "predicted": p, "count": n}
+                       for (t, p), n in sorted(pairs.items(), key=lambda kv: -kv[1])[:15]],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("gtsrb_dir", type=Path, help="directory holding Final_Training/Images (extracted GTSRB training set)")
     parser.add_argument("--out", type=Path, default=Path("data/training-run"))
-    parser.add_argument("--schedule", default="64:6,96:2,128:2", help="resolution:epochs,… (last entries should be 128)")
+    parser.add_argument("--all-tracks", action="store_true", help="train on every image (no validation split): the bundled model")
+    parser.add_argument("--init-from", type=Path, help="start from this exported model directory's folded weights")
+    parser.add_argument("--schedule", default="128:4", help="resolution:epochs,… (the last entries should be 128)")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--lr", type=float, default=0.02, help="peak learning rate")
+    parser.add_argument("--warmup-fraction", type=float, default=0.1)
     parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument("--ema-decay", type=float, default=0.998, help="0 = no moving average")
+    parser.add_argument("--balance-power", type=float, default=0.5, help="sample classes by count^-power (0 = as they come)")
+    parser.add_argument("--precision", choices=["bf16", "fp32"], default="bf16", help="bf16 autocast (CPU: ~2x faster on AVX-512 BF16)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", type=Path, help="start from this checkpoint (a state_dict), e.g. to finish a run at 128 px")
-    parser.add_argument("--warmup-fraction", type=float, default=0.2, help="share of steps spent raising the learning rate")
-    parser.add_argument("--stop-after", type=int, default=0, help="stop after this many epochs of the schedule (0 = run it all)")
-    parser.add_argument("--epoch-fraction", type=float, default=1.0, help="share of the training set each epoch visits")
+    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between run-state saves")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    else:
-        import os
-        torch.set_num_threads(os.cpu_count() or 1)
-    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
     device = torch.device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("threads", "device", "out")}
 
     samples = list_samples(args.gtsrb_dir)
-    train_samples, val_samples = split_by_track(samples, seed=args.seed)
+    if args.all_tracks:
+        train_samples, val_samples = samples, []
+    else:
+        train_samples, val_samples = split_by_track(samples, seed=0)
     print(f"{len(samples)} images: {len(train_samples)} train / {len(val_samples)} validation (by track)", flush=True)
     cache = default_cache_dir()
-    train_x, train_y = load_array_cache(train_samples, cache, "train")
-    val_x, val_y = load_array_cache(val_samples, cache, "val")
+    train_x, train_y = load_array_cache(train_samples, cache, "all" if args.all_tracks else "train")
+    val_x, val_y = load_array_cache(val_samples, cache, "val") if val_samples else (None, None)
+    # with --all-tracks the by-track validation images are training images: measured at the end all the same, as
+    # the number the TypeScript pipeline must reproduce on real images (test/unit/gtsrb-accuracy.test.ts)
+    split_samples = split_by_track(samples, seed=0)[1]
 
-    model = torchvision.models.resnet18(num_classes=NUM_CLASSES).to(device)
-    if args.resume:
-        model.load_state_dict(torch.load(args.resume, map_location=device))
-        print(f"resumed from {args.resume}", flush=True)
     schedule = parse_schedule(args.schedule)
-    steps_per_epoch = math.ceil(len(train_y) * args.epoch_fraction / args.batch)
+    steps_per_epoch = math.ceil(len(train_y) / args.batch)
+    total_steps = steps_per_epoch * len(schedule)
+    state_path = args.out / STATE_FILE
+    torch.manual_seed(args.seed)
+
+    if args.init_from and not state_path.exists():
+        from warm_start import unfold_into_resnet18
+        calibration = np.random.RandomState(args.seed).choice(len(train_y), min(2048, len(train_y)), replace=False)
+        model = unfold_into_resnet18(args.init_from, to_model_input(batch_01(train_x[np.sort(calibration)], torch.device("cpu"))))
+        print(f"initialised from {args.init_from} (BatchNorm rebuilt from 2,048 training images)", flush=True)
+        if val_x is not None:
+            print(f"starting by-track validation accuracy {evaluate(model, val_x, val_y, torch.device('cpu'))[0]:.4f}", flush=True)
+    else:
+        model = torchvision.models.resnet18(num_classes=NUM_CLASSES)
+    model = model.to(device).to(memory_format=torch.channels_last)
+    ema = copy.deepcopy(model) if args.ema_decay > 0 else None
     optimiser = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
-    lr_schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=steps_per_epoch * len(schedule),
-                                                      pct_start=args.warmup_fraction, div_factor=10, final_div_factor=200)
-    gen = torch.Generator().manual_seed(args.seed)
-    history = []
-    for epoch, res in enumerate(schedule, start=1):
+    lr_schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=total_steps, pct_start=args.warmup_fraction,
+                                                      div_factor=10, final_div_factor=100, anneal_strategy="cos")
+    aug_gen = torch.Generator().manual_seed(args.seed)
+    history: list[dict] = []
+    start_epoch, start_step, elapsed_before = 1, 0, 0.0
+    resumed_running = None
+    if state_path.exists():
+        state = torch.load(state_path, map_location=device)
+        if state["settings"] != settings:
+            raise SystemExit(f"{state_path} was written with other settings: {state['settings']}; use another --out")
+        model.load_state_dict(state["model"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
+        optimiser.load_state_dict(state["optimiser"])
+        lr_schedule.load_state_dict(state["lr_schedule"])
+        aug_gen.set_state(state["aug_gen"])
+        start_epoch, start_step, history, elapsed_before = state["epoch"], state["step"], state["history"], state["elapsed_s"]
+        resumed_running = state.get("running") if start_step else None
+        print(f"resumed from {state_path}: epoch {start_epoch}, step {start_step}/{steps_per_epoch}", flush=True)
+    started = time.time() - elapsed_before
+
+    running = {"seen": 0, "correct": 0, "loss_sum": 0.0}  # the epoch's figures so far, kept across a resume
+
+    def save_state(epoch: int, step: int) -> None:
+        tmp = state_path.with_suffix(".tmp")
+        torch.save({"settings": settings, "model": model.state_dict(), "ema": ema.state_dict() if ema is not None else None,
+                    "optimiser": optimiser.state_dict(), "lr_schedule": lr_schedule.state_dict(), "aug_gen": aug_gen.get_state(),
+                    "epoch": epoch, "step": step, "history": history, "elapsed_s": time.time() - started,
+                    "running": dict(running)}, tmp)
+        os.replace(tmp, state_path)  # a kill mid-save leaves the previous state whole
+
+    sample_weights = class_weights(train_y, args.balance_power)
+    bf16 = args.precision == "bf16" and device.type == "cpu"
+    for epoch in range(start_epoch, len(schedule) + 1):
+        res = schedule[epoch - 1]
+        order = epoch_order(len(train_y), sample_weights, args.seed, epoch)
         model.train()
-        order = torch.randperm(len(train_y), generator=gen).numpy()
-        seen, correct, loss_sum, t0 = 0, 0, 0.0, time.time()
-        for step in range(steps_per_epoch):
+        first_step = start_step if epoch == start_epoch else 0
+        if first_step and resumed_running:
+            running.update(resumed_running)
+        else:
+            running.update(seen=0, correct=0, loss_sum=0.0)
+        seen0, t0 = running["seen"], time.time()
+        for step in range(first_step, steps_per_epoch):
             idx = np.sort(order[step * args.batch:(step + 1) * args.batch])
-            xb = torch.from_numpy(train_x[idx]).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+            xb = batch_01(train_x[idx], device)
             yb = torch.from_numpy(train_y[idx]).to(device)
             if res != xb.shape[-1]:
                 xb = F.interpolate(xb, size=res, mode="bilinear", align_corners=False, antialias=True)
-            xb = to_model_input(augment(xb, gen))
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
+            xb = to_model_input(augment(xb, aug_gen)).contiguous(memory_format=torch.channels_last)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(xb)
+            loss = F.cross_entropy(logits.float(), yb, label_smoothing=args.label_smoothing)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             lr_schedule.step()
-            seen += len(yb)
-            correct += int((logits.argmax(1) == yb).sum())
-            loss_sum += float(loss) * len(yb)
-            if (step + 1) % 50 == 0 or step + 1 == steps_per_epoch:
-                rate = seen / (time.time() - t0)
-                print(f"epoch {epoch}/{len(schedule)} res {res} step {step + 1}/{steps_per_epoch} "
-                      f"loss {loss_sum / seen:.4f} acc {correct / seen:.4f} {rate:.1f} img/s "
-                      f"lr {lr_schedule.get_last_lr()[0]:.4f}", flush=True)
-        last = epoch == len(schedule)
-        # intermediate epochs: a random 2,000-image sample at the epoch's own resolution (cheap, comparable)
-        full = last or epoch >= len(schedule) - 1
-        sample = np.arange(len(val_y)) if full else np.random.RandomState(epoch).choice(len(val_y), 2000, replace=False)
-        val_acc, _ = evaluate(model, val_x[sample], val_y[sample], device, res=res)
-        elapsed = time.time() - started
-        history.append({"epoch": epoch, "resolution": res, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
-                        "val_accuracy": val_acc, "elapsed_s": round(elapsed, 1)})
-        print(f"epoch {epoch} done: val acc {val_acc:.4f} ({'full' if full else f'2000-image sample at {res}px'}) "
-              f"elapsed {elapsed / 60:.1f} min", flush=True)
-        torch.save(model.state_dict(), args.out / "checkpoint.pt")
-        if args.stop_after and epoch >= args.stop_after:
-            print(f"stopping after epoch {epoch} (--stop-after)", flush=True)
-            break
+            if ema is not None:
+                ema_update(ema, model, args.ema_decay)
+            running["seen"] += len(yb)
+            running["correct"] += int((logits.argmax(1) == yb).sum())
+            running["loss_sum"] += float(loss) * len(yb)
+            seen, correct, loss_sum = running["seen"], running["correct"], running["loss_sum"]
+            if (step + 1) % 25 == 0 or step + 1 == steps_per_epoch:
+                rate = (seen - seen0) / (time.time() - t0)
+                left = ((steps_per_epoch - step - 1) + (len(schedule) - epoch) * steps_per_epoch) * args.batch / rate
+                print(f"epoch {epoch}/{len(schedule)} res {res} step {step + 1}/{steps_per_epoch} loss {loss_sum / seen:.4f} "
+                      f"acc {correct / seen:.4f} {rate:.1f} img/s lr {lr_schedule.get_last_lr()[0]:.5f} "
+                      f"left ~{left / 60:.0f} min", flush=True)
+            if (step + 1) % args.checkpoint_every == 0 and step + 1 < steps_per_epoch:
+                save_state(epoch, step + 1)
+        seen, correct, loss_sum = running["seen"], running["correct"], running["loss_sum"]
+        entry = {"epoch": epoch, "resolution": res, "train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1)}
+        if val_x is not None:
+            entry["val_accuracy"], _ = evaluate(model, val_x, val_y, device, bf16=bf16)
+            if ema is not None:
+                entry["val_accuracy_ema"], _ = evaluate(ema, val_x, val_y, device, bf16=bf16)
+        entry["elapsed_s"] = round(time.time() - started, 1)
+        history.append(entry)
+        print(f"epoch {epoch} done: " + " ".join(f"{k} {v:.4f}" for k, v in entry.items() if k.startswith("val"))
+              + f" elapsed {entry['elapsed_s'] / 60:.1f} min", flush=True)
+        save_state(epoch + 1, 0)
 
-    val_acc, preds = evaluate(model, val_x, val_y, device)
-    per_class = {c: float((preds[val_y == c] == c).mean()) for c in range(NUM_CLASSES)}
-    pairs: dict[tuple[int, int], int] = {}
-    for truth, pred in zip(val_y.tolist(), preds.tolist()):
-        if truth != pred:
-            pairs[(truth, pred)] = pairs.get((truth, pred), 0) + 1
-    confusions = [{"true": t, "predicted": p, "count": n} for (t, p), n in sorted(pairs.items(), key=lambda kv: -kv[1])[:15]]
-    metrics = {
-        "val_accuracy": val_acc,
-        "val_images": int(len(val_y)),
+    final = ema if ema is not None else model
+    # the weights as they are kept (float16), then measured as served (float32)
+    kept = {k: (v.detach().to("cpu").half() if v.dtype.is_floating_point else v.detach().to("cpu")) for k, v in final.state_dict().items()}
+    served = torchvision.models.resnet18(num_classes=NUM_CLASSES)
+    served.load_state_dict({k: (v.float() if v.dtype.is_floating_point else v) for k, v in kept.items()})
+    served = served.to(device).to(memory_format=torch.channels_last)
+    metrics: dict = {
         "train_images": int(len(train_y)),
-        "val_tracks": len({(s.class_id, s.track) for s in val_samples}),
         "train_tracks": len({(s.class_id, s.track) for s in train_samples}),
-        "per_class_accuracy": per_class,
-        "per_class_val_images": {c: int((val_y == c).sum()) for c in range(NUM_CLASSES)},
-        "confusions": confusions,
+        "all_tracks": bool(args.all_tracks),
         "history": history,
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "settings": settings,
         "train_seconds": round(time.time() - started, 1),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "weights": "moving average" if ema is not None else "last step",
     }
+    split_x, split_y = val_x, val_y
+    if split_x is None:
+        split_x, split_y = load_array_cache(split_samples, cache, "val")
+    split_acc, preds = evaluate(served, split_x, split_y, device)
+    metrics |= {"val_accuracy": split_acc, "val_held_out": not args.all_tracks, "val_images": int(len(split_y)),
+                "val_tracks": len({(s.class_id, s.track) for s in split_samples}),
+                "val_weights": "float16 weights as kept, computed in float32"} | confusion_summary(split_y, preds)
+    if not args.all_tracks:
+        raw_acc, _ = evaluate(model, val_x, val_y, device) if ema is not None else (split_acc, None)
+        metrics["val_accuracy_last_step"] = raw_acc
+        print(f"final by-track validation accuracy {split_acc:.4f} (float16 weights, float32 compute; "
+              f"last-step weights {raw_acc:.4f})", flush=True)
+    else:
+        print(f"accuracy on the by-track validation images (trained on: not a validation) {split_acc:.4f}", flush=True)
+    torch.save(kept, args.out / WEIGHTS_FILE)
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print(f"final by-track validation accuracy {val_acc:.4f}; wrote {args.out}/checkpoint.pt and metrics.json", flush=True)
+    print(f"wrote {args.out / WEIGHTS_FILE} and metrics.json", flush=True)
 
 
 if __name__ == "__main__":

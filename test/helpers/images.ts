@@ -12,6 +12,29 @@ export function fixture(name: string): Buffer {
   return fs.readFileSync(path.join(FIXTURE_DIR, name));
 }
 
+interface FixtureReference {
+  file: string;
+  predictedClass: number;
+  predictedLabel: string;
+  probability: number;
+}
+let references: Map<string, FixtureReference> | undefined;
+
+/**
+ * What the bundled model predicts for a fixture, from fixtures.json (training/fixtures.py, PyTorch in float64):
+ * for tests whose subject is not the prediction itself, so they need not change with the weights.
+ */
+export function fixturePrediction(name: string): FixtureReference {
+  references ??= new Map(
+    (JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'fixtures.json'), 'utf8')) as { images: FixtureReference[] }).images.map(
+      (image) => [image.file, image],
+    ),
+  );
+  const reference = references.get(name);
+  if (!reference) throw new Error(`no fixture ${name} in fixtures.json`);
+  return reference;
+}
+
 /** a fixture image as a uint8 H×W×3 .npy array, the write-up client's payload */
 export async function asNpy(image: Buffer): Promise<Buffer> {
   const { data, info } = await sharp(image)

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../../src/graphql.ts';
 import { expectTypename } from '../helpers/graphql.ts';
-import { fixture } from '../helpers/images.ts';
+import { fixture, fixturePrediction } from '../helpers/images.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { until } from '../helpers/wait.ts';
 
@@ -47,7 +47,7 @@ describe('createAdversarial', () => {
       endpoint: 'signs',
       method: 'DEEPFOOL',
       target: 14,
-      originalClass: 12,
+      originalClass: fixturePrediction('noise.png').predictedClass,
       adversarialClass: 14,
       success: true,
     });

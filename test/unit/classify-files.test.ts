@@ -18,7 +18,7 @@ import { createLogger } from '../../src/logger.ts';
 import { ModelCatalog } from '../../src/models/catalog.ts';
 import { ModelRuntime } from '../../src/models/runtime.ts';
 import { listImages, predictImages } from '../../src/monitor/baselines/image-directory.ts';
-import { asNpy, FIXTURE_DIR, fixture } from '../helpers/images.ts';
+import { asNpy, FIXTURE_DIR, fixture, fixturePrediction } from '../helpers/images.ts';
 
 const LIMITS = { maxPixels: 50_000_000 };
 
@@ -132,7 +132,8 @@ describe('classifyFiles', () => {
     expect(lines.map((l) => ('error' in l ? null : { classId: l.predictedClass, confidence: l.confidence }))).toEqual(
       baseline,
     );
-    expect(lines[1]).toMatchObject({ predictedClass: 14, label: 'Stop' });
+    const { predictedClass, predictedLabel } = fixturePrediction('stop_like_octagon.png');
+    expect(lines[1]).toMatchObject({ predictedClass, label: predictedLabel });
     // the readable files' features (the serving graph's second output) and image statistics
     expect(inputs).toHaveLength(files.length - 1);
     for (const input of inputs) {
