@@ -27,7 +27,9 @@ const { values: options } = parseArgs({
   },
 });
 if (!options.baseline) {
-  process.stderr.write('--baseline <model dir> is required: the export to compare with (e.g. a checkout of an older commit)\n');
+  process.stderr.write(
+    '--baseline <model dir> is required: the export to compare with (e.g. a checkout of an older commit)\n',
+  );
   process.exit(2);
 }
 const ROUNDS = Number(options.rounds);
@@ -45,7 +47,11 @@ interface Manifest {
 }
 const manifestOf = (dir: string): Manifest => JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 const sessionOf = (file: string) =>
-  ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', intraOpNumThreads: THREADS, executionProviders: ['cpu'] });
+  ort.InferenceSession.create(file, {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: THREADS,
+    executionProviders: ['cpu'],
+  });
 
 const modelDir = path.resolve(options.model);
 const baselineDir = path.resolve(options.baseline);
@@ -81,7 +87,7 @@ type GraphName = keyof typeof graphs;
 
 async function run(name: GraphName, batch: number) {
   const { image, seed } = inputs(batch);
-  const feeds = name === 'serving' ? { image } : { image, grad_seed: seed };
+  const feeds: Record<string, ort.Tensor> = name === 'serving' ? { image } : { image, grad_seed: seed };
   return graphs[name].run(feeds);
 }
 
@@ -120,7 +126,9 @@ for (let round = 1; round <= ROUNDS; round++) {
   progress(`round ${round}/${ROUNDS}`);
   for (const batch of BATCHES) {
     // the order rotates each round, so no graph always runs right after another
-    const order = (['serving', 'debug', 'baselineDebug'] as GraphName[]).map((_, i, all) => all[(i + round) % all.length]!);
+    const order = (['serving', 'debug', 'baselineDebug'] as GraphName[]).map(
+      (_, i, all) => all[(i + round) % all.length]!,
+    );
     const ms: Partial<Record<GraphName, number>> = {};
     for (const name of order) ms[name] = await timed(name, batch);
     record(`${batch}:serving`, ms.serving!);
@@ -137,7 +145,15 @@ console.log(machineFacts({ threads: String(THREADS), rounds: `${ROUNDS} × ${ITE
 console.log(`model      ${path.relative(process.cwd(), modelDir)}\nbaseline   ${baselineDir}\n`);
 console.log(
   table([
-    ['batch', 'serving ms', 'debug ms', 'baseline debug ms', 'debug / serving', 'baseline / serving', 'debug / baseline'],
+    [
+      'batch',
+      'serving ms',
+      'debug ms',
+      'baseline debug ms',
+      'debug / serving',
+      'baseline / serving',
+      'debug / baseline',
+    ],
     ...BATCHES.map((b) => [
       String(b),
       m(`${b}:serving`),

@@ -26,9 +26,9 @@ let references: Map<string, FixtureReference> | undefined;
  */
 export function fixturePrediction(name: string): FixtureReference {
   references ??= new Map(
-    (JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'fixtures.json'), 'utf8')) as { images: FixtureReference[] }).images.map(
-      (image) => [image.file, image],
-    ),
+    (
+      JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, 'fixtures.json'), 'utf8')) as { images: FixtureReference[] }
+    ).images.map((image) => [image.file, image]),
   );
   const reference = references.get(name);
   if (!reference) throw new Error(`no fixture ${name} in fixtures.json`);
