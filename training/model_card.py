@@ -85,6 +85,7 @@ def predict_summary(predictions: list[dict], split: dict) -> dict:
     held = {c: set(t) for c, t in split["classes"].items()}
     per_class: dict[int, list[int]] = {}
     pairs: dict[tuple[int, int], int] = {}
+    track_errors: dict[tuple[int, int], int] = {}
     errors = 0
     outside = 0
     for line in predictions:
@@ -102,6 +103,7 @@ def predict_summary(predictions: list[dict], split: dict) -> dict:
         stats[1] += int(line["predictedClass"] == truth)
         if line["predictedClass"] != truth:
             pairs[(truth, line["predictedClass"])] = pairs.get((truth, line["predictedClass"]), 0) + 1
+            track_errors[(truth, track)] = track_errors.get((truth, track), 0) + 1
     images = sum(n for n, _ in per_class.values())
     correct = sum(c for _, c in per_class.values())
     return {
@@ -112,6 +114,7 @@ def predict_summary(predictions: list[dict], split: dict) -> dict:
         "accuracy": correct / images if images else None,
         "per_class": {c: ok / n for c, (n, ok) in per_class.items()},
         "pairs": pairs,
+        "track_errors": track_errors,
         "complete": images == split["images"] and errors == 0 and outside == 0,
     }
 
@@ -365,6 +368,14 @@ def main() -> None:
     w("Classes with one or two validation tracks (30–60 images) have coarse per-class numbers: one track is one "
       "physical sign.")
     w("")
+    if predict:
+        errors = predict["images"] - predict["correct"]
+        worst = sorted(predict["track_errors"].items(), key=lambda kv: -kv[1])[:3]
+        w(f"The {errors} errors by track (`vigil predict`): "
+          + ", ".join(f"class {c} track {t:05d}: {n}" for (c, t), n in worst)
+          + (f", and {errors - sum(n for _, n in worst)} more spread over other tracks." if errors > sum(n for _, n in worst) else ".")
+          + " A track is one physical sign: a wholly missed track costs 30 images, 0.38 percentage points.")
+        w("")
     head = "| class | name | val tracks | val images | accuracy |"
     rule = "|---:|---|---:|---:|---:|"
     if predict:

@@ -179,16 +179,19 @@ describe('input drift and outlier scores', () => {
     expect(median(shifted.scored.map((s) => s.outlierScore!))).toBeGreaterThan(median(freshScores()));
   });
 
-  it('images unlike any reference (random noise) have outlier scores well above 1', async () => {
+  // how far out noise lands is the model's doing: the model bundled before scored it 1.2 and more; the current one,
+  // trained with noise-filled occlusions, about 0.9 (fresh images 0.6), so the test asks for the ranking only
+  it('images unlike any reference (random noise) score higher than fresh images of the reference', async () => {
     noise = await predict(await noiseImages(30, 4));
     const scores = noise.scored.map((s) => s.outlierScore!);
-    expect(median(scores)).toBeGreaterThan(1.2);
-    expect(median(scores)).toBeGreaterThan(1.8 * median(freshScores()));
+    expect(median(scores)).toBeGreaterThan(1.3 * median(freshScores()));
+    expect(median(scores)).toBeGreaterThan(median(shifted.scored.map((s) => s.outlierScore!)));
   });
 
   it('captures keep the outlier score and image statistics; minOutlierScore and maxOutlierScore filter them', async () => {
     const all = [...fresh.scored, ...shifted.scored, ...noise.scored];
-    const threshold = 1.2;
+    // a threshold inside the scores' range, so that the filter has captures on both sides of it
+    const threshold = median(all.map((s) => s.outlierScore!));
     const expected = new Set(all.filter((s) => s.outlierScore! >= threshold).map((s) => s.captureId));
     const { captures } = await server.client.data(CAPTURES, {
       endpoint: 'street',
