@@ -111,7 +111,8 @@ describe('saliency maps from stored tensors vs the PyTorch reference', () => {
         });
         worst[`residual ${encoding}`] = Math.max(worst[`residual ${encoding}`] ?? 0, check.residual);
         expect(check.classId).toBe(image.predictedClass);
-        expect(check.residual).toBeLessThanOrEqual(encoding === 'none' ? 1e-5 : 1e-4);
+        // the hook stores float16 activations: 1e-3 is the completeness the server itself accepts
+        expect(check.residual).toBeLessThanOrEqual(encoding === 'none' ? 1e-5 : 1e-3);
       }
     });
   }
