@@ -25,7 +25,7 @@ const runtime = await ModelRuntime.load(
 );
 const images = Float32Array.from({ length: n * 3 * 128 * 128 }, (_, i) => Math.sin(i * 0.001));
 const { features } = await runtime.runServingWithFeatures(images, n);
-if (!features) throw new Error('the serving graph has no features output: run training/add_features_output.py');
+if (!features) throw new Error('the serving graph has no features output: re-export with training/export.py');
 const reference = Array.from({ length: 2000 }, (_, k) =>
   Float32Array.from({ length: 512 }, (_, i) => Math.abs(Math.sin(i * (k + 1) * 0.37)) + (k % 7) * 0.01),
 );

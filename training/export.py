@@ -41,7 +41,6 @@ import torch.nn.functional as F
 import torchvision
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from add_features_output import FEATURES  # noqa: E402
 from gtsrb import INPUT_SIZE, MEAN, NUM_CLASSES, STD, read_class_names  # noqa: E402
 from manifest_json import dumps  # noqa: E402
 
@@ -51,6 +50,8 @@ DEFAULT_CHECKPOINT = REPO / "training" / "checkpoints" / "gtsrb-resnet18" / "wei
 DEFAULT_SIGNNAMES = Path(os.environ.get("VIGIL_SIGNNAMES", "/work/shared/gtsrb/signnames.csv"))
 OPSET = 17
 WEIGHTS_FILE = "weights.bin"
+# the serving graph's second output: the pooled vector the classifier reads (the monitor's input drift and outliers)
+FEATURES = "features"
 SERVING_FILE = "serving.onnx"
 DEBUG_FILE = "debug.onnx"
 ALIGN = 4096
